@@ -1,0 +1,271 @@
+package api
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/incidentmap/incidentmap/geo"
+)
+
+// numberMatchedLimit caps the count behind numberMatched: beyond it the
+// count would cost more than the page, so numberMatched is left out.
+const numberMatchedLimit = 100_000
+
+// itemsRequest is what the items handler needs, whichever collection.
+type itemsRequest struct {
+	limit   int
+	clamped bool
+	format  string
+	stream  func(ctx context.Context, emit func([]byte) error) (geo.FeaturePage, error)
+	count   func(ctx context.Context) (int64, bool, error)
+}
+
+func (s *Server) items(c echo.Context) error {
+	ctx, cancel := s.requestContext(c)
+	defer cancel()
+	id := c.Param("collectionId")
+	var req itemsRequest
+	if id == incidentsCollection {
+		q, err := geo.ParseIncidentQuery(c.QueryParams())
+		if err != nil {
+			return err
+		}
+		req = itemsRequest{
+			limit: q.Limit, clamped: q.LimitClamped, format: q.Format,
+			stream: func(ctx context.Context, emit func([]byte) error) (geo.FeaturePage, error) {
+				return s.deps.Features.StreamIncidents(ctx, q, emit)
+			},
+			count: func(ctx context.Context) (int64, bool, error) {
+				return s.deps.Features.CountIncidents(ctx, q, numberMatchedLimit)
+			},
+		}
+	} else {
+		l, err := s.findLayer(ctx, id)
+		if err != nil {
+			return err
+		}
+		q, err := geo.ParseLayerQuery(c.QueryParams(), l.TimeProperty != "")
+		if err != nil {
+			return err
+		}
+		req = itemsRequest{
+			limit: q.Limit, clamped: q.LimitClamped, format: q.Format,
+			stream: func(ctx context.Context, emit func([]byte) error) (geo.FeaturePage, error) {
+				return s.deps.Features.StreamLayerFeatures(ctx, l, q, emit)
+			},
+			count: func(ctx context.Context) (int64, bool, error) {
+				return s.deps.Features.CountLayerFeatures(ctx, l, q, numberMatchedLimit)
+			},
+		}
+	}
+	if req.format != "" && req.format != "geojson" {
+		return geo.Invalidf("f", "format %s is not supported here; use f=json", quoteForMessage(req.format))
+	}
+	notModified, err := s.checkETag(ctx, c, id)
+	if err != nil || notModified {
+		return err
+	}
+	matched, exact, err := req.count(ctx)
+	if err != nil {
+		return err
+	}
+	return s.streamFeatureCollection(ctx, c, req, matched, exact)
+}
+
+// checkETag sets ETag and Cache-Control from the collection's version and
+// the query, and answers 304 when the client already has this response.
+// A bad query never gets here, so the ETag only names valid documents.
+func (s *Server) checkETag(ctx context.Context, c echo.Context, collection string) (bool, error) {
+	version, err := s.deps.Features.CollectionVersion(ctx, collection)
+	if err != nil {
+		if errors.Is(err, geo.ErrNotFound) {
+			version = "0" // collection never changed since it was created
+		} else {
+			return false, err
+		}
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n%s\n%s\n%s", collection, version, c.Request().URL.Path, c.QueryParams().Encode())
+	etag := `W/"` + base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:18]) + `"`
+	hdr := c.Response().Header()
+	hdr.Set("ETag", etag)
+	hdr.Set("Cache-Control", "public, max-age=5, must-revalidate")
+	if etagMatches(c.Request().Header.Get("If-None-Match"), etag) {
+		return true, c.NoContent(http.StatusNotModified)
+	}
+	return false, nil
+}
+
+// etagMatches implements If-None-Match's weak comparison.
+func etagMatches(header, etag string) bool {
+	strip := func(s string) string { return strings.TrimPrefix(strings.TrimSpace(s), "W/") }
+	for _, candidate := range strings.Split(header, ",") {
+		if c := strings.TrimSpace(candidate); c == "*" || strip(c) == strip(etag) {
+			return true
+		}
+	}
+	return false
+}
+
+// streamFeatureCollection writes the FeatureCollection as features arrive
+// from the database. Nothing is written until the first feature (or the
+// end), so an early database error still gets a proper error response; a
+// failure after that aborts the connection rather than sending a document
+// that looks complete.
+func (s *Server) streamFeatureCollection(ctx context.Context, c echo.Context, req itemsRequest, matched int64, exact bool) error {
+	res := c.Response()
+	w := bufio.NewWriterSize(res, 32<<10)
+	rc := http.NewResponseController(res.Writer)
+	started := false
+	start := func() error {
+		started = true
+		res.Header().Set(echo.HeaderContentType, mediaGeoJSON)
+		if req.clamped {
+			res.Header().Set("Warning", fmt.Sprintf(`299 - "limit clamped to %d"`, req.limit))
+		}
+		res.WriteHeader(http.StatusOK)
+		_, err := w.WriteString(`{"type":"FeatureCollection","features":[`)
+		return err
+	}
+	n := 0
+	emit := func(feature []byte) error {
+		if !started {
+			if err := start(); err != nil {
+				return err
+			}
+		}
+		if n > 0 {
+			w.WriteByte(',')
+		}
+		n++
+		if _, err := w.Write(feature); err != nil {
+			return err
+		}
+		if w.Buffered() == 0 {
+			// The buffer just went to the client: give the next write its own deadline
+			// so a big response is bounded per write, not as a whole.
+			_ = rc.SetWriteDeadline(time.Now().Add(30 * time.Second))
+		}
+		return nil
+	}
+	page, err := req.stream(ctx, emit)
+	if err != nil {
+		if !started {
+			return err
+		}
+		s.logger.Error("items stream failed after the response started", "err", err,
+			"request_id", res.Header().Get(echo.HeaderXRequestID))
+		panic(http.ErrAbortHandler)
+	}
+	if !started {
+		if err := start(); err != nil {
+			return err
+		}
+	}
+	tail := map[string]any{
+		"numberReturned": page.Returned,
+		"timeStamp":      time.Now().UTC().Format(time.RFC3339),
+		"links":          pageLinks(c, page),
+	}
+	if exact {
+		tail["numberMatched"] = matched
+	}
+	if req.clamped {
+		tail["limit"] = req.limit
+	}
+	tailJSON, err := json.Marshal(tail)
+	if err != nil {
+		return err
+	}
+	w.WriteString("],")
+	w.Write(tailJSON[1:]) // the members of tail, after the features
+	return w.Flush()
+}
+
+// pageLinks builds self, next, prev and collection links, keeping every
+// query parameter but the cursor.
+func pageLinks(c echo.Context, page geo.FeaturePage) []link {
+	base := baseURL(c) + "/collections/" + c.Param("collectionId")
+	withCursor := func(cursor string) string {
+		q := url.Values{}
+		for k, v := range c.QueryParams() {
+			q[k] = v
+		}
+		q.Del("cursor")
+		if cursor != "" {
+			q.Set("cursor", cursor)
+		}
+		if len(q) == 0 {
+			return base + "/items"
+		}
+		return base + "/items?" + q.Encode()
+	}
+	links := []link{
+		{Href: withCursor(c.QueryParam("cursor")), Rel: "self", Type: mediaGeoJSON, Title: "this page"},
+		{Href: base, Rel: "collection", Type: mediaJSON, Title: "the collection"},
+	}
+	if page.HasNext && page.Returned > 0 {
+		next := page.Last
+		next.Back = false
+		links = append(links, link{Href: withCursor(next.Encode()), Rel: "next", Type: mediaGeoJSON, Title: "next page"})
+	}
+	if page.HasPrev && page.Returned > 0 {
+		prev := page.First
+		prev.Back = true
+		links = append(links, link{Href: withCursor(prev.Encode()), Rel: "prev", Type: mediaGeoJSON, Title: "previous page"})
+	}
+	return links
+}
+
+func (s *Server) item(c echo.Context) error {
+	if err := rejectParams(c, "f"); err != nil {
+		return err
+	}
+	ctx, cancel := s.requestContext(c)
+	defer cancel()
+	collection := c.Param("collectionId")
+	fid, err := strconv.ParseInt(c.Param("featureId"), 10, 64)
+	if err != nil || fid <= 0 {
+		return &PublicError{Msg: "no feature " + quoteForMessage(c.Param("featureId")) + " in " + collection, Err: geo.ErrNotFound}
+	}
+	var feature []byte
+	if collection == incidentsCollection {
+		feature, err = s.deps.Features.IncidentFeature(ctx, fid)
+	} else {
+		var l geo.Layer
+		if l, err = s.findLayer(ctx, collection); err != nil {
+			return err
+		}
+		feature, err = s.deps.Features.LayerFeature(ctx, l, fid)
+	}
+	if err != nil {
+		if errors.Is(err, geo.ErrNotFound) {
+			return &PublicError{Msg: fmt.Sprintf("no feature %d in %s", fid, collection), Err: err}
+		}
+		return err
+	}
+	notModified, err := s.checkETag(ctx, c, collection)
+	if err != nil || notModified {
+		return err
+	}
+	base := baseURL(c) + "/collections/" + collection
+	links, _ := json.Marshal([]link{
+		{Href: fmt.Sprintf("%s/items/%d", base, fid), Rel: "self", Type: mediaGeoJSON, Title: "this feature"},
+		{Href: base, Rel: "collection", Type: mediaJSON, Title: "the collection"},
+	})
+	// Add the links as a member of the database-made feature.
+	body := append(append(append(feature[:len(feature)-1:len(feature)-1], `,"links":`...), links...), '}')
+	return c.Blob(http.StatusOK, mediaGeoJSON, body)
+}

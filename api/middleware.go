@@ -1,0 +1,55 @@
+package api
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+// logRequests writes one structured line per request.
+func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			// Let the error handler write the response now so the status is known.
+			c.Error(err)
+		}
+		res := c.Response()
+		level := slog.LevelInfo
+		if res.Status >= 500 {
+			level = slog.LevelError
+		}
+		s.logger.LogAttrs(c.Request().Context(), level, "request",
+			slog.String("method", c.Request().Method),
+			slog.String("path", c.Request().URL.Path),
+			slog.Int("status", res.Status),
+			slog.Duration("duration", time.Since(start)),
+			slog.Int64("bytes", res.Size),
+			slog.String("request_id", res.Header().Get(echo.HeaderXRequestID)),
+		)
+		return nil
+	}
+}
+
+// recoverPanics turns a handler panic into a 500 and logs the stack; the
+// client never sees it.
+func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				if r == http.ErrAbortHandler {
+					panic(r) // deliberate: net/http aborts the connection quietly
+				}
+				s.logger.Error("handler panic", "panic", fmt.Sprint(r), "stack", string(debug.Stack()),
+					"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+				err = fmt.Errorf("handler panic: %v", r)
+			}
+		}()
+		return next(c)
+	}
+}

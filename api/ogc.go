@@ -1,0 +1,259 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/incidentmap/incidentmap/geo"
+)
+
+// Media types of OGC API – Features responses.
+const (
+	mediaGeoJSON = "application/geo+json"
+	mediaJSON    = "application/json"
+	mediaOpenAPI = "application/vnd.oai.openapi+json;version=3.0"
+	mediaHTML    = "text/html"
+)
+
+// Conformance classes this server passes. Only these are declared.
+var conformanceClasses = []string{
+	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+}
+
+// incidentsCollection is the id of the built-in incidents collection.
+const incidentsCollection = "incidents"
+
+// FeatureStore reads collections for the OGC API. Stream methods call emit
+// with each feature's GeoJSON text as it arrives from the database.
+type FeatureStore interface {
+	CollectionVersion(ctx context.Context, id string) (string, error)
+	IncidentExtent(ctx context.Context) (geo.Extent, error)
+	StreamIncidents(ctx context.Context, q geo.IncidentQuery, emit func([]byte) error) (geo.FeaturePage, error)
+	CountIncidents(ctx context.Context, q geo.IncidentQuery, limit int) (n int64, exact bool, err error)
+	IncidentFeature(ctx context.Context, id int64) ([]byte, error)
+
+	Layers(ctx context.Context) ([]geo.Layer, error)
+	Layer(ctx context.Context, id string) (geo.Layer, error)
+	StreamLayerFeatures(ctx context.Context, layer geo.Layer, q geo.LayerQuery, emit func([]byte) error) (geo.FeaturePage, error)
+	CountLayerFeatures(ctx context.Context, layer geo.Layer, q geo.LayerQuery, limit int) (n int64, exact bool, err error)
+	LayerFeature(ctx context.Context, layer geo.Layer, id int64) ([]byte, error)
+}
+
+// link is an OGC / RFC 8288 link.
+type link struct {
+	Href  string `json:"href"`
+	Rel   string `json:"rel"`
+	Type  string `json:"type,omitempty"`
+	Title string `json:"title,omitempty"`
+}
+
+func (s *Server) ogcRoutes(g *echo.Group) {
+	g.GET("", s.landing)
+	g.GET("/", s.landing)
+	g.GET("/conformance", s.conformance)
+	g.GET("/collections", s.collections)
+	g.GET("/collections/:collectionId", s.collection)
+	g.GET("/collections/:collectionId/items", s.items)
+	g.GET("/collections/:collectionId/items/:featureId", s.item)
+	g.GET("/openapi", s.openapi)
+	g.GET("/docs", s.apiDocs)
+}
+
+// baseURL is the absolute URL of the API root as the client reached it.
+func baseURL(c echo.Context) string {
+	return c.Scheme() + "://" + c.Request().Host + "/api"
+}
+
+func (s *Server) landing(c echo.Context) error {
+	if err := rejectParams(c, "f"); err != nil {
+		return err
+	}
+	base := baseURL(c)
+	return c.JSON(http.StatusOK, map[string]any{
+		"title":       "incidentmap",
+		"description": "Incidents of armed conflict and crises, with their sources and verification status, and map layers — as OGC API – Features.",
+		"links": []link{
+			{Href: base, Rel: "self", Type: mediaJSON, Title: "this document"},
+			{Href: base + "/openapi", Rel: "service-desc", Type: mediaOpenAPI, Title: "the API definition (OpenAPI 3.0)"},
+			{Href: base + "/docs", Rel: "service-doc", Type: mediaHTML, Title: "the API documentation"},
+			{Href: base + "/conformance", Rel: "conformance", Type: mediaJSON, Title: "conformance classes implemented"},
+			{Href: base + "/collections", Rel: "data", Type: mediaJSON, Title: "the collections"},
+		},
+	})
+}
+
+func (s *Server) conformance(c echo.Context) error {
+	if err := rejectParams(c, "f"); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"conformsTo": conformanceClasses})
+}
+
+// collectionDoc is the description of one collection.
+type collectionDoc struct {
+	ID          string         `json:"id"`
+	Title       string         `json:"title"`
+	Description string         `json:"description,omitempty"`
+	ItemType    string         `json:"itemType"`
+	CRS         []string       `json:"crs"`
+	Extent      map[string]any `json:"extent,omitempty"`
+	Links       []link         `json:"links"`
+}
+
+const crs84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+
+func newCollectionDoc(base, id, title, description string, ext geo.Extent) collectionDoc {
+	href := base + "/collections/" + id
+	doc := collectionDoc{
+		ID: id, Title: title, Description: description, ItemType: "feature", CRS: []string{crs84},
+		Links: []link{
+			{Href: href, Rel: "self", Type: mediaJSON, Title: title},
+			{Href: href + "/items", Rel: "items", Type: mediaGeoJSON, Title: title + " (GeoJSON)"},
+		},
+	}
+	extent := map[string]any{}
+	if ext.BBox != nil {
+		b := ext.BBox
+		extent["spatial"] = map[string]any{"bbox": [][]float64{{b.MinLon, b.MinLat, b.MaxLon, b.MaxLat}}, "crs": crs84}
+	}
+	if ext.Start != nil || ext.End != nil {
+		extent["temporal"] = map[string]any{"interval": [][]*string{{timePtr(ext.Start), timePtr(ext.End)}},
+			"trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"}
+	}
+	if len(extent) > 0 {
+		doc.Extent = extent
+	}
+	return doc
+}
+
+func timePtr(t *time.Time) *string {
+	if t == nil {
+		return nil
+	}
+	s := t.UTC().Format(time.RFC3339)
+	return &s
+}
+
+const incidentsDescription = "Verified and disputed incidents (retracted ones with status=retracted). " +
+	"Filters: event_type, sub_event_type, status, country, actor, q (full text), near_border_km, near_place+within_km; sortby occurred_at or fatalities."
+
+func (s *Server) incidentsCollectionDoc(ctx context.Context, base string) (collectionDoc, error) {
+	ext, err := s.deps.Features.IncidentExtent(ctx)
+	if err != nil {
+		return collectionDoc{}, err
+	}
+	return newCollectionDoc(base, incidentsCollection, "Incidents", incidentsDescription, ext), nil
+}
+
+func layerCollectionDoc(base string, l geo.Layer) collectionDoc {
+	return newCollectionDoc(base, l.ID, l.Title, l.Description, l.Extent)
+}
+
+func (s *Server) collections(c echo.Context) error {
+	if err := rejectParams(c, "f"); err != nil {
+		return err
+	}
+	ctx, cancel := s.requestContext(c)
+	defer cancel()
+	base := baseURL(c)
+	inc, err := s.incidentsCollectionDoc(ctx, base)
+	if err != nil {
+		return err
+	}
+	layers, err := s.deps.Features.Layers(ctx)
+	if err != nil {
+		return err
+	}
+	docs := []collectionDoc{inc}
+	for _, l := range layers {
+		docs = append(docs, layerCollectionDoc(base, l))
+	}
+	return c.JSON(http.StatusOK, map[string]any{
+		"collections": docs,
+		"links":       []link{{Href: base + "/collections", Rel: "self", Type: mediaJSON, Title: "the collections"}},
+	})
+}
+
+func (s *Server) collection(c echo.Context) error {
+	if err := rejectParams(c, "f"); err != nil {
+		return err
+	}
+	ctx, cancel := s.requestContext(c)
+	defer cancel()
+	id := c.Param("collectionId")
+	if id == incidentsCollection {
+		doc, err := s.incidentsCollectionDoc(ctx, baseURL(c))
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, doc)
+	}
+	l, err := s.findLayer(ctx, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, layerCollectionDoc(baseURL(c), l))
+}
+
+// findLayer looks a layer up, with a 404 that names the collection.
+func (s *Server) findLayer(ctx context.Context, id string) (geo.Layer, error) {
+	if !validCollectionID(id) {
+		return geo.Layer{}, &PublicError{Msg: "no collection " + quoteForMessage(id), Err: geo.ErrNotFound}
+	}
+	l, err := s.deps.Features.Layer(ctx, id)
+	if err != nil {
+		return geo.Layer{}, &PublicError{Msg: "no collection " + quoteForMessage(id), Err: err}
+	}
+	return l, nil
+}
+
+// validCollectionID mirrors the layers.id CHECK constraint; other ids
+// cannot exist, so they are not looked up.
+func validCollectionID(id string) bool {
+	if len(id) == 0 || len(id) > 63 || id[0] < 'a' || id[0] > 'z' {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// quoteForMessage quotes user input for an error message, shortened.
+func quoteForMessage(s string) string {
+	if len(s) > 64 {
+		s = s[:64] + "…"
+	}
+	return `"` + strings.ToValidUTF8(s, "?") + `"`
+}
+
+// rejectParams answers 400 for any query parameter not in allowed: a
+// misspelt filter must not silently return everything.
+func rejectParams(c echo.Context, allowed ...string) error {
+	for name := range c.QueryParams() {
+		ok := false
+		for _, a := range allowed {
+			ok = ok || a == name
+		}
+		if !ok {
+			return geo.Invalidf(quoteForMessage(name), "unknown parameter")
+		}
+	}
+	if f := c.QueryParam("f"); f != "" && f != "json" {
+		return geo.Invalidf("f", "unsupported format %s: this resource is JSON only", quoteForMessage(f))
+	}
+	return nil
+}
+
+// requestContext bounds database work for one request.
+func (s *Server) requestContext(c echo.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(c.Request().Context(), s.cfg.RequestTimeout)
+}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+)
+
+// dbConfig selects the database: an external one by URL, or the embedded
+// cluster kept under DataDir.
+type dbConfig struct {
+	URL      string
+	DataDir  string
+	LogLevel string
+}
+
+// newFlagSet makes a flag set whose defaults come from the environment, so
+// flags override environment variables which override built-in defaults.
+func newFlagSet(env *environment, name, usage string) *flag.FlagSet {
+	fs := flag.NewFlagSet("incidentmap "+name, flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: incidentmap %s\n\nFlags (each also settable by the environment variable shown):\n", usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// register adds the database and logging flags shared by every command
+// that talks to the database.
+func (c *dbConfig) register(fs *flag.FlagSet, env *environment) {
+	fs.StringVar(&c.URL, "database-url", env.getenv("DATABASE_URL"),
+		"PostgreSQL URL (env DATABASE_URL); empty starts the embedded PostgreSQL under --data-dir")
+	fs.StringVar(&c.DataDir, "data-dir", envOr(env, "INCIDENTMAP_DATA_DIR", "data"),
+		"directory for the embedded database and other local state (env INCIDENTMAP_DATA_DIR)")
+	fs.StringVar(&c.LogLevel, "log-level", envOr(env, "INCIDENTMAP_LOG_LEVEL", "info"),
+		"log level: debug, info, warn or error (env INCIDENTMAP_LOG_LEVEL)")
+}
+
+func envOr(env *environment, key, def string) string {
+	if v := env.getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// newLogger builds the process logger: structured text on stderr.
+func newLogger(w io.Writer, level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(strings.ToUpper(level))); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+// parseFlags parses args and turns flag errors into errUsage (the flag
+// package has already printed the reason and usage).
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return err
+		}
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
+	return nil
+}

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/incidentmap/incidentmap/geo/postgis"
+	"github.com/incidentmap/incidentmap/geo/postgis/localpg"
+)
+
+// embeddedDatabase is the name of incidentmap's database inside the
+// embedded cluster.
+const embeddedDatabase = "incidentmap"
+
+// database is an open store plus, when embedded, the cluster behind it.
+type database struct {
+	*postgis.DB
+	cluster *localpg.Cluster // nil for an external database
+	logger  *slog.Logger
+}
+
+// openDatabase connects to cfg.URL, or starts the embedded cluster under
+// cfg.DataDir when no URL is given. It does not migrate.
+func openDatabase(ctx context.Context, cfg dbConfig, logger *slog.Logger) (*database, error) {
+	if cfg.URL != "" {
+		db, err := postgis.Open(ctx, cfg.URL, postgis.Options{Logger: logger})
+		if err != nil {
+			return nil, err
+		}
+		return &database{DB: db, logger: logger}, nil
+	}
+	dir, err := embeddedDir(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	cluster, err := localpg.Start(ctx, localpg.Options{Dir: dir, Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("start embedded database: %w", err)
+	}
+	if err := ensureDatabase(ctx, cluster, embeddedDatabase); err != nil {
+		stopCluster(cluster, logger)
+		return nil, err
+	}
+	db, err := postgis.Open(ctx, cluster.DSN(embeddedDatabase), postgis.Options{Logger: logger})
+	if err != nil {
+		stopCluster(cluster, logger)
+		return nil, err
+	}
+	logger.Info("embedded database started", "dir", dir)
+	return &database{DB: db, cluster: cluster, logger: logger}, nil
+}
+
+// embeddedDir checks the data directory and returns the absolute path of
+// the cluster inside it.
+func embeddedDir(dataDir string) (string, error) {
+	abs, err := filepath.Abs(dataDir)
+	if err != nil {
+		return "", fmt.Errorf("data dir %q: %w", dataDir, err)
+	}
+	if err := os.MkdirAll(abs, 0o755); err != nil {
+		return "", fmt.Errorf("data dir %q is not usable: %w", abs, errors.Unwrap(err))
+	}
+	probe, err := os.CreateTemp(abs, ".write-test-*")
+	if err != nil {
+		return "", fmt.Errorf("data dir %q is not writable: %w", abs, errors.Unwrap(err))
+	}
+	probe.Close()
+	os.Remove(probe.Name())
+	return filepath.Join(abs, "postgres"), nil
+}
+
+// ensureDatabase creates database name in the cluster unless it exists.
+func ensureDatabase(ctx context.Context, cluster *localpg.Cluster, name string) error {
+	admin, err := postgis.Open(ctx, cluster.DSN("postgres"), postgis.Options{MaxOpenConns: 1})
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	var exists bool
+	if err := admin.SQL().QueryRowContext(ctx,
+		`SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
+		return fmt.Errorf("look up database %s: %w", name, err)
+	}
+	if exists {
+		return nil
+	}
+	if err := cluster.CreateDatabase(ctx, name, ""); err != nil {
+		return fmt.Errorf("create database %s: %w", name, err)
+	}
+	return nil
+}
+
+// Close closes the pool and stops the embedded cluster, if any.
+func (d *database) Close() error {
+	err := d.DB.Close()
+	if d.cluster != nil {
+		stopCluster(d.cluster, d.logger)
+	}
+	return err
+}
+
+func stopCluster(c *localpg.Cluster, logger *slog.Logger) {
+	// A fresh context: the caller's is usually already cancelled by SIGTERM.
+	if err := c.Stop(context.Background()); err != nil {
+		logger.Error("stop embedded database", "err", err)
+		return
+	}
+	logger.Info("embedded database stopped")
+}

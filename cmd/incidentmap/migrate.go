@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"text/tabwriter"
+)
+
+func runMigrate(ctx context.Context, env *environment, args []string) error {
+	var cfg dbConfig
+	fs := newFlagSet(env, "migrate", "migrate [flags] up|down|status")
+	cfg.register(fs, env)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return fmt.Errorf("%w: want exactly one of up, down, status", errUsage)
+	}
+	action := fs.Arg(0)
+	if action != "up" && action != "down" && action != "status" {
+		return fmt.Errorf("unknown action %q: want up, down or status", action)
+	}
+	logger, err := newLogger(env.stderr, cfg.LogLevel)
+	if err != nil {
+		return err
+	}
+	db, err := openDatabase(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	switch action {
+	case "up":
+		return db.Migrate(ctx)
+	case "down":
+		return db.MigrateDown(ctx)
+	}
+	statuses, err := db.MigrationStatuses(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "VERSION\tSTATE\tFILE")
+	for _, s := range statuses {
+		state := "pending"
+		if s.Applied {
+			state = "applied"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\n", s.Version, state, s.Name)
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,104 @@
+// Package postgis stores incidentmap's domain in PostgreSQL + PostGIS with
+// plain SQL through lib/pq. Values always travel as bound parameters;
+// identifiers only ever come from allow-lists in this package.
+package postgis
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/lib/pq"
+
+	"github.com/incidentmap/incidentmap/geo"
+)
+
+// Options tune the connection pool.
+type Options struct {
+	MaxOpenConns     int           // default 16
+	StatementTimeout time.Duration // server-side cap on any statement; default 30s
+	Logger           *slog.Logger
+}
+
+// DB is the store: a connection pool plus the migrations it runs.
+type DB struct {
+	db     *sql.DB
+	logger *slog.Logger
+}
+
+// Open connects to dsn (URL or lib/pq keyword form) and checks the
+// connection. It does not migrate; call Migrate for that.
+func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
+	if opts.MaxOpenConns <= 0 {
+		opts.MaxOpenConns = 16
+	}
+	if opts.StatementTimeout <= 0 {
+		opts.StatementTimeout = 30 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	connector, err := pq.NewConnector(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("parse database url: %w", err)
+	}
+	// A read may legitimately wait as long as the longest statement runs.
+	connector.Dialer(newStallGuardDialer(opts.StatementTimeout + 5*time.Second))
+	sqldb := sql.OpenDB(withSessionSettings(connector, opts.StatementTimeout))
+	sqldb.SetMaxOpenConns(opts.MaxOpenConns)
+	sqldb.SetMaxIdleConns(opts.MaxOpenConns)
+	sqldb.SetConnMaxIdleTime(5 * time.Minute)
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := sqldb.PingContext(pingCtx); err != nil {
+		sqldb.Close()
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	return &DB{db: sqldb, logger: opts.Logger}, nil
+}
+
+// SQL exposes the pool for packages of this module that need raw access
+// (tests, import tools). The HTTP layer never uses it.
+func (db *DB) SQL() *sql.DB { return db.db }
+
+// Close closes the pool.
+func (db *DB) Close() error { return db.db.Close() }
+
+// Ping checks that the database answers within ctx.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping database: %w: %w", geo.ErrUnavailable, err)
+	}
+	return nil
+}
+
+// mapError turns driver errors into domain errors, keeping the original
+// wrapped for logs.
+func mapError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%w: %w", geo.ErrNotFound, err)
+	}
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		switch pqErr.Code.Class() {
+		case "23": // integrity constraint violation
+			if pqErr.Code == "23505" {
+				return fmt.Errorf("%w: %w", geo.ErrConflict, err)
+			}
+			return fmt.Errorf("%w: %w", geo.ErrInvalid, err)
+		case "08", "53", "57": // connection, resources, operator intervention (incl. shutdown, statement timeout)
+			return fmt.Errorf("%w: %w", geo.ErrUnavailable, err)
+		}
+		return err
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, sql.ErrConnDone) || isConnError(err) {
+		return fmt.Errorf("%w: %w", geo.ErrUnavailable, err)
+	}
+	return err
+}

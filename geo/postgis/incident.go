@@ -1,0 +1,281 @@
+package postgis
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/lib/pq"
+
+	"github.com/incidentmap/incidentmap/geo"
+)
+
+// incidentPropertySQL maps each public property name to the SQL that
+// produces it. It is the allow-list for properties= and the only way a
+// property name reaches SQL.
+var incidentPropertySQL = map[string]string{
+	"external_id":              "external_id",
+	"occurred_at":              "occurred_at",
+	"time_precision":           "time_precision",
+	"event_type":               "event_type",
+	"sub_event_type":           "sub_event_type",
+	"actor1":                   "actor1",
+	"actor2":                   "actor2",
+	"fatalities":               "fatalities",
+	"title":                    "title",
+	"notes":                    "notes",
+	"location_name":            "location_name",
+	"geo_precision":            "geo_precision",
+	"status":                   "status",
+	"sources":                  "sources",
+	"report_id":                "report_id",
+	"country_code":             "country_code",
+	"admin1":                   "admin1",
+	"nearest_place_id":         "nearest_place_id",
+	"nearest_place_name":       "nearest_place_name",
+	"nearest_place_distance_m": "round(nearest_place_distance_m)",
+	"border_distance_m":        "round(border_distance_m)",
+	"demo":                     "demo",
+	"created_at":               "created_at",
+	"updated_at":               "updated_at",
+}
+
+// incidentSortSQL is the allow-list of sort keys.
+var incidentSortSQL = map[string]string{
+	"occurred_at": "occurred_at",
+	"fatalities":  "fatalities",
+}
+
+// incidentFeatureSQL returns the SQL expression building one GeoJSON
+// Feature (as text) with the given properties (nil: all public ones).
+func incidentFeatureSQL(props []string) (string, error) {
+	if props == nil {
+		props = geo.IncidentProperties
+	}
+	pairs := make([]string, 0, len(props))
+	for _, p := range props {
+		expr, ok := incidentPropertySQL[p]
+		if !ok {
+			return "", geo.Invalidf("properties", "unknown property %q", p)
+		}
+		pairs = append(pairs, fmt.Sprintf("'%s', %s", p, expr))
+	}
+	return fmt.Sprintf(`json_build_object('type', 'Feature', 'id', id,
+		'geometry', ST_AsGeoJSON(geom, 6)::json,
+		'properties', json_build_object(%s))::text`, strings.Join(pairs, ", ")), nil
+}
+
+// incidentFilter renders the filters of q (everything but paging).
+func incidentFilter(q geo.IncidentQuery) *where {
+	w := &where{}
+	w.addBBox("geom", q.BBox)
+	w.addTime("occurred_at", q.Time)
+	statuses := q.Statuses
+	if len(statuses) == 0 {
+		statuses = []string{geo.StatusVerified, geo.StatusDisputed}
+	}
+	w.add("status = ANY(%s)", pq.Array(statuses))
+	if len(q.EventTypes) > 0 {
+		w.add("event_type = ANY(%s)", pq.Array(q.EventTypes))
+	}
+	if len(q.SubEventTypes) > 0 {
+		w.add("sub_event_type = ANY(%s)", pq.Array(q.SubEventTypes))
+	}
+	if len(q.Countries) > 0 {
+		w.add("country_code = ANY(%s)", pq.Array(q.Countries))
+	}
+	if q.Actor != "" {
+		p := likePattern(q.Actor)
+		w.add("(actor1 ILIKE %s OR actor2 ILIKE %s)", p, p)
+	}
+	if q.Text != "" {
+		w.add("search @@ websearch_to_tsquery('simple', %s)", q.Text)
+	}
+	if q.NearBorderKm != nil {
+		w.add("border_distance_m <= %s", *q.NearBorderKm*1000)
+	}
+	if q.NearPlace != nil && q.WithinKm != nil {
+		w.add(`ST_DWithin(geom::geography, (SELECT geom::geography FROM places WHERE id = %s), %s)`,
+			*q.NearPlace, *q.WithinKm*1000)
+	}
+	return w
+}
+
+// StreamIncidents runs q and calls emit with each feature's GeoJSON text,
+// in order, as rows arrive from PostgreSQL: memory does not grow with the
+// page size. The bytes passed to emit are only valid during the call.
+func (db *DB) StreamIncidents(ctx context.Context, q geo.IncidentQuery, emit func([]byte) error) (geo.FeaturePage, error) {
+	feature, err := incidentFeatureSQL(q.Properties)
+	if err != nil {
+		return geo.FeaturePage{}, err
+	}
+	sortCol, ok := incidentSortSQL[q.Sort.Field]
+	if !ok {
+		return geo.FeaturePage{}, geo.Invalidf("sortby", "cannot sort by %q", q.Sort.Field)
+	}
+	w := incidentFilter(q)
+	desc := q.Sort.Desc
+	back := q.Cursor != nil && q.Cursor.Back
+	if q.Cursor != nil {
+		// Rows strictly after the cursor in the direction of travel.
+		op := ">"
+		if desc != back {
+			op = "<"
+		}
+		w.add(fmt.Sprintf("(%s, id) %s (%%s, %%s)", sortCol, op), cursorValue(*q.Cursor), q.Cursor.ID)
+	}
+	order := func(desc bool) string {
+		if desc {
+			return fmt.Sprintf("%s DESC, id DESC", sortCol)
+		}
+		return fmt.Sprintf("%s ASC, id ASC", sortCol)
+	}
+	limit := w.arg(q.Limit + 1)
+	var (
+		id         int64
+		occurredAt time.Time
+		fatalities int64
+	)
+	return db.stream(ctx, pageQuery{
+		inner: fmt.Sprintf(`SELECT %s AS feature, id, occurred_at, fatalities FROM incidents %s ORDER BY %s LIMIT %s`,
+			feature, w.sql(), order(desc != back), limit),
+		args:         w.args,
+		displayOrder: order(desc),
+		limit:        q.Limit,
+		cursor:       q.Cursor,
+		keys:         []any{&id, &occurredAt, &fatalities},
+		position: func() geo.Cursor {
+			pos := geo.Cursor{Sort: q.Sort, ID: id}
+			if q.Sort.Field == "fatalities" {
+				pos.Number = fatalities
+			} else {
+				pos.Time = occurredAt.UTC()
+			}
+			return pos
+		},
+	}, emit)
+}
+
+func cursorValue(c geo.Cursor) any {
+	if c.Sort.Field == "fatalities" {
+		return c.Number
+	}
+	return c.Time
+}
+
+// CountIncidents counts the features q matches, up to limit. exact is false
+// when there are more than limit (counting them all would cost too much).
+func (db *DB) CountIncidents(ctx context.Context, q geo.IncidentQuery, limit int) (n int64, exact bool, err error) {
+	w := incidentFilter(q)
+	query := fmt.Sprintf(`SELECT count(*) FROM (SELECT 1 FROM incidents %s LIMIT %s) matched`, w.sql(), w.arg(limit+1))
+	if err := db.db.QueryRowContext(ctx, query, w.args...).Scan(&n); err != nil {
+		return 0, false, mapError(err)
+	}
+	if n > int64(limit) {
+		return 0, false, nil
+	}
+	return n, true, nil
+}
+
+// IncidentFeature returns one incident as a GeoJSON Feature, whatever its
+// status: a link to a retracted incident shows that it was retracted.
+// Returns ErrNotFound when there is no such incident.
+func (db *DB) IncidentFeature(ctx context.Context, id int64) ([]byte, error) {
+	feature, _ := incidentFeatureSQL(nil)
+	var txt []byte
+	err := db.db.QueryRowContext(ctx, `SELECT `+feature+` FROM incidents WHERE id = $1`, id).Scan(&txt)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	return txt, nil
+}
+
+// CollectionVersion returns a marker that changes whenever collection id
+// changes, for ETags. Returns ErrNotFound for an unknown collection.
+func (db *DB) CollectionVersion(ctx context.Context, id string) (string, error) {
+	var (
+		version int64
+		updated time.Time
+	)
+	err := db.db.QueryRowContext(ctx,
+		`SELECT version, updated_at FROM collection_versions WHERE id = $1`, id).Scan(&version, &updated)
+	if err != nil {
+		return "", mapError(err)
+	}
+	return fmt.Sprintf("%d.%d", updated.UnixMicro(), version), nil
+}
+
+// IncidentExtent returns the time span of the public incidents and an
+// estimate of their spatial extent (from planner statistics: exact extents
+// cost a full scan). The bbox is nil until statistics exist.
+func (db *DB) IncidentExtent(ctx context.Context) (geo.Extent, error) {
+	var (
+		ext                    geo.Extent
+		start, end             sql.NullTime
+		minx, miny, maxx, maxy sql.NullFloat64
+	)
+	err := db.db.QueryRowContext(ctx, `
+		SELECT (SELECT min(occurred_at) FROM incidents), (SELECT max(occurred_at) FROM incidents),
+		       ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)
+		FROM (SELECT ST_EstimatedExtent('public', 'incidents', 'geom') AS e) est`).
+		Scan(&start, &end, &minx, &miny, &maxx, &maxy)
+	if err != nil {
+		return ext, mapError(err)
+	}
+	if start.Valid {
+		ext.Start, ext.End = &start.Time, &end.Time
+	}
+	if minx.Valid {
+		ext.BBox = &geo.BBox{MinLon: max(minx.Float64, -180), MinLat: max(miny.Float64, -90),
+			MaxLon: min(maxx.Float64, 180), MaxLat: min(maxy.Float64, 90)}
+	}
+	return ext, nil
+}
+
+// CreateIncident stores inc (already validated by the caller) and fills
+// its ID, Version and timestamps. Returns ErrConflict when ExternalID is
+// taken and ErrInvalid when the schema's constraints reject it.
+func (db *DB) CreateIncident(ctx context.Context, inc *geo.Incident) error {
+	sources, err := json.Marshal(inc.Sources)
+	if err != nil {
+		return fmt.Errorf("encode sources: %w", err)
+	}
+	if inc.Sources == nil {
+		sources = []byte("[]")
+	}
+	if inc.Status == "" {
+		inc.Status = geo.StatusVerified
+	}
+	err = insertIncident(ctx, db.db, inc, sources)
+	if err != nil {
+		return fmt.Errorf("create incident: %w", mapError(err))
+	}
+	return nil
+}
+
+// querier is what *sql.DB and *sql.Tx have in common.
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// insertIncident inserts inc with its encoded sources and fills its id,
+// version and timestamps.
+func insertIncident(ctx context.Context, q querier, inc *geo.Incident, sources []byte) error {
+	return q.QueryRowContext(ctx, `
+		INSERT INTO incidents (external_id, occurred_at, time_precision, event_type, sub_event_type,
+			actor1, actor2, fatalities, title, notes, location_name, geom, geo_precision,
+			status, sources, report_id, demo, country_code, admin1)
+		VALUES (NULLIF($1, ''), $2, $3, $4, NULLIF($5, ''), $6, $7, $8, $9, $10, $11,
+			ST_SetSRID(ST_MakePoint($12, $13), 4326), $14, $15, $16, $17, $18, NULLIF($19, ''), $20)
+		RETURNING id, version, created_at, updated_at`,
+		inc.ExternalID, inc.OccurredAt, max(inc.TimePrecision, 1), inc.EventType, inc.SubEventType,
+		inc.Actor1, inc.Actor2, inc.Fatalities, inc.Title, inc.Notes, inc.LocationName,
+		inc.Point.Lon(), inc.Point.Lat(), max(inc.GeoPrecision, 1),
+		inc.Status, sources, inc.ReportID, inc.Demo, inc.CountryCode, inc.Admin1,
+	).Scan(&inc.ID, &inc.Version, &inc.CreatedAt, &inc.UpdatedAt)
+}

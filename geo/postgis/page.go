@@ -1,0 +1,68 @@
+package postgis
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/incidentmap/incidentmap/geo"
+)
+
+// pageQuery is a keyset-paged feature query. inner selects the feature
+// text first, then the columns scanned by position, ordered in the
+// direction of travel with LIMIT limit+1; for a backward page the rows are
+// put back in display order by displayOrder.
+type pageQuery struct {
+	inner        string
+	args         []any
+	displayOrder string // ORDER BY clause (without the keywords) for display
+	limit        int
+	cursor       *geo.Cursor
+	// position reads a row's paging position from the scanned key columns.
+	position func() geo.Cursor
+	keys     []any // scan destinations after the feature text
+}
+
+// stream runs pq and emits features in display order, returning the page.
+func (db *DB) stream(ctx context.Context, pq pageQuery, emit func([]byte) error) (geo.FeaturePage, error) {
+	back := pq.cursor != nil && pq.cursor.Back
+	query := pq.inner
+	var total int
+	dest := append([]any{new(sql.RawBytes)}, pq.keys...)
+	if back {
+		query = fmt.Sprintf(`SELECT *, count(*) OVER () FROM (%s) page ORDER BY %s`, pq.inner, pq.displayOrder)
+		dest = append(dest, &total)
+	}
+	rows, err := db.db.QueryContext(ctx, query, pq.args...)
+	if err != nil {
+		return geo.FeaturePage{}, mapError(err)
+	}
+	defer rows.Close()
+	page := geo.FeaturePage{HasPrev: pq.cursor != nil && !back, HasNext: back}
+	for n := 0; rows.Next(); n++ {
+		if err := rows.Scan(dest...); err != nil {
+			return page, mapError(err)
+		}
+		if back && n == 0 && total > pq.limit {
+			page.HasPrev = true // the extra row only says an earlier page exists
+			continue
+		}
+		if !back && page.Returned == pq.limit {
+			page.HasNext = true
+			break
+		}
+		pos := pq.position()
+		if page.Returned == 0 {
+			page.First = pos
+		}
+		page.Last = pos
+		page.Returned++
+		if err := emit(*dest[0].(*sql.RawBytes)); err != nil {
+			return page, err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return page, mapError(err)
+	}
+	return page, nil
+}

@@ -1,0 +1,75 @@
+package postgis
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/incidentmap/incidentmap/geo"
+)
+
+// where accumulates SQL conditions and their bound arguments. Conditions
+// are written by this package; user values only ever enter through add's
+// args, as $n placeholders.
+type where struct {
+	conds []string
+	args  []any
+}
+
+// add appends a condition written with %s for each argument's placeholder,
+// e.g. w.add("status = ANY(%s)", pq.Array(s)).
+func (w *where) add(cond string, args ...any) {
+	ph := make([]any, len(args))
+	for i, a := range args {
+		w.args = append(w.args, a)
+		ph[i] = fmt.Sprintf("$%d", len(w.args))
+	}
+	w.conds = append(w.conds, fmt.Sprintf(cond, ph...))
+}
+
+// arg binds one more argument and returns its placeholder.
+func (w *where) arg(v any) string {
+	w.args = append(w.args, v)
+	return fmt.Sprintf("$%d", len(w.args))
+}
+
+// sql renders the conditions as a WHERE clause, or "" when there are none.
+func (w *where) sql() string {
+	if len(w.conds) == 0 {
+		return ""
+	}
+	return "WHERE " + strings.Join(w.conds, " AND ")
+}
+
+// addBBox restricts column to b, splitting boxes that cross the
+// antimeridian. The envelope is built in the column's SRID (4326) so the
+// GiST index is used.
+func (w *where) addBBox(column string, b *geo.BBox) {
+	if b == nil {
+		return
+	}
+	var parts []string
+	for _, box := range b.Split() {
+		parts = append(parts, fmt.Sprintf("%s && ST_MakeEnvelope(%s, %s, %s, %s, 4326)", column,
+			w.arg(box.MinLon), w.arg(box.MinLat), w.arg(box.MaxLon), w.arg(box.MaxLat)))
+	}
+	w.conds = append(w.conds, "("+strings.Join(parts, " OR ")+")")
+}
+
+// addTime restricts column to the closed interval t.
+func (w *where) addTime(column string, t *geo.TimeInterval) {
+	if t == nil {
+		return
+	}
+	if t.Start != nil {
+		w.add(column+" >= %s", *t.Start)
+	}
+	if t.End != nil {
+		w.add(column+" <= %s", *t.End)
+	}
+}
+
+// likePattern escapes LIKE wildcards so value matches literally as a substring.
+func likePattern(value string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(value) + "%"
+}
