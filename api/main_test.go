@@ -29,18 +29,39 @@ func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard
 // testServer is an API server on a fresh migrated database.
 type testServer struct {
 	*httptest.Server
-	DB *postgis.DB
+	DB  *postgis.DB
+	DSN string
 }
 
 func newTestServer(t *testing.T) *testServer {
 	t.Helper()
-	db, err := postgis.Open(context.Background(), pgtest.NewDB(t), postgis.Options{})
+	return newTestServerOn(t, pgtest.NewDB(t), api.Config{})
+}
+
+// newTestServerOn starts a server instance on the database dsn, with its
+// own connection pool and background work, as a separate process would.
+func newTestServerOn(t *testing.T, dsn string, cfg api.Config) *testServer {
+	t.Helper()
+	db, err := postgis.Open(context.Background(), dsn, postgis.Options{})
 	if err != nil {
 		t.Fatalf("open test database: %v", err)
 	}
 	t.Cleanup(func() { db.Close() })
-	srv := api.New(api.Config{Logger: quietLogger()}, api.Deps{Ready: db, Features: db})
+	if cfg.Logger == nil {
+		cfg.Logger = quietLogger()
+	}
+	srv := api.New(cfg, api.Deps{Ready: db, Features: db, Reports: db, Moderation: db, Events: db})
+	ctx, cancel := context.WithCancel(context.Background())
+	go srv.Run(ctx)
 	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(ts.Close)
-	return &testServer{Server: ts, DB: db}
+	t.Cleanup(func() {
+		srv.Shutdown(context.Background())
+		ts.Close()
+		cancel()
+	})
+	return &testServer{Server: ts, DB: db, DSN: dsn}
 }
+
+// pgtestNewDB gives a fresh migrated database for tests that start
+// several server instances on it.
+func pgtestNewDB(t *testing.T) string { return pgtest.NewDB(t) }

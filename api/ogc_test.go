@@ -60,7 +60,9 @@ func TestLandingConformanceCollections(t *testing.T) {
 		Collections []struct {
 			ID     string
 			Links  links
-			Extent struct{ Temporal struct{ Interval [][]*string } }
+			Extent struct {
+				Temporal struct{ Interval [][]*string }
+			}
 		}
 	}
 	getJSON(t, ts.URL+"/api/collections", &cols)

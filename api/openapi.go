@@ -88,7 +88,13 @@ func openAPIDocument(base string) obj {
 	}
 	landing := obj{"get": operation("Landing page with links to the API definition, conformance and collections.", "getLandingPage",
 		[]obj{f}, jsonResponse("The landing page.", mediaJSON), "400")}
-	return obj{
+	paths := obj{}
+	for _, more := range []obj{writePaths(), placePaths()} {
+		for k, v := range more {
+			paths[k] = v
+		}
+	}
+	doc := obj{
 		"openapi": "3.0.3",
 		"info": obj{
 			"title":       "incidentmap API",
@@ -96,26 +102,34 @@ func openAPIDocument(base string) obj {
 			"description": "Incidents of armed conflict and crises and map layers as OGC API – Features (Part 1: Core, GeoJSON, OpenAPI 3.0).",
 		},
 		"servers": []obj{{"url": base}},
-		"paths": obj{
-			"/healthz": health("Liveness: 200 while the process runs.", "getHealth"),
-			"/readyz":  health("Readiness: 200 when the database answers and is migrated.", "getReady"),
-			"/api":     landing,
-			"/api/":    landing,
-			"/api/conformance": obj{"get": operation("Conformance classes implemented.", "getConformanceDeclaration",
-				[]obj{f}, jsonResponse("The conformance declaration.", mediaJSON), "400")},
-			"/api/collections": obj{"get": operation("The collections: incidents and every layer.", "getCollections",
-				[]obj{f}, jsonResponse("The collections.", mediaJSON), "400", "503")},
-			"/api/collections/{collectionId}": obj{"get": operation("One collection.", "describeCollection",
-				[]obj{collectionID, f}, jsonResponse("The collection.", mediaJSON), "400", "404", "503")},
-			"/api/collections/{collectionId}/items": obj{"get": operation("Features of a collection, streamed as GeoJSON, paged by cursor.", "getFeatures",
-				itemsParams, jsonResponse("A GeoJSON FeatureCollection.", mediaGeoJSON), "400", "404", "503")},
-			"/api/collections/{collectionId}/items/{featureId}": obj{"get": operation("One feature.", "getFeature",
-				[]obj{collectionID, featureID, f}, jsonResponse("A GeoJSON Feature.", mediaGeoJSON), "400", "404", "503")},
-			"/api/openapi": obj{"get": operation("This API definition.", "getOpenAPI", nil, jsonResponse("OpenAPI 3.0 document.", mediaOpenAPI))},
-			"/api/docs": obj{"get": obj{"summary": "Human-readable API documentation.", "operationId": "getDocs",
-				"responses": obj{"200": obj{"description": "HTML page.", "content": obj{mediaHTML: obj{"schema": str()}}}}}},
-		},
-		"components": obj{"schemas": obj{"Exception": obj{
+		"paths":   paths,
+	}
+	core := obj{
+		"/healthz": health("Liveness: 200 while the process runs.", "getHealth"),
+		"/readyz":  health("Readiness: 200 when the database answers and is migrated.", "getReady"),
+		"/api":     landing,
+		"/api/":    landing,
+		"/api/conformance": obj{"get": operation("Conformance classes implemented.", "getConformanceDeclaration",
+			[]obj{f}, jsonResponse("The conformance declaration.", mediaJSON), "400")},
+		"/api/collections": obj{"get": operation("The collections: incidents and every layer.", "getCollections",
+			[]obj{f}, jsonResponse("The collections.", mediaJSON), "400", "503")},
+		"/api/collections/{collectionId}": obj{"get": operation("One collection.", "describeCollection",
+			[]obj{collectionID, f}, jsonResponse("The collection.", mediaJSON), "400", "404", "503")},
+		"/api/collections/{collectionId}/items": obj{"get": operation("Features of a collection, streamed as GeoJSON, paged by cursor.", "getFeatures",
+			itemsParams, jsonResponse("A GeoJSON FeatureCollection.", mediaGeoJSON), "400", "404", "503")},
+		"/api/collections/{collectionId}/items/{featureId}": obj{"get": operation("One feature.", "getFeature",
+			[]obj{collectionID, featureID, f}, jsonResponse("A GeoJSON Feature.", mediaGeoJSON), "400", "404", "503")},
+		"/api/openapi": obj{"get": operation("This API definition.", "getOpenAPI", nil, jsonResponse("OpenAPI 3.0 document.", mediaOpenAPI))},
+		"/api/docs": obj{"get": obj{"summary": "Human-readable API documentation.", "operationId": "getDocs",
+			"responses": obj{"200": obj{"description": "HTML page.", "content": obj{mediaHTML: obj{"schema": str()}}}}}},
+	}
+	for k, v := range core {
+		paths[k] = v
+	}
+	doc["components"] = obj{
+		"securitySchemes": obj{"bearer": obj{"type": "http", "scheme": "bearer",
+			"description": "Moderator or admin token from `incidentmap user add`."}},
+		"schemas": obj{"Exception": obj{
 			"type":     "object",
 			"required": []string{"code"},
 			"properties": obj{
@@ -125,7 +139,79 @@ func openAPIDocument(base string) obj {
 				"errors": obj{"type": "array", "items": obj{"type": "object", "properties": obj{
 					"field": str(), "message": str()}}},
 			},
-		}}},
+		}},
+	}
+	return doc
+}
+
+// writePaths documents reports, moderation, live updates and users.
+func writePaths() obj {
+	id := param("id", "path", "Id.", obj{"type": "integer", "format": "int64", "minimum": 1})
+	secured := func(op obj) obj {
+		op["security"] = []obj{{"bearer": []string{}}}
+		resp := op["responses"].(obj)
+		for code, text := range map[string]string{"401": "Missing, invalid or revoked token.", "403": "Role not allowed.", "429": "Too many failed sign-ins."} {
+			resp[code] = obj{"description": text}
+		}
+		return op
+	}
+	body := func(description string) obj {
+		return obj{"required": false, "content": obj{mediaJSON: obj{"schema": obj{"type": "object"}}}, "description": description}
+	}
+	withBody := func(op obj, b obj) obj { op["requestBody"] = b; return op }
+	ok := func(description string) obj { return jsonResponse(description, mediaJSON) }
+	invalid := obj{"description": "Invalid fields: errors[] names each.", "content": obj{mediaJSON: obj{"schema": obj{"$ref": "#/components/schemas/Exception"}}}}
+	submit := operation("Submit a geotagged report (public). JSON: a GeoJSON Feature with a Point; or multipart/form-data from the browser form with up to 5 photos.",
+		"submitReport", []obj{param("Idempotency-Key", "header", "Retries with the same key return the first answer.", str())}, ok("Unused."))
+	delete(submit["responses"].(obj), "200")
+	submit["responses"].(obj)["201"] = ok("Stored and committed; pending review. Location names the report.")
+	for code, text := range map[string]string{"409": "Idempotency-Key reused for a different report.", "413": "Body or photo too large.",
+		"415": "Not JSON or multipart/form-data.", "429": "Too many reports from this client; see Retry-After."} {
+		submit["responses"].(obj)[code] = obj{"description": text}
+	}
+	submit["responses"].(obj)["422"] = invalid
+	submit["requestBody"] = obj{"required": true, "content": obj{
+		mediaJSON:             obj{"schema": obj{"type": "object"}},
+		"multipart/form-data": obj{"schema": obj{"type": "object"}},
+	}}
+	return obj{
+		"/api/events": obj{"get": operation("Live incident changes as Server-Sent Events (incident.created, incident.updated, incident.retracted); Last-Event-ID resumes.",
+			"getEvents", []obj{param("last_event_id", "query", "Resume after this event (or the Last-Event-ID header).", obj{"type": "integer"})},
+			obj{"description": "An event stream.", "content": obj{"text/event-stream": obj{"schema": str()}}}, "400")},
+		"/api/reports": obj{
+			"post": submit,
+			"get": secured(operation("Reports for moderation, with private fields.", "listReports", []obj{
+				param("status", "query", "pending, verified or rejected.", str()),
+				param("limit", "query", "1..500, default 100.", obj{"type": "integer"}),
+				param("after", "query", "Reports with a larger id (paging).", obj{"type": "integer"}),
+			}, ok("A FeatureCollection of reports."), "400")),
+		},
+		"/api/reports/{id}": obj{"get": secured(operation("One report with photos.", "getReport", []obj{id}, ok("The report."), "404"))},
+		"/api/reports/{id}/photos/{n}": obj{"get": secured(operation("A report's photo: stripped of metadata, or the original with original=true.", "getReportPhoto",
+			[]obj{id, param("n", "path", "Photo position, 1..5.", obj{"type": "integer"}), param("original", "query", "true for the upload as received.", str())},
+			obj{"description": "The image."}, "404"))},
+		"/api/reports/{id}/verify": obj{"post": secured(withBody(operation("Verify a pending report: create an incident (with optional corrections) or merge into merge_into.",
+			"verifyReport", []obj{id}, ok("The incident id."), "404", "409"), body("Corrections, merge_into, note.")))},
+		"/api/reports/{id}/reject": obj{"post": secured(withBody(operation("Reject a pending report with a reason.", "rejectReport",
+			[]obj{id}, ok("Rejected."), "404", "409"), body("{reason}")))},
+		"/api/incidents/{id}": obj{
+			"get": secured(operation("An incident with its ETag for If-Match.", "getIncident", []obj{id}, jsonResponse("The feature.", mediaGeoJSON), "404")),
+			"patch": secured(withBody(operation("Edit an incident; If-Match with its ETag answers 412 if it changed.", "patchIncident",
+				[]obj{id, param("If-Match", "header", "ETag from GET.", str())}, jsonResponse("The feature.", mediaGeoJSON), "404"), body("Fields to change; location is [lon, lat]."))),
+		},
+		"/api/incidents/{id}/audit": obj{"get": secured(operation("The audit history of an incident.", "incidentAudit", []obj{id}, ok("Entries, newest first."), "404"))},
+		"/api/audit": obj{"get": secured(operation("The audit log (admins).", "auditLog", []obj{
+			param("target_type", "query", "report, incident or user.", str()),
+			param("target_id", "query", "Target id.", obj{"type": "integer"}),
+			param("limit", "query", "1..1000.", obj{"type": "integer"}),
+			param("before", "query", "Entries with a smaller id.", obj{"type": "integer"}),
+		}, ok("Entries, newest first."), "400"))},
+		"/api/users": obj{
+			"get":  secured(operation("Users (admins).", "listUsers", nil, ok("Users."))),
+			"post": secured(withBody(operation("Add a user (admins); the token is shown once.", "createUser", nil, ok("The user and token."), "409"), body("{name, role}"))),
+		},
+		"/api/users/{name}": obj{"delete": secured(operation("Revoke a user's token (admins).", "revokeUser",
+			[]obj{param("name", "path", "User name.", str())}, obj{"description": "Revoked."}, "404"))},
 	}
 }
 
@@ -141,13 +227,13 @@ var docsPage = template.Must(template.New("docs").Parse(`<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1"></head>
 <body><h1>incidentmap API</h1>
 <p>OGC API – Features. Machine-readable definition: <a href="/api/openapi">/api/openapi</a>.</p>
-{{range .}}<h2><code>GET {{.Path}}</code></h2><p>{{.Summary}}</p>
+{{range .}}<h2><code>{{.Method}} {{.Path}}</code></h2><p>{{.Summary}}</p>
 {{if .Params}}<ul>{{range .Params}}<li><code>{{.Name}}</code> ({{.In}}): {{.Description}}</li>{{end}}</ul>{{end}}
 {{end}}</body></html>`))
 
 type docsEntry struct {
-	Path, Summary string
-	Params        []struct{ Name, In, Description string }
+	Method, Path, Summary string
+	Params                []struct{ Name, In, Description string }
 }
 
 func (s *Server) apiDocs(c echo.Context) error {
@@ -159,14 +245,19 @@ func (s *Server) apiDocs(c echo.Context) error {
 	sort.Strings(keys)
 	var entries []docsEntry
 	for _, k := range keys {
-		get := paths[k].(obj)["get"].(obj)
-		e := docsEntry{Path: k, Summary: get["summary"].(string)}
-		params, _ := get["parameters"].([]obj)
-		for _, p := range params {
-			e.Params = append(e.Params, struct{ Name, In, Description string }{
-				p["name"].(string), p["in"].(string), p["description"].(string)})
+		for _, method := range []string{"get", "post", "patch", "delete"} {
+			op, ok := paths[k].(obj)[method].(obj)
+			if !ok {
+				continue
+			}
+			e := docsEntry{Method: strings.ToUpper(method), Path: k, Summary: op["summary"].(string)}
+			params, _ := op["parameters"].([]obj)
+			for _, p := range params {
+				e.Params = append(e.Params, struct{ Name, In, Description string }{
+					p["name"].(string), p["in"].(string), p["description"].(string)})
+			}
+			entries = append(entries, e)
 		}
-		entries = append(entries, e)
 	}
 	var b strings.Builder
 	if err := docsPage.Execute(&b, entries); err != nil {

@@ -10,10 +10,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/incidentmap/incidentmap/geo"
 )
 
 // ReadinessChecker says whether the database answers and is migrated.
@@ -29,7 +32,10 @@ type Config struct {
 	IdleTimeout       time.Duration // default 120s
 	RequestTimeout    time.Duration // per-request deadline for database work; default 15s
 	ReadyTimeout      time.Duration // /readyz answers within this; default 1.5s
-	BodyLimit         string        // default "1M"
+	BodyLimit         string        // default "1M" (report submissions with photos have their own)
+	ReportRate        geo.RateLimit // reports per client; default burst 10, 10 per minute
+	TrustedProxies    []string      // CIDRs whose X-Forwarded-For is believed; none by default
+	MaxSSEClients     int           // live-update streams per instance; default 1000
 	Logger            *slog.Logger
 }
 
@@ -48,6 +54,12 @@ func (c *Config) setDefaults() {
 	if c.BodyLimit == "" {
 		c.BodyLimit = "1M"
 	}
+	if c.ReportRate.Burst <= 0 || c.ReportRate.PerMinute <= 0 {
+		c.ReportRate = geo.RateLimit{Burst: 10, PerMinute: 10}
+	}
+	if c.MaxSSEClients <= 0 {
+		c.MaxSSEClients = 1000
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -55,8 +67,11 @@ func (c *Config) setDefaults() {
 
 // Deps are the services the handlers use.
 type Deps struct {
-	Ready    ReadinessChecker
-	Features FeatureStore
+	Ready      ReadinessChecker
+	Features   FeatureStore
+	Reports    ReportStore
+	Moderation ModerationStore
+	Events     EventStore
 }
 
 // Server is the HTTP server of one incidentmap instance.
@@ -65,6 +80,7 @@ type Server struct {
 	http   *http.Server
 	cfg    Config
 	deps   Deps
+	hub    *eventHub
 	logger *slog.Logger
 }
 
@@ -74,12 +90,16 @@ func New(cfg Config, deps Deps) *Server {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
-	s := &Server{echo: e, cfg: cfg, deps: deps, logger: cfg.Logger}
+	s := &Server{echo: e, cfg: cfg, deps: deps, logger: cfg.Logger, hub: newEventHub(deps.Events, cfg.MaxSSEClients)}
 	e.HTTPErrorHandler = s.handleError
+	e.IPExtractor = ipExtractor(cfg.TrustedProxies)
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{TargetHeader: echo.HeaderXRequestID}))
 	e.Use(s.logRequests)
 	e.Use(s.recoverPanics)
-	e.Use(middleware.BodyLimit(cfg.BodyLimit))
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
+		Limit:   cfg.BodyLimit,
+		Skipper: func(c echo.Context) bool { return c.Path() == "/api/reports" && c.Request().Method == http.MethodPost },
+	}))
 	s.routes()
 	s.http = &http.Server{
 		Handler:           e,
@@ -105,7 +125,50 @@ func (s *Server) routes() {
 		middleware.Gzip(),
 	)
 	s.ogcRoutes(g)
+	s.placeRoutes(g)
+	g.GET("/events", s.events)
+
+	// Writes and moderation: no CORS (same-origin browser app and API clients).
+	s.echo.POST("/api/reports", s.submitReport, middleware.BodyLimit(strconv.Itoa(maxReportMultipart)))
+	// Route-level middleware, not groups: a group's catch-all would put
+	// every unknown /api path (and CORS preflights) behind sign-in.
+	mod, admin := s.requireRole(geo.RoleModerator), s.requireRole(geo.RoleAdmin)
+	s.echo.GET("/api/reports", s.listReports, mod)
+	s.echo.GET("/api/reports/:id", s.getReport, mod)
+	s.echo.GET("/api/reports/:id/photos/:n", s.getReportPhoto, mod)
+	s.echo.POST("/api/reports/:id/verify", s.verifyReport, mod)
+	s.echo.POST("/api/reports/:id/reject", s.rejectReport, mod)
+	s.echo.GET("/api/incidents/:id", s.getIncident, mod)
+	s.echo.PATCH("/api/incidents/:id", s.patchIncident, mod)
+	s.echo.GET("/api/incidents/:id/audit", s.incidentAudit, mod)
+	s.echo.GET("/api/audit", s.auditLog, admin)
+	s.echo.GET("/api/users", s.listUsers, admin)
+	s.echo.POST("/api/users", s.createUser, admin)
+	s.echo.DELETE("/api/users/:name", s.revokeUser, admin)
 	s.frontendRoutes()
+}
+
+// ipExtractor picks the client address: the peer's, or with trusted
+// proxies configured, the X-Forwarded-For hop just before them, so a
+// client cannot choose its address by sending the header itself.
+func ipExtractor(trusted []string) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, cidr := range trusted {
+		if _, ipnet, err := net.ParseCIDR(cidr); err == nil {
+			opts = append(opts, echo.TrustIPRange(ipnet))
+		}
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}
+
+// Run does the server's background work (live updates) until ctx ends.
+func (s *Server) Run(ctx context.Context) {
+	if s.deps.Events != nil {
+		s.hub.run(ctx, s.logger)
+	}
 }
 
 // Routes lists the registered routes (for documentation checks).
@@ -125,6 +188,7 @@ func (s *Server) Serve(l net.Listener) error {
 // Shutdown stops accepting connections and waits for in-flight requests
 // until ctx ends.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.hub.close() // SSE streams would otherwise hold shutdown for the whole grace
 	if err := s.http.Shutdown(ctx); err != nil {
 		return fmt.Errorf("shut down http server: %w", err)
 	}

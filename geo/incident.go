@@ -94,3 +94,12 @@ type IncidentService interface {
 
 // RawFeature is one GeoJSON feature as produced by the database.
 type RawFeature = json.RawMessage
+
+// IncidentEvent is one change of a public incident, for live updates.
+type IncidentEvent struct {
+	ID         int64
+	Type       string // incident.created, incident.updated or incident.retracted
+	IncidentID int64
+	At         time.Time
+	Feature    json.RawMessage // the incident now; nil if it was deleted
+}

@@ -1,7 +1,7 @@
 package geo
 
 import (
-	"context"
+	"fmt"
 	"math"
 	"net/url"
 	"strconv"
@@ -192,8 +192,21 @@ type ReportFilter struct {
 	After  int64 // keyset: reports with id > After
 }
 
-// ReportService stores reports and moderates them.
-type ReportService interface {
-	// CreateReport stores r (validated) and returns once it is committed.
-	CreateReport(ctx context.Context, r *Report) error
+// Submission is a report plus what makes its submission idempotent and
+// attributable without storing the client's address.
+type Submission struct {
+	Report         *Report
+	IdempotencyKey string // "" when the client sent none
+	RequestHash    []byte // SHA-256 of the request body
+	ClientHash     []byte // keyed hash of the client address
+}
+
+// ErrIdempotencyMismatch is returned when an Idempotency-Key is reused
+// with a different request. It matches ErrConflict.
+var ErrIdempotencyMismatch = fmt.Errorf("%w: idempotency key was used for a different request", ErrConflict)
+
+// RateLimit is a token bucket: Burst tokens, refilled at PerMinute.
+type RateLimit struct {
+	Burst     float64
+	PerMinute float64
 }

@@ -47,3 +47,11 @@ type AuditEntry struct {
 	After      any       `json:"after,omitempty"`
 	Note       string    `json:"note,omitempty"`
 }
+
+// AuditFilter selects audit entries.
+type AuditFilter struct {
+	TargetType string // "" for all
+	TargetID   int64  // 0 for all
+	Limit      int
+	Before     int64 // entries with id < Before; 0 for the newest
+}

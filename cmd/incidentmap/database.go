@@ -38,6 +38,20 @@ func openDatabase(ctx context.Context, cfg dbConfig, logger *slog.Logger) (*data
 		return nil, err
 	}
 	cluster, err := localpg.Start(ctx, localpg.Options{Dir: dir, Logger: logger})
+	if errors.Is(err, localpg.ErrAlreadyRunning) {
+		// Another incidentmap process (a running serve, or one that
+		// crashed and left postgres behind) owns it: use it, don't stop it.
+		dsn, derr := localpg.RunningDSN(dir, embeddedDatabase)
+		if derr != nil {
+			return nil, fmt.Errorf("start embedded database: %w", err)
+		}
+		logger.Info("embedded database already running; using it", "dir", dir)
+		db, err := postgis.Open(ctx, dsn, postgis.Options{Logger: logger})
+		if err != nil {
+			return nil, err
+		}
+		return &database{DB: db, logger: logger}, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("start embedded database: %w", err)
 	}

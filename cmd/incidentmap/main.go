@@ -40,6 +40,8 @@ func commands() []command {
 	return []command{
 		{"serve", "run the HTTP server (and the embedded database unless DATABASE_URL is set)", runServe},
 		{"migrate", "apply or roll back database migrations: migrate up|down|status", runMigrate},
+		{"user", "manage moderators and admins: user add NAME --role moderator|admin | list | revoke NAME", runUser},
+		{"layer", "import, list or delete GeoJSON map layers: layer import|list|delete", runLayer},
 	}
 }
 

@@ -155,6 +155,14 @@ func TestServeEmbeddedKeepsData(t *testing.T) {
 	if err != nil {
 		t.Fatalf("insert through the embedded socket: %v", err)
 	}
+	// A second command on the same data dir uses the running database.
+	status, err := exec.Command(binary, "migrate", "status", "--data-dir", dataDir).CombinedOutput()
+	if err != nil || !strings.Contains(string(status), "applied") || strings.Contains(string(status), "pending") {
+		t.Errorf("migrate status beside a running serve: %v\n%s", err, status)
+	}
+	if code, _ := get(t, srv.URL+"/readyz"); code != http.StatusOK {
+		t.Errorf("/readyz after a second command used the database = %d, want 200", code)
+	}
 	srv.stop(t)
 	if !strings.Contains(srv.logs.String(), "embedded database stopped") {
 		t.Errorf("logs do not show a clean database stop:\n%s", srv.logs)

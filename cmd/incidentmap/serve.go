@@ -5,10 +5,35 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/incidentmap/incidentmap/api"
+	"github.com/incidentmap/incidentmap/geo"
 )
+
+// parseCIDRs reads a comma-separated CIDR list; a bare address means /32 or /128.
+func parseCIDRs(list string) ([]string, error) {
+	var out []string
+	for _, item := range strings.Split(list, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		if !strings.Contains(item, "/") {
+			if ip := net.ParseIP(item); ip != nil && ip.To4() != nil {
+				item += "/32"
+			} else {
+				item += "/128"
+			}
+		}
+		if _, _, err := net.ParseCIDR(item); err != nil {
+			return nil, fmt.Errorf("--trusted-proxies: %q is not a CIDR", item)
+		}
+		out = append(out, item)
+	}
+	return out, nil
+}
 
 // serveConfig is the configuration of `incidentmap serve`.
 type serveConfig struct {
@@ -18,6 +43,9 @@ type serveConfig struct {
 	readTimeout   time.Duration
 	writeTimeout  time.Duration
 	idleTimeout   time.Duration
+	proxies       string
+	reportBurst   float64
+	reportPerMin  float64
 }
 
 func runServe(ctx context.Context, env *environment, args []string) error {
@@ -31,6 +59,10 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	fs.DurationVar(&cfg.readTimeout, "read-timeout", 30*time.Second, "maximum time to read a whole request")
 	fs.DurationVar(&cfg.writeTimeout, "write-timeout", 60*time.Second, "maximum time to write a response")
 	fs.DurationVar(&cfg.idleTimeout, "idle-timeout", 120*time.Second, "how long an idle keep-alive connection stays open")
+	fs.StringVar(&cfg.proxies, "trusted-proxies", env.getenv("INCIDENTMAP_TRUSTED_PROXIES"),
+		"comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (env INCIDENTMAP_TRUSTED_PROXIES); empty: none")
+	fs.Float64Var(&cfg.reportBurst, "report-burst", 10, "reports one client may submit in a burst")
+	fs.Float64Var(&cfg.reportPerMin, "report-rate", 10, "reports per minute one client may submit after a burst")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -40,6 +72,13 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	logger, err := newLogger(env.stderr, cfg.db.LogLevel)
 	if err != nil {
 		return err
+	}
+	proxies, err := parseCIDRs(cfg.proxies)
+	if err != nil {
+		return err
+	}
+	if cfg.reportBurst < 1 || cfg.reportPerMin <= 0 {
+		return fmt.Errorf("--report-burst must be at least 1 and --report-rate above 0")
 	}
 	// Listen first: a taken port is a configuration error worth reporting
 	// before the database starts.
@@ -59,11 +98,17 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	}
 
 	srv := api.New(api.Config{
-		ReadTimeout:  cfg.readTimeout,
-		WriteTimeout: cfg.writeTimeout,
-		IdleTimeout:  cfg.idleTimeout,
-		Logger:       logger,
-	}, api.Deps{Ready: db})
+		ReadTimeout:    cfg.readTimeout,
+		WriteTimeout:   cfg.writeTimeout,
+		IdleTimeout:    cfg.idleTimeout,
+		TrustedProxies: proxies,
+		ReportRate:     geo.RateLimit{Burst: cfg.reportBurst, PerMinute: cfg.reportPerMin},
+		Logger:         logger,
+	}, api.Deps{Ready: db, Features: db, Reports: db, Moderation: db, Events: db})
+
+	bgCtx, stopBackground := context.WithCancel(context.Background())
+	defer stopBackground()
+	go srv.Run(bgCtx)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

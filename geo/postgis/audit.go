@@ -53,16 +53,8 @@ func snapshotJSON(v any) (any, error) {
 const incidentSnapshot = `SELECT (to_jsonb(i) - 'search' - 'geom') || jsonb_build_object('geometry', ST_AsGeoJSON(i.geom, 6)::jsonb)
 	FROM incidents i WHERE id = $1`
 
-// AuditFilter selects audit entries.
-type AuditFilter struct {
-	TargetType string // "" for all
-	TargetID   int64  // 0 for all
-	Limit      int
-	Before     int64 // entries with id < Before; 0 for the newest
-}
-
 // AuditLog lists entries, newest first.
-func (db *DB) AuditLog(ctx context.Context, f AuditFilter) ([]geo.AuditEntry, error) {
+func (db *DB) AuditLog(ctx context.Context, f geo.AuditFilter) ([]geo.AuditEntry, error) {
 	w := &where{}
 	if f.TargetType != "" {
 		w.add("target_type = %s", f.TargetType)

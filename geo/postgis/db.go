@@ -26,6 +26,7 @@ type Options struct {
 // DB is the store: a connection pool plus the migrations it runs.
 type DB struct {
 	db     *sql.DB
+	dsn    string // for the LISTEN connection, which lives outside the pool
 	logger *slog.Logger
 }
 
@@ -57,7 +58,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		sqldb.Close()
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
-	return &DB{db: sqldb, logger: opts.Logger}, nil
+	return &DB{db: sqldb, dsn: dsn, logger: opts.Logger}, nil
 }
 
 // SQL exposes the pool for packages of this module that need raw access

@@ -49,9 +49,9 @@ var incidentSortSQL = map[string]string{
 	"fatalities":  "fatalities",
 }
 
-// incidentFeatureSQL returns the SQL expression building one GeoJSON
-// Feature (as text) with the given properties (nil: all public ones).
-func incidentFeatureSQL(props []string) (string, error) {
+// incidentFeatureJSON returns the SQL expression building one GeoJSON
+// Feature (as json) with the given properties (nil: all public ones).
+func incidentFeatureJSON(props []string) (string, error) {
 	if props == nil {
 		props = geo.IncidentProperties
 	}
@@ -65,7 +65,13 @@ func incidentFeatureSQL(props []string) (string, error) {
 	}
 	return fmt.Sprintf(`json_build_object('type', 'Feature', 'id', id,
 		'geometry', ST_AsGeoJSON(geom, 6)::json,
-		'properties', json_build_object(%s))::text`, strings.Join(pairs, ", ")), nil
+		'properties', json_build_object(%s))`, strings.Join(pairs, ", ")), nil
+}
+
+// incidentFeatureSQL is incidentFeatureJSON as text, ready to stream.
+func incidentFeatureSQL(props []string) (string, error) {
+	expr, err := incidentFeatureJSON(props)
+	return expr + "::text", err
 }
 
 // incidentFilter renders the filters of q (everything but paging).
@@ -278,4 +284,30 @@ func insertIncident(ctx context.Context, q querier, inc *geo.Incident, sources [
 		inc.Point.Lon(), inc.Point.Lat(), max(inc.GeoPrecision, 1),
 		inc.Status, sources, inc.ReportID, inc.Demo, inc.CountryCode, inc.Admin1,
 	).Scan(&inc.ID, &inc.Version, &inc.CreatedAt, &inc.UpdatedAt)
+}
+
+// IncidentCollectionSQL returns one SQL statement that produces the first
+// page of q as a whole FeatureCollection text, with its arguments. It is
+// the physical limit the streaming items endpoint is benchmarked against
+// (bench/): PostgreSQL doing all the work in a single statement.
+func IncidentCollectionSQL(q geo.IncidentQuery) (string, []any, error) {
+	feature, err := incidentFeatureJSON(q.Properties)
+	if err != nil {
+		return "", nil, err
+	}
+	sortCol, ok := incidentSortSQL[q.Sort.Field]
+	if !ok {
+		return "", nil, geo.Invalidf("sortby", "cannot sort by %q", q.Sort.Field)
+	}
+	dir := "ASC"
+	if q.Sort.Desc {
+		dir = "DESC"
+	}
+	w := incidentFilter(q)
+	limit := w.arg(q.Limit)
+	query := fmt.Sprintf(`SELECT json_build_object('type', 'FeatureCollection',
+		'features', coalesce(json_agg(f.feature), '[]'), 'numberReturned', count(*))::text
+		FROM (SELECT %s AS feature FROM incidents %s ORDER BY %s %s, id %s LIMIT %s) f`,
+		feature, w.sql(), sortCol, dir, dir, limit)
+	return query, w.args, nil
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/lib/pq"
@@ -341,14 +342,49 @@ func (db *DB) DeleteLayer(ctx context.Context, id string) error {
 func layerFilter(layer geo.Layer, q geo.LayerQuery) (*where, error) {
 	w := &where{}
 	w.add("layer_id = %s", layer.ID)
-	w.addBBox("geom", q.BBox)
+	addIntersectsBBox(w, "geom", q.BBox)
 	if q.Time != nil {
 		if layer.TimeProperty == "" {
 			return nil, geo.Invalidf("datetime", "this collection has no time property")
 		}
-		w.addTime("occurred_at", q.Time)
+		w.addTime("occurred_at", microsecondBounds(*q.Time))
 	}
 	return w, nil
+}
+
+// addIntersectsBBox restricts column to geometries that intersect b, as
+// OGC API – Features requires. Unlike a bare && (bounding boxes overlap,
+// which is exact only for points), this leaves out a multipolygon whose
+// parts lie on either side of the box, or a box inside a hole; the GiST
+// index is still used.
+func addIntersectsBBox(w *where, column string, b *geo.BBox) {
+	if b == nil {
+		return
+	}
+	var parts []string
+	for _, box := range b.Split() {
+		parts = append(parts, fmt.Sprintf("ST_Intersects(%s, ST_MakeEnvelope(%s, %s, %s, %s, 4326))", column,
+			w.arg(box.MinLon), w.arg(box.MinLat), w.arg(box.MaxLon), w.arg(box.MaxLat)))
+	}
+	w.conds = append(w.conds, "("+strings.Join(parts, " OR ")+")")
+}
+
+// microsecondBounds rounds a closed interval inward to PostgreSQL's
+// microsecond precision. Sent as is, the end of a whole day
+// (23:59:59.999999999) would round up to the next midnight and match it.
+func microsecondBounds(t geo.TimeInterval) *geo.TimeInterval {
+	if t.Start != nil {
+		s := t.Start.Truncate(time.Microsecond)
+		if s.Before(*t.Start) {
+			s = s.Add(time.Microsecond)
+		}
+		t.Start = &s
+	}
+	if t.End != nil {
+		e := t.End.Truncate(time.Microsecond)
+		t.End = &e
+	}
+	return &t
 }
 
 // StreamLayerFeatures runs q on layer and calls emit with each feature's

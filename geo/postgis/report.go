@@ -16,24 +16,11 @@ import (
 	"github.com/incidentmap/incidentmap/geo"
 )
 
-// ErrIdempotencyMismatch is returned when an Idempotency-Key is reused
-// with a different request. It matches geo.ErrConflict.
-var ErrIdempotencyMismatch = fmt.Errorf("%w: idempotency key was used for a different request", geo.ErrConflict)
-
-// Submission is a report plus what makes its submission idempotent and
-// attributable without storing the client's address.
-type Submission struct {
-	Report         *geo.Report
-	IdempotencyKey string // "" when the client sent none
-	RequestHash    []byte // SHA-256 of the request body
-	ClientHash     []byte // keyed hash of the client address
-}
-
 // CreateReport stores s.Report (already validated) and its photos in one
 // transaction and returns once it is committed. With an idempotency key
 // already used for the same request it returns the first report and
 // replayed=true; for a different request, ErrIdempotencyMismatch.
-func (db *DB) CreateReport(ctx context.Context, s Submission) (replayed bool, err error) {
+func (db *DB) CreateReport(ctx context.Context, s geo.Submission) (replayed bool, err error) {
 	r := s.Report
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -84,8 +71,23 @@ func (db *DB) CreateReport(ctx context.Context, s Submission) (replayed bool, er
 	return false, nil
 }
 
+// ReplayReport fills s.Report with the report first stored under s's
+// idempotency key and returns true; ErrNotFound when the key is unknown,
+// ErrIdempotencyMismatch when it was used for a different request.
+func (db *DB) ReplayReport(ctx context.Context, s geo.Submission) (bool, error) {
+	tx, err := db.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return false, mapError(err)
+	}
+	defer tx.Rollback()
+	if err := db.replay(ctx, tx, s); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
 // replay loads the report first stored under s's idempotency key.
-func (db *DB) replay(ctx context.Context, tx *sql.Tx, s Submission) error {
+func (db *DB) replay(ctx context.Context, tx *sql.Tx, s geo.Submission) error {
 	var hash []byte
 	r := s.Report
 	err := tx.QueryRowContext(ctx, `SELECT id, status, created_at, updated_at, request_hash FROM reports WHERE idempotency_key = $1`,
@@ -94,7 +96,7 @@ func (db *DB) replay(ctx context.Context, tx *sql.Tx, s Submission) error {
 		return fmt.Errorf("load idempotent report: %w", mapError(err))
 	}
 	if !hmac.Equal(hash, s.RequestHash) {
-		return ErrIdempotencyMismatch
+		return geo.ErrIdempotencyMismatch
 	}
 	return nil
 }
@@ -119,17 +121,11 @@ func (db *DB) ClientHash(ctx context.Context, addr string) ([]byte, error) {
 	return m.Sum(nil), nil
 }
 
-// RateLimit is a token bucket: Burst tokens, refilled at PerMinute.
-type RateLimit struct {
-	Burst     float64
-	PerMinute float64
-}
-
 // Allow takes one token from the bucket named key, shared by every server
 // instance through PostgreSQL. When the bucket is empty it returns false
 // and how long until a token is available; nothing is taken then, so a
 // client that waits as told gets through.
-func (db *DB) Allow(ctx context.Context, key string, limit RateLimit) (bool, time.Duration, error) {
+func (db *DB) Allow(ctx context.Context, key string, limit geo.RateLimit) (bool, time.Duration, error) {
 	var wait float64
 	err := db.db.QueryRowContext(ctx, `SELECT take_token($1, $2, $3)`, key, limit.Burst, limit.PerMinute/60).Scan(&wait)
 	if err != nil {

@@ -3,6 +3,7 @@ package postgis
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/incidentmap/incidentmap/geo"
 )
@@ -60,11 +61,17 @@ func (w *where) addTime(column string, t *geo.TimeInterval) {
 	if t == nil {
 		return
 	}
+	// PostgreSQL keeps microseconds and rounds nanoseconds: round the
+	// bounds inward so "the whole day" (…23:59:59.999999999) stays that day.
 	if t.Start != nil {
-		w.add(column+" >= %s", *t.Start)
+		start := t.Start.Truncate(time.Microsecond)
+		if start.Before(*t.Start) {
+			start = start.Add(time.Microsecond)
+		}
+		w.add(column+" >= %s", start)
 	}
 	if t.End != nil {
-		w.add(column+" <= %s", *t.End)
+		w.add(column+" <= %s", t.End.Truncate(time.Microsecond))
 	}
 }
 

@@ -398,7 +398,8 @@ func (c *Cluster) shutdownLocked(ctx context.Context, sig syscall.Signal, mode s
 		return nil
 	}
 	begin := time.Now()
-	if err := syscall.Kill(s.pid, sig); err != nil {
+	// ESRCH: it died on its own just now; the wait below reaps it.
+	if err := syscall.Kill(s.pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
 		return fmt.Errorf("localpg: %s shutdown of pid %d: %w", mode, s.pid, err)
 	}
 	// A frozen server would never act on the signal.
@@ -475,4 +476,23 @@ func (c *Cluster) thawLocked() {
 	}
 	_ = syscall.Kill(c.srv.pid, syscall.SIGCONT)
 	c.frozen = false
+}
+
+// RunningDSN returns the DSN of database dbname on a server that another
+// process started on the cluster at dir (Start then fails with
+// ErrAlreadyRunning), so a second command can use it without owning it.
+// ErrNotRunning when no server runs there.
+func RunningDSN(dir, dbname string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("localpg: cluster dir %q: %w", dir, err)
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
+	}
+	if _, ok := liveServer(filepath.Join(abs, "data")); !ok {
+		return "", ErrNotRunning
+	}
+	return fmt.Sprintf("host=%s port=%d user=postgres dbname=%s sslmode=disable",
+		dsnValue(chooseSocketDir(abs, os.TempDir())), Port, dsnValue(dbname)), nil
 }

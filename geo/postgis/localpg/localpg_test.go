@@ -529,3 +529,20 @@ func TestLastLines(t *testing.T) {
 		t.Errorf("lastLines = %q", got)
 	}
 }
+
+// When the server refuses to start, the error carries the end of its log.
+func TestStartFailureShowsLog(t *testing.T) {
+	t.Parallel()
+	_, err := Start(ctxTimeout(t, time.Minute), Options{
+		Dir:      testDir(t),
+		Settings: map[string]string{"fsync": "off", "shared_buffers": "plenty"},
+	})
+	if err == nil {
+		t.Fatal("Start with a bad setting succeeded")
+	}
+	for _, want := range []string{"postgres exited during startup", "postgres.log", `invalid value for parameter "shared_buffers"`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+}

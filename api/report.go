@@ -1,0 +1,384 @@
+package api
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/paulmach/orb"
+	orbgeo "github.com/paulmach/orb/geo"
+
+	"github.com/incidentmap/incidentmap/geo"
+	"github.com/incidentmap/incidentmap/geo/photo"
+)
+
+// Body limits of report submissions.
+const (
+	maxReportJSON      = 64 << 10          // a report without photos
+	maxReportMultipart = 52 << 20          // five 10 MB photos plus fields
+	maxIdempotencyKey  = 200               // characters
+	photoAgreeMetres   = 5000              // a photo within this of the point agrees with it
+	maxFormFieldBytes  = maxReportJSON / 2 // any one text field of the form
+)
+
+// ReportStore stores submitted reports.
+type ReportStore interface {
+	CreateReport(ctx context.Context, s geo.Submission) (replayed bool, err error)
+	ReplayReport(ctx context.Context, s geo.Submission) (bool, error)
+	ClientHash(ctx context.Context, addr string) ([]byte, error)
+	Allow(ctx context.Context, key string, limit geo.RateLimit) (bool, time.Duration, error)
+}
+
+// reportShape is the only JSON a report may be.
+var reportShape = jsonShape{
+	"":         {"type", "geometry", "properties"},
+	"geometry": {"type", "coordinates"},
+	"properties": {"occurred_at", "event_type", "sub_event_type", "description", "location_name",
+		"geo_precision", "fatalities", "source_urls", "contact"},
+}
+
+// reportFeature is a report as GeoJSON.
+type reportFeature struct {
+	Type     string `json:"type"`
+	Geometry *struct {
+		Type        string        `json:"type"`
+		Coordinates []json.RawMessage `json:"coordinates"`
+	} `json:"geometry"`
+	Properties *reportProperties `json:"properties"`
+}
+
+type reportProperties struct {
+	OccurredAt   string   `json:"occurred_at"`
+	EventType    string   `json:"event_type"`
+	SubEventType string   `json:"sub_event_type"`
+	Description  string   `json:"description"`
+	LocationName string   `json:"location_name"`
+	GeoPrecision *int     `json:"geo_precision"`
+	Fatalities   *int     `json:"fatalities"`
+	SourceURLs   []string `json:"source_urls"`
+	Contact      string   `json:"contact"`
+}
+
+// toReport converts the decoded input, collecting field errors.
+func (f reportFeature) toReport(v *geo.ValidationError) *geo.Report {
+	r := &geo.Report{}
+	if f.Type != "Feature" {
+		v.Add("type", `must be "Feature"`)
+	}
+	switch {
+	case f.Geometry == nil:
+		v.Add("geometry", "required: a GeoJSON Point")
+	case f.Geometry.Type != "Point":
+		v.Add("geometry.type", `must be "Point"`)
+	case len(f.Geometry.Coordinates) != 2:
+		v.Add("geometry.coordinates", "want [longitude, latitude] (2D points only), got %d numbers", len(f.Geometry.Coordinates))
+	default:
+		for i, raw := range f.Geometry.Coordinates {
+			// A bare JSON number only: strings like "47.03" are not numbers.
+			text := string(raw)
+			x, err := strconv.ParseFloat(text, 64)
+			if err != nil || text == "" || !(text[0] == '-' || text[0] >= '0' && text[0] <= '9') {
+				v.Add("geometry.coordinates", "%s is not a finite number", quoteForMessage(text))
+				break
+			}
+			r.Point[i] = x
+		}
+	}
+	if f.Properties == nil {
+		v.Add("properties", "required")
+		return r
+	}
+	p := f.Properties
+	if p.OccurredAt != "" {
+		t, err := time.Parse(time.RFC3339, p.OccurredAt)
+		if err != nil {
+			v.Add("properties.occurred_at", "want an RFC 3339 time such as 2020-10-18T04:00:00+04:00")
+		} else {
+			r.OccurredAt = t
+		}
+	}
+	r.EventType, r.SubEventType = p.EventType, p.SubEventType
+	r.Description, r.LocationName, r.Contact = p.Description, p.LocationName, p.Contact
+	if p.GeoPrecision != nil {
+		r.GeoPrecision = geo.GeoPrecision(*p.GeoPrecision)
+		if *p.GeoPrecision == 0 {
+			r.GeoPrecision = -1 // explicit 0 is out of range, not "default"
+		}
+	}
+	r.Fatalities = p.Fatalities
+	r.SourceURLs = p.SourceURLs
+	return r
+}
+
+// submitReport handles POST /api/reports (JSON or multipart/form-data).
+func (s *Server) submitReport(c echo.Context) error {
+	ctx, cancel := s.requestContext(c)
+	defer cancel()
+	key := c.Request().Header.Get("Idempotency-Key")
+	if len(key) > maxIdempotencyKey || strings.ContainsFunc(key, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
+		return fieldError("Idempotency-Key", "at most %d printable ASCII characters", maxIdempotencyKey)
+	}
+	mediaType, params, err := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
+	var (
+		report *geo.Report
+		hash   []byte
+	)
+	switch {
+	case err == nil && (mediaType == mediaJSON || mediaType == mediaGeoJSON):
+		report, hash, err = readJSONReport(c.Request().Body)
+	case err == nil && mediaType == "multipart/form-data":
+		report, hash, err = readMultipartReport(c.Request().Body, params["boundary"])
+	default:
+		return echo.NewHTTPError(http.StatusUnsupportedMediaType,
+			"send application/json (a GeoJSON Feature) or multipart/form-data")
+	}
+	if err != nil {
+		return err
+	}
+	if err := report.Validate(time.Now()); err != nil {
+		return err
+	}
+	clientHash, err := s.deps.Reports.ClientHash(ctx, c.RealIP())
+	if err != nil {
+		return err
+	}
+	sub := geo.Submission{Report: report, IdempotencyKey: key, RequestHash: hash, ClientHash: clientHash}
+	ok, wait, err := s.deps.Reports.Allow(ctx, fmt.Sprintf("report:%x", clientHash), s.cfg.ReportRate)
+	if err != nil {
+		return err
+	}
+	replayed := false
+	if !ok {
+		// A retry of an accepted submission is not a new one: it gets its
+		// first answer even while the client is over the limit.
+		if key != "" {
+			replayed, err = s.deps.Reports.ReplayReport(ctx, sub)
+			if err != nil && !errors.Is(err, geo.ErrNotFound) {
+				return err
+			}
+		}
+		if !replayed {
+			secs := strconv.Itoa(int(wait.Seconds()))
+			c.Response().Header().Set("Retry-After", secs)
+			return echo.NewHTTPError(http.StatusTooManyRequests, "too many reports from your address; retry in "+secs+" s")
+		}
+	} else if replayed, err = s.deps.Reports.CreateReport(ctx, sub); err != nil {
+		return err
+	}
+	if replayed {
+		c.Response().Header().Set("Idempotent-Replayed", "true")
+	}
+	location := fmt.Sprintf("/api/reports/%d", report.ID)
+	c.Response().Header().Set(echo.HeaderLocation, location)
+	return c.JSON(http.StatusCreated, map[string]any{
+		"id":         report.ID,
+		"status":     report.Status,
+		"photo_hint": report.PhotoHint,
+		"message":    "Thank you. Your report is pending review by a moderator; it is not public until verified.",
+	})
+}
+
+func readJSONReport(body io.Reader) (*geo.Report, []byte, error) {
+	data, err := io.ReadAll(io.LimitReader(body, maxReportJSON+1))
+	if err != nil {
+		return nil, nil, bodyReadError(err)
+	}
+	if len(data) > maxReportJSON {
+		return nil, nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("a JSON report is at most %d KB", maxReportJSON>>10))
+	}
+	var f reportFeature
+	if err := decodeStrict(data, reportShape, &f); err != nil {
+		return nil, nil, err
+	}
+	v := &geo.ValidationError{}
+	r := f.toReport(v)
+	if err := v.Err(); err != nil {
+		return nil, nil, err
+	}
+	sum := sha256.Sum256(data)
+	return r, sum[:], nil
+}
+
+// bodyReadError turns a body read failure into the right answer: 413 for
+// a body over the server's limit.
+func bodyReadError(err error) error {
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) {
+		return echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("body over %d bytes", maxErr.Limit))
+	}
+	return echo.NewHTTPError(http.StatusBadRequest, "could not read the request body")
+}
+
+// formFields are the text fields of the browser's report form; each maps
+// to a JSON property (lon and lat to the geometry).
+var formFields = []string{"lon", "lat", "occurred_at", "event_type", "sub_event_type", "description",
+	"location_name", "geo_precision", "fatalities", "source_url", "contact"}
+
+// readMultipartReport reads the browser form: text fields plus up to
+// MaxPhotos files named "photo". Photos are checked from their bytes, their
+// EXIF location and time become a hint, and a stripped copy is made. The
+// hash covers the fields and files, not the boundary, so a browser's retry
+// of the same form matches.
+func readMultipartReport(body io.Reader, boundary string) (*geo.Report, []byte, error) {
+	if boundary == "" {
+		return nil, nil, fieldError("body", "multipart body without a boundary")
+	}
+	mr := multipart.NewReader(body, boundary)
+	fields := map[string][]string{}
+	var photos [][]byte
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, nil, bodyReadError(err)
+		}
+		name := part.FormName()
+		switch {
+		case name == "photo":
+			if len(photos) == geo.MaxPhotos {
+				return nil, nil, fieldError("photo", "at most %d photos", geo.MaxPhotos)
+			}
+			data, err := io.ReadAll(io.LimitReader(part, photo.DefaultLimits().MaxBytes+1))
+			if err != nil {
+				return nil, nil, bodyReadError(err)
+			}
+			if int64(len(data)) > photo.DefaultLimits().MaxBytes {
+				return nil, nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge,
+					fmt.Sprintf("photo %d is over %d MB", len(photos)+1, photo.DefaultLimits().MaxBytes>>20))
+			}
+			photos = append(photos, data)
+		case contains(formFields, name):
+			data, err := io.ReadAll(io.LimitReader(part, maxFormFieldBytes+1))
+			if err != nil {
+				return nil, nil, bodyReadError(err)
+			}
+			if len(data) > maxFormFieldBytes {
+				return nil, nil, fieldError(name, "too long")
+			}
+			if name != "source_url" && len(fields[name]) > 0 {
+				return nil, nil, fieldError(name, "given more than once")
+			}
+			fields[name] = append(fields[name], string(data))
+		default:
+			return nil, nil, fieldError(quoteForMessage(name), "unknown form field")
+		}
+	}
+	r, err := reportFromForm(fields)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := attachPhotos(r, photos); err != nil {
+		return nil, nil, err
+	}
+	return r, formHash(fields, photos), nil
+}
+
+func reportFromForm(fields map[string][]string) (*geo.Report, error) {
+	one := func(name string) string {
+		if v := fields[name]; len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	}
+	v := &geo.ValidationError{}
+	f := reportFeature{Type: "Feature", Properties: &reportProperties{
+		OccurredAt: one("occurred_at"), EventType: one("event_type"), SubEventType: one("sub_event_type"),
+		Description: one("description"), LocationName: one("location_name"), Contact: one("contact"),
+	}}
+	f.Geometry = &struct {
+		Type        string            `json:"type"`
+		Coordinates []json.RawMessage `json:"coordinates"`
+	}{Type: "Point", Coordinates: []json.RawMessage{json.RawMessage(strings.TrimSpace(one("lon"))), json.RawMessage(strings.TrimSpace(one("lat")))}}
+	for _, u := range fields["source_url"] {
+		if u = strings.TrimSpace(u); u != "" {
+			f.Properties.SourceURLs = append(f.Properties.SourceURLs, u)
+		}
+	}
+	for name, dst := range map[string]**int{"geo_precision": &f.Properties.GeoPrecision, "fatalities": &f.Properties.Fatalities} {
+		if s := strings.TrimSpace(one(name)); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil {
+				v.Add("properties."+name, "not a whole number")
+				continue
+			}
+			*dst = &n
+		}
+	}
+	r := f.toReport(v)
+	return r, v.Err()
+}
+
+// attachPhotos inspects, strips and attaches photos, and derives the
+// location/time hint from the first photo with EXIF GPS.
+func attachPhotos(r *geo.Report, photos [][]byte) error {
+	for i, data := range photos {
+		info, err := photo.Inspect(data, photo.DefaultLimits())
+		if err != nil {
+			field := fmt.Sprintf("photo[%d]", i)
+			if errors.Is(err, photo.ErrTooLarge) {
+				return echo.NewHTTPError(http.StatusRequestEntityTooLarge, field+": "+err.Error())
+			}
+			return fieldError(field, "%s", err.Error())
+		}
+		stripped, mediaType, err := photo.Strip(data, info)
+		if err != nil {
+			return fieldError(fmt.Sprintf("photo[%d]", i), "%s", err.Error())
+		}
+		p := geo.ReportPhoto{Position: i + 1, MediaType: mediaType, Stripped: stripped, Original: data,
+			OriginalType: string(info.Format), Width: info.Width, Height: info.Height, TakenAt: info.TakenAt}
+		if info.GPS != nil {
+			p.GPS = &orb.Point{info.GPS.Lon, info.GPS.Lat}
+		}
+		r.Photos = append(r.Photos, p)
+		if r.PhotoHint == nil && (p.GPS != nil || p.TakenAt != nil) {
+			r.PhotoHint = photoHint(r, p)
+		}
+	}
+	return nil
+}
+
+func photoHint(r *geo.Report, p geo.ReportPhoto) *geo.PhotoHint {
+	h := &geo.PhotoHint{TakenAt: p.TakenAt, PhotoPosition: p.Position}
+	if p.GPS != nil {
+		lon, lat := p.GPS.Lon(), p.GPS.Lat()
+		h.Lon, h.Lat = &lon, &lat
+		d := orbgeo.DistanceHaversine(*p.GPS, r.Point)
+		d = float64(int64(d))
+		agrees := d <= photoAgreeMetres
+		h.DistanceM, h.PointAgrees = &d, &agrees
+	}
+	return h
+}
+
+// formHash hashes the form's content independent of its encoding.
+func formHash(fields map[string][]string, photos [][]byte) []byte {
+	h := sha256.New()
+	names := make([]string, 0, len(fields))
+	for n := range fields {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		for _, v := range fields[n] {
+			fmt.Fprintf(h, "%s=%d:%s\n", n, len(v), v)
+		}
+	}
+	for _, p := range photos {
+		sum := sha256.Sum256(p)
+		h.Write(sum[:])
+	}
+	return h.Sum(nil)
+}

@@ -1,0 +1,236 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/paulmach/orb/geojson"
+
+	"github.com/incidentmap/incidentmap/geo"
+)
+
+// maxLayerFileBytes caps the size of an imported GeoJSON file.
+const maxLayerFileBytes = 512 << 20
+
+const layerUsage = "layer import NAME FILE.geojson [--title T] [--description D] [--time-property P]\n" +
+	"       incidentmap layer list\n" +
+	"       incidentmap layer delete NAME"
+
+// runLayer imports, lists or deletes GeoJSON map layers.
+func runLayer(ctx context.Context, env *environment, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		out := env.stderr
+		if len(args) > 0 {
+			out = env.stdout
+		}
+		fmt.Fprintf(out, "Usage: incidentmap %s\n\nRun 'incidentmap layer import|list|delete --help' for the flags.\n", layerUsage)
+		if len(args) == 0 {
+			return fmt.Errorf("%w: want import, list or delete", errUsage)
+		}
+		return flag.ErrHelp
+	}
+	switch args[0] {
+	case "import":
+		return runLayerImport(ctx, env, args[1:])
+	case "list":
+		return runLayerList(ctx, env, args[1:])
+	case "delete":
+		return runLayerDelete(ctx, env, args[1:])
+	}
+	return fmt.Errorf("unknown action %q: want import, list or delete", args[0])
+}
+
+// newLayerFlagSet makes the flag set of a layer action with the database
+// flags. Logging defaults to warnings only, so the output is the answer.
+func newLayerFlagSet(env *environment, action, usage string, cfg *dbConfig) *flag.FlagSet {
+	fs := newFlagSet(env, "layer "+action, usage)
+	cfg.register(fs, env)
+	if env.getenv("INCIDENTMAP_LOG_LEVEL") == "" {
+		f := fs.Lookup("log-level")
+		f.DefValue = "warn"
+		f.Value.Set("warn")
+	}
+	return fs
+}
+
+// parseInterspersed parses flags given before, between or after the
+// positional arguments (the flag package stops at the first positional)
+// and returns the positionals. After "--" everything is positional.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := parseFlags(fs, args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if consumed := args[:len(args)-len(rest)]; len(consumed) > 0 && consumed[len(consumed)-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// openMigrated opens the database of cfg and brings its schema up to date,
+// so a fresh embedded database works.
+func openMigrated(ctx context.Context, env *environment, cfg dbConfig) (*database, error) {
+	logger, err := newLogger(env.stderr, cfg.LogLevel)
+	if err != nil {
+		return nil, err
+	}
+	db, err := openDatabase(ctx, cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func runLayerImport(ctx context.Context, env *environment, args []string) error {
+	var (
+		cfg  dbConfig
+		meta geo.LayerMeta
+	)
+	fs := newLayerFlagSet(env, "import", "layer import NAME FILE.geojson [flags]\n\n"+
+		"Imports a GeoJSON FeatureCollection as layer NAME (replacing a layer of that name),\n"+
+		"all features or none. FILE may be - for standard input.", &cfg)
+	fs.StringVar(&meta.Title, "title", "", "human-readable title (default: NAME)")
+	fs.StringVar(&meta.Description, "description", "", "what the layer shows and where it comes from")
+	fs.StringVar(&meta.TimeProperty, "time-property", "",
+		"feature property holding an RFC 3339 date-time or a date (YYYY-MM-DD); enables datetime filtering")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 {
+		fs.Usage()
+		return fmt.Errorf("%w: want NAME and FILE", errUsage)
+	}
+	meta.ID = pos[0]
+	path := pos[1]
+	if meta.Title == "" {
+		meta.Title = meta.ID
+	}
+	fc, err := readLayerFile(env, path)
+	if err != nil {
+		return err
+	}
+	// Check everything that needs no database before starting one.
+	if err := geo.ValidateLayer(meta, fc); err != nil {
+		return fmt.Errorf("invalid layer %s: %w", path, err)
+	}
+	db, err := openMigrated(ctx, env, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	start := time.Now()
+	layer, err := db.ImportLayer(ctx, meta, fc)
+	if err != nil {
+		if errors.Is(err, geo.ErrInvalid) {
+			return fmt.Errorf("invalid layer %s: %w", path, err)
+		}
+		return err
+	}
+	fmt.Fprintf(env.stdout, "imported layer %s: %d features in %v\n",
+		layer.ID, layer.Features, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// readLayerFile reads and parses path ("-": standard input).
+func readLayerFile(env *environment, path string) (*geojson.FeatureCollection, error) {
+	var r io.Reader = os.Stdin
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("read layer file: %w", err)
+		}
+		defer f.Close()
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > maxLayerFileBytes {
+			return nil, fmt.Errorf("layer file %s is %d bytes, more than the limit of %d", path, st.Size(), maxLayerFileBytes)
+		}
+		r = f
+	}
+	fc, err := geo.ParseLayerFile(r, maxLayerFileBytes)
+	if err != nil {
+		return nil, fmt.Errorf("invalid layer %s: %w", path, err)
+	}
+	return fc, nil
+}
+
+func runLayerList(ctx context.Context, env *environment, args []string) error {
+	var cfg dbConfig
+	fs := newLayerFlagSet(env, "list", "layer list [flags]", &cfg)
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		fs.Usage()
+		return fmt.Errorf("%w: layer list takes no arguments", errUsage)
+	}
+	db, err := openMigrated(ctx, env, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	layers, err := db.Layers(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tTITLE\tFEATURES\tUPDATED")
+	for _, l := range layers {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", l.ID, oneLine(l.Title), l.Features, l.UpdatedAt.UTC().Format(time.RFC3339))
+	}
+	return tw.Flush()
+}
+
+// oneLine keeps a table cell on one line.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+func runLayerDelete(ctx context.Context, env *environment, args []string) error {
+	var cfg dbConfig
+	fs := newLayerFlagSet(env, "delete", "layer delete NAME [flags]", &cfg)
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return fmt.Errorf("%w: want NAME", errUsage)
+	}
+	db, err := openMigrated(ctx, env, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.DeleteLayer(ctx, pos[0]); err != nil {
+		if errors.Is(err, geo.ErrNotFound) {
+			return fmt.Errorf("no layer %q", pos[0])
+		}
+		return err
+	}
+	fmt.Fprintf(env.stdout, "deleted layer %s\n", pos[0])
+	return nil
+}

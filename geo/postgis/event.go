@@ -1,0 +1,85 @@
+package postgis
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/lib/pq"
+
+	"github.com/incidentmap/incidentmap/geo"
+)
+
+// eventChannel is the NOTIFY channel the incidents trigger signals on.
+const eventChannel = "incident_events"
+
+// IncidentEvents returns up to limit events with id > after, oldest first,
+// each with the incident's current feature.
+func (db *DB) IncidentEvents(ctx context.Context, after int64, limit int) ([]geo.IncidentEvent, error) {
+	feature, _ := incidentFeatureSQL(nil)
+	rows, err := db.db.QueryContext(ctx, `
+		SELECT e.id, e.type, e.incident_id, e.at, (SELECT `+feature+` FROM incidents i WHERE i.id = e.incident_id)
+		FROM incident_events e WHERE e.id > $1 ORDER BY e.id LIMIT $2`, after, limit)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	defer rows.Close()
+	var events []geo.IncidentEvent
+	for rows.Next() {
+		var e geo.IncidentEvent
+		var feature []byte
+		if err := rows.Scan(&e.ID, &e.Type, &e.IncidentID, &e.At, &feature); err != nil {
+			return nil, mapError(err)
+		}
+		e.Feature = feature
+		events = append(events, e)
+	}
+	return events, mapError(rows.Err())
+}
+
+// LatestEventID returns the id of the newest event (0 when none).
+func (db *DB) LatestEventID(ctx context.Context) (int64, error) {
+	var id int64
+	err := db.db.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM incident_events`).Scan(&id)
+	return id, mapError(err)
+}
+
+// PruneEvents deletes events older than keep; Last-Event-ID resumes only
+// within that window.
+func (db *DB) PruneEvents(ctx context.Context, keep time.Duration) error {
+	_, err := db.db.ExecContext(ctx, `DELETE FROM incident_events WHERE at < now() - $1::interval`,
+		fmt.Sprintf("%d seconds", int(keep.Seconds())))
+	return mapError(err)
+}
+
+// WatchEvents calls wake on every NOTIFY of a new incident event, and
+// after every reconnection (events may have been missed), until ctx ends.
+// It uses its own connection, outside the pool.
+func (db *DB) WatchEvents(ctx context.Context, wake func()) error {
+	listener := pq.NewListener(db.dsn, time.Second, 30*time.Second, func(ev pq.ListenerEventType, err error) {
+		switch ev {
+		case pq.ListenerEventReconnected:
+			db.logger.Info("event listener reconnected")
+			wake()
+		case pq.ListenerEventConnectionAttemptFailed, pq.ListenerEventDisconnected:
+			db.logger.Warn("event listener connection lost", "err", err)
+		}
+	})
+	defer listener.Close()
+	if err := listener.Listen(eventChannel); err != nil {
+		return fmt.Errorf("listen %s: %w", eventChannel, err)
+	}
+	ping := time.NewTicker(15 * time.Second)
+	defer ping.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-listener.Notify: // nil after a reconnect: wake anyway
+			wake()
+		case <-ping.C:
+			// Detect a dead connection; a reconnect triggers wake.
+			go listener.Ping()
+		}
+	}
+}
