@@ -52,7 +52,7 @@ var reportShape = jsonShape{
 type reportFeature struct {
 	Type     string `json:"type"`
 	Geometry *struct {
-		Type        string        `json:"type"`
+		Type        string            `json:"type"`
 		Coordinates []json.RawMessage `json:"coordinates"`
 	} `json:"geometry"`
 	Properties *reportProperties `json:"properties"`
