@@ -3,9 +3,9 @@ GO        ?= go
 BIN       := bin/incidentmap
 DATA_DIR  ?= $(CURDIR)/data
 ADDR      ?= 127.0.0.1:8080
-TEST_DEPS := gdal-bin
+TEST_DEPS := gdal-bin chromium wrk
 
-.PHONY: all run test build deps bench fuzz vet clean
+.PHONY: all run test build frontend deps bench fuzz vet clean
 
 all: build
 
@@ -13,19 +13,31 @@ all: build
 deps:
 	@.ci/deps $(TEST_DEPS)
 
-## build: build the binary into bin/
-build:
+## frontend: bundle the map app (npm packages, esbuild) into frontend/dist
+frontend: frontend/node_modules/.package-lock.json
+	npm run --prefix frontend --silent build
+
+frontend/node_modules/.package-lock.json: frontend/package.json frontend/package-lock.json
+	npm ci --prefix frontend --no-audit --no-fund --loglevel=error
+
+## build: build the binary (with the map embedded) into bin/
+build: frontend
 	$(GO) build -o $(BIN) ./cmd/incidentmap
 
 ## run: install what is missing, build, start the server on the embedded PostGIS
 run: deps build
 	$(BIN) serve --data-dir "$(DATA_DIR)" --addr "$(ADDR)"
 
-## test: vet and run every test against a throwaway PostGIS
-test: deps
+## test: vet and run every test against a throwaway PostGIS and a headless Chromium
+test: deps frontend
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
+
+## bench: measure the items API against PostgreSQL's own limit (writes bench/results/)
+BENCH_ROWS ?= 1000000
+bench: deps build
+	$(GO) run ./bench -n $(BENCH_ROWS)
 
 ## fuzz: run every fuzz target for FUZZTIME each (corpora in testdata/fuzz)
 FUZZTIME ?= 30s

@@ -77,11 +77,7 @@ func (s *Server) items(c echo.Context) error {
 	if err != nil || notModified {
 		return err
 	}
-	matched, exact, err := req.count(ctx)
-	if err != nil {
-		return err
-	}
-	return s.streamFeatureCollection(ctx, c, req, matched, exact)
+	return s.streamFeatureCollection(ctx, c, req)
 }
 
 // checkETag sets ETag and Cache-Control from the collection's version and
@@ -124,7 +120,7 @@ func etagMatches(header, etag string) bool {
 // end), so an early database error still gets a proper error response; a
 // failure after that aborts the connection rather than sending a document
 // that looks complete.
-func (s *Server) streamFeatureCollection(ctx context.Context, c echo.Context, req itemsRequest, matched int64, exact bool) error {
+func (s *Server) streamFeatureCollection(ctx context.Context, c echo.Context, req itemsRequest) error {
 	res := c.Response()
 	w := bufio.NewWriterSize(res, 32<<10)
 	rc := http.NewResponseController(res.Writer)
@@ -179,7 +175,13 @@ func (s *Server) streamFeatureCollection(ctx context.Context, c echo.Context, re
 		"timeStamp":      time.Now().UTC().Format(time.RFC3339),
 		"links":          pageLinks(c, page),
 	}
-	if exact {
+	// A first page that holds everything is its own count; otherwise count
+	// (capped) after the features, since numberMatched ends the document.
+	if !page.HasNext && !page.HasPrev && c.QueryParam("cursor") == "" {
+		tail["numberMatched"] = page.Returned
+	} else if matched, exact, err := req.count(ctx); err != nil {
+		s.logger.Warn("count for numberMatched", "err", err)
+	} else if exact {
 		tail["numberMatched"] = matched
 	}
 	if req.clamped {
