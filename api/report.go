@@ -138,7 +138,7 @@ func (s *Server) submitReport(c echo.Context) error {
 	case err == nil && (mediaType == mediaJSON || mediaType == mediaGeoJSON):
 		report, hash, err = readJSONReport(c.Request().Body)
 	case err == nil && mediaType == "multipart/form-data":
-		report, hash, err = readMultipartReport(c.Request().Body, params["boundary"])
+		report, hash, err = s.readMultipartReport(ctx, c.Request().Body, params["boundary"])
 	default:
 		return echo.NewHTTPError(http.StatusUnsupportedMediaType,
 			"send application/json (a GeoJSON Feature) or multipart/form-data")
@@ -230,7 +230,7 @@ var formFields = []string{"lon", "lat", "occurred_at", "event_type", "sub_event_
 // EXIF location and time become a hint, and a stripped copy is made. The
 // hash covers the fields and files, not the boundary, so a browser's retry
 // of the same form matches.
-func readMultipartReport(body io.Reader, boundary string) (*geo.Report, []byte, error) {
+func (s *Server) readMultipartReport(ctx context.Context, body io.Reader, boundary string) (*geo.Report, []byte, error) {
 	if boundary == "" {
 		return nil, nil, fieldError("body", "multipart body without a boundary")
 	}
@@ -280,7 +280,7 @@ func readMultipartReport(body io.Reader, boundary string) (*geo.Report, []byte, 
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := attachPhotos(r, photos); err != nil {
+	if err := s.attachPhotos(ctx, r, photos); err != nil {
 		return nil, nil, err
 	}
 	return r, formHash(fields, photos), nil
@@ -322,8 +322,17 @@ func reportFromForm(fields map[string][]string) (*geo.Report, error) {
 }
 
 // attachPhotos inspects, strips and attaches photos, and derives the
-// location/time hint from the first photo with EXIF GPS.
-func attachPhotos(r *geo.Report, photos [][]byte) error {
+// location/time hint from the first photo with EXIF GPS. Re-encoding a
+// large photo takes seconds and hundreds of MB, so only a few run at once.
+func (s *Server) attachPhotos(ctx context.Context, r *geo.Report, photos [][]byte) error {
+	if len(photos) > 0 {
+		select {
+		case s.photoSlots <- struct{}{}:
+			defer func() { <-s.photoSlots }()
+		case <-ctx.Done():
+			return fmt.Errorf("wait to process photos: %w", geo.ErrUnavailable)
+		}
+	}
 	for i, data := range photos {
 		info, err := photo.Inspect(data, photo.DefaultLimits())
 		if err != nil {
@@ -337,8 +346,9 @@ func attachPhotos(r *geo.Report, photos [][]byte) error {
 		if err != nil {
 			return fieldError(fmt.Sprintf("photo[%d]", i), "%s", err.Error())
 		}
+		width, height := info.DisplaySize() // the stripped copy is turned upright
 		p := geo.ReportPhoto{Position: i + 1, MediaType: mediaType, Stripped: stripped, Original: data,
-			OriginalType: string(info.Format), Width: info.Width, Height: info.Height, TakenAt: info.TakenAt}
+			OriginalType: string(info.Format), Width: width, Height: height, TakenAt: info.TakenAt}
 		if info.GPS != nil {
 			p.GPS = &orb.Point{info.GPS.Lon, info.GPS.Lat}
 		}

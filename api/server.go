@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -82,6 +83,8 @@ type Server struct {
 	deps   Deps
 	hub    *eventHub
 	logger *slog.Logger
+	// photoSlots bounds concurrent photo re-encoding (CPU and memory heavy).
+	photoSlots chan struct{}
 }
 
 // New builds a server with every route registered.
@@ -90,7 +93,8 @@ func New(cfg Config, deps Deps) *Server {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
-	s := &Server{echo: e, cfg: cfg, deps: deps, logger: cfg.Logger, hub: newEventHub(deps.Events, cfg.MaxSSEClients)}
+	s := &Server{echo: e, cfg: cfg, deps: deps, logger: cfg.Logger, hub: newEventHub(deps.Events, cfg.MaxSSEClients),
+		photoSlots: make(chan struct{}, max(1, runtime.NumCPU()/2))}
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = ipExtractor(cfg.TrustedProxies)
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{TargetHeader: echo.HeaderXRequestID}))

@@ -103,7 +103,8 @@ func (r *tiffReader) readIFD(off uint32) []ifdEntry {
 		if sz := typeSize(ent.typ) * uint64(ent.count); sz > 0 {
 			if sz <= 4 {
 				ent.val = e[8 : 8+sz]
-			} else if vo := uint64(r.bo.Uint32(e[8:])); vo+sz <= uint64(len(r.b)) {
+			} else if vo := uint64(r.bo.Uint32(e[8:])); vo >= 8 && vo+sz <= uint64(len(r.b)) {
+				// Like IFDs, values never live in the 8-byte header.
 				ent.val = r.b[vo : vo+sz]
 			}
 		}

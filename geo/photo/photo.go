@@ -125,6 +125,16 @@ type Info struct {
 	Orientation int
 }
 
+// DisplaySize returns the photo's size as viewers show it and as Strip
+// outputs it: Width×Height with the sides swapped when Orientation
+// rotates by 90° (5–8).
+func (i Info) DisplaySize() (w, h int) {
+	if i.Orientation >= 5 && i.Orientation <= 8 {
+		return i.Height, i.Width
+	}
+	return i.Width, i.Height
+}
+
 // GPS is a WGS 84 position from EXIF.
 type GPS struct {
 	// Lon and Lat are in decimal degrees, negative west and south.

@@ -43,6 +43,10 @@ var errInfoMismatch = errors.New("photo: Strip called with an Info that does not
 // error: Inspect's limits are what bound the memory Strip's decoding needs
 // (about 4 to 12 bytes per pixel). Strip re-reads the header and refuses
 // data whose format or dimensions differ from info.
+//
+// Strip is CPU- and memory-heavy at the limits: a 48 megapixel JPEG takes
+// about 1.5–2.5 s and allocates 200–550 MB on a 2-core machine (rotation
+// costs the upper figures). Callers should bound how many run at once.
 func Strip(data []byte, info Info) (out []byte, mediaType string, err error) {
 	f := sniff(data)
 	if f == "" || f != info.Format {

@@ -281,6 +281,7 @@ func TestStripAppliesOrientation(t *testing.T) {
 		if info.Orientation != o || info.Width != w || info.Height != h {
 			t.Fatalf("o=%d: info = %+v", o, info)
 		}
+		dw, dh := info.DisplaySize()
 		out, _, err := Strip(data, info)
 		if err != nil {
 			t.Fatal(err)
@@ -290,8 +291,8 @@ func TestStripAppliesOrientation(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := g.display(o)
-		if b := img.Bounds(); b.Dx() != len(want[0]) || b.Dy() != len(want) {
-			t.Fatalf("o=%d: stripped bounds %v, want %dx%d", o, b, len(want[0]), len(want))
+		if b := img.Bounds(); b.Dx() != len(want[0]) || b.Dy() != len(want) || b.Dx() != dw || b.Dy() != dh {
+			t.Fatalf("o=%d: stripped bounds %v, want %dx%d (DisplaySize %dx%d)", o, b, len(want[0]), len(want), dw, dh)
 		}
 		for y := range want {
 			for x := range want[y] {
