@@ -107,8 +107,10 @@ func openAPIDocument(base string) obj {
 	core := obj{
 		"/healthz": health("Liveness: 200 while the process runs.", "getHealth"),
 		"/readyz":  health("Readiness: 200 when the database answers and is migrated.", "getReady"),
-		"/api":     landing,
-		"/api/":    landing,
+		"/metrics": obj{"get": obj{"summary": "Prometheus metrics: requests, latency, database pool, SSE clients, reports.", "operationId": "getMetrics",
+			"responses": obj{"200": obj{"description": "Prometheus text format.", "content": obj{"text/plain": obj{"schema": str()}}}}}},
+		"/api":  landing,
+		"/api/": landing,
 		"/api/conformance": obj{"get": operation("Conformance classes implemented.", "getConformanceDeclaration",
 			[]obj{f}, jsonResponse("The conformance declaration.", mediaJSON), "400")},
 		"/api/collections": obj{"get": operation("The collections: incidents and every layer.", "getCollections",

@@ -122,7 +122,8 @@ func (f reportFeature) toReport(v *geo.ValidationError) *geo.Report {
 }
 
 // submitReport handles POST /api/reports (JSON or multipart/form-data).
-func (s *Server) submitReport(c echo.Context) error {
+func (s *Server) submitReport(c echo.Context) (err error) {
+	defer func() { s.metrics.reports.WithLabelValues(reportOutcome(c, err)).Inc() }()
 	ctx, cancel := s.requestContext(c)
 	defer cancel()
 	key := c.Request().Header.Get("Idempotency-Key")
@@ -187,6 +188,22 @@ func (s *Server) submitReport(c echo.Context) error {
 		"photo_hint": report.PhotoHint,
 		"message":    "Thank you. Your report is pending review by a moderator; it is not public until verified.",
 	})
+}
+
+// reportOutcome classifies a submission for metrics.
+func reportOutcome(c echo.Context, err error) string {
+	var httpErr *echo.HTTPError
+	switch {
+	case err == nil && c.Response().Header().Get("Idempotent-Replayed") != "":
+		return "replayed"
+	case err == nil:
+		return "accepted"
+	case errors.As(err, &httpErr) && httpErr.Code == http.StatusTooManyRequests:
+		return "rate_limited"
+	case errors.Is(err, geo.ErrInvalid), errors.As(err, &httpErr) && httpErr.Code < 500:
+		return "invalid"
+	}
+	return "failed"
 }
 
 func readJSONReport(body io.Reader) (*geo.Report, []byte, error) {

@@ -85,6 +85,7 @@ type Server struct {
 	logger *slog.Logger
 	// photoSlots bounds concurrent photo re-encoding (CPU and memory heavy).
 	photoSlots chan struct{}
+	metrics    *metrics
 }
 
 // New builds a server with every route registered.
@@ -95,10 +96,13 @@ func New(cfg Config, deps Deps) *Server {
 	e.HidePort = true
 	s := &Server{echo: e, cfg: cfg, deps: deps, logger: cfg.Logger, hub: newEventHub(deps.Events, cfg.MaxSSEClients),
 		photoSlots: make(chan struct{}, max(1, runtime.NumCPU()/2))}
+	s.metrics = newMetrics(s)
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = ipExtractor(cfg.TrustedProxies)
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{TargetHeader: echo.HeaderXRequestID}))
 	e.Use(s.logRequests)
+	e.Use(s.metrics.observe)
+	e.Use(securityHeaders)
 	e.Use(s.recoverPanics)
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
 		Limit:   cfg.BodyLimit,
@@ -119,9 +123,15 @@ func New(cfg Config, deps Deps) *Server {
 func (s *Server) routes() {
 	s.echo.GET("/healthz", s.healthz)
 	s.echo.GET("/readyz", s.readyz)
+	s.echo.GET("/metrics", s.metrics.handler())
 	// Public, read-only: any origin may read it, and responses compress well.
 	g := s.echo.Group("/api",
 		middleware.CORSWithConfig(middleware.CORSConfig{
+			// Preflights for writes (which live under /api too) get no CORS answer.
+			Skipper: func(c echo.Context) bool {
+				m := c.Request().Header.Get("Access-Control-Request-Method")
+				return c.Request().Method == http.MethodOptions && m != "" && m != http.MethodGet && m != http.MethodHead
+			},
 			AllowOrigins:  []string{"*"},
 			AllowMethods:  []string{http.MethodGet, http.MethodHead},
 			ExposeHeaders: []string{"ETag", "Warning"},

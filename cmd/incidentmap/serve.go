@@ -96,6 +96,13 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if err := db.Migrate(ctx); err != nil {
 		return err
 	}
+	warnings, err := db.DurabilityWarnings(ctx)
+	if err != nil {
+		return err
+	}
+	for _, w := range warnings {
+		logger.Warn("database durability", "problem", w)
+	}
 
 	srv := api.New(api.Config{
 		ReadTimeout:    cfg.readTimeout,

@@ -103,3 +103,23 @@ func mapError(err error) error {
 	}
 	return err
 }
+
+// Stats reports the connection pool's state, for metrics.
+func (db *DB) Stats() sql.DBStats { return db.db.Stats() }
+
+// DurabilityWarnings lists settings under which an acknowledged write
+// could be lost in a crash (fsync or synchronous_commit off).
+func (db *DB) DurabilityWarnings(ctx context.Context) ([]string, error) {
+	var fsync, syncCommit string
+	if err := db.db.QueryRowContext(ctx, `SELECT current_setting('fsync'), current_setting('synchronous_commit')`).Scan(&fsync, &syncCommit); err != nil {
+		return nil, fmt.Errorf("read durability settings: %w", mapError(err))
+	}
+	var warnings []string
+	if fsync == "off" {
+		warnings = append(warnings, "fsync is off: a crash of the database host can lose or corrupt committed data")
+	}
+	if syncCommit == "off" {
+		warnings = append(warnings, "synchronous_commit is off: a crash can lose reports that were already acknowledged with 201")
+	}
+	return warnings, nil
+}

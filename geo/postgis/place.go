@@ -1,0 +1,325 @@
+package postgis
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/lib/pq"
+	"github.com/paulmach/orb"
+
+	"github.com/incidentmap/incidentmap/geo"
+)
+
+// placeLoadBatch bounds the rows one statement of LoadPlaces writes, so no
+// statement of a 140k-place load runs into the statement timeout.
+const placeLoadBatch = 20000
+
+// PlaceLoadResult counts what LoadPlaces did.
+type PlaceLoadResult struct {
+	Inserted  int64
+	Updated   int64
+	Unchanged int64
+}
+
+// LoadPlaces inserts or updates places by id, in one transaction: all or
+// none. Loading the same places again changes nothing (idempotent); places
+// missing from the input are kept, with their aliases. An empty ASCIIName
+// is derived from Name (unaccented). Each place is checked with
+// geo.ValidatePlace first; a bad or repeated one is a *geo.ValidationError
+// naming "places[i]..." and nothing is written.
+func (db *DB) LoadPlaces(ctx context.Context, places []geo.Place) (PlaceLoadResult, error) {
+	var res PlaceLoadResult
+	seen := make(map[int64]int, len(places))
+	for i, p := range places {
+		if err := geo.ValidatePlace(p); err != nil {
+			return res, prefixFields(fmt.Sprintf("places[%d].", i), err)
+		}
+		if j, dup := seen[p.ID]; dup {
+			v := &geo.ValidationError{}
+			v.Add(fmt.Sprintf("places[%d].id", i), "id %d repeats places[%d]", p.ID, j)
+			return res, v
+		}
+		seen[p.ID] = i
+	}
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return res, fmt.Errorf("load places: %w", mapError(err))
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `
+		CREATE TEMP TABLE load_places (
+			n bigint, id bigint, name text, ascii_name text, alternate_names text[],
+			country_code text, admin1 text, population bigint, lon float8, lat float8
+		) ON COMMIT DROP`); err != nil {
+		return res, fmt.Errorf("load places: %w", mapError(err))
+	}
+	for start := 0; start < len(places); start += placeLoadBatch {
+		end := min(start+placeLoadBatch, len(places))
+		if err := copyPlaces(ctx, tx, places[start:end], start); err != nil {
+			return res, err
+		}
+	}
+	for start := 0; start < len(places); start += placeLoadBatch {
+		var ins, upd int64
+		err := tx.QueryRowContext(ctx, `
+			WITH up AS (
+				INSERT INTO places AS p (id, name, ascii_name, alternate_names, country_code, admin1, population, geom)
+				SELECT id, name,
+				       CASE WHEN ascii_name <> '' THEN ascii_name ELSE translate(public.unaccent(name), 'əƏ', 'eE') END,
+				       alternate_names, NULLIF(country_code, ''), admin1, population,
+				       ST_SetSRID(ST_MakePoint(lon, lat), 4326)
+				FROM load_places WHERE n >= $1 AND n < $2
+				ON CONFLICT (id) DO UPDATE SET
+					name = excluded.name, ascii_name = excluded.ascii_name,
+					alternate_names = excluded.alternate_names, country_code = excluded.country_code,
+					admin1 = excluded.admin1, population = excluded.population, geom = excluded.geom
+				WHERE (p.name, p.ascii_name, p.alternate_names, p.country_code, p.admin1, p.population, p.geom)
+				      IS DISTINCT FROM
+				      (excluded.name, excluded.ascii_name, excluded.alternate_names, excluded.country_code,
+				       excluded.admin1, excluded.population, excluded.geom)
+				RETURNING xmax = 0 AS inserted)
+			SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up`,
+			start, start+placeLoadBatch).Scan(&ins, &upd)
+		if err != nil {
+			return res, fmt.Errorf("load places: %w", mapError(err))
+		}
+		res.Inserted += ins
+		res.Updated += upd
+	}
+	if err := tx.Commit(); err != nil {
+		return res, fmt.Errorf("load places: commit: %w", mapError(err))
+	}
+	res.Unchanged = int64(len(places)) - res.Inserted - res.Updated
+	return res, nil
+}
+
+// copyPlaces writes one batch to the load_places temp table; n is the
+// position of the batch's first place in the whole input.
+func copyPlaces(ctx context.Context, tx *sql.Tx, places []geo.Place, n int) error {
+	stmt, err := tx.PrepareContext(ctx, pq.CopyIn("load_places",
+		"n", "id", "name", "ascii_name", "alternate_names", "country_code", "admin1", "population", "lon", "lat"))
+	if err != nil {
+		return fmt.Errorf("load places: start copy: %w", mapError(err))
+	}
+	defer stmt.Close()
+	for i, p := range places {
+		alt := p.AlternateNames
+		if alt == nil {
+			alt = []string{}
+		}
+		if _, err := stmt.ExecContext(ctx, n+i, p.ID, p.Name, p.ASCIIName, pq.Array(alt),
+			p.CountryCode, p.Admin1, p.Population, p.Point.Lon(), p.Point.Lat()); err != nil {
+			return fmt.Errorf("load places: copy: %w", mapError(err))
+		}
+	}
+	if _, err := stmt.ExecContext(ctx); err != nil {
+		return fmt.Errorf("load places: copy: %w", mapError(err))
+	}
+	return nil
+}
+
+// prefixFields puts prefix before the field names of a ValidationError.
+func prefixFields(prefix string, err error) error {
+	var v *geo.ValidationError
+	if !errors.As(err, &v) {
+		return err
+	}
+	out := &geo.ValidationError{}
+	for _, e := range v.Errors {
+		out.Add(prefix+e.Field, "%s", e.Message)
+	}
+	return out
+}
+
+// PlaceAlias is another name of a place.
+type PlaceAlias struct {
+	ID      int64
+	PlaceID int64
+	Alias   string
+	Note    string
+}
+
+// AddAlias records alias as another name of place placeID, with a note
+// saying why. Returns the stored alias; the error wraps geo.ErrNotFound
+// when there is no such place and geo.ErrConflict when the place already
+// has this alias (compared in normal form: case and accents ignored).
+func (db *DB) AddAlias(ctx context.Context, placeID int64, alias, note string) (PlaceAlias, error) {
+	alias, note = strings.TrimSpace(alias), strings.TrimSpace(note)
+	if err := geo.ValidateAlias(placeID, alias, note); err != nil {
+		return PlaceAlias{}, err
+	}
+	a := PlaceAlias{PlaceID: placeID, Alias: alias, Note: note}
+	err := db.db.QueryRowContext(ctx, `
+		INSERT INTO place_aliases (place_id, alias, note)
+		SELECT id, $2, $3 FROM places WHERE id = $1
+		RETURNING id`, placeID, alias, note).Scan(&a.ID)
+	if err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return PlaceAlias{}, fmt.Errorf("add alias: no place %d: %w", placeID, geo.ErrNotFound)
+		}
+		err = mapError(err)
+		if errors.Is(err, geo.ErrConflict) {
+			return PlaceAlias{}, fmt.Errorf("add alias: place %d already has the alias %q: %w", placeID, alias, geo.ErrConflict)
+		}
+		return PlaceAlias{}, fmt.Errorf("add alias: %w", err)
+	}
+	return a, nil
+}
+
+// PlaceAliases returns the aliases of place placeID, oldest first.
+func (db *DB) PlaceAliases(ctx context.Context, placeID int64) ([]PlaceAlias, error) {
+	rows, err := db.db.QueryContext(ctx,
+		`SELECT id, place_id, alias, note FROM place_aliases WHERE place_id = $1 ORDER BY id`, placeID)
+	if err != nil {
+		return nil, fmt.Errorf("place aliases: %w", mapError(err))
+	}
+	defer rows.Close()
+	out := []PlaceAlias{}
+	for rows.Next() {
+		var a PlaceAlias
+		if err := rows.Scan(&a.ID, &a.PlaceID, &a.Alias, &a.Note); err != nil {
+			return nil, fmt.Errorf("place aliases: %w", mapError(err))
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("place aliases: %w", mapError(err))
+	}
+	return out, nil
+}
+
+// Place returns place id; the error wraps geo.ErrNotFound when there is none.
+func (db *DB) Place(ctx context.Context, id int64) (geo.Place, error) {
+	var (
+		p        geo.Place
+		lon, lat float64
+	)
+	err := db.db.QueryRowContext(ctx, `
+		SELECT id, name, ascii_name, alternate_names, coalesce(country_code, ''), admin1, population, ST_X(geom), ST_Y(geom)
+		FROM places WHERE id = $1`, id).
+		Scan(&p.ID, &p.Name, &p.ASCIIName, pq.Array(&p.AlternateNames), &p.CountryCode, &p.Admin1, &p.Population, &lon, &lat)
+	if err != nil {
+		return geo.Place{}, fmt.Errorf("place %d: %w", id, mapError(err))
+	}
+	p.Point = orb.Point{lon, lat}
+	return p, nil
+}
+
+// Match scores of SearchPlaces. Trigram matches score below
+// placeScoreWordPrefix: 0.7 × the better of similarity and word similarity.
+const (
+	placeScoreExact      = 1.0
+	placeScorePrefix     = 0.9
+	placeScoreWordPrefix = 0.8
+	placeScoreFuzzy      = 0.7
+	// placeCandidates bounds the candidates each kind of match contributes
+	// before ranking (the most populous ones).
+	placeCandidates = 300
+)
+
+// SearchPlaces finds up to limit places whose name, ASCII name, alternate
+// name or alias matches q, compared in normal form (im_normalize: case,
+// accents and punctuation ignored). Matches rank by quality — exact name
+// (score 1), prefix (0.9), prefix of a later word (0.8), then trigram
+// similarity for typos (0.7 × similarity, from 3 characters on) — and for
+// equal quality by population, discounted by distance when near is given:
+// ln(population + 10) − 2·ln(1 + km/20). Matched says which name matched.
+// Invalid input is a *geo.ParamError.
+func (db *DB) SearchPlaces(ctx context.Context, q string, near *orb.Point, limit int) ([]geo.PlaceMatch, error) {
+	q, err := geo.CheckPlaceSearch(q)
+	if err != nil {
+		return nil, err
+	}
+	if limit < 1 || limit > geo.PlaceSearchMax {
+		return nil, geo.Invalidf("limit", "must be from 1 to %d, got %d", geo.PlaceSearchMax, limit)
+	}
+	if near != nil {
+		if _, err := geo.ParseLonLat("near", fmt.Sprintf("%v,%v", near.Lon(), near.Lat())); err != nil {
+			return nil, err
+		}
+	}
+	var norm string
+	if err := db.db.QueryRowContext(ctx, `SELECT im_normalize($1)`, q).Scan(&norm); err != nil {
+		return nil, fmt.Errorf("search places: %w", mapError(err))
+	}
+	if norm == "" {
+		return []geo.PlaceMatch{}, nil
+	}
+	// The patterns are bound, not built in SQL, so that the planner sees
+	// constant prefixes and uses the indexes.
+	esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(norm)
+	fuzzy := len([]rune(norm)) >= 3
+	var nearLon, nearLat any
+	if near != nil {
+		nearLon, nearLat = near.Lon(), near.Lat()
+	}
+	rows, err := db.db.QueryContext(ctx, `
+		WITH cand AS (
+			SELECT n.place_id, n.name, n.kind, $5::float8 AS score
+			FROM place_names n WHERE n.norm = $1
+			UNION ALL
+			(SELECT n.place_id, n.name, n.kind, $6::float8
+			 FROM place_names n WHERE n.norm LIKE $2 AND n.norm <> $1
+			 ORDER BY n.population DESC LIMIT $9)
+			UNION ALL
+			(SELECT n.place_id, n.name, n.kind, $7::float8
+			 FROM place_names n WHERE $4 AND n.norm LIKE $3
+			 ORDER BY n.population DESC LIMIT $9)
+			UNION ALL
+			(SELECT n.place_id, n.name, n.kind,
+			        $8::float8 * greatest(similarity(n.norm, $1), word_similarity($1, n.norm))
+			 FROM place_names n WHERE $4 AND (n.norm % $1 OR $1 <% n.norm)
+			 ORDER BY 4 DESC, n.population DESC LIMIT $9)
+		), best AS (
+			SELECT DISTINCT ON (place_id) place_id, name, score
+			FROM cand
+			ORDER BY place_id, score DESC,
+			         array_position(ARRAY['name', 'ascii', 'alias', 'alternate'], kind)
+		), ranked AS (
+			SELECT p.id, p.name, p.ascii_name, coalesce(p.country_code, '') AS country_code, p.admin1,
+			       p.population, ST_X(p.geom) AS lon, ST_Y(p.geom) AS lat, b.name AS matched,
+			       round(b.score::numeric, 3)::float8 AS score,
+			       CASE WHEN $10::float8 IS NOT NULL
+			            THEN ST_Distance(p.geom::geography, ST_SetSRID(ST_MakePoint($10, $11), 4326)::geography)
+			       END AS distance_m
+			FROM best b JOIN places p ON p.id = b.place_id
+		)
+		SELECT id, name, ascii_name, country_code, admin1, population, lon, lat, matched, score, distance_m
+		FROM ranked
+		ORDER BY score DESC,
+		         ln(population + 10) - CASE WHEN distance_m IS NULL THEN 0 ELSE 2 * ln(1 + distance_m / 20000) END DESC,
+		         id
+		LIMIT $12`,
+		norm, esc+"%", "% "+esc+"%", fuzzy,
+		placeScoreExact, placeScorePrefix, placeScoreWordPrefix, placeScoreFuzzy, placeCandidates,
+		nearLon, nearLat, limit)
+	if err != nil {
+		return nil, fmt.Errorf("search places: %w", mapError(err))
+	}
+	defer rows.Close()
+	out := []geo.PlaceMatch{}
+	for rows.Next() {
+		var (
+			m        geo.PlaceMatch
+			lon, lat float64
+			dist     sql.NullFloat64
+		)
+		if err := rows.Scan(&m.ID, &m.Name, &m.ASCIIName, &m.CountryCode, &m.Admin1, &m.Population,
+			&lon, &lat, &m.Matched, &m.Score, &dist); err != nil {
+			return nil, fmt.Errorf("search places: %w", mapError(err))
+		}
+		m.Point = orb.Point{lon, lat}
+		if dist.Valid {
+			d := dist.Float64
+			m.DistanceM = &d
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("search places: %w", mapError(err))
+	}
+	return out, nil
+}
