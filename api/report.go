@@ -290,7 +290,7 @@ func (s *Server) readMultipartReport(ctx context.Context, body io.Reader, bounda
 			}
 			fields[name] = append(fields[name], string(data))
 		default:
-			return nil, nil, fieldError(quoteForMessage(name), "unknown form field")
+			return nil, nil, fieldError(joinPath("", name), "unknown form field")
 		}
 	}
 	r, err := reportFromForm(fields)

@@ -9,9 +9,9 @@ import (
 )
 
 func TestParseEXIFGPS(t *testing.T) {
-	ref := func(tb tiffBuilder, tag uint16, s string) tEntry { return tb.ascii(tag, s) }
+	ref := func(tb tiffBuilder, tag uint16, s string) tEntry { return tb.ASCII(tag, s) }
 	for _, tb := range []tiffBuilder{le, be} {
-		good := tb.gpsIFD(12.5, -45.25, nil)
+		good := tb.GPS(12.5, -45.25, nil)
 		cases := []struct {
 			name    string
 			gps     []tEntry
@@ -21,52 +21,52 @@ func TestParseEXIFGPS(t *testing.T) {
 		}{
 			{"valid", good, false, 12.5, -45.25},
 			{"lower-case refs", slices.Concat([]tEntry{ref(tb, 1, "s"), good[1], ref(tb, 3, "w"), good[3]}), false, -12.5, -45.25},
-			{"decimal degrees only", []tEntry{ref(tb, 1, "N"), tb.rationals(2, [2]uint32{125, 10}), ref(tb, 3, "E"), tb.rationals(4, [2]uint32{3, 4})}, false, 12.5, 0.75},
+			{"decimal degrees only", []tEntry{ref(tb, 1, "N"), tb.Rationals(2, [2]uint32{125, 10}), ref(tb, 3, "E"), tb.Rationals(4, [2]uint32{3, 4})}, false, 12.5, 0.75},
 			{"missing latitude ref", []tEntry{good[1], good[2], good[3]}, true, 0, 0},
 			{"missing longitude", good[:3], true, 0, 0},
 			{"bad ref letter", []tEntry{ref(tb, 1, "X"), good[1], good[2], good[3]}, true, 0, 0},
 			{"two-letter ref", []tEntry{ref(tb, 1, "NS"), good[1], good[2], good[3]}, true, 0, 0},
-			{"zero denominator", []tEntry{good[0], tb.rationals(2, [2]uint32{12, 1}, [2]uint32{30, 1}, [2]uint32{0, 0}), good[2], good[3]}, true, 0, 0},
-			{"latitude out of range", []tEntry{good[0], tb.rationals(2, [2]uint32{91, 1}, [2]uint32{0, 1}, [2]uint32{0, 1}), good[2], good[3]}, true, 0, 0},
-			{"latitude 89°60'1\"", []tEntry{good[0], tb.rationals(2, [2]uint32{89, 1}, [2]uint32{60, 1}, [2]uint32{1, 1}), good[2], good[3]}, true, 0, 0},
-			{"longitude out of range", []tEntry{good[0], good[1], good[2], tb.rationals(4, [2]uint32{180, 1}, [2]uint32{0, 1}, [2]uint32{1, 100})}, true, 0, 0},
-			{"signed rational type", []tEntry{good[0], {tagGPSLatitude, 10, 3, good[1].data}, good[2], good[3]}, true, 0, 0},
-			{"null island", tb.gpsIFD(0, 0, nil), true, 0, 0},
-			{"status void", append(slices.Clone(good), tb.ascii(tagGPSStatus, "V")), true, 0, 0},
-			{"status active", append(slices.Clone(good), tb.ascii(tagGPSStatus, "A")), false, 12.5, -45.25},
-			{"rational count zero", []tEntry{good[0], {tagGPSLatitude, typeRational, 0, nil}, good[2], good[3]}, true, 0, 0},
+			{"zero denominator", []tEntry{good[0], tb.Rationals(2, [2]uint32{12, 1}, [2]uint32{30, 1}, [2]uint32{0, 0}), good[2], good[3]}, true, 0, 0},
+			{"latitude out of range", []tEntry{good[0], tb.Rationals(2, [2]uint32{91, 1}, [2]uint32{0, 1}, [2]uint32{0, 1}), good[2], good[3]}, true, 0, 0},
+			{"latitude 89°60'1\"", []tEntry{good[0], tb.Rationals(2, [2]uint32{89, 1}, [2]uint32{60, 1}, [2]uint32{1, 1}), good[2], good[3]}, true, 0, 0},
+			{"longitude out of range", []tEntry{good[0], good[1], good[2], tb.Rationals(4, [2]uint32{180, 1}, [2]uint32{0, 1}, [2]uint32{1, 100})}, true, 0, 0},
+			{"signed rational type", []tEntry{good[0], {Tag: tagGPSLatitude, Type: 10, Count: 3, Data: good[1].Data}, good[2], good[3]}, true, 0, 0},
+			{"null island", tb.GPS(0, 0, nil), true, 0, 0},
+			{"status void", append(slices.Clone(good), tb.ASCII(tagGPSStatus, "V")), true, 0, 0},
+			{"status active", append(slices.Clone(good), tb.ASCII(tagGPSStatus, "A")), false, 12.5, -45.25},
+			{"rational count zero", []tEntry{good[0], {Tag: tagGPSLatitude, Type: typeRational}, good[2], good[3]}, true, 0, 0},
 		}
 		for _, tc := range cases {
-			x := parseEXIF(tb.build(nil, nil, tc.gps))
+			x := parseEXIF(tb.Build(nil, nil, tc.gps))
 			switch {
 			case tc.wantNil && x.gps != nil:
-				t.Errorf("%v %s: GPS = %+v, want nil", tb.bo, tc.name, *x.gps)
+				t.Errorf("%v %s: GPS = %+v, want nil", tb.ByteOrder, tc.name, *x.gps)
 			case !tc.wantNil && x.gps == nil:
-				t.Errorf("%v %s: GPS = nil", tb.bo, tc.name)
+				t.Errorf("%v %s: GPS = nil", tb.ByteOrder, tc.name)
 			case !tc.wantNil && (math.Abs(x.gps.Lat-tc.lat) > 1e-9 || math.Abs(x.gps.Lon-tc.lon) > 1e-9):
-				t.Errorf("%v %s: GPS = %v,%v, want %v,%v", tb.bo, tc.name, x.gps.Lat, x.gps.Lon, tc.lat, tc.lon)
+				t.Errorf("%v %s: GPS = %v,%v, want %v,%v", tb.ByteOrder, tc.name, x.gps.Lat, x.gps.Lon, tc.lat, tc.lon)
 			}
 		}
 	}
 }
 
 func TestParseEXIFAltitude(t *testing.T) {
-	base := le.gpsIFD(1, 2, nil)
-	alt := func(num, den uint32) tEntry { return le.rationals(tagGPSAltitude, [2]uint32{num, den}) }
+	base := le.GPS(1, 2, nil)
+	alt := func(num, den uint32) tEntry { return le.Rationals(tagGPSAltitude, [2]uint32{num, den}) }
 	cases := []struct {
 		name  string
 		extra []tEntry
 		want  *float64
 	}{
-		{"above sea level", []tEntry{le.byte1(tagGPSAltitudeRef, 0), alt(1234, 10)}, ptr(123.4)},
-		{"below sea level", []tEntry{le.byte1(tagGPSAltitudeRef, 1), alt(5, 2)}, ptr(-2.5)},
+		{"above sea level", []tEntry{le.Byte(tagGPSAltitudeRef, 0), alt(1234, 10)}, ptr(123.4)},
+		{"below sea level", []tEntry{le.Byte(tagGPSAltitudeRef, 1), alt(5, 2)}, ptr(-2.5)},
 		{"no ref means above", []tEntry{alt(7, 1)}, ptr(7.0)},
-		{"unknown ref", []tEntry{le.byte1(tagGPSAltitudeRef, 2), alt(7, 1)}, nil},
+		{"unknown ref", []tEntry{le.Byte(tagGPSAltitudeRef, 2), alt(7, 1)}, nil},
 		{"zero denominator", []tEntry{alt(7, 0)}, nil},
 		{"absent", nil, nil},
 	}
 	for _, tc := range cases {
-		x := parseEXIF(le.build(nil, nil, slices.Concat(base, tc.extra)))
+		x := parseEXIF(le.Build(nil, nil, slices.Concat(base, tc.extra)))
 		if x.gps == nil {
 			t.Fatalf("%s: GPS = nil", tc.name)
 		}
@@ -109,11 +109,11 @@ func TestParseEXIFTime(t *testing.T) {
 		{"2024:1a:01 10:00:00", "", time.Time{}, false, true},
 	}
 	for _, tc := range cases {
-		exif := []tEntry{be.ascii(tagDateTimeOriginal, tc.dt)}
+		exif := []tEntry{be.ASCII(tagDateTimeOriginal, tc.dt)}
 		if tc.off != "" {
-			exif = append(exif, be.ascii(tagOffsetTimeOriginal, tc.off))
+			exif = append(exif, be.ASCII(tagOffsetTimeOriginal, tc.off))
 		}
-		x := parseEXIF(be.build(nil, exif, nil))
+		x := parseEXIF(be.Build(nil, exif, nil))
 		switch {
 		case tc.wantNil:
 			if x.takenAt != nil {
@@ -132,13 +132,13 @@ func TestParseEXIFOrientation(t *testing.T) {
 		e    tEntry
 		want int
 	}{
-		{le.short(tagOrientation, 6), 6},
-		{le.long(tagOrientation, 8), 8},
-		{le.short(tagOrientation, 0), 0},
-		{le.short(tagOrientation, 9), 0},
-		{le.ascii(tagOrientation, "6"), 0},
+		{le.Short(tagOrientation, 6), 6},
+		{le.Long(tagOrientation, 8), 8},
+		{le.Short(tagOrientation, 0), 0},
+		{le.Short(tagOrientation, 9), 0},
+		{le.ASCII(tagOrientation, "6"), 0},
 	} {
-		if got := parseEXIF(le.build([]tEntry{tc.e}, nil, nil)).orientation; got != tc.want {
+		if got := parseEXIF(le.Build([]tEntry{tc.e}, nil, nil)).orientation; got != tc.want {
 			t.Errorf("%+v: orientation = %d, want %d", tc.e, got, tc.want)
 		}
 	}
@@ -147,18 +147,18 @@ func TestParseEXIFOrientation(t *testing.T) {
 // TestParseEXIFHostile feeds structures built to loop, overflow or read
 // out of range; parseEXIF must return (mostly empty) without panicking.
 func TestParseEXIFHostile(t *testing.T) {
-	valid := le.build([]tEntry{le.short(tagOrientation, 3)},
-		[]tEntry{le.ascii(tagDateTimeOriginal, "2020:01:01 00:00:00")}, le.gpsIFD(5, 6, ptr(1.0)))
+	valid := le.Build([]tEntry{le.Short(tagOrientation, 3)},
+		[]tEntry{le.ASCII(tagDateTimeOriginal, "2020:01:01 00:00:00")}, le.GPS(5, 6, ptr(1.0)))
 
 	// IFD0 whose Exif and GPS pointers point back at IFD0 itself.
-	loop := le.build([]tEntry{le.long(tagExifIFD, 8), le.long(tagGPSIFD, 8)}, nil, nil)
+	loop := le.Build([]tEntry{le.Long(tagExifIFD, 8), le.Long(tagGPSIFD, 8)}, nil, nil)
 	if x := parseEXIF(loop); x.gps != nil || x.takenAt != nil {
 		t.Errorf("self-referencing IFD: %+v", x)
 	}
 
 	// GPS pointer into the Exif IFD: that IFD is read once only.
-	shared := append([]byte("II*\x00\x08\x00\x00\x00"), le.encodeIFD([]tEntry{le.long(tagExifIFD, 38), le.long(tagGPSIFD, 38)}, 8)...)
-	shared = append(shared, le.encodeIFD([]tEntry{le.ascii(tagDateTimeOriginal, "2020:01:01 00:00:00"), le.ascii(1, "N"), le.rationals(2, [2]uint32{1, 1}), le.ascii(3, "E"), le.rationals(4, [2]uint32{1, 1})}, 38)...)
+	shared := append([]byte("II*\x00\x08\x00\x00\x00"), le.IFD([]tEntry{le.Long(tagExifIFD, 38), le.Long(tagGPSIFD, 38)}, 8)...)
+	shared = append(shared, le.IFD([]tEntry{le.ASCII(tagDateTimeOriginal, "2020:01:01 00:00:00"), le.ASCII(1, "N"), le.Rationals(2, [2]uint32{1, 1}), le.ASCII(3, "E"), le.Rationals(4, [2]uint32{1, 1})}, 38)...)
 	if x := parseEXIF(shared); x.takenAt == nil || x.gps != nil {
 		t.Errorf("shared IFD: takenAt %v, gps %+v; want the IFD read as Exif only", x.takenAt, x.gps)
 	}
@@ -174,7 +174,7 @@ func TestParseEXIFHostile(t *testing.T) {
 
 	// Pointers and value offsets beyond the end, and into the header.
 	for _, off := range []uint32{0, 4, 7, uint32(len(valid)), uint32(len(valid)) - 1, 0xFFFFFFF0, 0xFFFFFFFF} {
-		b := le.build([]tEntry{le.long(tagExifIFD, off), le.long(tagGPSIFD, off)}, nil, nil)
+		b := le.Build([]tEntry{le.Long(tagExifIFD, off), le.Long(tagGPSIFD, off)}, nil, nil)
 		if x := parseEXIF(b); x.gps != nil || x.takenAt != nil {
 			t.Errorf("pointer %d: %+v", off, x)
 		}
@@ -184,13 +184,13 @@ func TestParseEXIFHostile(t *testing.T) {
 	}
 	// The same layout with the values in range does yield a position, so
 	// the cases above fail for the reason they test.
-	vals := le.rationals(2, [2]uint32{1, 1}, [2]uint32{30, 1}, [2]uint32{0, 1}).data
+	vals := le.Rationals(2, [2]uint32{1, 1}, [2]uint32{30, 1}, [2]uint32{0, 1}).Data
 	if x := parseEXIF(gpsValueAt(t, 26+2+4*12+4, vals)); x.gps == nil || x.gps.Lat != 1.5 || x.gps.Lon != 1.5 {
 		t.Errorf("in-range value offset: %+v", x.gps)
 	}
 
 	// A rational count so large that count×8 would overflow 32 bits.
-	huge := le.build(nil, nil, []tEntry{le.ascii(1, "N"), {tagGPSLatitude, typeRational, 0x20000001, make([]byte, 8)}, le.ascii(3, "E"), le.rationals(4, [2]uint32{1, 1})})
+	huge := le.Build(nil, nil, []tEntry{le.ASCII(1, "N"), {Tag: tagGPSLatitude, Type: typeRational, Count: 0x20000001, Data: make([]byte, 8)}, le.ASCII(3, "E"), le.Rationals(4, [2]uint32{1, 1})})
 	if x := parseEXIF(huge); x.gps != nil {
 		t.Errorf("huge count: %+v", x.gps)
 	}
@@ -249,11 +249,11 @@ func TestScanJPEGMultiScan(t *testing.T) {
 // followed by tail.
 func gpsValueAt(t *testing.T, off uint32, tail []byte) []byte {
 	t.Helper()
-	raw := append([]byte("II*\x00\x08\x00\x00\x00"), le.encodeIFD([]tEntry{le.long(tagGPSIFD, 26)}, 8)...)
+	raw := append([]byte("II*\x00\x08\x00\x00\x00"), le.IFD([]tEntry{le.Long(tagGPSIFD, 26)}, 8)...)
 	if len(raw) != 26 {
 		t.Fatalf("layout: IFD0 ends at %d", len(raw))
 	}
-	gps := le.encodeIFD([]tEntry{le.ascii(1, "N"), le.ascii(3, "E"), le.long(2, 0), le.long(4, 0)}, 26)
+	gps := le.IFD([]tEntry{le.ASCII(1, "N"), le.ASCII(3, "E"), le.Long(2, 0), le.Long(4, 0)}, 26)
 	for k := range 2 { // turn the two LONGs into RATIONAL triples at off
 		e := gps[2+12*(2+k):]
 		binary.LittleEndian.PutUint16(e[2:], typeRational)

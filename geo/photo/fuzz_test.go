@@ -6,6 +6,8 @@ import (
 	"image/color"
 	"math"
 	"testing"
+
+	"github.com/incidentmap/incidentmap/geo/photo/phototest"
 )
 
 // fuzzLimits keeps accepted inputs small, so that Strip's decoding stays
@@ -16,16 +18,16 @@ var fuzzLimits = Limits{MaxBytes: 1 << 20, MaxPixels: 1 << 16, MaxDimension: 102
 func fuzzSeeds(t testing.TB) [][]byte {
 	tiff := fullEXIF(le, 6)
 	return [][]byte{
-		encodeJPEG(t, testImage(16, 8)),
-		withAPP1(encodeJPEG(t, testImage(8, 8)), tiff),
-		withAPP1(encodeJPEG(t, image.NewGray(image.Rect(0, 0, 8, 8))), fullEXIF(be, 3)),
-		encodePNG(t, testImage(4, 3)),
-		withPNGChunks(encodePNG(t, testImage(3, 2)), pngChunk("eXIf", tiff)),
-		withPNGChunks(encodePNG(t, image.NewPaletted(image.Rect(0, 0, 3, 3), color.Palette{color.White, color.Black})), pngChunk("eXIf", fullEXIF(be, 8))),
-		pngHeaderOnly(100000, 100000),
-		webpSolid(5, 7, color.NRGBA{1, 2, 3, 128}, nil),
-		webpSolid(5, 7, color.NRGBA{1, 2, 3, 255}, tiff),
-		riffWebP(vp8x(vp8xAnimation, 4, 4), riffChunk("ANIM", make([]byte, 6))),
+		phototest.JPEG(16, 8),
+		phototest.WithAPP1(phototest.JPEG(8, 8), tiff),
+		phototest.WithAPP1(phototest.EncodeJPEG(image.NewGray(image.Rect(0, 0, 8, 8))), fullEXIF(be, 3)),
+		phototest.PNG(4, 3),
+		phototest.WithPNGChunks(phototest.PNG(3, 2), phototest.PNGChunk("eXIf", tiff)),
+		phototest.WithPNGChunks(phototest.EncodePNG(image.NewPaletted(image.Rect(0, 0, 3, 3), color.Palette{color.White, color.Black})), phototest.PNGChunk("eXIf", fullEXIF(be, 8))),
+		phototest.PNGHeaderOnly(100000, 100000),
+		phototest.WebP(5, 7, color.NRGBA{1, 2, 3, 128}, nil),
+		phototest.WebP(5, 7, color.NRGBA{1, 2, 3, 255}, tiff),
+		phototest.RIFFWebP(phototest.VP8X(vp8xAnimation, 4, 4), phototest.RIFFChunk("ANIM", make([]byte, 6))),
 		[]byte("GIF89a"),
 	}
 }
@@ -93,7 +95,7 @@ func FuzzInspect(f *testing.F) {
 func FuzzParseEXIF(f *testing.F) {
 	f.Add(fullEXIF(le, 1))
 	f.Add(fullEXIF(be, 6))
-	f.Add(le.build([]tEntry{le.long(tagExifIFD, 8), le.long(tagGPSIFD, 8)}, nil, nil))
+	f.Add(le.Build([]tEntry{le.Long(tagExifIFD, 8), le.Long(tagGPSIFD, 8)}, nil, nil))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		x := parseEXIF(b)
 		if g := x.gps; g != nil && (math.IsNaN(g.Lat) || math.IsNaN(g.Lon) || math.Abs(g.Lat) > 90 || math.Abs(g.Lon) > 180) {

@@ -10,16 +10,19 @@ import (
 	"image/png"
 	"slices"
 	"testing"
+
+	"github.com/incidentmap/incidentmap/geo/photo/phototest"
 )
 
-// fullEXIF is an EXIF block with everything Inspect reads, plus a camera
-// make that must not survive Strip either.
-func fullEXIF(tb tiffBuilder, orientation uint16) []byte {
-	return tb.build(
-		[]tEntry{tb.ascii(0x010F, "SecretCam"), tb.short(tagOrientation, orientation)},
-		[]tEntry{tb.ascii(tagDateTimeOriginal, "2024:01:02 03:04:05"), tb.ascii(tagOffsetTimeOriginal, "+01:00")},
-		tb.gpsIFD(52.520008, 13.404954, ptr(34.0)))
+// secretEXIF is everything Inspect reads, plus a camera make that must not
+// survive Strip either.
+func secretEXIF(orientation uint16) phototest.EXIF {
+	return phototest.EXIF{Lat: 52.520008, Lon: 13.404954, HasGPS: true, Altitude: ptr(34.0),
+		TakenAt: "2024:01:02 03:04:05", Offset: "+01:00", Orientation: orientation, Make: "SecretCam"}
 }
+
+// fullEXIF is the TIFF block of secretEXIF in tb's byte order.
+func fullEXIF(tb tiffBuilder, orientation uint16) []byte { return tb.EXIF(secretEXIF(orientation)) }
 
 // jpegMarkers lists the markers of a JPEG up to its first SOS.
 func jpegMarkers(t *testing.T, j []byte) []byte {
@@ -84,7 +87,7 @@ func TestStripJPEG(t *testing.T) {
 		xmp := []byte("http://ns.adobe.com/xap/1.0/\x00<?xpacket begin?><x:xmpmeta/>")
 		app1 := slices.Concat([]byte{0xFF, 0xE1, 0, byte(2 + len(xmp))}, xmp)
 		com := slices.Concat([]byte{0xFF, 0xFE, 0, 11}, []byte("SecretCam"))
-		data := withAPP1(encodeJPEG(t, testImage(64, 48)), fullEXIF(tb, 1))
+		data := phototest.WithAPP1(phototest.JPEG(64, 48), fullEXIF(tb, 1))
 		data = slices.Concat(data[:2], app1, com, data[2:], []byte("trailing Exif SecretCam"))
 		info := inspectOK(t, data)
 		if info.GPS == nil || info.TakenAt == nil {
@@ -107,13 +110,13 @@ func TestStripJPEG(t *testing.T) {
 }
 
 func TestStripPNG(t *testing.T) {
-	src := testImage(20, 10)
+	src := phototest.Image(20, 10)
 	src.Pix[3] = 0x80 // one translucent pixel: PNG output must keep alpha
-	data := withPNGChunks(encodePNG(t, src),
-		pngChunk("eXIf", fullEXIF(le, 1)),
-		pngChunk("tEXt", []byte("Comment\x00SecretCam")),
-		pngChunk("iTXt", []byte("XML:com.adobe.xmp\x00\x00\x00\x00\x00<?xpacket?>")),
-		pngChunk("zTXt", []byte("Raw profile type exif\x00\x00x")))
+	data := phototest.WithPNGChunks(phototest.EncodePNG(src),
+		phototest.PNGChunk("eXIf", fullEXIF(le, 1)),
+		phototest.PNGChunk("tEXt", []byte("Comment\x00SecretCam")),
+		phototest.PNGChunk("iTXt", []byte("XML:com.adobe.xmp\x00\x00\x00\x00\x00<?xpacket?>")),
+		phototest.PNGChunk("zTXt", []byte("Raw profile type exif\x00\x00x")))
 	info := inspectOK(t, data)
 	if info.GPS == nil {
 		t.Fatal("fixture GPS not seen")
@@ -147,7 +150,7 @@ func TestStripPNG(t *testing.T) {
 
 func TestStripWebP(t *testing.T) {
 	for _, c := range []color.NRGBA{{200, 40, 10, 255}, {255, 0, 0, 0}} {
-		data := webpSolid(40, 24, c, fullEXIF(be, 1))
+		data := phototest.WebP(40, 24, c, fullEXIF(be, 1))
 		info := inspectOK(t, data)
 		if info.GPS == nil {
 			t.Fatal("fixture GPS not seen")
@@ -181,15 +184,15 @@ func near(a, b color.RGBA, tol int) bool {
 }
 
 func TestStripRejectsMismatchedInfo(t *testing.T) {
-	j := encodeJPEG(t, testImage(16, 16))
-	p := encodePNG(t, testImage(16, 16))
+	j := phototest.JPEG(16, 16)
+	p := phototest.PNG(16, 16)
 	infoJ := inspectOK(t, j)
 	for _, tc := range []struct {
 		data []byte
 		info Info
 	}{
-		{p, infoJ}, // other format
-		{encodeJPEG(t, testImage(16, 17)), infoJ}, // other size
+		{p, infoJ},                      // other format
+		{phototest.JPEG(16, 17), infoJ}, // other size
 		{[]byte("not an image"), infoJ},
 		{j, Info{}},
 	} {
@@ -202,9 +205,9 @@ func TestStripRejectsMismatchedInfo(t *testing.T) {
 func TestStripCorruptPixels(t *testing.T) {
 	// Structurally sound (CRCs right, IEND present) so Inspect accepts it,
 	// but the IDAT is not zlib: only decoding finds out.
-	p := pngHeaderOnly(8, 8)
+	p := phototest.PNGHeaderOnly(8, 8)
 	i := bytes.Index(p, []byte("IDAT")) - 4
-	bad := slices.Concat(p[:i], pngChunk("IDAT", []byte("this is not zlib data")), pngChunk("IEND", nil))
+	bad := slices.Concat(p[:i], phototest.PNGChunk("IDAT", []byte("this is not zlib data")), phototest.PNGChunk("IEND", nil))
 	info := inspectOK(t, bad)
 	_, _, err := Strip(bad, info)
 	wantErr(t, err, ErrCorrupt)
@@ -276,7 +279,7 @@ func TestStripAppliesOrientation(t *testing.T) {
 		}
 	}
 	for o := 1; o <= 8; o++ {
-		data := withPNGChunks(encodePNG(t, src), pngChunk("eXIf", le.build([]tEntry{le.short(tagOrientation, uint16(o))}, nil, nil)))
+		data := phototest.WithPNGChunks(phototest.EncodePNG(src), phototest.PNGChunk("eXIf", le.Build([]tEntry{le.Short(tagOrientation, uint16(o))}, nil, nil)))
 		info := inspectOK(t, data)
 		if info.Orientation != o || info.Width != w || info.Height != h {
 			t.Fatalf("o=%d: info = %+v", o, info)
@@ -317,7 +320,7 @@ func TestStripJPEGOrientation(t *testing.T) {
 			src.SetRGBA(x, y, c)
 		}
 	}
-	data := withAPP1(encodeJPEG(t, src), le.build([]tEntry{le.short(tagOrientation, 6)}, nil, nil))
+	data := phototest.WithAPP1(phototest.EncodeJPEG(src), le.Build([]tEntry{le.Short(tagOrientation, 6)}, nil, nil))
 	out, _, err := Strip(data, inspectOK(t, data))
 	if err != nil {
 		t.Fatal(err)
