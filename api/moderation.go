@@ -244,18 +244,17 @@ type patchInput struct {
 	Location []float64 `json:"location,omitempty"`
 }
 
-func (p *patchInput) toPatch() geo.IncidentPatch {
+// toPatch converts and validates the input.
+func (p *patchInput) toPatch() (geo.IncidentPatch, error) {
 	patch := p.IncidentPatch
 	if p.Location != nil {
-		if len(p.Location) == 2 {
-			pt := orb.Point{p.Location[0], p.Location[1]}
-			patch.Point = &pt
-		} else {
-			bad := orb.Point{999, 999} // rejected by Validate with a clear message
-			patch.Point = &bad
+		if len(p.Location) != 2 {
+			return patch, fieldError("location", "want [longitude, latitude]")
 		}
+		pt := orb.Point{p.Location[0], p.Location[1]}
+		patch.Point = &pt
 	}
-	return patch
+	return patch, patch.Validate(time.Now(), "")
 }
 
 var verifyShape = jsonShape{"": append([]string{"merge_into", "note"}, incidentFields...)}
@@ -273,8 +272,8 @@ func (s *Server) verifyReport(c echo.Context) error {
 	if err := readBody(c, verifyShape, &in); err != nil {
 		return err
 	}
-	patch := in.toPatch()
-	if err := patch.Validate(time.Now(), ""); err != nil {
+	patch, err := in.toPatch()
+	if err != nil {
 		return err
 	}
 	if len(in.Note) > geo.MaxNoteLen {
@@ -346,8 +345,8 @@ func (s *Server) patchIncident(c echo.Context) error {
 	if err := readBody(c, patchShape, &in); err != nil {
 		return err
 	}
-	patch := in.toPatch()
-	if err := patch.Validate(time.Now(), ""); err != nil {
+	patch, err := in.toPatch()
+	if err != nil {
 		return err
 	}
 	ctx, cancel := s.requestContext(c)

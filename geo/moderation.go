@@ -69,7 +69,7 @@ func (p *IncidentPatch) Validate(now time.Time, prefix string) error {
 		v.Add(prefix+"status", "want verified, disputed or retracted")
 	}
 	if p.Point != nil {
-		validatePoint(v, "geometry.coordinates", *p.Point)
+		validatePoint(v, "location", *p.Point)
 	}
 	return v.Err()
 }
