@@ -3,8 +3,10 @@ package api
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -25,7 +27,7 @@ type EventStore interface {
 // Live update tuning.
 const (
 	sseHeartbeat     = 15 * time.Second
-	sseClientBuffer  = 256 // events a client may lag behind before it is dropped
+	sseRingSize      = 2048 // recent events kept in memory; a client further behind is dropped
 	sseBacklogLimit  = 1000
 	sseWriteDeadline = 10 * time.Second
 	eventPoll        = 5 * time.Second // safety net if a NOTIFY is ever missed
@@ -34,25 +36,29 @@ const (
 
 // eventHub fans incident events out to this instance's SSE clients. Each
 // instance reads events from PostgreSQL, woken by NOTIFY, so every instance
-// delivers every event whichever instance wrote it.
+// delivers every event whichever instance wrote it. Events go into a ring
+// of recent events that each client reads at its own pace: a burst does
+// not drop a client that keeps up, and a client that falls more than the
+// ring behind is dropped without holding anyone back.
 type eventHub struct {
 	store      EventStore
 	maxClients int
 
 	mu      sync.Mutex
-	clients map[*sseClient]struct{}
-	last    int64 // newest event id broadcast
+	ring    []geo.IncidentEvent // ascending ids, at most sseRingSize
+	evicted int64               // id of the newest event dropped from the ring
+	last    int64               // newest event id seen
+	changed chan struct{}       // closed when events are appended
+	clients int
 	closed  chan struct{}
 	wakeCh  chan struct{}
 }
 
-type sseClient struct {
-	events  chan geo.IncidentEvent
-	dropped chan struct{} // closed when the client fell too far behind
-}
+// errTooSlow says a client fell out of the ring.
+var errTooSlow = errors.New("client fell too far behind")
 
 func newEventHub(store EventStore, maxClients int) *eventHub {
-	return &eventHub{store: store, maxClients: maxClients, clients: map[*sseClient]struct{}{},
+	return &eventHub{store: store, maxClients: maxClients, changed: make(chan struct{}),
 		closed: make(chan struct{}), wakeCh: make(chan struct{}, 1)}
 }
 
@@ -99,7 +105,7 @@ func (h *eventHub) run(ctx context.Context, logger interface{ Warn(string, ...an
 			}
 			continue
 		}
-		if err := h.broadcastNew(ctx); err != nil && ctx.Err() == nil {
+		if err := h.fetchNew(ctx); err != nil && ctx.Err() == nil {
 			logger.Warn("read incident events", "err", err)
 		}
 	}
@@ -112,8 +118,8 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 	}
 }
 
-// broadcastNew sends every event newer than the last one sent.
-func (h *eventHub) broadcastNew(ctx context.Context) error {
+// fetchNew appends every event newer than the last one to the ring.
+func (h *eventHub) fetchNew(ctx context.Context) error {
 	for {
 		h.mu.Lock()
 		after := h.last
@@ -123,17 +129,14 @@ func (h *eventHub) broadcastNew(ctx context.Context) error {
 			return err
 		}
 		h.mu.Lock()
-		for _, e := range events {
-			for c := range h.clients {
-				select {
-				case c.events <- e:
-				default: // too slow: drop it rather than hold everyone back
-					delete(h.clients, c)
-					close(c.dropped)
-				}
-			}
-			h.last = e.ID
+		h.ring = append(h.ring, events...)
+		if over := len(h.ring) - sseRingSize; over > 0 {
+			h.evicted = h.ring[over-1].ID
+			h.ring = append(h.ring[:0:0], h.ring[over:]...)
 		}
+		h.last = events[len(events)-1].ID
+		close(h.changed)
+		h.changed = make(chan struct{})
 		h.mu.Unlock()
 		if len(events) < sseBacklogLimit {
 			return nil
@@ -141,29 +144,44 @@ func (h *eventHub) broadcastNew(ctx context.Context) error {
 	}
 }
 
-// subscribe adds a client; nil when the instance has too many.
-func (h *eventHub) subscribe() (*sseClient, int64) {
+// subscribe registers a client and returns the id it starts after;
+// ok is false when the instance has too many clients.
+func (h *eventHub) subscribe() (start int64, ok bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if len(h.clients) >= h.maxClients {
-		return nil, 0
+	if h.clients >= h.maxClients {
+		return 0, false
 	}
-	c := &sseClient{events: make(chan geo.IncidentEvent, sseClientBuffer), dropped: make(chan struct{})}
-	h.clients[c] = struct{}{}
-	return c, h.last
+	h.clients++
+	return h.last, true
 }
 
-func (h *eventHub) unsubscribe(c *sseClient) {
+func (h *eventHub) unsubscribe() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	delete(h.clients, c)
+	h.clients--
+}
+
+// since returns the events after id, or a channel closed when there are
+// new ones. errTooSlow when events after id already left the ring.
+func (h *eventHub) since(id int64) ([]geo.IncidentEvent, <-chan struct{}, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if id >= h.last {
+		return nil, h.changed, nil
+	}
+	if id < h.evicted {
+		return nil, nil, errTooSlow
+	}
+	i := sort.Search(len(h.ring), func(i int) bool { return h.ring[i].ID > id })
+	return append([]geo.IncidentEvent(nil), h.ring[i:min(len(h.ring), i+256)]...), nil, nil
 }
 
 // count is the number of connected clients.
 func (h *eventHub) count() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return len(h.clients)
+	return h.clients
 }
 
 // close ends every stream (server shutdown).
@@ -195,20 +213,25 @@ func (s *Server) events(c echo.Context) error {
 		}
 		resume = n
 	}
-	client, current := s.hub.subscribe()
-	if client == nil {
+	current, ok := s.hub.subscribe()
+	if !ok {
 		c.Response().Header().Set("Retry-After", "30")
 		return echo.NewHTTPError(http.StatusServiceUnavailable, "too many live clients; retry later")
 	}
-	defer s.hub.unsubscribe(client)
+	defer s.hub.unsubscribe()
 
 	res := c.Response()
 	res.Header().Set(echo.HeaderContentType, "text/event-stream")
 	res.Header().Set("Cache-Control", "no-store")
 	res.Header().Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
+	// When the stream ends (dropped, shutdown) the connection goes too: a
+	// client must notice and reconnect, not sit on a quiet keep-alive.
+	res.Header().Set("Connection", "close")
 	rc := http.NewResponseController(res.Writer)
 	// The stream outlives the server's WriteTimeout; each write gets its own.
-	_ = rc.SetWriteDeadline(time.Time{})
+	if err := rc.SetWriteDeadline(time.Time{}); err != nil {
+		s.logger.Warn("sse: cannot clear write deadline", "err", err)
+	}
 	res.WriteHeader(http.StatusOK)
 	w := bufio.NewWriter(res)
 	send := func(write func()) error {
@@ -240,20 +263,25 @@ func (s *Server) events(c echo.Context) error {
 	heartbeat := time.NewTicker(sseHeartbeat)
 	defer heartbeat.Stop()
 	for {
-		select {
-		case e := <-client.events:
-			if e.ID <= sent {
-				continue
-			}
+		events, wait, err := s.hub.since(sent)
+		if err != nil {
+			return nil // too slow: dropped; it may reconnect with Last-Event-ID
+		}
+		for _, e := range events {
 			if err := send(func() { writeEvent(w, e) }); err != nil {
 				return nil
 			}
+			sent = e.ID
+		}
+		if wait == nil {
+			continue
+		}
+		select {
+		case <-wait:
 		case <-heartbeat.C:
 			if err := send(func() { fmt.Fprint(w, ": ping\n\n") }); err != nil {
 				return nil
 			}
-		case <-client.dropped:
-			return nil
 		case <-s.hub.closed:
 			return nil
 		case <-c.Request().Context().Done():
