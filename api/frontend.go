@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -58,7 +59,6 @@ func mapConfigFromEnv() mapConfig {
 
 // frontendApp serves the embedded map application.
 type frontendApp struct {
-	files     fs.FS
 	built     bool
 	index     []byte
 	indexETag string
@@ -68,7 +68,7 @@ type frontendApp struct {
 }
 
 func newFrontendApp(files fs.FS, cfg mapConfig) (*frontendApp, error) {
-	app := &frontendApp{files: files, config: cfg, csp: contentSecurityPolicy(cfg.TileURL)}
+	app := &frontendApp{config: cfg, csp: contentSecurityPolicy(cfg.TileURL)}
 	index, err := fs.ReadFile(files, frontend.IndexFile)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -203,8 +203,13 @@ func acceptsGzip(header string) bool {
 		if !strings.EqualFold(strings.TrimSpace(coding), "gzip") {
 			continue
 		}
-		q := strings.ReplaceAll(strings.TrimSpace(params), " ", "")
-		return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
+		// "gzip;q=0" refuses it; any other weight accepts it.
+		name, value, _ := strings.Cut(strings.TrimSpace(params), "=")
+		if strings.EqualFold(strings.TrimSpace(name), "q") {
+			q, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+			return err != nil || q > 0
+		}
+		return true
 	}
 	return false
 }

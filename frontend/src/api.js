@@ -1,0 +1,104 @@
+// Client of incidentmap's HTTP API (OGC API – Features under /api). Every
+// request goes to the page's own origin: the Content-Security-Policy allows
+// nothing else (connect-src 'self').
+
+/** The most features one items request may ask for (geo.ItemsMaxLimit). */
+export const PAGE_LIMIT = 10000;
+
+/** An ApiError is a non-2xx answer; code and message come from its JSON body. */
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message || `HTTP ${status}`);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code || '';
+  }
+}
+
+/** getJSON fetches a same-origin URL and parses its JSON, throwing ApiError for errors. */
+export async function getJSON(url, { signal } = {}) {
+  const res = await fetch(sameOrigin(url), { signal, headers: { Accept: 'application/geo+json, application/json' } });
+  if (!res.ok) {
+    let body = {};
+    try {
+      body = await res.json();
+    } catch {
+      // not JSON (a proxy's error page): the status says enough
+    }
+    throw new ApiError(res.status, body.code, body.description);
+  }
+  return res.json();
+}
+
+/**
+ * sameOrigin reduces a URL to its path and query. The server builds its
+ * links (rel=next) from the Host it saw and its own scheme, which behind a
+ * TLS-terminating proxy may be http: following them as given would be mixed
+ * content. Our links always point to this server, so the path is enough.
+ */
+export function sameOrigin(url) {
+  const u = new URL(url, window.location.href);
+  return u.pathname + u.search;
+}
+
+/** absolute makes a same-origin path absolute, for people to copy. */
+export function absolute(path) {
+  return new URL(path, window.location.href).href;
+}
+
+/** fetchConfig reads the basemap settings; a failure means no tiles. */
+export async function fetchConfig() {
+  try {
+    return await getJSON('/config.json');
+  } catch (err) {
+    console.warn('incidentmap: no /config.json, using the offline basemap', err);
+    return { tileURL: '', tileAttribution: '' };
+  }
+}
+
+/** fetchCollections lists the collections: incidents first, then the layers. */
+export async function fetchCollections() {
+  const doc = await getJSON('/api/collections');
+  return Array.isArray(doc.collections) ? doc.collections : [];
+}
+
+/** itemsPath is the items URL (path and query) of a collection. */
+export function itemsPath(collection, params) {
+  const query = params.toString();
+  return `/api/collections/${encodeURIComponent(collection)}/items${query ? '?' + query : ''}`;
+}
+
+/** fetchIncident reads one incident feature. */
+export function fetchIncident(id, { signal } = {}) {
+  return getJSON(`/api/collections/incidents/items/${encodeURIComponent(id)}`, { signal });
+}
+
+/**
+ * fetchFeatures reads an items URL and follows its rel=next links until
+ * there are none or cap features have been read.
+ * Returns { features, matched, capped }: matched is the server's
+ * numberMatched (null when it did not count, beyond 100,000), capped
+ * whether pages were left unread.
+ */
+export async function fetchFeatures(path, { signal, cap = Infinity } = {}) {
+  const features = [];
+  let matched = null;
+  let next = path;
+  let capped = false;
+  while (next) {
+    const page = await getJSON(next, { signal });
+    if (matched === null && Number.isFinite(page.numberMatched)) matched = page.numberMatched;
+    for (const f of page.features || []) features.push(f);
+    next = (page.links || []).find((l) => l.rel === 'next')?.href || null;
+    if (next && features.length >= cap) {
+      capped = true;
+      break;
+    }
+  }
+  return { features, matched, capped };
+}
+
+/** isAbort tells an aborted request (superseded, not failed) from an error. */
+export function isAbort(err) {
+  return err?.name === 'AbortError';
+}

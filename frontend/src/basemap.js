@@ -1,0 +1,123 @@
+// The basemap: raster tiles from the configured server when they load, and
+// otherwise (no tile URL configured, or a network that cannot reach the tile
+// server) a vector basemap drawn from the server's own `countries` and
+// `borders` collections, so the map still makes sense offline.
+
+import L from 'leaflet';
+import { fetchFeatures, itemsPath, PAGE_LIMIT } from './api.js';
+import { el } from './dom.js';
+
+/** Tile errors before any tile has loaded that count as "tiles unavailable". */
+const MAX_TILE_ERRORS = 3;
+/** Tiles that neither load nor fail in this long (a silent network) count too. */
+const TILE_TIMEOUT_MS = 8000;
+/** Collections drawn by the offline basemap, bottom first, when the server has them. */
+const OUTLINE_COLLECTIONS = ['countries', 'borders'];
+const OUTLINE_CAP = 50000;
+
+export const OFFLINE_NOTICE = 'Map tiles unavailable — showing country outlines';
+
+/**
+ * createBasemap adds the basemap to map. config is /config.json,
+ * collectionIds the ids listed by /api/collections. Returns
+ * { isOffline() }.
+ */
+export function createBasemap(map, config, collectionIds) {
+  const attribution = new AttributionControl().addTo(map);
+  const container = map.getContainer();
+  let offline = false;
+
+  function goOffline(reason) {
+    if (offline) return;
+    offline = true;
+    console.info(`incidentmap: offline basemap (${reason})`);
+    if (tiles) map.removeLayer(tiles); // no more requests that cannot succeed
+    container.classList.add('offline-basemap');
+    container.append(el('p', { class: 'map-notice', role: 'status' }, OFFLINE_NOTICE));
+    drawOutlines(map, collectionIds, attribution);
+  }
+
+  let tiles = null;
+  if (!config.tileURL) {
+    goOffline('no tile URL configured');
+  } else {
+    tiles = L.tileLayer(config.tileURL, { maxZoom: 19, crossOrigin: false });
+    attribution.set(config.tileAttribution);
+    let loaded = 0;
+    let errors = 0;
+    let timer = 0;
+    tiles.on('tileloadstart', () => {
+      if (!timer && !loaded) timer = setTimeout(() => loaded || goOffline('tiles time out'), TILE_TIMEOUT_MS);
+    });
+    tiles.on('tileload', () => {
+      loaded++;
+      clearTimeout(timer);
+    });
+    tiles.on('tileerror', () => {
+      errors++;
+      if (!loaded && errors >= MAX_TILE_ERRORS) goOffline('tiles fail to load');
+    });
+    tiles.addTo(map);
+  }
+  return { isOffline: () => offline };
+}
+
+/** drawOutlines draws the outline collections (and a graticule) below everything else. */
+async function drawOutlines(map, collectionIds, attribution) {
+  // Its own pane, below the overlay pane (style.css sets the z-index), and
+  // one canvas for thousands of polygons.
+  map.createPane('basemap');
+  const renderer = L.canvas({ pane: 'basemap', padding: 0.5 });
+  graticule(renderer).addTo(map);
+  const ids = OUTLINE_COLLECTIONS.filter((id) => collectionIds.includes(id));
+  attribution.set(''); // the tile server's credit no longer applies
+  for (const id of ids) {
+    try {
+      const params = new URLSearchParams({ limit: String(PAGE_LIMIT) });
+      const { features } = await fetchFeatures(itemsPath(id, params), { cap: OUTLINE_CAP });
+      L.geoJSON(features, {
+        renderer,
+        pane: 'basemap',
+        interactive: false,
+        style: (f) => outlineStyle(id, f),
+        filter: (f) => !/Point/.test(f.geometry?.type || ''), // outlines only
+      }).addTo(map);
+    } catch (err) {
+      console.warn(`incidentmap: cannot draw the ${id} outlines`, err);
+    }
+  }
+}
+
+function outlineStyle(id, feature) {
+  const polygon = /Polygon/.test(feature.geometry?.type || '');
+  if (id === 'countries' && polygon) {
+    return { stroke: true, color: '#8a8a8a', weight: 0.6, fill: true, fillColor: '#f4f1ea', fillOpacity: 1 };
+  }
+  return { color: '#6b6b6b', weight: 1.2, fill: false };
+}
+
+/** graticule: lines every 10 degrees, so an empty offline map still shows where it is. */
+function graticule(renderer) {
+  const lines = [];
+  for (let lng = -180; lng <= 180; lng += 10) lines.push([[-85, lng], [85, lng]]);
+  for (let lat = -80; lat <= 80; lat += 10) lines.push([[lat, -540], [lat, 540]]);
+  return L.polyline(lines, { renderer, pane: 'basemap', interactive: false, color: '#b9c9d6', weight: 0.6 });
+}
+
+// Leaflet's attribution control writes its text as HTML; this one writes
+// text nodes, so a configured attribution cannot inject markup.
+const AttributionControl = L.Control.extend({
+  options: { position: 'bottomright' },
+  onAdd() {
+    this._text = document.createTextNode('');
+    return el(
+      'div',
+      { class: 'leaflet-control leaflet-control-attribution' },
+      el('a', { href: 'https://leafletjs.com', target: '_blank', rel: 'noopener noreferrer' }, 'Leaflet'),
+      this._text,
+    );
+  },
+  set(text) {
+    this._text.data = text ? ` | ${text}` : '';
+  },
+});

@@ -1,0 +1,98 @@
+// The incident layers: clustered markers (one divIcon per event type and
+// status, drawn by CSS, so 10,000 markers cost no images and little DOM:
+// markercluster only puts the unclustered markers in view on the page) and
+// an optional heatmap of the same features.
+
+import L from 'leaflet';
+import 'leaflet.markercluster';
+import 'leaflet.heat';
+import { formatCount, formatIncidentTime } from './format.js';
+import { lngNear } from './geo.js';
+import { typeClass } from './taxonomy.js';
+
+// A DivIcon whose element carries an accessible name: Leaflet makes
+// keyboard-focusable markers role=button, and a button needs a name.
+const LabelledIcon = L.DivIcon.extend({
+  createIcon(oldIcon) {
+    const div = L.DivIcon.prototype.createIcon.call(this, oldIcon);
+    if (this.options.label) div.setAttribute('aria-label', this.options.label);
+    return div;
+  },
+});
+
+/**
+ * createIncidentLayers makes the cluster and heat layers. onSelect(feature)
+ * is called when a marker is clicked or pressed with Enter or Space.
+ * render(features, west) replaces what is shown; west is the western edge
+ * of the view, used to place each point on the copy of the world in view.
+ */
+export function createIncidentLayers({ onSelect }) {
+  const clusters = L.markerClusterGroup({
+    showCoverageOnHover: false,
+    spiderfyOnMaxZoom: true,
+    maxClusterRadius: 50,
+    // Synchronous on purpose: markercluster's chunked loading cannot be
+    // cancelled, so a quick second load would mix in the first one's markers.
+    chunkedLoading: false,
+    iconCreateFunction: clusterIcon,
+  });
+  const heat = L.heatLayer([], { radius: 18, blur: 15, maxZoom: 12, minOpacity: 0.35 });
+  // One listener on the group rather than two on each of 10,000 markers.
+  // Clusters' own events arrive as clusterclick and clusterkeydown.
+  clusters.on('click', (e) => onSelect(e.layer.feature));
+  clusters.on('keydown', (e) => {
+    // Markers are role=button: Enter and Space press them.
+    const key = e.originalEvent.key;
+    if (key !== 'Enter' && key !== ' ') return;
+    L.DomEvent.preventDefault(e.originalEvent);
+    onSelect(e.layer.feature);
+  });
+
+  const icons = new Map();
+  function iconFor(p) {
+    const key = `${typeClass(p.event_type)} status-${p.status || 'verified'}`;
+    let icon = icons.get(key);
+    if (!icon) {
+      icon = L.divIcon({ className: `incident-marker ${key}`, iconSize: [18, 18], html: false });
+      icons.set(key, icon);
+    }
+    return icon;
+  }
+
+  function render(features, west) {
+    const markers = new Array(features.length);
+    const points = new Array(features.length);
+    for (let i = 0; i < features.length; i++) {
+      const f = features[i];
+      const [lng, lat] = f.geometry.coordinates;
+      const ll = L.latLng(lat, lngNear(lng, west));
+      const p = f.properties;
+      const marker = L.marker(ll, {
+        icon: iconFor(p),
+        title: `${p.title || 'Incident'} — ${formatIncidentTime(p.occurred_at, p.time_precision)}`,
+        riseOnHover: true,
+      });
+      marker.feature = f;
+      markers[i] = marker;
+      points[i] = ll;
+    }
+    clusters.clearLayers();
+    clusters.addLayers(markers);
+    heat.setLatLngs(points);
+  }
+
+  return { clusters, heat, render };
+}
+
+function clusterIcon(cluster) {
+  const n = cluster.getChildCount();
+  const [size, px] = n < 10 ? ['small', 30] : n < 100 ? ['medium', 36] : n < 1000 ? ['large', 42] : ['huge', 48];
+  const count = document.createElement('span');
+  count.textContent = n < 10000 ? String(n) : `${Math.round(n / 1000)}k`;
+  return new LabelledIcon({
+    html: count,
+    className: `incident-cluster cluster-${size}`,
+    iconSize: [px, px],
+    label: `${formatCount(n)} incidents: zoom in`,
+  });
+}

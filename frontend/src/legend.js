@@ -1,0 +1,27 @@
+// The map legend: marker symbols by event type and status, and clusters.
+// A <details> element, closed at first (the filter panel shows the same
+// symbols), that opens and closes without script.
+
+import L from 'leaflet';
+import { el } from './dom.js';
+import { EVENT_TYPES, STATUSES } from './taxonomy.js';
+
+export const LegendControl = L.Control.extend({
+  options: { position: 'bottomleft' },
+  onAdd() {
+    const item = (symbolClass, text) =>
+      el('li', {}, el('span', { class: symbolClass, 'aria-hidden': 'true' }), text);
+    const details = el(
+      'details',
+      { class: 'leaflet-control legend' },
+      el('summary', {}, 'Legend'),
+      el('ul', {}, EVENT_TYPES.map((t) => item(`symbol ${t.cls}`, t.name))),
+      el('ul', {}, STATUSES.map((s) => item(`symbol type-other status-${s.name}`, s.label))),
+      el('ul', {}, item('symbol-cluster', 'Group of incidents: select to zoom in')),
+    );
+    // Clicks and scrolls in the legend are not map gestures.
+    L.DomEvent.disableClickPropagation(details);
+    L.DomEvent.disableScrollPropagation(details);
+    return details;
+  },
+});

@@ -1,0 +1,344 @@
+// incidentmap's map application: wires the map, the filter panel, the
+// timeline, the layers and the permalink together, and loads the incidents
+// in view. Each concern lives in its own module; this one only connects them.
+//
+// Later features slot in here: live updates (SSE on /api/events) would merge
+// created and updated features into loaded.features, drop retracted ones and
+// call renderLoaded(); a place search would call map.setView; reports would
+// get a panel of their own.
+
+import { reportPolicyViolations } from './diagnostics.js';
+import L from 'leaflet';
+import { absolute, fetchCollections, fetchConfig, fetchFeatures, fetchIncident, isAbort, itemsPath, PAGE_LIMIT } from './api.js';
+import { createBasemap } from './basemap.js';
+import { byId, debounce } from './dom.js';
+import { createFilterPanel, incidentParams, selectsNothing } from './filters.js';
+import { formatCount, formatDayNumber, isoToDay, plural } from './format.js';
+import { lngNear, viewBBox } from './geo.js';
+import { createIncidentLayers } from './incidents.js';
+import { createLayerPanel, DEFAULT_LAYERS } from './layers.js';
+import { LegendControl } from './legend.js';
+import { decodeHash, encodeHash } from './permalink.js';
+import { incidentContent } from './popup.js';
+import { createSharePanel } from './share.js';
+import { createTimeline } from './timeline.js';
+
+reportPolicyViolations();
+
+/** At most this many incidents are loaded for one view (5 pages). */
+const MAX_FEATURES = 50000;
+/**
+ * What markers, their tooltips and the timeline need: about a quarter of a
+ * full incident. A popup fetches the rest of its incident when it opens.
+ */
+const MAP_PROPERTIES = ['title', 'occurred_at', 'time_precision', 'event_type', 'status'];
+const MOVE_DEBOUNCE_MS = 250;
+const WORLD_VIEW = { lat: 20, lng: 0, zoom: 2 };
+
+const mapEl = byId('map');
+const countEl = byId('incident-count');
+const errorEl = byId('load-error');
+
+const map = L.map(mapEl, {
+  worldCopyJump: true, // panning round the world comes back to the same copy of it
+  attributionControl: false, // basemap.js adds one that writes text, not HTML
+  minZoom: 1,
+  maxZoom: 19,
+  zoomSnap: 1,
+});
+
+// What the server sent for the view, before the timeline window.
+let loaded = { features: [], matched: 0, capped: false };
+let loadAbort = null;
+let selected = null; // id of the incident whose popup is open
+let popup = null;
+let returnFocus = null; // what had focus before a popup took it
+let renders = 0;
+let generation = 0; // bumped when what is shown goes stale (a move, a reload)
+let loadedFor = -1; // the generation that `loaded` answers
+let started = false; // until the saved state is applied, the hash is not ours to rewrite
+
+const filters = createFilterPanel(() => {
+  reload();
+  writeHash();
+});
+const timeline = createTimeline(() => {
+  renderLoaded();
+  writeHash();
+});
+const incidents = createIncidentLayers({ onSelect: (f) => select(f, { focus: true }) });
+let layers = { active: () => DEFAULT_LAYERS, set() {} }; // until the collections are known
+
+const reloadSoon = debounce(() => reload(), MOVE_DEBOUNCE_MS);
+map.on('moveend', () => {
+  setLoading(); // at once, so nobody reads the old count as this view's
+  reloadSoon();
+  writeHash();
+});
+map.on('popupclose', (e) => {
+  if (e.popup !== popup) return; // replaced by another incident's popup
+  // Focus was in the popup (or fell to the body as it was removed).
+  const active = document.activeElement;
+  const hadFocus = returnFocus && (active === document.body || e.popup.getElement()?.contains(active));
+  popup = null;
+  selected = null;
+  writeHash();
+  if (hadFocus) {
+    // The marker may have been redrawn since; the map is the next best place.
+    (returnFocus?.isConnected ? returnFocus : mapEl).focus({ preventScroll: true });
+  }
+  returnFocus = null;
+});
+// A hash typed or pasted into the address bar of an open map.
+window.addEventListener('hashchange', () => started && applyState(decodeHash(location.hash)));
+setUpPanelToggle();
+createSharePanel({ permalink: () => location.href, apiLink });
+
+start().catch((err) => showError('The map could not start', err));
+
+async function start() {
+  const initial = decodeHash(location.hash);
+  filters.set(initial.filters);
+  timeline.setWindow(initial.window || null);
+  const settings = Promise.all([
+    fetchConfig(),
+    fetchCollections().catch((err) => {
+      showError('Cannot list the collections', err);
+      return [];
+    }),
+  ]);
+  // Incident layers go on at once: they need nothing from the server's settings.
+  const wanted = initial.layers || DEFAULT_LAYERS;
+  if (wanted.includes('incidents')) map.addLayer(incidents.clusters);
+  if (wanted.includes('heat')) map.addLayer(incidents.heat);
+  // A link names its view: load its incidents while the rest is fetched.
+  if (initial.view) {
+    map.setView([initial.view.lat, initial.view.lng], initial.view.zoom);
+    reload();
+  }
+  const [config, collections] = await settings;
+  if (!initial.view) {
+    const view = extentView(collections.find((c) => c.id === 'incidents'));
+    if (view.bounds) map.fitBounds(view.bounds, { maxZoom: 10 });
+    else map.setView([view.lat, view.lng], view.zoom);
+    reload();
+  }
+
+  createBasemap(map, config, collections.map((c) => c.id));
+  new LegendControl().addTo(map);
+  layers = createLayerPanel(
+    map,
+    {
+      incidents: { title: 'Incidents (clusters)', layer: incidents.clusters },
+      heat: { title: 'Incidents (heatmap)', layer: incidents.heat },
+    },
+    collections.filter((c) => c.id !== 'incidents'),
+    writeHash,
+  );
+  layers.set(wanted);
+  started = true;
+  if (initial.selected) openIncident(initial.selected);
+  writeHash();
+}
+
+/** applyState restores what a permalink pasted into an open map describes. */
+function applyState(state) {
+  filters.set(state.filters);
+  timeline.setWindow(state.window || null);
+  layers.set(state.layers || DEFAULT_LAYERS);
+  if (state.view) map.setView([state.view.lat, state.view.lng], state.view.zoom);
+  if (state.selected && state.selected !== selected) openIncident(state.selected);
+  if (!state.selected && popup) map.closePopup(popup);
+  reload();
+  writeHash();
+}
+
+/** reload fetches the incidents in view with the current filters. */
+async function reload() {
+  reloadSoon.cancel();
+  loadAbort?.abort();
+  const abort = (loadAbort = new AbortController());
+  const f = filters.get();
+  setLoading();
+  const mine = generation;
+  try {
+    if (selectsNothing(f)) {
+      loaded = { features: [], matched: 0, capped: false };
+    } else {
+      const params = incidentParams(f);
+      params.set('bbox', viewBBox(map).join(','));
+      params.set('limit', String(PAGE_LIMIT));
+      params.set('properties', MAP_PROPERTIES.join(','));
+      performance.mark('incidentmap:fetch');
+      loaded = await fetchFeatures(itemsPath('incidents', params), { signal: abort.signal, cap: MAX_FEATURES });
+      if (abort.signal.aborted) return;
+      performance.mark('incidentmap:fetched');
+    }
+    errorEl.hidden = true;
+    loadedFor = mine;
+    timeline.setData(loaded.features, f);
+    renderLoaded();
+  } catch (err) {
+    if (isAbort(err)) return;
+    showError('Cannot load the incidents', err);
+    if (generation === mine) setState('error');
+  }
+}
+
+/** renderLoaded shows the loaded incidents that fall in the timeline window. */
+function renderLoaded() {
+  const shown = timeline.filter(loaded.features);
+  const b = map.getBounds();
+  // Points go on the copy of the world in view (the map can be panned past ±180°).
+  incidents.render(shown, b.getEast() - b.getWest() >= 360 ? -180 : b.getWest());
+  countEl.textContent = countText(shown.length);
+  // Let the browser paint the markers before saying they are there, unless
+  // they are stale: the map moved or the filters changed since they loaded.
+  requestAnimationFrame(() => {
+    if (generation !== loadedFor) return;
+    performance.mark('incidentmap:rendered');
+    mapEl.dataset.rendered = String(shown.length);
+    mapEl.dataset.renders = String(++renders);
+    setState('ready');
+  });
+}
+
+function countText(shown) {
+  const total = loaded.matched ?? loaded.features.length;
+  const noun = (n) => plural(n, 'incident', 'incidents');
+  const win = timeline.window();
+  if (win) {
+    const range = `${formatDayNumber(isoToDay(win.from))} – ${formatDayNumber(isoToDay(win.to))}`;
+    return `${formatCount(shown)} ${noun(shown)} in view, ${range}${loaded.capped ? ' (of those loaded)' : ''}`;
+  }
+  if (loaded.capped) {
+    const of = loaded.matched === null ? 'more than 100,000' : formatCount(loaded.matched);
+    return `showing ${formatCount(shown)} of ${of} incidents in view`;
+  }
+  return `${formatCount(total)} ${noun(total)} in view`;
+}
+
+/**
+ * select opens an incident's popup: at once with what the marker knows,
+ * then with the whole incident once it has been fetched.
+ */
+function select(feature, { pan = true, focus = false } = {}) {
+  const [lng, lat] = feature.geometry.coordinates;
+  const west = map.getBounds().getWest();
+  selected = String(feature.id);
+  const content = incidentContent(feature);
+  const room = mapEl.clientWidth - 60; // a popup wider than the map cannot be read
+  const p = L.popup({ maxWidth: Math.min(360, room), minWidth: Math.min(220, room), autoPan: pan, className: 'incident-popup' })
+    .setLatLng([lat, map.getBounds().getEast() - west >= 360 ? lng : lngNear(lng, west)])
+    .setContent(content);
+  popup = p;
+  p.openOn(map);
+  // Leaflet handles Escape only while the map itself has focus, not a popup.
+  p.getElement().addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') map.closePopup(p);
+  });
+  if (focus) {
+    // Keyboard users land in the popup they opened, and go back when it closes.
+    returnFocus = document.activeElement;
+    focusTitle(content);
+  }
+  writeHash();
+  if (!('sources' in feature.properties)) completePopup(p, feature.id);
+}
+
+/** completePopup replaces a popup's partial incident with the whole one. */
+async function completePopup(p, id) {
+  try {
+    const full = await fetchIncident(id);
+    if (popup !== p) return; // closed or replaced meanwhile
+    const hadFocus = p.getElement()?.contains(document.activeElement);
+    const content = incidentContent(full);
+    p.setContent(content);
+    if (hadFocus) focusTitle(content);
+  } catch (err) {
+    if (popup === p) showError(`Cannot load incident ${id}`, err);
+  }
+}
+
+function focusTitle(content) {
+  const title = content.querySelector('h2');
+  title.tabIndex = -1;
+  title.focus({ preventScroll: true });
+}
+
+/** openIncident opens the popup of an incident by id (from a link). */
+async function openIncident(id) {
+  selected = id;
+  try {
+    const feature = await fetchIncident(id);
+    // Keep the linked view as it is, unless the incident is out of it.
+    const [lng, lat] = feature.geometry.coordinates;
+    const inView = map.getBounds().contains([lat, lngNear(lng, map.getBounds().getWest())]);
+    if (selected === id) select(feature, { pan: !inView });
+  } catch (err) {
+    if (selected === id) selected = null;
+    showError(`Cannot open incident ${id}`, err);
+    writeHash();
+  }
+}
+
+/** apiLink is the GeoJSON URL of the incidents in view, as filtered now. */
+function apiLink() {
+  const params = incidentParams(filters.get(), timeline.window());
+  params.set('bbox', viewBBox(map).join(','));
+  params.set('limit', String(PAGE_LIMIT));
+  return absolute(itemsPath('incidents', params));
+}
+
+function writeHash() {
+  if (!started) return;
+  const c = map.getCenter();
+  const hash = encodeHash({
+    view: { lat: c.lat, lng: c.lng, zoom: map.getZoom() },
+    filters: filters.get(),
+    window: timeline.window(),
+    selected,
+    layers: layers.active(),
+    defaultLayers: DEFAULT_LAYERS,
+  });
+  if (hash !== location.hash) history.replaceState(null, '', hash);
+}
+
+function extentView(collection) {
+  const bbox = collection?.extent?.spatial?.bbox?.[0];
+  if (!Array.isArray(bbox) || bbox.length < 4 || !bbox.every(Number.isFinite)) return WORLD_VIEW;
+  const [w, s, e, n] = bbox;
+  return { bounds: [[s, w], [n, e < w ? e + 360 : e]] };
+}
+
+function setLoading() {
+  generation++;
+  setState('loading');
+}
+
+/** setState exposes the loading state on the map element (for styling and tests). */
+function setState(state) {
+  mapEl.dataset.incidents = state;
+  mapEl.setAttribute('aria-busy', String(state === 'loading'));
+  countEl.classList.toggle('is-loading', state === 'loading');
+}
+
+function showError(what, err) {
+  console.error(`incidentmap: ${what}`, err);
+  errorEl.textContent = `${what}: ${err?.message || err}`;
+  errorEl.hidden = false;
+}
+
+function setUpPanelToggle() {
+  const button = byId('panel-toggle');
+  const panel = byId('panel');
+  // Open by default where there is room next to the map.
+  const wide = window.matchMedia('(min-width: 48rem)').matches;
+  const setOpen = (open) => {
+    button.setAttribute('aria-expanded', String(open));
+    panel.hidden = !open;
+    map.invalidateSize();
+  };
+  setOpen(wide);
+  button.addEventListener('click', () => setOpen(panel.hidden));
+}

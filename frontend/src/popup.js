@@ -1,0 +1,98 @@
+// Popup contents, built as DOM nodes. Every value from the server goes in
+// as text (dom.el never parses HTML), and only http(s) URLs become links,
+// so a title like "<img src=x onerror=...>" is shown as typed.
+
+import { el, safeHref } from './dom.js';
+import { formatDistance, formatIncidentTime } from './format.js';
+import { typeClass } from './taxonomy.js';
+
+const GEO_PRECISION = { 2: 'near', 3: 'in the region of' };
+
+/** incidentContent is the popup body of one incident feature. */
+export function incidentContent(feature) {
+  const p = feature.properties || {};
+  const rows = [];
+  const row = (label, ...value) => rows.push(el('dt', {}, label), el('dd', {}, ...value));
+
+  const when = formatIncidentTime(p.occurred_at, p.time_precision);
+  const type = [p.event_type, p.sub_event_type].filter(Boolean).join(' — ');
+  if (type) row('Type', el('span', { class: `symbol ${typeClass(p.event_type)}`, 'aria-hidden': 'true' }), type);
+  const actors = [p.actor1, p.actor2].filter(Boolean).join(' vs ');
+  if (actors) row('Actors', actors);
+  if (Number.isFinite(p.fatalities)) row('Fatalities', String(p.fatalities));
+  const place = placeLines(p);
+  if (place.length) row('Place', ...place);
+  if (p.status) row('Status', el('span', { class: `status-badge status-${p.status}` }, p.status));
+  const sources = sourceList(p.sources);
+  if (sources) row('Sources', sources);
+
+  return el(
+    'article',
+    { class: 'incident', 'data-incident-id': feature.id },
+    el('h2', { class: 'incident-title' }, p.title || `Incident ${feature.id}`),
+    when && el('p', { class: 'incident-when' }, el('time', { datetime: p.occurred_at }, when)),
+    el('dl', { class: 'props' }, rows),
+    p.notes && el('p', { class: 'incident-notes' }, p.notes),
+    el('p', { class: 'incident-ref' }, `#${feature.id}`, p.external_id ? ` · ${p.external_id}` : '', p.demo ? ' · demo data' : ''),
+  );
+}
+
+/** placeLines: where, and how far from the nearest place and border. */
+function placeLines(p) {
+  const lines = [];
+  if (p.location_name) {
+    const precision = GEO_PRECISION[p.geo_precision];
+    lines.push(el('span', { class: 'line' }, precision ? `${precision} ${p.location_name}` : p.location_name));
+  }
+  const distances = [];
+  if (p.nearest_place_name && Number.isFinite(p.nearest_place_distance_m)) {
+    distances.push(`${formatDistance(p.nearest_place_distance_m)} from ${p.nearest_place_name}`);
+  }
+  if (Number.isFinite(p.border_distance_m)) {
+    distances.push(`${formatDistance(p.border_distance_m)} from the border`);
+  }
+  if (distances.length) lines.push(el('span', { class: 'line' }, distances.join('; ')));
+  if (p.country_code) lines.push(el('span', { class: 'line' }, `Country: ${p.country_code}`));
+  return lines;
+}
+
+function sourceList(sources) {
+  if (!Array.isArray(sources) || sources.length === 0) return null;
+  return el(
+    'ul',
+    { class: 'sources' },
+    sources.map((s) => {
+      const name = s.name || s.url || 'source';
+      const href = safeHref(s.url);
+      return el(
+        'li',
+        {},
+        href ? el('a', { href, target: '_blank', rel: 'noopener noreferrer' }, name) : name,
+        s.date ? ` (${s.date})` : '',
+      );
+    }),
+  );
+}
+
+const MAX_PROPERTIES = 40;
+
+/** propertiesContent lists a layer feature's properties as text. */
+export function propertiesContent(title, feature) {
+  const entries = Object.entries(feature.properties || {});
+  const rows = entries
+    .slice(0, MAX_PROPERTIES)
+    .flatMap(([key, value]) => [el('dt', {}, key), el('dd', {}, valueText(value))]);
+  return el(
+    'article',
+    { class: 'feature' },
+    el('h2', { class: 'incident-title' }, title),
+    rows.length ? el('dl', { class: 'props' }, rows) : el('p', {}, 'No properties.'),
+    entries.length > MAX_PROPERTIES && el('p', {}, `… and ${entries.length - MAX_PROPERTIES} more`),
+  );
+}
+
+function valueText(v) {
+  if (v === null || v === undefined || v === '') return '—';
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}

@@ -1,0 +1,254 @@
+// The timeline: a histogram of the loaded incidents per day, a window over
+// it (two range inputs, or drag it on the histogram) and a play button that
+// moves the window a day at a time. The window filters in the browser what
+// the server sent, so moving it costs no request.
+
+import { byId, debounce } from './dom.js';
+import { dayNumber, dayToISO, formatCount, formatDayNumber, isoToDay, plural } from './format.js';
+
+const PLAY_STEP_MS = 700;
+const PLAY_WIDTH_DAYS = 7; // window width when play starts from "all dates"
+const MAX_DOMAIN_DAYS = 366 * 50;
+
+/**
+ * createTimeline wires the timeline controls in index.html.
+ * onWindowChange() is called when the window moves.
+ * Returns { setData(features, filters), window(), setWindow(w), filter(features) }
+ * where a window is { from, to } ("YYYY-MM-DD", inclusive) or null for all dates.
+ */
+export function createTimeline(onWindowChange) {
+  const canvas = byId('tl-histogram');
+  const start = byId('tl-start');
+  const end = byId('tl-end');
+  const startOut = byId('tl-start-out');
+  const endOut = byId('tl-end-out');
+  const play = byId('tl-play');
+  const all = byId('tl-all');
+  const summary = byId('tl-summary');
+
+  let domain = null; // { start, end } day numbers
+  let counts = new Uint32Array(0); // incidents per day of the domain
+  let win = null; // { start, end } day numbers, or null: the whole domain
+  let pendingWindow = null; // set from a link before any data arrived
+  let timer = 0;
+
+  const notify = debounce(onWindowChange, 120); // dragging fires many events
+
+  function setData(features, filters) {
+    const days = features.map((f) => dayNumber(f.properties.occurred_at)).filter(Number.isFinite);
+    // The date filters bound the timeline; open ends follow the data.
+    const [first, last] = minMax(days);
+    let lo = isoToDay(filters.from) ?? (days.length ? first : null);
+    let hi = isoToDay(filters.to) ?? (days.length ? Math.max(last, lo ?? last) : null);
+    lo ??= hi;
+    hi ??= lo;
+    domain = lo === null ? null : { start: lo, end: Math.min(Math.max(hi, lo), lo + MAX_DOMAIN_DAYS) };
+    counts = new Uint32Array(domain ? domain.end - domain.start + 1 : 0);
+    for (const d of days) {
+      if (domain && d >= domain.start && d <= domain.end) counts[d - domain.start]++;
+    }
+    if (pendingWindow) {
+      win = pendingWindow;
+      pendingWindow = null;
+    }
+    win = clampWindow(win);
+    update();
+  }
+
+  function clampWindow(w) {
+    if (!w || !domain) return null;
+    const s = Math.max(w.start, domain.start);
+    const e = Math.min(w.end, domain.end);
+    if (s > e || (s === domain.start && e === domain.end)) return null;
+    return { start: s, end: e };
+  }
+
+  function setWindowDays(w, { fromUser = true } = {}) {
+    win = clampWindow(w);
+    update();
+    if (fromUser) notify();
+  }
+
+  function update() {
+    const n = counts.length;
+    for (const input of [start, end]) {
+      input.min = '0';
+      input.max = String(Math.max(n - 1, 0));
+      input.disabled = !domain;
+    }
+    play.disabled = !domain || n < 2;
+    all.disabled = !win;
+    const w = win || domain;
+    if (w) {
+      start.value = String(w.start - domain.start);
+      end.value = String(w.end - domain.start);
+      startOut.textContent = formatDayNumber(w.start);
+      endOut.textContent = formatDayNumber(w.end);
+      start.setAttribute('aria-valuetext', formatDayNumber(w.start));
+      end.setAttribute('aria-valuetext', formatDayNumber(w.end));
+      let inWindow = 0;
+      for (let d = w.start; d <= w.end; d++) inWindow += counts[d - domain.start];
+      summary.textContent = `${win ? 'Window' : 'All dates'}: ${formatCount(inWindow)} ${plural(inWindow, 'incident', 'incidents')} loaded`;
+    } else {
+      startOut.textContent = endOut.textContent = '—';
+      summary.textContent = 'No incidents loaded.';
+    }
+    if (!play.disabled && timer === 0) play.textContent = 'Play';
+    draw();
+  }
+
+  function draw() {
+    const dpr = window.devicePixelRatio || 1;
+    const width = canvas.clientWidth || 300;
+    const height = canvas.clientHeight || 64;
+    canvas.width = Math.round(width * dpr);
+    canvas.height = Math.round(height * dpr);
+    const ctx = canvas.getContext('2d');
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, width, height);
+    const n = counts.length;
+    if (!n) {
+      canvas.setAttribute('aria-label', 'Histogram of incidents per day: no data');
+      return;
+    }
+    const perBar = Math.max(1, Math.ceil(n / width)); // days per bar when days outnumber pixels
+    const bars = Math.ceil(n / perBar);
+    const barWidth = width / bars;
+    const sums = new Uint32Array(bars);
+    for (let i = 0; i < n; i++) sums[Math.floor(i / perBar)] += counts[i];
+    const peak = minMax(sums)[1];
+    const w = win || domain;
+    if (win) {
+      ctx.fillStyle = 'rgba(31, 84, 130, 0.12)';
+      const x0 = ((win.start - domain.start) / perBar) * barWidth;
+      const x1 = ((win.end - domain.start + 1) / perBar) * barWidth;
+      ctx.fillRect(x0, 0, x1 - x0, height);
+    }
+    for (let b = 0; b < bars; b++) {
+      if (!sums[b]) continue;
+      const day = domain.start + b * perBar;
+      ctx.fillStyle = day >= w.start && day <= w.end ? '#1f5482' : '#a9b6c2';
+      const h = Math.max(1, (sums[b] / peak) * (height - 4));
+      ctx.fillRect(b * barWidth + (barWidth > 3 ? 0.5 : 0), height - h, Math.max(barWidth - 1, 1), h);
+    }
+    let peakDay = 0;
+    for (let i = 1; i < n; i++) if (counts[i] > counts[peakDay]) peakDay = i;
+    canvas.setAttribute(
+      'aria-label',
+      `Histogram of incidents per day, ${formatDayNumber(domain.start)} to ${formatDayNumber(domain.end)}; ` +
+        `most on ${formatDayNumber(domain.start + peakDay)} (${counts[peakDay]})`,
+    );
+  }
+
+  function onRangeInput(e) {
+    if (!domain) return;
+    let s = domain.start + Number(start.value);
+    let t = domain.start + Number(end.value);
+    if (s > t) {
+      // Moving one thumb past the other pushes it along.
+      if (e.target === start) t = s;
+      else s = t;
+    }
+    setWindowDays({ start: s, end: t });
+  }
+  start.addEventListener('input', onRangeInput);
+  end.addEventListener('input', onRangeInput);
+
+  // Drag the window on the histogram; a press outside it centres it there.
+  let drag = null;
+  canvas.addEventListener('pointerdown', (e) => {
+    if (!domain) return;
+    const day = dayAt(e);
+    const w = win || domain;
+    if (day < w.start || day > w.end) {
+      const half = Math.floor((w.end - w.start) / 2);
+      setWindowDays(shiftInto({ start: day - half, end: day - half + (w.end - w.start) }));
+    }
+    drag = { x: e.clientX, window: win || domain };
+    canvas.setPointerCapture(e.pointerId);
+  });
+  canvas.addEventListener('pointermove', (e) => {
+    if (!drag) return;
+    const daysPerPixel = counts.length / (canvas.clientWidth || 1);
+    const delta = Math.round((e.clientX - drag.x) * daysPerPixel);
+    if (delta) setWindowDays(shiftInto({ start: drag.window.start + delta, end: drag.window.end + delta }));
+  });
+  const endDrag = () => (drag = null);
+  canvas.addEventListener('pointerup', endDrag);
+  canvas.addEventListener('pointercancel', endDrag);
+
+  function dayAt(e) {
+    const r = canvas.getBoundingClientRect();
+    const i = Math.floor(((e.clientX - r.left) / (r.width || 1)) * counts.length);
+    return domain.start + Math.min(Math.max(i, 0), counts.length - 1);
+  }
+
+  // shiftInto slides a window back inside the domain, keeping its width.
+  function shiftInto(w) {
+    const width = w.end - w.start;
+    const s = Math.min(Math.max(w.start, domain.start), domain.end - width);
+    return { start: s, end: s + width };
+  }
+
+  function stop() {
+    clearInterval(timer);
+    timer = 0;
+    play.textContent = 'Play';
+    play.setAttribute('aria-pressed', 'false');
+  }
+
+  play.addEventListener('click', () => {
+    if (timer) return stop();
+    if (!domain) return;
+    let w = win;
+    if (!w || w.end >= domain.end) {
+      const width = Math.min(PLAY_WIDTH_DAYS, counts.length - 1);
+      w = { start: domain.start, end: domain.start + (win ? win.end - win.start : width - 1) };
+      setWindowDays(w);
+    }
+    play.textContent = 'Pause';
+    play.setAttribute('aria-pressed', 'true');
+    timer = setInterval(() => {
+      const current = win;
+      if (!current || current.end >= domain.end) return stop();
+      setWindowDays({ start: current.start + 1, end: current.end + 1 });
+    }, PLAY_STEP_MS);
+  });
+
+  all.addEventListener('click', () => {
+    stop();
+    setWindowDays(null);
+  });
+
+  new ResizeObserver(() => draw()).observe(canvas);
+
+  return {
+    setData,
+    window: () => (win ? { from: dayToISO(win.start), to: dayToISO(win.end) } : null),
+    setWindow(w) {
+      const days = w && { start: isoToDay(w.from), end: isoToDay(w.to) };
+      if (domain) setWindowDays(days, { fromUser: false });
+      else pendingWindow = days;
+    },
+    filter(features) {
+      if (!win) return features;
+      const s = win.start;
+      const e = win.end;
+      return features.filter((f) => {
+        const d = dayNumber(f.properties.occurred_at);
+        return d >= s && d <= e;
+      });
+    },
+  };
+}
+
+// minMax avoids Math.min(...hugeArray), which overflows the stack.
+function minMax(values) {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return [lo, hi];
+}
