@@ -9,7 +9,6 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"os"
 	"path"
 	"strconv"
 	"strings"
@@ -20,18 +19,12 @@ import (
 	"github.com/incidentmap/incidentmap/frontend"
 )
 
-// Basemap defaults: OpenStreetMap's standard tiles. The map falls back to
-// country outlines from the database when they cannot be loaded.
+// Basemap defaults for the command line: OpenStreetMap's standard tiles.
+// The map falls back to country outlines from the database when tiles
+// cannot be loaded or none are configured (an empty TileURL).
 const (
-	defaultTileURL         = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
-	defaultTileAttribution = "© OpenStreetMap contributors"
-)
-
-// Environment variables that configure the map's basemap. An empty
-// INCIDENTMAP_TILE_URL (set, but empty) means no tiles: the offline basemap.
-const (
-	envTileURL         = "INCIDENTMAP_TILE_URL"
-	envTileAttribution = "INCIDENTMAP_TILE_ATTRIBUTION"
+	DefaultTileURL         = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+	DefaultTileAttribution = "© OpenStreetMap contributors"
 )
 
 // notBuiltMessage is the answer for the map when the binary was built
@@ -45,16 +38,9 @@ type mapConfig struct {
 	TileAttribution string `json:"tileAttribution"`
 }
 
-// mapConfigFromEnv reads the basemap settings from the environment.
-func mapConfigFromEnv() mapConfig {
-	cfg := mapConfig{TileURL: defaultTileURL, TileAttribution: defaultTileAttribution}
-	if v, ok := os.LookupEnv(envTileURL); ok {
-		cfg.TileURL = strings.TrimSpace(v)
-	}
-	if v, ok := os.LookupEnv(envTileAttribution); ok {
-		cfg.TileAttribution = strings.TrimSpace(v)
-	}
-	return cfg
+// mapConfigOf takes the basemap settings from the server's configuration.
+func mapConfigOf(cfg Config) mapConfig {
+	return mapConfig{TileURL: strings.TrimSpace(cfg.TileURL), TileAttribution: strings.TrimSpace(cfg.TileAttribution)}
 }
 
 // frontendApp serves the embedded map application.
@@ -88,11 +74,11 @@ func newFrontendApp(files fs.FS, cfg mapConfig) (*frontendApp, error) {
 // server would: these are files, not API operations, so they stay out of the
 // OpenAPI document, and more specific routes (/api, /healthz) take precedence.
 func (s *Server) frontendRoutes() {
-	app, err := newFrontendApp(frontend.Dist(), mapConfigFromEnv())
+	app, err := newFrontendApp(frontend.Dist(), mapConfigOf(s.cfg))
 	if err != nil {
 		// The embedded file system cannot fail to read; keep the API up anyway.
 		s.logger.Error("read embedded frontend", "err", err)
-		app = &frontendApp{config: mapConfigFromEnv()}
+		app = &frontendApp{config: mapConfigOf(s.cfg)}
 	}
 	if !app.built {
 		s.logger.Warn("frontend not built: the map answers 503; run make build")

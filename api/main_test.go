@@ -50,7 +50,7 @@ func newTestServerOn(t *testing.T, dsn string, cfg api.Config) *testServer {
 	if cfg.Logger == nil {
 		cfg.Logger = quietLogger()
 	}
-	srv := api.New(cfg, api.Deps{Ready: db, Features: db, Reports: db, Moderation: db, Events: db})
+	srv := api.New(cfg, api.Deps{Ready: db, Features: db, Reports: db, Moderation: db, Events: db, Places: db})
 	ctx, cancel := context.WithCancel(context.Background())
 	go srv.Run(ctx)
 	ts := httptest.NewServer(srv.Handler())

@@ -37,6 +37,8 @@ type Config struct {
 	ReportRate        geo.RateLimit // reports per client; default burst 10, 10 per minute
 	TrustedProxies    []string      // CIDRs whose X-Forwarded-For is believed; none by default
 	MaxSSEClients     int           // live-update streams per instance; default 1000
+	TileURL           string        // the map's raster tile URL template; "" draws country outlines instead
+	TileAttribution   string        // attribution the tile provider requires
 	Logger            *slog.Logger
 }
 
@@ -73,6 +75,7 @@ type Deps struct {
 	Reports    ReportStore
 	Moderation ModerationStore
 	Events     EventStore
+	Places     PlaceStore
 }
 
 // Server is the HTTP server of one incidentmap instance.

@@ -71,15 +71,13 @@ func newSite(t *testing.T, tileURL string) *site {
 	if !frontend.Built() {
 		t.Fatal("the map bundle is not built (frontend/dist/index.html is missing): run make build first")
 	}
-	// The frontend reads its basemap from the environment when the server is made.
-	t.Setenv("INCIDENTMAP_TILE_URL", tileURL)
 	db, err := postgis.Open(context.Background(), pgtest.NewDB(t), postgis.Options{})
 	if err != nil {
 		t.Fatalf("open test database: %v", err)
 	}
 	t.Cleanup(func() { db.Close() })
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := api.New(api.Config{Logger: logger}, api.Deps{Ready: db, Features: db})
+	srv := api.New(api.Config{Logger: logger, TileURL: tileURL, TileAttribution: "test tiles"}, api.Deps{Ready: db, Features: db})
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	return &site{Server: ts, DB: db}
@@ -793,7 +791,7 @@ func TestPageHeaders(t *testing.T) {
 	if err := json.Unmarshal(body, &cfg); err != nil || res.StatusCode != http.StatusOK {
 		t.Fatalf("GET /config.json = %d %s", res.StatusCode, body)
 	}
-	if cfg["tileURL"] != "http://127.0.0.1:9/{z}/{x}/{y}.png" || cfg["tileAttribution"] != "© OpenStreetMap contributors" {
+	if cfg["tileURL"] != "http://127.0.0.1:9/{z}/{x}/{y}.png" || cfg["tileAttribution"] != "test tiles" {
 		t.Errorf("config = %v", cfg)
 	}
 	// The API keeps its own headers.

@@ -39,6 +39,15 @@ func (c *dbConfig) register(fs *flag.FlagSet, env *environment) {
 		"log level: debug, info, warn or error (env INCIDENTMAP_LOG_LEVEL)")
 }
 
+// envOrUnset is envOr where a variable set to "" counts: it chooses the
+// empty value (e.g. no tile server) rather than the default.
+func envOrUnset(env *environment, key, def string) string {
+	if v, ok := env.lookupEnv(key); ok {
+		return v
+	}
+	return def
+}
+
 func envOr(env *environment, key, def string) string {
 	if v := env.getenv(key); v != "" {
 		return v

@@ -17,7 +17,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(Run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+	os.Exit(run(ctx, os.Args[1:], &environment{getenv: os.Getenv, lookup: os.LookupEnv, stdout: os.Stdout, stderr: os.Stderr}))
 }
 
 // command is one subcommand.
@@ -32,6 +32,7 @@ type command struct {
 // process without touching the real environment).
 type environment struct {
 	getenv func(string) string
+	lookup func(string) (string, bool) // tells unset from empty; nil: via getenv
 	stdout io.Writer
 	stderr io.Writer
 }
@@ -41,7 +42,12 @@ func commands() []command {
 		{"serve", "run the HTTP server (and the embedded database unless DATABASE_URL is set)", runServe},
 		{"migrate", "apply or roll back database migrations: migrate up|down|status", runMigrate},
 		{"user", "manage moderators and admins: user add NAME --role moderator|admin | list | revoke NAME", runUser},
+		{"import", "import incidents from an ACLED CSV or GeoJSON file: import FILE [--skip-invalid]", runImport},
+		{"export", "export incidents as GeoJSON or ACLED-style CSV: export --format geojson|csv [--out FILE]", runExport},
+		{"demo", "load the demonstration data set (needs the gazetteer): demo load", runDemo},
 		{"layer", "import, list or delete GeoJSON map layers: layer import|list|delete", runLayer},
+		{"places", "gazetteer: places load|alias|search|reenrich (GeoNames places, aliases, incident enrichment)", runPlaces},
+		{"borders", "countries and land borders: borders load (Natural Earth via world-atlas)", runBorders},
 	}
 }
 
@@ -51,7 +57,11 @@ var errUsage = errors.New("usage error")
 // Run executes the subcommand in args and returns the process exit code.
 // Errors are printed as one line on stderr.
 func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	env := &environment{getenv: getenv, stdout: stdout, stderr: stderr}
+	return run(ctx, args, &environment{getenv: getenv, stdout: stdout, stderr: stderr})
+}
+
+func run(ctx context.Context, args []string, env *environment) int {
+	stdout, stderr := env.stdout, env.stderr
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		printUsage(stdout)
 		if len(args) == 0 {
@@ -85,4 +95,13 @@ func printUsage(w io.Writer) {
 		fmt.Fprintf(w, "  %-10s %s\n", cmd.name, cmd.summary)
 	}
 	fmt.Fprintln(w, "\nRun 'incidentmap <command> --help' for the flags of a command.")
+}
+
+// lookupEnv reports a variable's value and whether it is set at all.
+func (e *environment) lookupEnv(key string) (string, bool) {
+	if e.lookup != nil {
+		return e.lookup(key)
+	}
+	v := e.getenv(key)
+	return v, v != ""
 }

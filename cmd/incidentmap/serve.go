@@ -46,6 +46,8 @@ type serveConfig struct {
 	proxies       string
 	reportBurst   float64
 	reportPerMin  float64
+	tileURL       string
+	tileAttrib    string
 }
 
 func runServe(ctx context.Context, env *environment, args []string) error {
@@ -61,6 +63,10 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	fs.DurationVar(&cfg.idleTimeout, "idle-timeout", 120*time.Second, "how long an idle keep-alive connection stays open")
 	fs.StringVar(&cfg.proxies, "trusted-proxies", env.getenv("INCIDENTMAP_TRUSTED_PROXIES"),
 		"comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (env INCIDENTMAP_TRUSTED_PROXIES); empty: none")
+	fs.StringVar(&cfg.tileURL, "tile-url", envOrUnset(env, "INCIDENTMAP_TILE_URL", api.DefaultTileURL),
+		"raster tile URL template for the map, {z}/{x}/{y} (env INCIDENTMAP_TILE_URL); empty: draw country outlines (offline)")
+	fs.StringVar(&cfg.tileAttrib, "tile-attribution", envOrUnset(env, "INCIDENTMAP_TILE_ATTRIBUTION", api.DefaultTileAttribution),
+		"attribution the tile provider requires (env INCIDENTMAP_TILE_ATTRIBUTION)")
 	fs.Float64Var(&cfg.reportBurst, "report-burst", 10, "reports one client may submit in a burst")
 	fs.Float64Var(&cfg.reportPerMin, "report-rate", 10, "reports per minute one client may submit after a burst")
 	if err := parseFlags(fs, args); err != nil {
@@ -105,13 +111,15 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	}
 
 	srv := api.New(api.Config{
-		ReadTimeout:    cfg.readTimeout,
-		WriteTimeout:   cfg.writeTimeout,
-		IdleTimeout:    cfg.idleTimeout,
-		TrustedProxies: proxies,
-		ReportRate:     geo.RateLimit{Burst: cfg.reportBurst, PerMinute: cfg.reportPerMin},
-		Logger:         logger,
-	}, api.Deps{Ready: db, Features: db, Reports: db, Moderation: db, Events: db})
+		ReadTimeout:     cfg.readTimeout,
+		WriteTimeout:    cfg.writeTimeout,
+		IdleTimeout:     cfg.idleTimeout,
+		TrustedProxies:  proxies,
+		ReportRate:      geo.RateLimit{Burst: cfg.reportBurst, PerMinute: cfg.reportPerMin},
+		TileURL:         cfg.tileURL,
+		TileAttribution: cfg.tileAttrib,
+		Logger:          logger,
+	}, api.Deps{Ready: db, Features: db, Reports: db, Moderation: db, Events: db, Places: db})
 
 	bgCtx, stopBackground := context.WithCancel(context.Background())
 	defer stopBackground()
