@@ -435,3 +435,32 @@ func TestModerationBruteForceLimited(t *testing.T) {
 		t.Errorf("15th failed sign-in = %d, want 429", last)
 	}
 }
+
+// A client that reconnects with Last-Event-ID gets the events it missed,
+// from the backlog kept in the database, then live ones.
+func TestEventsResumeWithLastEventID(t *testing.T) {
+	ts := newTestServer(t)
+	events, stop := openEvents(t, ts.URL)
+	seedIncident(t, ts, 47, 39, func(i *geo.Incident) { i.Title = "first" })
+	first := nextEvent(t, events, 10*time.Second)
+	stop() // the client drops; meanwhile two more incidents appear
+	seedIncident(t, ts, 47, 39, func(i *geo.Incident) { i.Title = "second" })
+	seedIncident(t, ts, 47, 39, func(i *geo.Incident) { i.Title = "third" })
+	time.Sleep(300 * time.Millisecond)
+
+	resumed, stop2 := openEvents(t, ts.URL, "Last-Event-ID: "+first.id)
+	defer stop2()
+	for _, want := range []string{"second", "third"} {
+		e := nextEvent(t, resumed, 10*time.Second)
+		if !strings.Contains(e.data, `"title" : "`+want+`"`) && !strings.Contains(e.data, `"title":"`+want+`"`) {
+			t.Errorf("resumed event = %s %.120s, want %s", e.event, e.data, want)
+		}
+	}
+	seedIncident(t, ts, 47, 39, func(i *geo.Incident) { i.Title = "fourth" })
+	if e := nextEvent(t, resumed, 10*time.Second); !strings.Contains(e.data, "fourth") {
+		t.Errorf("live event after resume = %.120s, want fourth", e.data)
+	}
+	if res := do(t, http.MethodGet, ts.URL+"/api/events", "", "", "Last-Event-ID: abc"); res.status != http.StatusBadRequest {
+		t.Errorf("Last-Event-ID abc = %d, want 400", res.status)
+	}
+}
