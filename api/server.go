@@ -37,6 +37,7 @@ type Config struct {
 	ReportRate        geo.RateLimit // reports per client; default burst 10, 10 per minute
 	TrustedProxies    []string      // CIDRs whose X-Forwarded-For is believed; none by default
 	MaxSSEClients     int           // live-update streams per instance; default 1000
+	ClusterBelowZoom  int           // incident vector tiles below this zoom carry clusters; default 8
 	TileURL           string        // the map's raster tile URL template; "" draws country outlines instead
 	TileAttribution   string        // attribution the tile provider requires
 	Logger            *slog.Logger
@@ -59,6 +60,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.ReportRate.Burst <= 0 || c.ReportRate.PerMinute <= 0 {
 		c.ReportRate = geo.RateLimit{Burst: 10, PerMinute: 10}
+	}
+	if c.ClusterBelowZoom <= 0 {
+		c.ClusterBelowZoom = 8
 	}
 	if c.MaxSSEClients <= 0 {
 		c.MaxSSEClients = 1000
@@ -143,6 +147,7 @@ func (s *Server) routes() {
 	)
 	s.ogcRoutes(g)
 	s.placeRoutes(g)
+	s.tileRoutes(g)
 	g.GET("/events", s.events)
 
 	// Writes and moderation: no CORS (same-origin browser app and API clients).
