@@ -42,6 +42,13 @@ func (s *Server) items(c echo.Context) error {
 		if err != nil {
 			return err
 		}
+		if q.Format == "csv" {
+			notModified, err := s.checkETag(ctx, c, id)
+			if err != nil || notModified {
+				return err
+			}
+			return s.streamIncidentCSV(ctx, c, q)
+		}
 		req = itemsRequest{
 			limit: q.Limit, clamped: q.LimitClamped, format: q.Format,
 			stream: func(ctx context.Context, emit func([]byte) error) (geo.FeaturePage, error) {

@@ -497,3 +497,26 @@ func TestItemsGzip(t *testing.T) {
 		t.Errorf("Content-Encoding = %q, want gzip", res.Header.Get("Content-Encoding"))
 	}
 }
+
+// f=csv gives the same page as ACLED-style CSV, with formula-like text
+// neutralised.
+func TestItemsCSV(t *testing.T) {
+	ts := newTestServer(t)
+	seedIncident(t, ts, -70.6483, -33.4569, func(i *geo.Incident) { i.Title = "=HYPERLINK(\"http://evil\")" })
+	res, err := http.Get(ts.URL + "/api/collections/incidents/items?f=csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/csv") {
+		t.Fatalf("f=csv = %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	text := string(body)
+	if !strings.HasPrefix(text, "event_id_cnty,event_date") || !strings.Contains(text, "-70.6483") {
+		t.Errorf("CSV lacks the ACLED header or the plain negative longitude:\n%s", text)
+	}
+	if strings.Contains(text, ",=HYPERLINK") || strings.Contains(text, "\"=HYPERLINK") {
+		t.Errorf("formula cell not neutralised:\n%s", text)
+	}
+}

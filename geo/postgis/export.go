@@ -1,0 +1,223 @@
+package postgis
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"time"
+
+	"github.com/incidentmap/incidentmap/geo"
+)
+
+// incidentRecordSQL selects every column of an incident record. The
+// sources text comes first: it is the column stream passes to emit. The
+// names matter: a backward page orders the rows again by occurred_at or
+// fatalities and id.
+const incidentRecordSQL = `sources::text AS sources_text, id, coalesce(external_id, '') AS external_id,
+	occurred_at, time_precision, event_type, coalesce(sub_event_type, '') AS sub_event_type,
+	actor1, actor2, fatalities, title, notes, location_name, ST_X(geom) AS lon, ST_Y(geom) AS lat,
+	geo_precision, status, report_id, demo, coalesce(country_code, '') AS country_code, admin1,
+	nearest_place_id, coalesce(nearest_place_name, '') AS nearest_place_name,
+	round(nearest_place_distance_m) AS place_distance, round(border_distance_m) AS border_distance,
+	version, created_at, updated_at`
+
+// incidentRecord holds the scan destinations of incidentRecordSQL after
+// the sources text.
+type incidentRecord struct {
+	inc                   geo.Incident
+	tp, gp, fatalities    int64
+	lon, lat              float64
+	reportID, nearestID   sql.NullInt64
+	placeDist, borderDist sql.NullFloat64
+}
+
+func (r *incidentRecord) dest() []any {
+	i := &r.inc
+	return []any{&i.ID, &i.ExternalID, &i.OccurredAt, &r.tp, &i.EventType, &i.SubEventType,
+		&i.Actor1, &i.Actor2, &r.fatalities, &i.Title, &i.Notes, &i.LocationName, &r.lon, &r.lat,
+		&r.gp, &i.Status, &r.reportID, &i.Demo, &i.CountryCode, &i.Admin1,
+		&r.nearestID, &i.NearestPlaceName, &r.placeDist, &r.borderDist,
+		&i.Version, &i.CreatedAt, &i.UpdatedAt}
+}
+
+// incident completes the scanned incident with its sources.
+func (r *incidentRecord) incident(sources []byte) (*geo.Incident, error) {
+	i := &r.inc
+	i.TimePrecision, i.GeoPrecision, i.Fatalities = geo.TimePrecision(r.tp), geo.GeoPrecision(r.gp), int(r.fatalities)
+	i.Point[0], i.Point[1] = r.lon, r.lat
+	i.OccurredAt, i.CreatedAt, i.UpdatedAt = i.OccurredAt.UTC(), i.CreatedAt.UTC(), i.UpdatedAt.UTC()
+	i.ReportID, i.NearestPlaceID, i.NearestPlaceDistance, i.BorderDistance = nil, nil, nil, nil
+	if r.reportID.Valid {
+		i.ReportID = &r.reportID.Int64
+	}
+	if r.nearestID.Valid {
+		i.NearestPlaceID = &r.nearestID.Int64
+	}
+	if r.placeDist.Valid {
+		i.NearestPlaceDistance = &r.placeDist.Float64
+	}
+	if r.borderDist.Valid {
+		i.BorderDistance = &r.borderDist.Float64
+	}
+	i.Sources = nil
+	if err := json.Unmarshal(sources, &i.Sources); err != nil {
+		return nil, fmt.Errorf("incident %d: decode sources: %w", i.ID, err)
+	}
+	return i, nil
+}
+
+// StreamIncidentRecords runs q with the filters, order and keyset paging
+// of StreamIncidents and calls emit with each incident as its row arrives
+// from PostgreSQL. q.Limit <= 0 means every matching incident in one page.
+// The incident passed to emit is reused: it is only valid during the call.
+func (db *DB) StreamIncidentRecords(ctx context.Context, q geo.IncidentQuery, emit func(*geo.Incident) error) (geo.FeaturePage, error) {
+	sortCol, ok := incidentSortSQL[q.Sort.Field]
+	if !ok {
+		return geo.FeaturePage{}, geo.Invalidf("sortby", "cannot sort by %q", q.Sort.Field)
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = math.MaxInt32 - 1
+	}
+	w := incidentFilter(q)
+	desc := q.Sort.Desc
+	back := q.Cursor != nil && q.Cursor.Back
+	if q.Cursor != nil {
+		op := ">"
+		if desc != back {
+			op = "<"
+		}
+		w.add(fmt.Sprintf("(%s, id) %s (%%s, %%s)", sortCol, op), cursorValue(*q.Cursor), q.Cursor.ID)
+	}
+	order := func(desc bool) string {
+		if desc {
+			return fmt.Sprintf("%s DESC, id DESC", sortCol)
+		}
+		return fmt.Sprintf("%s ASC, id ASC", sortCol)
+	}
+	limitArg := w.arg(limit + 1)
+	var rec incidentRecord
+	return db.stream(ctx, pageQuery{
+		inner: fmt.Sprintf(`SELECT %s FROM incidents %s ORDER BY %s LIMIT %s`,
+			incidentRecordSQL, w.sql(), order(desc != back), limitArg),
+		args:         w.args,
+		displayOrder: order(desc),
+		limit:        limit,
+		cursor:       q.Cursor,
+		keys:         rec.dest(),
+		position: func() geo.Cursor {
+			pos := geo.Cursor{Sort: q.Sort, ID: rec.inc.ID}
+			if q.Sort.Field == "fatalities" {
+				pos.Number = rec.fatalities
+			} else {
+				pos.Time = rec.inc.OccurredAt.UTC()
+			}
+			return pos
+		},
+	}, func(sources []byte) error {
+		inc, err := rec.incident(sources)
+		if err != nil {
+			return err
+		}
+		return emit(inc)
+	})
+}
+
+// StreamIncidentCSV writes the page of incidents q selects (as
+// StreamIncidentRecords: q.Limit <= 0 for all) to w as CSV, in ACLED's
+// column layout plus incidentmap's own columns (geo.ACLEDWriter), row by
+// row as they arrive. Nothing is written to w before the query has
+// returned its first row or ended, so an early database error leaves w
+// untouched.
+func (db *DB) StreamIncidentCSV(ctx context.Context, q geo.IncidentQuery, w io.Writer) (geo.FeaturePage, error) {
+	cw := geo.NewACLEDWriter(w)
+	started := false
+	start := func() error {
+		started = true
+		return cw.WriteHeader()
+	}
+	page, err := db.StreamIncidentRecords(ctx, q, func(inc *geo.Incident) error {
+		if !started {
+			if err := start(); err != nil {
+				return err
+			}
+		}
+		return cw.Write(inc)
+	})
+	if err != nil {
+		return page, err
+	}
+	if !started {
+		if err := start(); err != nil {
+			return page, err
+		}
+	}
+	return page, cw.Flush()
+}
+
+// exportPageRows is the page size of ExportIncidents: each page is one
+// bounded statement, however many incidents match.
+const exportPageRows = 10_000
+
+// ExportIncidents calls emit with every incident q matches (q.Limit and
+// q.Cursor are ignored), in q's order, a page at a time. It returns how
+// many it emitted.
+func (db *DB) ExportIncidents(ctx context.Context, q geo.IncidentQuery, emit func(*geo.Incident) error) (int64, error) {
+	q.Limit, q.Cursor = exportPageRows, nil
+	var n int64
+	for {
+		page, err := db.StreamIncidentRecords(ctx, q, func(inc *geo.Incident) error {
+			n++
+			return emit(inc)
+		})
+		if err != nil {
+			return n, err
+		}
+		if !page.HasNext || page.Returned == 0 {
+			return n, nil
+		}
+		next := page.Last
+		next.Back = false
+		q.Cursor = &next
+	}
+}
+
+// ExportIncidentFeatures writes every incident q matches (q.Limit and
+// q.Cursor are ignored) as one GeoJSON FeatureCollection, the features as
+// StreamIncidents makes them, a page at a time. It returns how many
+// features it wrote.
+func (db *DB) ExportIncidentFeatures(ctx context.Context, q geo.IncidentQuery, w io.Writer) (int64, error) {
+	q.Limit, q.Cursor = exportPageRows, nil
+	if _, err := io.WriteString(w, `{"type":"FeatureCollection","features":[`); err != nil {
+		return 0, err
+	}
+	var n int64
+	for {
+		page, err := db.StreamIncidents(ctx, q, func(feature []byte) error {
+			sep := ",\n"
+			if n == 0 {
+				sep = "\n"
+			}
+			n++
+			if _, err := io.WriteString(w, sep); err != nil {
+				return err
+			}
+			_, err := w.Write(feature)
+			return err
+		})
+		if err != nil {
+			return n, err
+		}
+		if !page.HasNext || page.Returned == 0 {
+			break
+		}
+		next := page.Last
+		next.Back = false
+		q.Cursor = &next
+	}
+	_, err := fmt.Fprintf(w, "\n],\"numberReturned\":%d,\"timeStamp\":%q}\n", n, time.Now().UTC().Format(time.RFC3339))
+	return n, err
+}
