@@ -197,6 +197,7 @@ func ensureData(db *sql.DB, n int) error {
 	defer tx.Rollback()
 	stmts := []string{
 		`SET LOCAL incidentmap.bulk = 'on'`,
+		`SET LOCAL incidentmap.enrich = 'off'`, // synthetic points need no gazetteer
 		`TRUNCATE incidents CASCADE`,
 		`SELECT setseed(0.42)`,
 		`CREATE TEMP TABLE hotspots ON COMMIT DROP AS
