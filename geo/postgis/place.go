@@ -68,7 +68,7 @@ func (db *DB) LoadPlaces(ctx context.Context, places []geo.Place) (PlaceLoadResu
 			WITH up AS (
 				INSERT INTO places AS p (id, name, ascii_name, alternate_names, country_code, admin1, population, geom)
 				SELECT id, name,
-				       CASE WHEN ascii_name <> '' THEN ascii_name ELSE translate(public.unaccent(name), 'əƏ', 'eE') END,
+				       CASE WHEN ascii_name <> '' THEN ascii_name ELSE translate(unaccent(name), 'əƏ', 'eE') END,
 				       alternate_names, NULLIF(country_code, ''), admin1, population,
 				       ST_SetSRID(ST_MakePoint(lon, lat), 4326)
 				FROM load_places WHERE n >= $1 AND n < $2
@@ -91,6 +91,12 @@ func (db *DB) LoadPlaces(ctx context.Context, places []geo.Place) (PlaceLoadResu
 	}
 	if err := tx.Commit(); err != nil {
 		return res, fmt.Errorf("load places: commit: %w", mapError(err))
+	}
+	if res.Inserted+res.Updated > 0 {
+		// Fresh statistics for the planner (and the collection's extent).
+		if _, err := db.db.ExecContext(ctx, `ANALYZE places, place_names`); err != nil {
+			return res, fmt.Errorf("load places: analyze: %w", mapError(err))
+		}
 	}
 	res.Unchanged = int64(len(places)) - res.Inserted - res.Updated
 	return res, nil
@@ -209,7 +215,7 @@ func (db *DB) Place(ctx context.Context, id int64) (geo.Place, error) {
 }
 
 // Match scores of SearchPlaces. Trigram matches score below
-// placeScoreWordPrefix: 0.7 × the better of similarity and word similarity.
+// placeScoreWordPrefix: 0.7 × their similarity.
 const (
 	placeScoreExact      = 1.0
 	placeScorePrefix     = 0.9
@@ -218,15 +224,22 @@ const (
 	// placeCandidates bounds the candidates each kind of match contributes
 	// before ranking (the most populous ones).
 	placeCandidates = 300
+	// placeNearDegrees is how far around near (in degrees, about 150 km)
+	// matching places are looked for whatever their size.
+	placeNearDegrees = 1.5
 )
 
 // SearchPlaces finds up to limit places whose name, ASCII name, alternate
 // name or alias matches q, compared in normal form (im_normalize: case,
 // accents and punctuation ignored). Matches rank by quality — exact name
 // (score 1), prefix (0.9), prefix of a later word (0.8), then trigram
-// similarity for typos (0.7 × similarity, from 3 characters on) — and for
+// similarity for typos (0.7 × similarity, from 3 characters on, only
+// looked for when fewer than limit places match better) — and for
 // equal quality by population, discounted by distance when near is given:
-// ln(population + 10) − 2·ln(1 + km/20). Matched says which name matched.
+// ln(population + 10) − 3·ln(1 + km/5), i.e. population over the cube of
+// distance in 5 km steps; with near, the 50 nearest matches within
+// about 150 km are candidates too, however small. Matched says which name
+// matched.
 // Invalid input is a *geo.ParamError.
 func (db *DB) SearchPlaces(ctx context.Context, q string, near *orb.Point, limit int) ([]geo.PlaceMatch, error) {
 	q, err := geo.CheckPlaceSearch(q)
@@ -241,8 +254,14 @@ func (db *DB) SearchPlaces(ctx context.Context, q string, near *orb.Point, limit
 			return nil, err
 		}
 	}
+	// One read-only transaction: the trigram threshold is set for it alone.
+	tx, err := db.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("search places: %w", mapError(err))
+	}
+	defer tx.Rollback()
 	var norm string
-	if err := db.db.QueryRowContext(ctx, `SELECT im_normalize($1)`, q).Scan(&norm); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT im_normalize($1)`, q).Scan(&norm); err != nil {
 		return nil, fmt.Errorf("search places: %w", mapError(err))
 	}
 	if norm == "" {
@@ -251,28 +270,74 @@ func (db *DB) SearchPlaces(ctx context.Context, q string, near *orb.Point, limit
 	// The patterns are bound, not built in SQL, so that the planner sees
 	// constant prefixes and uses the indexes.
 	esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(norm)
-	fuzzy := len([]rune(norm)) >= 3
+	runes := []rune(norm)
+	fuzzy := len(runes) >= 3
+	// Prefixes of one to three characters match thousands of names: each
+	// length has an index in population order (migration 00005), which
+	// reads the most populous first without sorting them all.
+	head := min(len(runes), 3)
+	prefixCond := fmt.Sprintf("left(n.norm, %d) = $9", head)
+	if len(runes) > 3 {
+		prefixCond += " AND n.norm LIKE $2"
+	} else {
+		prefixCond += " AND $2::text <> ''" // $2 unused but typed
+	}
+	if fuzzy {
+		// Similarity threshold 0.3 up to 4 characters, 0.4 up to 12, then
+		// 0.5: a typo costs a longer name a smaller share of its trigrams,
+		// and a low threshold there only adds (costly) candidates sharing
+		// a common part: "saint ..." for "saint petersburg".
+		threshold := "0.3"
+		switch n := len(runes); {
+		case n > 12:
+			threshold = "0.5"
+		case n > 4:
+			threshold = "0.4"
+		}
+		if _, err := tx.ExecContext(ctx, `SELECT set_config('pg_trgm.similarity_threshold', $1, true)`, threshold); err != nil {
+			return nil, fmt.Errorf("search places: %w", mapError(err))
+		}
+	}
 	var nearLon, nearLat any
 	if near != nil {
 		nearLon, nearLat = near.Lon(), near.Lat()
 	}
-	rows, err := db.db.QueryContext(ctx, `
-		WITH cand AS (
-			SELECT n.place_id, n.name, n.kind, $5::float8 AS score
+	rows, err := tx.QueryContext(ctx, fmt.Sprintf(`
+		WITH exact AS (
+			SELECT n.place_id, n.name, n.kind, %[1]v::float8 AS score
 			FROM place_names n WHERE n.norm = $1
+		), prefix AS (
+			SELECT * FROM exact
 			UNION ALL
-			(SELECT n.place_id, n.name, n.kind, $6::float8
-			 FROM place_names n WHERE n.norm LIKE $2 AND n.norm <> $1
-			 ORDER BY n.population DESC LIMIT $9)
+			(SELECT n.place_id, n.name, n.kind, %[2]v::float8
+			 FROM place_names n WHERE %[5]s AND n.norm <> $1
+			 ORDER BY n.population DESC LIMIT $5)
 			UNION ALL
-			(SELECT n.place_id, n.name, n.kind, $7::float8
-			 FROM place_names n WHERE $4 AND n.norm LIKE $3
-			 ORDER BY n.population DESC LIMIT $9)
-			UNION ALL
+			-- With near, the places around it that match, however small:
+			-- the most populous matches of a short prefix may all be far.
 			(SELECT n.place_id, n.name, n.kind,
-			        $8::float8 * greatest(similarity(n.norm, $1), word_similarity($1, n.norm))
-			 FROM place_names n WHERE $4 AND (n.norm % $1 OR $1 <% n.norm)
-			 ORDER BY 4 DESC, n.population DESC LIMIT $9)
+			        CASE WHEN n.norm = $1 THEN %[1]v WHEN n.norm LIKE $2 THEN %[2]v ELSE %[3]v END::float8
+			 FROM places p JOIN place_names n ON n.place_id = p.id
+			 WHERE $6::float8 IS NOT NULL
+			   AND p.geom && ST_Expand(ST_SetSRID(ST_MakePoint($6, $7), 4326), %[6]v)
+			   AND (n.norm LIKE $2 OR $4 AND n.norm LIKE $3)
+			 ORDER BY p.geom <-> ST_SetSRID(ST_MakePoint($6, $7), 4326) LIMIT 50)
+		-- Each weaker kind of match scores below every stronger one, so it
+		-- is only looked for when fewer than limit places matched so far.
+		), word AS (
+			SELECT * FROM prefix
+			UNION ALL
+			(SELECT n.place_id, n.name, n.kind, %[3]v::float8
+			 FROM place_names n
+			 WHERE $4 AND (SELECT count(DISTINCT place_id) FROM prefix) < $8 AND n.norm LIKE $3
+			 ORDER BY n.population DESC LIMIT $5)
+		), cand AS (
+			SELECT * FROM word
+			UNION ALL
+			(SELECT n.place_id, n.name, n.kind, %[4]v::float8 * similarity(n.norm, $1)
+			 FROM place_names n
+			 WHERE $4 AND (SELECT count(DISTINCT place_id) FROM word) < $8 AND n.norm %% $1
+			 ORDER BY 4 DESC, n.population DESC LIMIT $5)
 		), best AS (
 			SELECT DISTINCT ON (place_id) place_id, name, score
 			FROM cand
@@ -282,20 +347,18 @@ func (db *DB) SearchPlaces(ctx context.Context, q string, near *orb.Point, limit
 			SELECT p.id, p.name, p.ascii_name, coalesce(p.country_code, '') AS country_code, p.admin1,
 			       p.population, ST_X(p.geom) AS lon, ST_Y(p.geom) AS lat, b.name AS matched,
 			       round(b.score::numeric, 3)::float8 AS score,
-			       CASE WHEN $10::float8 IS NOT NULL
-			            THEN ST_Distance(p.geom::geography, ST_SetSRID(ST_MakePoint($10, $11), 4326)::geography)
+			       CASE WHEN $6::float8 IS NOT NULL
+			            THEN ST_Distance(p.geom::geography, ST_SetSRID(ST_MakePoint($6, $7), 4326)::geography)
 			       END AS distance_m
 			FROM best b JOIN places p ON p.id = b.place_id
 		)
 		SELECT id, name, ascii_name, country_code, admin1, population, lon, lat, matched, score, distance_m
 		FROM ranked
 		ORDER BY score DESC,
-		         ln(population + 10) - CASE WHEN distance_m IS NULL THEN 0 ELSE 2 * ln(1 + distance_m / 20000) END DESC,
+		         ln(population + 10) - CASE WHEN distance_m IS NULL THEN 0 ELSE 3 * ln(1 + distance_m / 5000) END DESC,
 		         id
-		LIMIT $12`,
-		norm, esc+"%", "% "+esc+"%", fuzzy,
-		placeScoreExact, placeScorePrefix, placeScoreWordPrefix, placeScoreFuzzy, placeCandidates,
-		nearLon, nearLat, limit)
+		LIMIT $8`, placeScoreExact, placeScorePrefix, placeScoreWordPrefix, placeScoreFuzzy, prefixCond, placeNearDegrees),
+		norm, esc+"%", "% "+esc+"%", fuzzy, placeCandidates, nearLon, nearLat, limit, string(runes[:head]))
 	if err != nil {
 		return nil, fmt.Errorf("search places: %w", mapError(err))
 	}
@@ -322,4 +385,108 @@ func (db *DB) SearchPlaces(ctx context.Context, q string, near *orb.Point, limit
 		return nil, fmt.Errorf("search places: %w", mapError(err))
 	}
 	return out, nil
+}
+
+// PlacesCollection is the id of the gazetteer's OGC collection.
+const PlacesCollection = "places"
+
+// placeFeatureSQL builds one place as GeoJSON Feature text.
+const placeFeatureSQL = `json_build_object('type', 'Feature', 'id', p.id,
+	'geometry', ST_AsGeoJSON(p.geom, 6)::json,
+	'properties', json_build_object('name', p.name, 'ascii_name', p.ascii_name,
+		'country_code', p.country_code, 'admin1', p.admin1, 'population', p.population,
+		'aliases', coalesce((SELECT json_agg(a.alias ORDER BY a.id) FROM place_aliases a WHERE a.place_id = p.id), '[]')))::text`
+
+// placeFilter renders the filters of q on places (everything but paging).
+func placeFilter(q geo.LayerQuery) (*where, error) {
+	if q.Time != nil {
+		return nil, geo.Invalidf("datetime", "this collection has no time property")
+	}
+	w := &where{}
+	w.addBBox("p.geom", q.BBox) // points: box overlap is intersection
+	return w, nil
+}
+
+// PlacesExtent returns an estimate of the gazetteer's extent (from planner
+// statistics; nil until they exist). Places have no time.
+func (db *DB) PlacesExtent(ctx context.Context) (geo.Extent, error) {
+	var (
+		ext                    geo.Extent
+		minx, miny, maxx, maxy sql.NullFloat64
+	)
+	err := db.db.QueryRowContext(ctx, `
+		SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)
+		FROM (SELECT ST_EstimatedExtent('public', 'places', 'geom') AS e) est`).Scan(&minx, &miny, &maxx, &maxy)
+	if err != nil {
+		return ext, mapError(err)
+	}
+	if minx.Valid {
+		ext.BBox = &geo.BBox{MinLon: max(minx.Float64, -180), MinLat: max(miny.Float64, -90),
+			MaxLon: min(maxx.Float64, 180), MaxLat: min(maxy.Float64, 90)}
+	}
+	return ext, nil
+}
+
+// StreamPlaces runs q on the gazetteer and calls emit with each place's
+// GeoJSON Feature text (properties name, ascii_name, country_code, admin1,
+// population, aliases), in id order, as rows arrive. Pages are keyed by
+// place id like a layer's (q.Cursor.ID; Back walks backwards); datetime is
+// rejected. The bytes passed to emit are only valid during the call.
+func (db *DB) StreamPlaces(ctx context.Context, q geo.LayerQuery, emit func([]byte) error) (geo.FeaturePage, error) {
+	w, err := placeFilter(q)
+	if err != nil {
+		return geo.FeaturePage{}, err
+	}
+	back := q.Cursor != nil && q.Cursor.Back
+	if q.Cursor != nil {
+		op := ">"
+		if back {
+			op = "<"
+		}
+		w.add("p.id "+op+" %s", q.Cursor.ID)
+	}
+	order := "id ASC"
+	if back {
+		order = "id DESC"
+	}
+	limit := w.arg(q.Limit + 1)
+	var id int64
+	return db.stream(ctx, pageQuery{
+		inner: fmt.Sprintf(`SELECT %s AS feature, p.id FROM places p %s ORDER BY p.%s LIMIT %s`,
+			placeFeatureSQL, w.sql(), order, limit),
+		args:         w.args,
+		displayOrder: "id ASC",
+		limit:        q.Limit,
+		cursor:       q.Cursor,
+		keys:         []any{&id},
+		position:     func() geo.Cursor { return geo.Cursor{ID: id} },
+	}, emit)
+}
+
+// CountPlaces counts the places q matches, up to limit. exact is false
+// when there are more than limit.
+func (db *DB) CountPlaces(ctx context.Context, q geo.LayerQuery, limit int) (n int64, exact bool, err error) {
+	w, err := placeFilter(q)
+	if err != nil {
+		return 0, false, err
+	}
+	query := fmt.Sprintf(`SELECT count(*) FROM (SELECT 1 FROM places p %s LIMIT %s) matched`, w.sql(), w.arg(limit+1))
+	if err := db.db.QueryRowContext(ctx, query, w.args...).Scan(&n); err != nil {
+		return 0, false, mapError(err)
+	}
+	if n > int64(limit) {
+		return 0, false, nil
+	}
+	return n, true, nil
+}
+
+// PlaceFeature returns place id as a GeoJSON Feature. The error wraps
+// geo.ErrNotFound when there is no such place.
+func (db *DB) PlaceFeature(ctx context.Context, id int64) ([]byte, error) {
+	var txt []byte
+	err := db.db.QueryRowContext(ctx, `SELECT `+placeFeatureSQL+` FROM places p WHERE p.id = $1`, id).Scan(&txt)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	return txt, nil
 }

