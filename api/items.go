@@ -58,6 +58,18 @@ func (s *Server) items(c echo.Context) error {
 				return s.deps.Features.CountIncidents(ctx, q, numberMatchedLimit)
 			},
 		}
+	} else if places, ok := s.deps.Features.(PlaceCollectionStore); ok && id == placesCollectionID {
+		q, err := geo.ParseLayerQuery(c.QueryParams(), false)
+		if err != nil {
+			return err
+		}
+		req = itemsRequest{
+			limit: q.Limit, clamped: q.LimitClamped, format: q.Format,
+			stream: func(ctx context.Context, emit func([]byte) error) (geo.FeaturePage, error) {
+				return places.StreamPlaces(ctx, q, emit)
+			},
+			count: func(ctx context.Context) (int64, bool, error) { return places.CountPlaces(ctx, q, numberMatchedLimit) },
+		}
 	} else {
 		l, err := s.findLayer(ctx, id)
 		if err != nil {
@@ -250,9 +262,13 @@ func (s *Server) item(c echo.Context) error {
 		return &PublicError{Msg: "no feature " + quoteForMessage(c.Param("featureId")) + " in " + collection, Err: geo.ErrNotFound}
 	}
 	var feature []byte
-	if collection == incidentsCollection {
+	places, isPlaces := s.deps.Features.(PlaceCollectionStore)
+	switch {
+	case collection == incidentsCollection:
 		feature, err = s.deps.Features.IncidentFeature(ctx, fid)
-	} else {
+	case isPlaces && collection == placesCollectionID:
+		feature, err = places.PlaceFeature(ctx, fid)
+	default:
 		var l geo.Layer
 		if l, err = s.findLayer(ctx, collection); err != nil {
 			return err

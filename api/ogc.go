@@ -171,6 +171,13 @@ func (s *Server) collections(c echo.Context) error {
 		return err
 	}
 	docs := []collectionDoc{inc}
+	if places, ok := s.deps.Features.(PlaceCollectionStore); ok {
+		ext, err := places.PlacesExtent(ctx)
+		if err != nil {
+			return err
+		}
+		docs = append(docs, newCollectionDoc(base, placesCollectionID, "Places", placesDescription, ext))
+	}
 	for _, l := range layers {
 		docs = append(docs, layerCollectionDoc(base, l))
 	}
@@ -193,6 +200,13 @@ func (s *Server) collection(c echo.Context) error {
 			return err
 		}
 		return c.JSON(http.StatusOK, doc)
+	}
+	if places, ok := s.deps.Features.(PlaceCollectionStore); ok && id == placesCollectionID {
+		ext, err := places.PlacesExtent(ctx)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, newCollectionDoc(baseURL(c), placesCollectionID, "Places", placesDescription, ext))
 	}
 	l, err := s.findLayer(ctx, id)
 	if err != nil {

@@ -131,3 +131,16 @@ func (s *Server) searchPlaces(c echo.Context) error {
 	}
 	return c.Blob(http.StatusOK, mediaGeoJSON, body)
 }
+
+// placesCollectionID is the gazetteer served as an OGC collection.
+const placesCollectionID = "places"
+
+// PlaceCollectionStore serves the gazetteer as a feature collection.
+type PlaceCollectionStore interface {
+	PlacesExtent(ctx context.Context) (geo.Extent, error)
+	StreamPlaces(ctx context.Context, q geo.LayerQuery, emit func([]byte) error) (geo.FeaturePage, error)
+	CountPlaces(ctx context.Context, q geo.LayerQuery, limit int) (n int64, exact bool, err error)
+	PlaceFeature(ctx context.Context, id int64) ([]byte, error)
+}
+
+const placesDescription = "GeoNames populated places (population ≥ 1000) with their aliases; search them at /api/places. Data: GeoNames (geonames.org), CC BY 4.0."

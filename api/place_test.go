@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -215,5 +216,43 @@ func TestCountriesAndBordersCollections(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no AZ–IR border near Jabrayil in %d features", len(p.fc.Features))
+	}
+}
+
+// The gazetteer is also an OGC collection, and a new incident near a
+// place comes back enriched from CreateIncident and the items.
+func TestPlacesCollectionAndEnrichedIncident(t *testing.T) {
+	ts := newTestServer(t)
+	loadTestPlaces(t, ts)
+	var cols struct{ Collections []struct{ ID string } }
+	getJSON(t, ts.URL+"/api/collections", &cols)
+	if len(cols.Collections) < 2 || cols.Collections[1].ID != "places" {
+		t.Fatalf("collections = %+v, want incidents then places", cols.Collections)
+	}
+	p := getItems(t, ts, "/api/collections/places/items?bbox=46.9,39.3,47.1,39.5&limit=50")
+	found := false
+	for _, f := range p.fc.Features {
+		found = found || f.Properties["name"] == "Jebrail"
+	}
+	if !found {
+		t.Errorf("places items in Jabrayil's bbox lack Jebrail: %d features", len(p.fc.Features))
+	}
+	inc := seedIncident(t, ts, 47.03, 39.40, nil)
+	if inc.NearestPlaceName != "Jebrail" || inc.NearestPlaceDistance == nil || *inc.NearestPlaceDistance > 2000 {
+		t.Errorf("CreateIncident derived nearest place %q at %v, want Jebrail within 2 km", inc.NearestPlaceName, inc.NearestPlaceDistance)
+	}
+	one := getItems(t, ts, "/api/collections/incidents/items?properties=nearest_place_name,nearest_place_distance_m")
+	if one.fc.Features[0].Properties["nearest_place_name"] != "Jebrail" {
+		t.Errorf("items nearest_place_name = %v", one.fc.Features[0].Properties["nearest_place_name"])
+	}
+	nearID := int64(0)
+	for _, f := range p.fc.Features {
+		if f.Properties["name"] == "Jebrail" {
+			nearID = int64(f.ID.(float64))
+		}
+	}
+	within := getItems(t, ts, "/api/collections/incidents/items?near_place="+strconv.FormatInt(nearID, 10)+"&within_km=5")
+	if len(within.fc.Features) != 1 {
+		t.Errorf("near_place=Jebrail within 5 km: %d incidents, want 1", len(within.fc.Features))
 	}
 }

@@ -278,12 +278,14 @@ func insertIncident(ctx context.Context, q querier, inc *geo.Incident, sources [
 			status, sources, report_id, demo, country_code, admin1)
 		VALUES (NULLIF($1, ''), $2, $3, $4, NULLIF($5, ''), $6, $7, $8, $9, $10, $11,
 			ST_SetSRID(ST_MakePoint($12, $13), 4326), $14, $15, $16, $17, $18, NULLIF($19, ''), $20)
-		RETURNING id, version, created_at, updated_at`,
+		RETURNING id, version, created_at, updated_at, coalesce(country_code, ''),
+			nearest_place_id, coalesce(nearest_place_name, ''), nearest_place_distance_m, border_distance_m`,
 		inc.ExternalID, inc.OccurredAt, max(inc.TimePrecision, 1), inc.EventType, inc.SubEventType,
 		inc.Actor1, inc.Actor2, inc.Fatalities, inc.Title, inc.Notes, inc.LocationName,
 		inc.Point.Lon(), inc.Point.Lat(), max(inc.GeoPrecision, 1),
 		inc.Status, sources, inc.ReportID, inc.Demo, inc.CountryCode, inc.Admin1,
-	).Scan(&inc.ID, &inc.Version, &inc.CreatedAt, &inc.UpdatedAt)
+	).Scan(&inc.ID, &inc.Version, &inc.CreatedAt, &inc.UpdatedAt, &inc.CountryCode,
+		&inc.NearestPlaceID, &inc.NearestPlaceName, &inc.NearestPlaceDistance, &inc.BorderDistance)
 }
 
 // IncidentCollectionSQL returns one SQL statement that produces the first
