@@ -24,8 +24,11 @@ frontend/node_modules/.package-lock.json: frontend/package.json frontend/package
 build: frontend
 	$(GO) build -o $(BIN) ./cmd/incidentmap
 
-## run: install what is missing, build, start the server on the embedded PostGIS
+## run: install what is missing, build, load places/borders/demo data, serve on the embedded PostGIS
 run: deps build
+	$(BIN) places load --data-dir "$(DATA_DIR)" --reenrich=false
+	$(BIN) borders load --data-dir "$(DATA_DIR)"
+	$(BIN) demo load --data-dir "$(DATA_DIR)"
 	$(BIN) serve --data-dir "$(DATA_DIR)" --addr "$(ADDR)"
 
 ## test: vet and run every test against a throwaway PostGIS and a headless Chromium

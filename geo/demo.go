@@ -36,7 +36,7 @@ func DemoIncidents() []DemoIncident {
 		{
 			Place: "Jebrail", Near: [2]float64{47.03, 39.40}, Aliases: []string{"Jabrayil", "Cebrayıl", "Jabrail"},
 			Incident: Incident{
-				ExternalID: "demo-2020-10-18-jabrayil", OccurredAt: demoTime("2020-10-18T03:00:00+04:00"), TimePrecision: TimeDay,
+				ExternalID: "demo-2020-10-18-jabrayil", OccurredAt: demoTime("2020-10-18T05:00:00+04:00"), TimePrecision: TimeDay,
 				EventType: "Explosions/Remote violence", SubEventType: "Shelling/artillery/missile attack",
 				Actor1: "Military Forces of Azerbaijan (2003-)", Actor2: "Military Forces of Armenia (2018-)",
 				Title:        "Mortar and artillery fire reported near Jabrayil",
@@ -48,7 +48,7 @@ func DemoIncidents() []DemoIncident {
 		{
 			Place: "Jebrail", Near: [2]float64{47.03, 39.40},
 			Incident: Incident{
-				ExternalID: "demo-2020-10-18-aras-villages", OccurredAt: demoTime("2020-10-18T03:00:00+04:00"), TimePrecision: TimeDay,
+				ExternalID: "demo-2020-10-18-aras-villages", OccurredAt: demoTime("2020-10-18T05:00:00+04:00"), TimePrecision: TimeDay,
 				EventType: "Explosions/Remote violence", SubEventType: "Shelling/artillery/missile attack",
 				Actor1: "Military Forces of Azerbaijan (2003-)", Actor2: "Military Forces of Armenia (2018-)",
 				Title:        "Fire reported on villages along the Aras River",
@@ -60,11 +60,11 @@ func DemoIncidents() []DemoIncident {
 		{
 			Place: "Xankandi", Near: [2]float64{46.75, 39.82}, Aliases: []string{"Stepanakert", "Khankendi"},
 			Incident: Incident{
-				ExternalID: "demo-2020-10-18-truce", OccurredAt: demoTime("2020-10-18T00:00:00+04:00"), TimePrecision: TimeDay,
+				ExternalID: "demo-2020-10-18-truce", OccurredAt: demoTime("2020-10-18T00:00:00Z"), TimePrecision: TimeDay,
 				EventType: "Strategic developments", SubEventType: "Agreement",
 				Actor1: "Government of Azerbaijan (2003-)", Actor2: "Government of Armenia (2018-)",
 				Title:        "Humanitarian truce takes effect",
-				Notes:        "Azerbaijan and Armenia agreed to a humanitarian truce from 18 October 00:00 local time, following statements of the OSCE Minsk Group co-chairs (France, Russia, the United States). Both sides accused the other of breaking it within hours.",
+				Notes:        "Azerbaijan and Armenia agreed to a humanitarian truce from 18 October 00:00 local time (UTC+4), following statements of the OSCE Minsk Group co-chairs (France, Russia, the United States). Both sides accused the other of breaking it within hours.",
 				LocationName: "Nagorno-Karabakh", GeoPrecision: GeoRegion, Status: StatusVerified,
 				Sources: []Source{{Name: "Ministry of Foreign Affairs of Azerbaijan", Date: "2020-10-17"}, globalResearch},
 			},
@@ -95,7 +95,7 @@ func DemoIncidents() []DemoIncident {
 		{
 			Place: "Khomārlū", Near: [2]float64{47.04, 39.15}, Aliases: []string{"Khomarlu", "Khoda Afarin"},
 			Incident: Incident{
-				ExternalID: "demo-2020-10-iran-border-villages", OccurredAt: demoTime("2020-10-12T00:00:00+03:30"), TimePrecision: TimeWeek,
+				ExternalID: "demo-2020-10-iran-border-villages", OccurredAt: demoTime("2020-10-12T00:00:00Z"), TimePrecision: TimeWeek,
 				EventType: "Explosions/Remote violence", SubEventType: "Shelling/artillery/missile attack",
 				Actor1:       "Unidentified Military Forces",
 				Title:        "Rockets and shells land in Iranian border villages",

@@ -35,7 +35,9 @@ func (c *dbConfig) register(fs *flag.FlagSet, env *environment) {
 		"PostgreSQL URL (env DATABASE_URL); empty starts the embedded PostgreSQL under --data-dir")
 	fs.StringVar(&c.DataDir, "data-dir", envOr(env, "INCIDENTMAP_DATA_DIR", "data"),
 		"directory for the embedded database and other local state (env INCIDENTMAP_DATA_DIR)")
-	fs.StringVar(&c.LogLevel, "log-level", envOr(env, "INCIDENTMAP_LOG_LEVEL", "info"),
+	// One-shot commands log warnings only, so their output is the answer;
+	// serve raises this to info (one line per request).
+	fs.StringVar(&c.LogLevel, "log-level", envOr(env, "INCIDENTMAP_LOG_LEVEL", "warn"),
 		"log level: debug, info, warn or error (env INCIDENTMAP_LOG_LEVEL)")
 }
 
@@ -74,4 +76,25 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}
 	return nil
+}
+
+// parseInterspersed parses flags given before, between or after the
+// positional arguments (the flag package stops at the first positional)
+// and returns the positionals. After "--" everything is positional.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := parseFlags(fs, args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if consumed := args[:len(args)-len(rest)]; len(consumed) > 0 && consumed[len(consumed)-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
 }

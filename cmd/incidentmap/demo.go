@@ -19,10 +19,11 @@ func runDemo(ctx context.Context, env *environment, args []string) error {
 	var cfg dbConfig
 	fs := newFlagSet(env, "demo", "demo [flags] load")
 	cfg.register(fs, env)
-	if err := parseFlags(fs, args); err != nil {
+	rest, err := parseInterspersed(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 || fs.Arg(0) != "load" {
+	if len(rest) != 1 || rest[0] != "load" {
 		fs.Usage()
 		return fmt.Errorf("%w: want: demo load", errUsage)
 	}

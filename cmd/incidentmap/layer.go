@@ -48,37 +48,11 @@ func runLayer(ctx context.Context, env *environment, args []string) error {
 }
 
 // newLayerFlagSet makes the flag set of a layer action with the database
-// flags. Logging defaults to warnings only, so the output is the answer.
+// flags.
 func newLayerFlagSet(env *environment, action, usage string, cfg *dbConfig) *flag.FlagSet {
 	fs := newFlagSet(env, "layer "+action, usage)
 	cfg.register(fs, env)
-	if env.getenv("INCIDENTMAP_LOG_LEVEL") == "" {
-		f := fs.Lookup("log-level")
-		f.DefValue = "warn"
-		f.Value.Set("warn")
-	}
 	return fs
-}
-
-// parseInterspersed parses flags given before, between or after the
-// positional arguments (the flag package stops at the first positional)
-// and returns the positionals. After "--" everything is positional.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := parseFlags(fs, args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		if consumed := args[:len(args)-len(rest)]; len(consumed) > 0 && consumed[len(consumed)-1] == "--" {
-			return append(pos, rest...), nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
 }
 
 // openMigrated opens the database of cfg and brings its schema up to date,

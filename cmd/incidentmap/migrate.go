@@ -10,25 +10,15 @@ func runMigrate(ctx context.Context, env *environment, args []string) error {
 	var cfg dbConfig
 	fs := newFlagSet(env, "migrate", "migrate [flags] up|down|status")
 	cfg.register(fs, env)
-	if err := parseFlags(fs, args); err != nil {
+	rest, err := parseInterspersed(fs, args)
+	if err != nil {
 		return err
 	}
-	// Flags may also follow the action: `migrate status --data-dir d`.
-	if fs.NArg() > 1 {
-		action := fs.Arg(0)
-		if err := parseFlags(fs, fs.Args()[1:]); err != nil {
-			return err
-		}
-		if fs.NArg() > 0 {
-			return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
-		}
-		return runMigrateAction(ctx, env, cfg, action)
-	}
-	if fs.NArg() != 1 {
+	if len(rest) != 1 {
 		fs.Usage()
 		return fmt.Errorf("%w: want exactly one of up, down, status", errUsage)
 	}
-	return runMigrateAction(ctx, env, cfg, fs.Arg(0))
+	return runMigrateAction(ctx, env, cfg, rest[0])
 }
 
 func runMigrateAction(ctx context.Context, env *environment, cfg dbConfig, action string) error {

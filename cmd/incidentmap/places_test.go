@@ -123,4 +123,23 @@ func TestPlacesAndBordersCommands(t *testing.T) {
 	if out := run("places", "reenrich"); !regexp.MustCompile(`^re-enriched incidents: 0 changed in \S+\n$`).MatchString(out) {
 		t.Errorf("reenrich: %q", out)
 	}
+
+	// The demo data set places its incidents from the gazetteer, adds the
+	// news spellings as aliases, comes back enriched, and loads only once.
+	if out := run("demo", "load"); out != "demo data: 6 incidents added, 0 already present\n" {
+		t.Errorf("demo load: %q", out)
+	}
+	if out := run("demo", "load"); out != "demo data: 0 incidents added, 6 already present\n" {
+		t.Errorf("demo load again: %q", out)
+	}
+	if out := run("places", "search", "Cebrayıl"); !strings.Contains(strings.Split(out, "\n")[1], "Jebrail") {
+		t.Errorf("search for the Azerbaijani spelling:\n%s", out)
+	}
+	code, csv, _ := runLayerCmd(t, "export", "--format", "csv", "--query", "country=AZ", "--data-dir", dataDir)
+	if code != 0 {
+		t.Errorf("export exit %d", code)
+	}
+	if !strings.Contains(csv, "demo-2020-10-18-jabrayil,2020-10-18") || !strings.Contains(csv, "Jebrail") {
+		t.Errorf("exported AZ demo incidents lack Jabrayil on 18 October, enriched with Jebrail:\n%s", csv)
+	}
 }

@@ -54,6 +54,10 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	var cfg serveConfig
 	fs := newFlagSet(env, "serve", "serve [flags]")
 	cfg.db.register(fs, env)
+	if env.getenv("INCIDENTMAP_LOG_LEVEL") == "" {
+		fs.Lookup("log-level").DefValue = "info"
+		fs.Set("log-level", "info")
+	}
 	fs.StringVar(&cfg.addr, "addr", envOr(env, "INCIDENTMAP_ADDR", "127.0.0.1:8080"),
 		"host:port to listen on (env INCIDENTMAP_ADDR); use :8080 to listen on every interface")
 	fs.DurationVar(&cfg.shutdownGrace, "shutdown-grace", 15*time.Second,

@@ -13,16 +13,9 @@ func runUser(ctx context.Context, env *environment, args []string) error {
 	fs := newFlagSet(env, "user", "user [flags] add NAME [--role moderator|admin] | list | revoke NAME")
 	cfg.register(fs, env)
 	fs.StringVar(&role, "role", "moderator", "role of a new user: moderator or admin")
-	if err := parseFlags(fs, args); err != nil {
+	rest, err := parseInterspersed(fs, args)
+	if err != nil {
 		return err
-	}
-	rest := fs.Args()
-	// Allow flags after the action and name too: `user add alice --role admin`.
-	if len(rest) > 2 {
-		if err := parseFlags(fs, rest[2:]); err != nil {
-			return err
-		}
-		rest = append(rest[:2:2], fs.Args()...)
 	}
 	if len(rest) == 0 {
 		fs.Usage()
