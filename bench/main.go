@@ -211,7 +211,7 @@ func ensureData(db *sql.DB, n int) error {
 		            greatest(-85, least(85, CASE WHEN g %% 5 = 0 THEN -60 + random() * 130 ELSE h.lat + 0.3 * sqrt(-2 * ln(1 - random())) * sin(2 * pi() * random()) END))), 4326),
 		        1 + (g %% 3), CASE WHEN g %% 10 = 0 THEN 'disputed' ELSE 'verified' END, '[]'
 		 FROM generate_series(1, %d) g
-		 JOIN hotspots h ON h.id = (g * 7919) %% 500
+		 JOIN hotspots h ON h.id = (g::bigint * 7919) %% 500
 		 JOIN (VALUES (0, 'Battles', 'Armed clash'), (1, 'Explosions/Remote violence', 'Shelling/artillery/missile attack'),
 		              (2, 'Explosions/Remote violence', 'Air/drone strike'), (3, 'Violence against civilians', 'Attack'),
 		              (4, 'Protests', 'Peaceful protest'), (5, 'Strategic developments', 'Agreement')) e(k, t, s) ON e.k = g %% 6`, n),

@@ -74,49 +74,13 @@ func (r *incidentRecord) incident(sources []byte) (*geo.Incident, error) {
 // from PostgreSQL. q.Limit <= 0 means every matching incident in one page.
 // The incident passed to emit is reused: it is only valid during the call.
 func (db *DB) StreamIncidentRecords(ctx context.Context, q geo.IncidentQuery, emit func(*geo.Incident) error) (geo.FeaturePage, error) {
-	sortCol, ok := incidentSortSQL[q.Sort.Field]
-	if !ok {
-		return geo.FeaturePage{}, geo.Invalidf("sortby", "cannot sort by %q", q.Sort.Field)
-	}
 	limit := q.Limit
 	if limit <= 0 {
 		limit = math.MaxInt32 - 1
 	}
-	w := incidentFilter(q)
-	desc := q.Sort.Desc
-	back := q.Cursor != nil && q.Cursor.Back
-	if q.Cursor != nil {
-		op := ">"
-		if desc != back {
-			op = "<"
-		}
-		w.add(fmt.Sprintf("(%s, id) %s (%%s, %%s)", sortCol, op), cursorValue(*q.Cursor), q.Cursor.ID)
-	}
-	order := func(desc bool) string {
-		if desc {
-			return fmt.Sprintf("%s DESC, id DESC", sortCol)
-		}
-		return fmt.Sprintf("%s ASC, id ASC", sortCol)
-	}
-	limitArg := w.arg(limit + 1)
 	var rec incidentRecord
-	return db.stream(ctx, pageQuery{
-		inner: fmt.Sprintf(`SELECT %s FROM incidents %s ORDER BY %s LIMIT %s`,
-			incidentRecordSQL, w.sql(), order(desc != back), limitArg),
-		args:         w.args,
-		displayOrder: order(desc),
-		limit:        limit,
-		cursor:       q.Cursor,
-		keys:         rec.dest(),
-		position: func() geo.Cursor {
-			pos := geo.Cursor{Sort: q.Sort, ID: rec.inc.ID}
-			if q.Sort.Field == "fatalities" {
-				pos.Number = rec.fatalities
-			} else {
-				pos.Time = rec.inc.OccurredAt.UTC()
-			}
-			return pos
-		},
+	return db.streamIncidentPage(ctx, q, limit, incidentRecordSQL, rec.dest(), func() geo.Cursor {
+		return incidentPosition(q.Sort, rec.inc.ID, rec.inc.OccurredAt, rec.fatalities)
 	}, func(sources []byte) error {
 		inc, err := rec.incident(sources)
 		if err != nil {

@@ -118,6 +118,20 @@ func (db *DB) StreamIncidents(ctx context.Context, q geo.IncidentQuery, emit fun
 	if err != nil {
 		return geo.FeaturePage{}, err
 	}
+	var (
+		id         int64
+		occurredAt time.Time
+		fatalities int64
+	)
+	return db.streamIncidentPage(ctx, q, q.Limit, feature+" AS feature, id, occurred_at, fatalities",
+		[]any{&id, &occurredAt, &fatalities}, func() geo.Cursor { return incidentPosition(q.Sort, id, occurredAt, fatalities) }, emit)
+}
+
+// streamIncidentPage streams one keyset page of q (limit rows) selecting
+// columns: the emitted text first, then the scan destinations keys, from
+// which position reads a row's paging position.
+func (db *DB) streamIncidentPage(ctx context.Context, q geo.IncidentQuery, limit int, columns string, keys []any,
+	position func() geo.Cursor, emit func([]byte) error) (geo.FeaturePage, error) {
 	sortCol, ok := incidentSortSQL[q.Sort.Field]
 	if !ok {
 		return geo.FeaturePage{}, geo.Invalidf("sortby", "cannot sort by %q", q.Sort.Field)
@@ -139,30 +153,28 @@ func (db *DB) StreamIncidents(ctx context.Context, q geo.IncidentQuery, emit fun
 		}
 		return fmt.Sprintf("%s ASC, id ASC", sortCol)
 	}
-	limit := w.arg(q.Limit + 1)
-	var (
-		id         int64
-		occurredAt time.Time
-		fatalities int64
-	)
+	limitArg := w.arg(limit + 1)
 	return db.stream(ctx, pageQuery{
-		inner: fmt.Sprintf(`SELECT %s AS feature, id, occurred_at, fatalities FROM incidents %s ORDER BY %s LIMIT %s`,
-			feature, w.sql(), order(desc != back), limit),
+		inner: fmt.Sprintf(`SELECT %s FROM incidents %s ORDER BY %s LIMIT %s`,
+			columns, w.sql(), order(desc != back), limitArg),
 		args:         w.args,
 		displayOrder: order(desc),
-		limit:        q.Limit,
+		limit:        limit,
 		cursor:       q.Cursor,
-		keys:         []any{&id, &occurredAt, &fatalities},
-		position: func() geo.Cursor {
-			pos := geo.Cursor{Sort: q.Sort, ID: id}
-			if q.Sort.Field == "fatalities" {
-				pos.Number = fatalities
-			} else {
-				pos.Time = occurredAt.UTC()
-			}
-			return pos
-		},
+		keys:         keys,
+		position:     position,
 	}, emit)
+}
+
+// incidentPosition is a row's keyset position under sort.
+func incidentPosition(sort geo.SortKey, id int64, occurredAt time.Time, fatalities int64) geo.Cursor {
+	pos := geo.Cursor{Sort: sort, ID: id}
+	if sort.Field == "fatalities" {
+		pos.Number = fatalities
+	} else {
+		pos.Time = occurredAt.UTC()
+	}
+	return pos
 }
 
 func cursorValue(c geo.Cursor) any {
