@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -8,6 +9,9 @@ import (
 
 	"github.com/incidentmap/incidentmap/geo"
 )
+
+// statusClientClosed is logged for requests the client abandoned.
+const statusClientClosed = 499
 
 // errorBody is the JSON error document of every endpoint. For OGC API
 // endpoints code is an OGC exception code (e.g. InvalidParameterValue).
@@ -22,6 +26,11 @@ type errorBody struct {
 // status codes and never shows internal messages for 5xx.
 func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
+		return
+	}
+	if errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil {
+		// The client went away; nobody reads an answer. 499 as nginx logs it.
+		c.Response().Status = statusClientClosed
 		return
 	}
 	status, body := s.errorResponse(err)

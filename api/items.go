@@ -180,8 +180,10 @@ func (s *Server) streamFeatureCollection(ctx context.Context, c echo.Context, re
 		if !started {
 			return err
 		}
-		s.logger.Error("items stream failed after the response started", "err", err,
-			"request_id", res.Header().Get(echo.HeaderXRequestID))
+		if c.Request().Context().Err() == nil {
+			s.logger.Error("items stream failed after the response started", "err", err,
+				"request_id", res.Header().Get(echo.HeaderXRequestID))
+		}
 		panic(http.ErrAbortHandler)
 	}
 	if !started {

@@ -242,7 +242,7 @@ func densestCenter(db *sql.DB) ([2]float64, error) {
 
 // windowFor finds a square bbox around c holding about target public incidents.
 func windowFor(db *sql.DB, c [2]float64, target int) (string, int, error) {
-	lo, hi := 0.0001, 5.0
+	lo, hi := 0.0001, 60.0
 	var bbox string
 	var n int
 	for i := 0; i < 40; i++ {
