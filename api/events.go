@@ -21,7 +21,7 @@ type EventStore interface {
 	IncidentEvents(ctx context.Context, after int64, limit int) ([]geo.IncidentEvent, error)
 	LatestEventID(ctx context.Context) (int64, error)
 	PruneEvents(ctx context.Context, keep time.Duration) error
-	WatchEvents(ctx context.Context, wake func()) error
+	WatchEvents(ctx context.Context, onEvent func(), onCollection func(id string), onConnection func(up bool)) error
 }
 
 // Live update tuning.
@@ -69,11 +69,12 @@ func (h *eventHub) wake() {
 	}
 }
 
-// run listens and broadcasts until ctx ends.
-func (h *eventHub) run(ctx context.Context, logger interface{ Warn(string, ...any) }) {
+// run listens and broadcasts until ctx ends; versions hears of changed
+// collections through the same listener.
+func (h *eventHub) run(ctx context.Context, versions *versionCache, logger interface{ Warn(string, ...any) }) {
 	go func() {
 		for ctx.Err() == nil {
-			if err := h.store.WatchEvents(ctx, h.wake); err != nil {
+			if err := h.store.WatchEvents(ctx, h.wake, versions.changed, versions.connection); err != nil {
 				logger.Warn("watch incident events", "err", err)
 				sleepCtx(ctx, 5*time.Second)
 			}

@@ -103,7 +103,7 @@ func (s *Server) items(c echo.Context) error {
 // the query, and answers 304 when the client already has this response.
 // A bad query never gets here, so the ETag only names valid documents.
 func (s *Server) checkETag(ctx context.Context, c echo.Context, collection string) (bool, error) {
-	version, err := s.deps.Features.CollectionVersion(ctx, collection)
+	version, err := s.versions.get(ctx, collection, s.deps.Features.CollectionVersion)
 	if err != nil {
 		if errors.Is(err, geo.ErrNotFound) {
 			version = "0" // collection never changed since it was created

@@ -93,6 +93,7 @@ type Server struct {
 	// photoSlots bounds concurrent photo re-encoding (CPU and memory heavy).
 	photoSlots chan struct{}
 	metrics    *metrics
+	versions   versionCache
 }
 
 // New builds a server with every route registered.
@@ -189,7 +190,7 @@ func ipExtractor(trusted []string) echo.IPExtractor {
 // Run does the server's background work (live updates) until ctx ends.
 func (s *Server) Run(ctx context.Context) {
 	if s.deps.Events != nil {
-		s.hub.run(ctx, s.logger)
+		s.hub.run(ctx, &s.versions, s.logger)
 	}
 }
 

@@ -52,33 +52,53 @@ func (db *DB) PruneEvents(ctx context.Context, keep time.Duration) error {
 	return mapError(err)
 }
 
-// WatchEvents calls wake on every NOTIFY of a new incident event, and
-// after every reconnection (events may have been missed), until ctx ends.
-// It uses its own connection, outside the pool.
-func (db *DB) WatchEvents(ctx context.Context, wake func()) error {
+// versionChannel announces changed collection versions.
+const versionChannel = "collection_versions"
+
+// WatchEvents listens on its own connection (outside the pool) until ctx
+// ends: onEvent on every new incident event, onCollection with the id of
+// every collection whose version changed, and onConnection when the
+// listener connects (true) or loses its connection (false). Whatever was
+// cached from notifications must be dropped on either, since some may
+// have been missed; onEvent is also called after a reconnection.
+func (db *DB) WatchEvents(ctx context.Context, onEvent func(), onCollection func(id string), onConnection func(up bool)) error {
 	listener := pq.NewListener(db.dsn, time.Second, 30*time.Second, func(ev pq.ListenerEventType, err error) {
 		switch ev {
-		case pq.ListenerEventReconnected:
+		case pq.ListenerEventReconnected: // channels are listened to again by now
 			db.logger.Info("event listener reconnected")
-			wake()
+			onConnection(true)
+			onEvent()
 		case pq.ListenerEventConnectionAttemptFailed, pq.ListenerEventDisconnected:
 			db.logger.Warn("event listener connection lost", "err", err)
+			onConnection(false)
 		}
 	})
-	defer listener.Close()
-	if err := listener.Listen(eventChannel); err != nil {
-		return fmt.Errorf("listen %s: %w", eventChannel, err)
+	defer func() {
+		onConnection(false)
+		listener.Close()
+	}()
+	for _, ch := range []string{eventChannel, versionChannel} {
+		if err := listener.Listen(ch); err != nil {
+			return fmt.Errorf("listen %s: %w", ch, err)
+		}
 	}
+	onConnection(true) // only now is no change missed
 	ping := time.NewTicker(15 * time.Second)
 	defer ping.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-listener.Notify: // nil after a reconnect: wake anyway
-			wake()
+		case n := <-listener.Notify:
+			switch {
+			case n == nil: // reconnected: handled by the event callback
+			case n.Channel == versionChannel:
+				onCollection(n.Extra)
+			default:
+				onEvent()
+			}
 		case <-ping.C:
-			// Detect a dead connection; a reconnect triggers wake.
+			// Detect a dead connection; a reconnect triggers the callbacks.
 			go listener.Ping()
 		}
 	}

@@ -1,0 +1,59 @@
+package api
+
+import (
+	"context"
+	"sync"
+)
+
+// versionCache keeps collection versions (for ETags) between requests,
+// saving a database round trip per request. It is only used while the
+// instance's listener is connected: every version change is announced by
+// NOTIFY and drops the entry; losing the listener drops everything.
+type versionCache struct {
+	mu       sync.Mutex
+	enabled  bool
+	gen      uint64 // bumped by every invalidation
+	versions map[string]string
+}
+
+// get returns the cached version of id, or fetches it (and caches it when
+// the listener is up).
+func (v *versionCache) get(ctx context.Context, id string, fetch func(context.Context, string) (string, error)) (string, error) {
+	v.mu.Lock()
+	ver, ok := v.versions[id]
+	gen, enabled := v.gen, v.enabled
+	v.mu.Unlock()
+	if ok {
+		return ver, nil
+	}
+	ver, err := fetch(ctx, id)
+	if err != nil || !enabled {
+		return ver, err
+	}
+	v.mu.Lock()
+	// An invalidation while we fetched may be newer than what we read:
+	// then keep nothing, the next request fetches again.
+	if v.enabled && v.gen == gen {
+		v.versions[id] = ver
+	}
+	v.mu.Unlock()
+	return ver, nil
+}
+
+// changed drops one collection's version.
+func (v *versionCache) changed(id string) {
+	v.mu.Lock()
+	v.gen++
+	delete(v.versions, id)
+	v.mu.Unlock()
+}
+
+// connection enables the cache while the listener is up and empties it on
+// every change of state.
+func (v *versionCache) connection(up bool) {
+	v.mu.Lock()
+	v.gen++
+	v.enabled = up
+	v.versions = map[string]string{}
+	v.mu.Unlock()
+}
