@@ -347,7 +347,7 @@ func layerFilter(layer geo.Layer, q geo.LayerQuery) (*where, error) {
 		if layer.TimeProperty == "" {
 			return nil, geo.Invalidf("datetime", "this collection has no time property")
 		}
-		w.addTime("occurred_at", microsecondBounds(*q.Time))
+		w.addTime("occurred_at", q.Time) // rounds to microseconds itself
 	}
 	return w, nil
 }
@@ -367,24 +367,6 @@ func addIntersectsBBox(w *where, column string, b *geo.BBox) {
 			w.arg(box.MinLon), w.arg(box.MinLat), w.arg(box.MaxLon), w.arg(box.MaxLat)))
 	}
 	w.conds = append(w.conds, "("+strings.Join(parts, " OR ")+")")
-}
-
-// microsecondBounds rounds a closed interval inward to PostgreSQL's
-// microsecond precision. Sent as is, the end of a whole day
-// (23:59:59.999999999) would round up to the next midnight and match it.
-func microsecondBounds(t geo.TimeInterval) *geo.TimeInterval {
-	if t.Start != nil {
-		s := t.Start.Truncate(time.Microsecond)
-		if s.Before(*t.Start) {
-			s = s.Add(time.Microsecond)
-		}
-		t.Start = &s
-	}
-	if t.End != nil {
-		e := t.End.Truncate(time.Microsecond)
-		t.End = &e
-	}
-	return &t
 }
 
 // StreamLayerFeatures runs q on layer and calls emit with each feature's
