@@ -378,30 +378,7 @@ func (db *DB) StreamLayerFeatures(ctx context.Context, layer geo.Layer, q geo.La
 	if err != nil {
 		return geo.FeaturePage{}, err
 	}
-	back := q.Cursor != nil && q.Cursor.Back
-	if q.Cursor != nil {
-		op := ">"
-		if back {
-			op = "<"
-		}
-		w.add("id "+op+" %s", q.Cursor.ID)
-	}
-	order := "id ASC"
-	if back {
-		order = "id DESC"
-	}
-	limit := w.arg(q.Limit + 1)
-	var id int64
-	return db.stream(ctx, pageQuery{
-		inner: fmt.Sprintf(`SELECT %s AS feature, id FROM layer_features %s ORDER BY %s LIMIT %s`,
-			layerFeatureSQL, w.sql(), order, limit),
-		args:         w.args,
-		displayOrder: "id ASC",
-		limit:        q.Limit,
-		cursor:       q.Cursor,
-		keys:         []any{&id},
-		position:     func() geo.Cursor { return geo.Cursor{ID: id} },
-	}, emit)
+	return db.streamByID(ctx, "layer_features", "id", layerFeatureSQL, w, q, emit)
 }
 
 // CountLayerFeatures counts the features of layer that q matches, up to

@@ -66,3 +66,29 @@ func (db *DB) stream(ctx context.Context, pq pageQuery, emit func([]byte) error)
 	}
 	return page, nil
 }
+
+// streamByID streams one page of features paged by id ascending: from is
+// the table (with alias), idCol its id column, feature the feature text
+// expression, w the filters.
+func (db *DB) streamByID(ctx context.Context, from, idCol, feature string, w *where, q geo.LayerQuery, emit func([]byte) error) (geo.FeaturePage, error) {
+	back := q.Cursor != nil && q.Cursor.Back
+	op, order := ">", "ASC"
+	if back {
+		op, order = "<", "DESC"
+	}
+	if q.Cursor != nil {
+		w.add(idCol+" "+op+" %s", q.Cursor.ID)
+	}
+	limit := w.arg(q.Limit + 1)
+	var id int64
+	return db.stream(ctx, pageQuery{
+		inner: fmt.Sprintf(`SELECT %s AS feature, %s AS id FROM %s %s ORDER BY %s %s LIMIT %s`,
+			feature, idCol, from, w.sql(), idCol, order, limit),
+		args:         w.args,
+		displayOrder: "id ASC",
+		limit:        q.Limit,
+		cursor:       q.Cursor,
+		keys:         []any{&id},
+		position:     func() geo.Cursor { return geo.Cursor{ID: id} },
+	}, emit)
+}

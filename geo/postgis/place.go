@@ -437,30 +437,7 @@ func (db *DB) StreamPlaces(ctx context.Context, q geo.LayerQuery, emit func([]by
 	if err != nil {
 		return geo.FeaturePage{}, err
 	}
-	back := q.Cursor != nil && q.Cursor.Back
-	if q.Cursor != nil {
-		op := ">"
-		if back {
-			op = "<"
-		}
-		w.add("p.id "+op+" %s", q.Cursor.ID)
-	}
-	order := "id ASC"
-	if back {
-		order = "id DESC"
-	}
-	limit := w.arg(q.Limit + 1)
-	var id int64
-	return db.stream(ctx, pageQuery{
-		inner: fmt.Sprintf(`SELECT %s AS feature, p.id FROM places p %s ORDER BY p.%s LIMIT %s`,
-			placeFeatureSQL, w.sql(), order, limit),
-		args:         w.args,
-		displayOrder: "id ASC",
-		limit:        q.Limit,
-		cursor:       q.Cursor,
-		keys:         []any{&id},
-		position:     func() geo.Cursor { return geo.Cursor{ID: id} },
-	}, emit)
+	return db.streamByID(ctx, "places p", "p.id", placeFeatureSQL, w, q, emit)
 }
 
 // CountPlaces counts the places q matches, up to limit. exact is false
