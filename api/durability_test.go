@@ -158,3 +158,70 @@ func int64Array(ids []int64) string {
 	}
 	return "{" + strings.Join(parts, ",") + "}"
 }
+
+// A frozen database (SIGSTOP: connections accepted, nothing answered) must
+// not hang requests: they get 503 within the request deadline, and the
+// server recovers when the database thaws.
+func TestFrozenDatabaseAnswers503(t *testing.T) {
+	cluster, _ := ownCluster(t)
+	// As serve does: statements and stalled reads end with the request deadline.
+	db, err := postgis.Open(context.Background(), cluster.DSN("postgres"),
+		postgis.Options{StatementTimeout: 2 * time.Second, ReadStall: 2500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	srv := api.New(api.Config{Logger: quietLogger(), RequestTimeout: 2 * time.Second},
+		api.Deps{Ready: db, Features: db, Reports: db, Moderation: db, Events: db})
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	client := &http.Client{Timeout: 20 * time.Second}
+	post := func() (int, time.Duration) {
+		start := time.Now()
+		res, err := client.Post(ts.URL+"/api/reports", "application/json", strings.NewReader(reportBody(nil)))
+		if err != nil {
+			t.Fatalf("POST during freeze: %v", err)
+		}
+		res.Body.Close()
+		return res.StatusCode, time.Since(start)
+	}
+	get := func(path string) (int, time.Duration) {
+		start := time.Now()
+		res, err := client.Get(ts.URL + path)
+		if err != nil {
+			t.Fatalf("GET %s during freeze: %v", path, err)
+		}
+		res.Body.Close()
+		return res.StatusCode, time.Since(start)
+	}
+	if code, _ := post(); code != http.StatusCreated {
+		t.Fatalf("before freezing: %d", code)
+	}
+	if err := cluster.Freeze(); err != nil {
+		t.Fatal(err)
+	}
+	for _, check := range []func() (int, time.Duration){
+		post,
+		func() (int, time.Duration) { return get("/api/collections/incidents/items?bbox=46,38,48,40") },
+		func() (int, time.Duration) { return get("/api/collections") },
+	} {
+		code, took := check()
+		if code != http.StatusServiceUnavailable || took > 4*time.Second {
+			t.Errorf("during freeze: %d after %v, want 503 within the 2s deadline (plus the stall margin)", code, took)
+		}
+	}
+	if err := cluster.Thaw(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		code, _ := post()
+		if code == http.StatusCreated {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no recovery 60s after thawing: %d", code)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}

@@ -6,6 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"time"
+
+	"github.com/incidentmap/incidentmap/geo/postgis"
 )
 
 // dbConfig selects the database: an external one by URL, or the embedded
@@ -14,6 +17,20 @@ type dbConfig struct {
 	URL      string
 	DataDir  string
 	LogLevel string
+	// RequestTimeout, when set (serve), also bounds every statement and
+	// every stalled read, so a frozen database costs a request no more
+	// than its deadline.
+	RequestTimeout time.Duration
+}
+
+// storeOptions are the pool options for cfg.
+func (c dbConfig) storeOptions(logger *slog.Logger) postgis.Options {
+	opts := postgis.Options{Logger: logger}
+	if c.RequestTimeout > 0 {
+		opts.StatementTimeout = c.RequestTimeout
+		opts.ReadStall = c.RequestTimeout + time.Second
+	}
+	return opts
 }
 
 // newFlagSet makes a flag set whose defaults come from the environment, so

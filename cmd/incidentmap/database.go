@@ -27,7 +27,7 @@ type database struct {
 // cfg.DataDir when no URL is given. It does not migrate.
 func openDatabase(ctx context.Context, cfg dbConfig, logger *slog.Logger) (*database, error) {
 	if cfg.URL != "" {
-		db, err := postgis.Open(ctx, cfg.URL, postgis.Options{Logger: logger})
+		db, err := postgis.Open(ctx, cfg.URL, cfg.storeOptions(logger))
 		if err != nil {
 			return nil, err
 		}
@@ -46,7 +46,7 @@ func openDatabase(ctx context.Context, cfg dbConfig, logger *slog.Logger) (*data
 			return nil, fmt.Errorf("start embedded database: %w", err)
 		}
 		logger.Info("embedded database already running; using it", "dir", dir)
-		db, err := postgis.Open(ctx, dsn, postgis.Options{Logger: logger})
+		db, err := postgis.Open(ctx, dsn, cfg.storeOptions(logger))
 		if err != nil {
 			return nil, err
 		}
@@ -59,7 +59,7 @@ func openDatabase(ctx context.Context, cfg dbConfig, logger *slog.Logger) (*data
 		stopCluster(cluster, logger)
 		return nil, err
 	}
-	db, err := postgis.Open(ctx, cluster.DSN(embeddedDatabase), postgis.Options{Logger: logger})
+	db, err := postgis.Open(ctx, cluster.DSN(embeddedDatabase), cfg.storeOptions(logger))
 	if err != nil {
 		stopCluster(cluster, logger)
 		return nil, err

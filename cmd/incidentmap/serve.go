@@ -62,6 +62,8 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		"host:port to listen on (env INCIDENTMAP_ADDR); use :8080 to listen on every interface")
 	fs.DurationVar(&cfg.shutdownGrace, "shutdown-grace", 15*time.Second,
 		"how long SIGINT/SIGTERM waits for in-flight requests before closing them")
+	fs.DurationVar(&cfg.db.RequestTimeout, "request-timeout", 15*time.Second,
+		"deadline of a request's database work; a stalled database answers 503 after it")
 	fs.DurationVar(&cfg.readTimeout, "read-timeout", 30*time.Second, "maximum time to read a whole request")
 	fs.DurationVar(&cfg.writeTimeout, "write-timeout", 60*time.Second, "maximum time to write a response")
 	fs.DurationVar(&cfg.idleTimeout, "idle-timeout", 120*time.Second, "how long an idle keep-alive connection stays open")
@@ -120,6 +122,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		IdleTimeout:     cfg.idleTimeout,
 		TrustedProxies:  proxies,
 		ReportRate:      geo.RateLimit{Burst: cfg.reportBurst, PerMinute: cfg.reportPerMin},
+		RequestTimeout:  cfg.db.RequestTimeout,
 		TileURL:         cfg.tileURL,
 		TileAttribution: cfg.tileAttrib,
 		Logger:          logger,

@@ -20,7 +20,12 @@ import (
 type Options struct {
 	MaxOpenConns     int           // default 16
 	StatementTimeout time.Duration // server-side cap on any statement; default 30s
-	Logger           *slog.Logger
+	// ReadStall is how long a read from the database may wait for a byte
+	// before the connection counts as dead (a frozen or unreachable
+	// server never answers lib/pq's cancel request); default
+	// StatementTimeout + 5s. The server sets it to its request deadline.
+	ReadStall time.Duration
+	Logger    *slog.Logger
 }
 
 // DB is the store: a connection pool plus the migrations it runs.
@@ -46,8 +51,11 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse database url: %w", err)
 	}
-	// A read may legitimately wait as long as the longest statement runs.
-	connector.Dialer(newStallGuardDialer(opts.StatementTimeout + 5*time.Second))
+	if opts.ReadStall <= 0 {
+		// A read may legitimately wait as long as the longest statement runs.
+		opts.ReadStall = opts.StatementTimeout + 5*time.Second
+	}
+	connector.Dialer(newStallGuardDialer(opts.ReadStall))
 	sqldb := sql.OpenDB(withSessionSettings(connector, opts.StatementTimeout))
 	sqldb.SetMaxOpenConns(opts.MaxOpenConns)
 	sqldb.SetMaxIdleConns(opts.MaxOpenConns)
