@@ -208,9 +208,11 @@ func contentETag(b []byte) string {
 
 // contentSecurityPolicy is the page's policy. Tiles may come from any https
 // host (the operator chooses it); a plain-http tile server, as a local one
-// would be, is allowed by its exact origin only.
+// would be, is allowed by its exact origin only. blob: is for report photos
+// in the moderation view: they need the moderator's bearer token, so the
+// page fetches them itself and shows them through object URLs.
 func contentSecurityPolicy(tileURL string) string {
-	img := "img-src 'self' data: https:"
+	img := "img-src 'self' data: blob: https:"
 	if origin := httpTileOrigin(tileURL); origin != "" {
 		img += " " + origin
 	}

@@ -39,6 +39,7 @@ import (
 	"github.com/incidentmap/incidentmap/api"
 	"github.com/incidentmap/incidentmap/frontend"
 	"github.com/incidentmap/incidentmap/geo"
+	"github.com/incidentmap/incidentmap/geo/photo/phototest"
 	"github.com/incidentmap/incidentmap/geo/postgis"
 	"github.com/incidentmap/incidentmap/geo/postgis/pgtest"
 )
@@ -62,7 +63,93 @@ const offlineTiles = ""
 // site is a server on a fresh database.
 type site struct {
 	*httptest.Server
-	DB *postgis.DB
+	DB      *postgis.DB
+	streams *streams
+	reports *reports
+}
+
+// reports watches report submissions: it records their Idempotency-Keys
+// and, while losing is set, drops the connection of each one after the
+// server has answered it, as a network failure would. (Chromium resends a
+// request once by itself when a reused connection closes without an
+// answer, so losing only one would go unnoticed.)
+type reports struct {
+	mu     sync.Mutex
+	keys   []string
+	losing bool
+}
+
+func (rp *reports) setLosing(on bool) {
+	rp.mu.Lock()
+	defer rp.mu.Unlock()
+	rp.losing = on
+}
+
+func (rp *reports) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.URL.Path != "/api/reports" {
+			h.ServeHTTP(w, r)
+			return
+		}
+		rp.mu.Lock()
+		rp.keys = append(rp.keys, r.Header.Get("Idempotency-Key"))
+		lose := rp.losing
+		rp.mu.Unlock()
+		if !lose {
+			h.ServeHTTP(w, r)
+			return
+		}
+		h.ServeHTTP(httptest.NewRecorder(), r) // stored, but the answer never leaves
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			conn.Close()
+		}
+	})
+}
+
+func (rp *reports) seenKeys() []string {
+	rp.mu.Lock()
+	defer rp.mu.Unlock()
+	return append([]string(nil), rp.keys...)
+}
+
+// streams tracks the live-update streams a site serves, so that a test can
+// cut them as a network drop would.
+type streams struct {
+	mu      sync.Mutex
+	next    int
+	cancels map[int]context.CancelFunc
+}
+
+func (st *streams) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/api/events" {
+			h.ServeHTTP(w, r)
+			return
+		}
+		ctx, cancel := context.WithCancel(r.Context())
+		st.mu.Lock()
+		id := st.next
+		st.next++
+		st.cancels[id] = cancel
+		st.mu.Unlock()
+		defer func() {
+			st.mu.Lock()
+			delete(st.cancels, id)
+			st.mu.Unlock()
+			cancel()
+		}()
+		h.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// drop ends every open stream; it returns how many there were.
+func (st *streams) drop() int {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for _, cancel := range st.cancels {
+		cancel()
+	}
+	return len(st.cancels)
 }
 
 // newSite starts a server whose map uses tileURL as its basemap.
@@ -77,10 +164,30 @@ func newSite(t *testing.T, tileURL string) *site {
 	}
 	t.Cleanup(func() { db.Close() })
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := api.New(api.Config{Logger: logger, TileURL: tileURL, TileAttribution: "test tiles"}, api.Deps{Ready: db, Features: db})
-	ts := httptest.NewServer(srv.Handler())
+	srv := api.New(api.Config{Logger: logger, TileURL: tileURL, TileAttribution: "test tiles"},
+		api.Deps{Ready: db, Features: db, Reports: db, Moderation: db, Events: db, Places: db})
+	st := &streams{cancels: map[int]context.CancelFunc{}}
+	rp := &reports{}
+	ts := httptest.NewServer(rp.wrap(st.wrap(srv.Handler())))
 	t.Cleanup(ts.Close)
-	return &site{Server: ts, DB: db}
+	// Live updates need the server's background work. Cleanups run last
+	// first: the streams end (Shutdown) before ts.Close waits for them.
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		srv.Run(ctx)
+	}()
+	t.Cleanup(func() {
+		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer scancel()
+		if err := srv.Shutdown(sctx); err != nil {
+			t.Logf("shut down the server: %v", err)
+		}
+		cancel()
+		<-done
+	})
+	return &site{Server: ts, DB: db, streams: st, reports: rp}
 }
 
 // seed stores an incident at lon, lat; modify may change the defaults.
@@ -746,7 +853,7 @@ func TestPageHeaders(t *testing.T) {
 	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") {
 		t.Fatalf("GET / = %d %s", res.StatusCode, res.Header.Get("Content-Type"))
 	}
-	wantCSP := "default-src 'self'; img-src 'self' data: https: http://127.0.0.1:9; style-src 'self'; script-src 'self'; " +
+	wantCSP := "default-src 'self'; img-src 'self' data: blob: https: http://127.0.0.1:9; style-src 'self'; script-src 'self'; " +
 		"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 	for name, want := range map[string]string{
 		"Content-Security-Policy": wantCSP,
@@ -941,6 +1048,23 @@ func TestNarrowScreen(t *testing.T) {
 	if len(unlabelled) > 0 {
 		t.Errorf("controls without a label: %v", unlabelled)
 	}
+
+	// The moderation view fits too, below the map, and closes the filter panel.
+	b.do(b.ctx, "open moderation", chromedp.Click(chromedp.ID("moderate-open")), chromedp.WaitVisible(chromedp.ID("m-token")))
+	b.screenshot(b.ctx, "moderation")
+	if eval[bool](b, b.ctx, overflows) {
+		t.Error("the page scrolls with the moderation view open at 360 px")
+	}
+	if !eval[bool](b, b.ctx, `document.getElementById('panel').hidden`) {
+		t.Error("the filter panel stays open over the moderation view")
+	}
+	if hash := eval[string](b, b.ctx, `location.hash`); !strings.HasSuffix(hash, "&moderate") {
+		t.Errorf("hash = %q, want the moderation view in it", hash)
+	}
+	b.do(b.ctx, "press Escape", chromedp.KeyEvent(kb.Escape), chromedp.WaitNotVisible(chromedp.ID("moderation-sheet")))
+	if id := eval[string](b, b.ctx, `document.activeElement.id`); id != "moderate-open" {
+		t.Errorf("focus after Escape is on #%s, want the Moderate button", id)
+	}
 }
 
 // TestTenThousandMarkers measures the time from navigation to 10,000
@@ -1003,5 +1127,535 @@ func seedMany(t *testing.T, db *postgis.DB, n int) {
 	close(errs)
 	for err := range errs {
 		t.Fatalf("seed: %v", err)
+	}
+}
+
+// --- reports, moderation and live updates ---
+
+// moderator creates a moderator account and returns its bearer token.
+func (s *site) moderator(t *testing.T, name string) string {
+	t.Helper()
+	_, token, err := s.DB.CreateUser(context.Background(), name, geo.RoleModerator, nil)
+	if err != nil {
+		t.Fatalf("create moderator %s: %v", name, err)
+	}
+	return token
+}
+
+// call sends an API request (with a bearer token unless it is empty) and
+// decodes the JSON answer into out (unless nil), failing unless the status
+// is want.
+func (s *site) call(t *testing.T, method, path, token string, body any, want int, out any) {
+	t.Helper()
+	var r io.Reader
+	if body != nil {
+		data, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = bytes.NewReader(data)
+	}
+	req, err := http.NewRequest(method, s.URL+path, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	data, _ := io.ReadAll(res.Body)
+	if res.StatusCode != want {
+		t.Fatalf("%s %s = %d, want %d: %s", method, path, res.StatusCode, want, data)
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			t.Fatalf("%s %s: decode %s: %v", method, path, data, err)
+		}
+	}
+}
+
+// pendingReport is a report as the moderation API lists it.
+type pendingReport struct {
+	ID         int64 `json:"id"`
+	Properties struct {
+		Contact     string   `json:"contact"`
+		Description string   `json:"description"`
+		EventType   string   `json:"event_type"`
+		SourceURLs  []string `json:"source_urls"`
+		OccurredAt  string   `json:"occurred_at"`
+		Photos      []struct {
+			Href string `json:"href"`
+		} `json:"photos"`
+		PhotoHint *struct {
+			Lon, Lat    *float64
+			PointAgrees *bool `json:"point_agrees"`
+		} `json:"photo_hint"`
+	} `json:"properties"`
+}
+
+func (s *site) pendingReports(t *testing.T, token string) []pendingReport {
+	t.Helper()
+	var fc struct{ Features []pendingReport }
+	s.call(t, http.MethodGet, "/api/reports?status=pending", token, nil, http.StatusOK, &fc)
+	return fc.Features
+}
+
+// choose selects an option of a select and tells the page, as a person's choice would.
+func choose(id, value string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.SetValue(chromedp.ID(id), value),
+		chromedp.Evaluate[chromedp.Void](fmt.Sprintf(
+			`document.getElementById(%q).dispatchEvent(new Event('change', {bubbles: true}))`, id)),
+	)
+}
+
+// emptyField empties a text field (chromedp.Clear resets only the value
+// attribute, not what script or typing put there).
+func emptyField(id string) chromedp.Action[chromedp.Void] {
+	return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => { const e = document.getElementById(%q);
+		e.value = ''; e.dispatchEvent(new Event('input', {bubbles: true})); })()`, id))
+}
+
+// clickMapAt clicks the map at a pixel offset from its centre.
+func (b *browser) clickMapAt(ctx context.Context, dx, dy float64) {
+	b.t.Helper()
+	at := eval[[]float64](b, ctx, `(() => { const r = document.getElementById('map').getBoundingClientRect();
+		return [r.left + r.width / 2, r.top + r.height / 2]; })()`)
+	b.do(ctx, "click the map", chromedp.MouseClickXY(at[0]+dx, at[1]+dy))
+}
+
+// countIs waits until #incident-count starts with n incidents.
+func countIs(n int) chromedp.Action[chromedp.Void] {
+	noun := "incidents"
+	if n == 1 {
+		noun = "incident"
+	}
+	return chromedp.Poll[chromedp.Void](fmt.Sprintf(
+		`document.getElementById('incident-count').textContent.startsWith('%d %s in view')`, n, noun),
+		chromedp.WithPollingInterval(50*time.Millisecond))
+}
+
+// liveConnected waits until the page's event stream is open.
+func liveConnected() chromedp.Action[chromedp.Void] {
+	return chromedp.Poll[chromedp.Void](`document.getElementById('map').dataset.live === 'live'`,
+		chromedp.WithPollingInterval(50*time.Millisecond))
+}
+
+// TestReportModerateAndLiveUpdates follows a report from the public form
+// through moderation in another browser to the first browser's map, which
+// shows it and then drops it again without a reload.
+func TestReportModerateAndLiveUpdates(t *testing.T) {
+	s := newSite(t, offlineTiles)
+	s.seed(t, 47.27, 39.40, func(inc *geo.Incident) { inc.Title = "Already on the map" })
+	token := s.moderator(t, "mod")
+	// A phone photo whose EXIF puts it about 18 km north-east of the point.
+	photoPath := filepath.Join(t.TempDir(), "checkpoint.jpg")
+	jpg := phototest.JPEGWithEXIF(64, 48, phototest.EXIF{Lat: 39.52, Lon: 47.16, HasGPS: true,
+		TakenAt: "2024:03:05 14:07:09", Offset: "+04:00"})
+	if err := os.WriteFile(photoPath, jpg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	public := newBrowser(t, 1280, 800)
+	pub := public.ctx
+	public.do(pub, "open the map", chromedp.Navigate(s.URL+"/#map=10/39.40/47.03"), waitRendered(0), liveConnected(),
+		chromedp.Evaluate[chromedp.Void](`window.sameDocument = true`))
+	if got := public.shownCount(pub); got != 1 {
+		t.Fatalf("count = %d, want the 1 seeded incident", got)
+	}
+
+	// (a) The report form: the point by a click on the map, then the fields.
+	public.do(pub, "open the report form", chromedp.Click(chromedp.ID("report-open")), chromedp.WaitVisible(chromedp.ID("r-description")))
+	if id := eval[string](public, pub, `document.activeElement.id`); id != "report-heading" {
+		t.Errorf("focus after opening the form is on #%s, want the form's heading", id)
+	}
+	public.clickMapAt(pub, -20, 10)
+	public.do(pub, "the point is placed", chromedp.WaitReady(chromedp.CSS(`#r-point[data-lon]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.leaflet-marker-icon.report-pin`)))
+	public.do(pub, "fill in the report",
+		choose("r-type", "Battles"),
+		choose("r-sub", "Armed clash"),
+		chromedp.SendKeys(chromedp.ID("r-description"), "Heavy exchange of fire at the northern checkpoint."),
+		chromedp.SendKeys(chromedp.ID("r-location-name"), "Jabrayil"),
+		chromedp.SendKeys(chromedp.ID("r-source-0"), "https://example.org/news/checkpoint"),
+		chromedp.SendKeys(chromedp.ID("r-contact"), "reporter@example.org"),
+		chromedp.SetUploadFiles(chromedp.ID("r-photos"), []string{photoPath}),
+		chromedp.WaitVisible(chromedp.CSS(`#r-photo-list li`)))
+	public.screenshot(pub, "report-filled")
+	public.do(pub, "send the report", chromedp.Click(chromedp.ID("r-submit")), chromedp.WaitVisible(chromedp.ID("r-done")))
+	public.screenshot(pub, "report-sent")
+	reportID := eval[string](public, pub, `document.getElementById('report-sheet').dataset.reportId`)
+	msg := get(public, pub, "read the confirmation", chromedp.Text(chromedp.ID("r-done-message")))
+	if want := "Your report #" + reportID + " is pending review; it is not public until a moderator verifies it."; msg != want {
+		t.Errorf("confirmation = %q, want %q", msg, want)
+	}
+	if hint := get(public, pub, "read the photo hint", chromedp.Text(chromedp.ID("r-photo-hint"))); !strings.Contains(hint, "km from the point you placed") ||
+		!strings.Contains(hint, "Use the photo’s location and time") {
+		t.Errorf("photo hint = %q, want the distance and the offer to use the photo's location and time", hint)
+	}
+	if got := public.shownCount(pub); got != 1 {
+		t.Errorf("count after reporting = %d: a pending report must not be on the map", got)
+	}
+	queue := s.pendingReports(t, token)
+	if len(queue) != 1 || fmt.Sprint(queue[0].ID) != reportID {
+		t.Fatalf("pending queue = %+v, want report %s", queue, reportID)
+	}
+	var full pendingReport // the list leaves out photos; one report has them
+	s.call(t, http.MethodGet, "/api/reports/"+reportID, token, nil, http.StatusOK, &full)
+	r := full.Properties
+	if r.Contact != "reporter@example.org" || r.EventType != "Battles" || len(r.Photos) != 1 ||
+		len(r.SourceURLs) != 1 || r.PhotoHint == nil || r.PhotoHint.PointAgrees == nil || *r.PhotoHint.PointAgrees {
+		t.Errorf("stored report = %+v", r)
+	}
+
+	// (b) A moderator, in a browser of their own, verifies it.
+	mod := newBrowser(t, 1280, 800)
+	mc := mod.ctx
+	mod.do(mc, "open moderation", chromedp.Navigate(s.URL+"/#map=10/39.40/47.03&moderate"), waitRendered(0),
+		chromedp.WaitVisible(chromedp.ID("m-token")))
+	mod.do(mc, "sign in", chromedp.SendKeys(chromedp.ID("m-token"), token), chromedp.Click(chromedp.CSS(`#m-sign-in button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-report-id="`+reportID+`"]`)))
+	if stored := eval[string](mod, mc, `sessionStorage.getItem('incidentmap.moderatorToken') || ''`); stored != token {
+		t.Error("the token is not kept in sessionStorage")
+	}
+	if n := eval[int](mod, mc, `localStorage.length`); n != 0 {
+		t.Errorf("localStorage holds %d items: the token must stay in the tab", n)
+	}
+	mod.screenshot(mc, "queue")
+	mod.do(mc, "review the report", chromedp.Click(chromedp.CSS(`[data-report-id="`+reportID+`"] button`)),
+		chromedp.WaitVisible(chromedp.ID("m-title")),
+		chromedp.Poll[chromedp.Void](`(() => { const i = document.querySelector('.report-photo');
+			return !!i && i.src.startsWith('blob:') && i.complete && i.naturalWidth > 0; })()`))
+	if got := get(mod, mc, "read the contact", chromedp.Text(chromedp.CSS(`.report-contact`))); got != "reporter@example.org" {
+		t.Errorf("contact shown = %q", got)
+	}
+	if got := get(mod, mc, "read the distance", chromedp.Text(chromedp.ID("m-photo-distance"))); !strings.HasSuffix(got, "km from the reported point") {
+		t.Errorf("photo distance = %q", got)
+	}
+	// Move the point by dragging its marker on the map.
+	pin := eval[[]float64](mod, mc, `(() => { const r = document.querySelector('.leaflet-marker-icon.review-pin').getBoundingClientRect();
+		return [r.left + r.width / 2, r.top + r.height / 2]; })()`)
+	mod.do(mc, "drag the point", chromedp.DragAndDropXY(pin[0], pin[1], pin[0]+30, pin[1]+20, 10),
+		chromedp.Poll[chromedp.Void](`document.getElementById('m-point').textContent.includes('moved')`))
+	mod.screenshot(mc, "review")
+	const title = "Clash at the northern checkpoint"
+	mod.do(mc, "verify",
+		emptyField("m-title"), chromedp.SendKeys(chromedp.ID("m-title"), title),
+		chromedp.Click(chromedp.ID("m-verify")), chromedp.WaitVisible(chromedp.ID("m-done")))
+	mod.screenshot(mc, "verified")
+	done := get(mod, mc, "read the result", chromedp.Text(chromedp.ID("m-done")))
+	m := regexp.MustCompile(`verified: it is now incident #(\d+)`).FindStringSubmatch(done)
+	if m == nil {
+		t.Fatalf("result = %q", done)
+	}
+	incidentID := m[1]
+	if eval[bool](mod, mc, `!!document.querySelector('[data-report-id="`+reportID+`"]')`) {
+		t.Error("the verified report is still in the queue")
+	}
+
+	// ...and the first browser's map shows it without a reload.
+	public.do(pub, "wait for the new incident", countIs(2),
+		chromedp.Poll[chromedp.Void](`document.querySelector('.live-notice').textContent === '1 new incident in view'`))
+	if !eval[bool](public, pub, `window.sameDocument === true`) {
+		t.Error("the page reloaded")
+	}
+	public.do(pub, "open the new incident",
+		chromedp.Click(chromedp.CSS(`#map .incident-marker[title^="`+title+`"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.leaflet-popup .incident-title`)))
+	public.screenshot(pub, "live-added")
+	if got := get(public, pub, "read the popup", chromedp.Text(chromedp.CSS(`.leaflet-popup .incident-title`))); got != title {
+		t.Errorf("popup title = %q, want %q", got, title)
+	}
+	if eval[bool](public, pub, `!!document.querySelector('.leaflet-popup .popup-history')`) {
+		t.Error("the public popup offers the moderators' history")
+	}
+
+	// The moderator's popup links to the incident's audit history.
+	mod.do(mc, "show the incident", chromedp.Click(chromedp.CSS(`#m-done button`)),
+		chromedp.WaitVisible(chromedp.CSS(`.leaflet-popup .popup-history`)),
+		chromedp.Click(chromedp.CSS(`.leaflet-popup .popup-history`)),
+		chromedp.WaitVisible(chromedp.CSS(`#m-audit li`)))
+	mod.screenshot(mc, "history")
+	if got := get(mod, mc, "read the history", chromedp.Text(chromedp.ID("m-audit"))); !strings.Contains(got, "mod · incident.create") ||
+		!strings.Contains(got, "from report "+reportID) {
+		t.Errorf("history = %q", got)
+	}
+
+	// (c) Retracted through the API: it leaves the first browser's map.
+	s.call(t, http.MethodPatch, "/api/incidents/"+incidentID, token, map[string]string{"status": "retracted"}, http.StatusOK, nil)
+	public.do(pub, "wait for the retraction", countIs(1),
+		chromedp.Poll[chromedp.Void](`!document.querySelector('#map .incident-marker[title^="`+title+`"]')`),
+		chromedp.Poll[chromedp.Void](`document.querySelector('.leaflet-popup .status-badge')?.textContent === 'retracted'`))
+	public.screenshot(pub, "live-retracted")
+
+	// A dropped stream: the page says it is reconnecting, reconnects by
+	// itself and resumes after the last event it saw, so an incident
+	// published meanwhile still arrives.
+	if n := s.streams.drop(); n < 2 {
+		t.Errorf("%d live streams open, want one per browser", n)
+	}
+	public.do(pub, "wait for the drop to show", chromedp.Poll[chromedp.Void](`document.getElementById('map').dataset.live === 'reconnecting'`,
+		chromedp.WithPollingInterval(20*time.Millisecond)))
+	if got := get(public, pub, "read the live state", chromedp.Text(chromedp.CSS(`.live-state`))); got != "Live updates: reconnecting…" {
+		t.Errorf("live state = %q", got)
+	}
+	public.screenshot(pub, "reconnecting")
+	s.seed(t, 47.05, 39.38, func(inc *geo.Incident) { inc.Title = "Published while the stream was down" })
+	public.do(pub, "wait for the stream and the incident", liveConnected(), countIs(2),
+		chromedp.WaitReady(chromedp.CSS(`#map .incident-marker[title^="Published while the stream was down"]`)))
+	if got := get(public, pub, "read the live state", chromedp.Text(chromedp.CSS(`.live-state`))); got != "" {
+		t.Errorf("live state after reconnecting = %q, want it gone", got)
+	}
+	if !eval[bool](public, pub, `window.sameDocument === true`) {
+		t.Error("the page reloaded")
+	}
+
+	// The reporter takes up the photo's suggestion: the form comes back as a
+	// correction, with the photo's location and time.
+	public.do(pub, "use the photo's location", chromedp.Click(chromedp.ID("r-use-photo")),
+		chromedp.WaitVisible(chromedp.ID("r-correction")))
+	public.screenshot(pub, "correction")
+	if lat, lon := eval[string](public, pub, `document.getElementById('r-point').dataset.lat`),
+		eval[string](public, pub, `document.getElementById('r-point').dataset.lon`); lat != "39.520000" || lon != "47.160000" {
+		t.Errorf("corrected point = %s, %s, want the photo's 39.52, 47.16", lat, lon)
+	}
+	if when := get(public, pub, "read the time", chromedp.Value(chromedp.ID("r-when"))); !strings.HasPrefix(when, "2024-03-05T") {
+		t.Errorf("corrected time = %q, want the photo's (5 Mar 2024)", when)
+	}
+	if desc := get(public, pub, "read the description", chromedp.Value(chromedp.ID("r-description"))); desc != "Correction of report #"+reportID+": Heavy exchange of fire at the northern checkpoint." {
+		t.Errorf("corrected description = %q", desc)
+	}
+}
+
+// TestReportFormValidationAndPlaceSearch uses the form on a phone: a place
+// found by name places the point, and the API's validation errors appear
+// by the fields they are about.
+func TestReportFormValidationAndPlaceSearch(t *testing.T) {
+	s := newSite(t, offlineTiles)
+	places := true
+	if res, err := http.Get(s.URL + "/api/places?q=x"); err != nil || res.StatusCode == http.StatusNotFound {
+		places = false
+		t.Log("no /api/places on this server: the place search is not tested")
+	} else {
+		res.Body.Close()
+		if _, err := s.DB.LoadPlaces(context.Background(), []geo.Place{
+			{ID: 148445, Name: "Jabrayil", AlternateNames: []string{"Cəbrayıl"}, CountryCode: "AZ", Population: 6000, Point: orb.Point{47.0245, 39.3999}},
+			{ID: 587084, Name: "Baku", CountryCode: "AZ", Population: 2000000, Point: orb.Point{49.892, 40.377}},
+		}); err != nil {
+			t.Fatalf("load places: %v", err)
+		}
+	}
+
+	b := newBrowser(t, 360, 740)
+	b.do(b.ctx, "open the map", chromedp.EmulateViewport(360, 740, chromedp.EmulateMobile),
+		chromedp.Navigate(s.URL+"/#map=8/39.60/47.30"), waitRendered(0),
+		chromedp.Click(chromedp.ID("report-open")), chromedp.WaitVisible(chromedp.ID("r-place-q")))
+	b.screenshot(b.ctx, "form")
+	if eval[bool](b, b.ctx, overflows) {
+		t.Error("the page scrolls with the report form open at 360 px")
+	}
+	unlabelled := eval[[]string](b, b.ctx, `
+		[...document.querySelectorAll('#report-sheet input, #report-sheet select, #report-sheet textarea')]
+		  .filter(i => i.labels.length === 0 && !i.getAttribute('aria-label'))
+		  .map(i => i.id || i.outerHTML)`)
+	if len(unlabelled) > 0 {
+		t.Errorf("report form controls without a label: %v", unlabelled)
+	}
+	// The map above the sheet can still be reached.
+	if mapVisible := eval[float64](b, b.ctx, `(() => { const m = document.getElementById('map').getBoundingClientRect();
+		const s = document.getElementById('report-sheet').getBoundingClientRect(); return s.top - m.top; })()`); mapVisible < 200 {
+		t.Errorf("only %.0f px of the map are left above the report form", mapVisible)
+	}
+
+	if places {
+		// (e) A place by name; results are buttons.
+		b.do(b.ctx, "search for a place", chromedp.SendKeys(chromedp.ID("r-place-q"), "jabr"),
+			chromedp.WaitVisible(chromedp.CSS(`#r-place-results button`)))
+		b.screenshot(b.ctx, "place-results")
+		if got := get(b, b.ctx, "read the results", chromedp.Text(chromedp.ID("r-place-results"))); !strings.Contains(got, "Jabrayil") {
+			t.Errorf("place results = %q", got)
+		}
+		b.do(b.ctx, "choose the place", chromedp.Click(chromedp.CSS(`#r-place-results button`)),
+			chromedp.WaitReady(chromedp.CSS(`#r-point[data-lat]`)))
+		lat := eval[string](b, b.ctx, `document.getElementById('r-point').dataset.lat`)
+		lon := eval[string](b, b.ctx, `document.getElementById('r-point').dataset.lon`)
+		if lat != "39.399900" || lon != "47.024500" {
+			t.Errorf("point = %s, %s, want the place's 39.3999, 47.0245", lat, lon)
+		}
+		if got := get(b, b.ctx, "read the place name", chromedp.Value(chromedp.ID("r-location-name"))); got != "Jabrayil" {
+			t.Errorf("place name = %q, want it taken from the search", got)
+		}
+		// The point is in the part of the map the sheet leaves visible.
+		if !eval[bool](b, b.ctx, `(() => { const p = document.querySelector('.report-pin').getBoundingClientRect();
+			const s = document.getElementById('report-sheet').getBoundingClientRect(); return p.bottom <= s.top; })()`) {
+			t.Error("the placed point is hidden under the report form")
+		}
+	} else {
+		b.do(b.ctx, "place the point at the centre", chromedp.Click(chromedp.ID("r-centre")),
+			chromedp.WaitReady(chromedp.CSS(`#r-point[data-lat]`)))
+	}
+
+	// (d) No description, and a link that is not http(s): the API says so,
+	// and each message appears by its field.
+	b.do(b.ctx, "send an incomplete report",
+		choose("r-type", "Protests"),
+		chromedp.SendKeys(chromedp.ID("r-source-0"), "javascript:alert(1)"),
+		chromedp.Click(chromedp.ID("r-submit")),
+		chromedp.WaitVisible(chromedp.ID("r-description-error")))
+	b.screenshot(b.ctx, "validation")
+	if got := get(b, b.ctx, "read the error", chromedp.Text(chromedp.ID("r-description-error"))); got != "Required." {
+		t.Errorf("description error = %q, want the API's \"required\"", got)
+	}
+	if got := eval[string](b, b.ctx, `document.getElementById('r-description').getAttribute('aria-invalid')`); got != "true" {
+		t.Errorf("description aria-invalid = %q", got)
+	}
+	if id := eval[string](b, b.ctx, `document.activeElement.id`); id != "r-description" {
+		t.Errorf("focus after the errors is on #%s, want the first invalid field", id)
+	}
+	if got := get(b, b.ctx, "read the link error", chromedp.Text(chromedp.ID("r-source-0-error"))); got == "" {
+		t.Error("no error by the bad source link")
+	}
+	if eval[bool](b, b.ctx, `!document.getElementById('r-type-error').hidden`) {
+		t.Error("an error shows by the event type, which was valid")
+	}
+	if n := len(s.pendingReports(t, s.moderator(t, "mod"))); n != 0 {
+		t.Errorf("%d reports stored from an invalid form", n)
+	}
+
+	// Fixed, it goes through, but its answer is lost on the way back: the
+	// form offers to retry, and the retry, with the same Idempotency-Key,
+	// gets the first answer instead of storing the report twice.
+	s.reports.setLosing(true)
+	b.do(b.ctx, "fix and send",
+		chromedp.SendKeys(chromedp.ID("r-description"), "A crowd gathered by the town hall."),
+		emptyField("r-source-0"),
+		chromedp.Click(chromedp.ID("r-submit")),
+		chromedp.WaitVisible(chromedp.ID("r-retry")))
+	b.screenshot(b.ctx, "connection-lost")
+	if got := get(b, b.ctx, "read the error", chromedp.Text(chromedp.ID("r-form-error"))); !strings.Contains(got, "never stored twice") {
+		t.Errorf("error after a lost answer = %q", got)
+	}
+	s.reports.setLosing(false)
+	b.do(b.ctx, "retry", chromedp.Click(chromedp.ID("r-retry")), chromedp.WaitVisible(chromedp.ID("r-done")))
+	b.screenshot(b.ctx, "sent")
+	keys := s.reports.seenKeys()
+	// The invalid attempt, the lost one (perhaps resent by the browser) and
+	// the retry: one filling of the form, one key.
+	if len(keys) < 3 || keys[0] == "" {
+		t.Errorf("Idempotency-Keys sent = %q", keys)
+	}
+	for _, k := range keys {
+		if k != keys[0] {
+			t.Errorf("Idempotency-Keys sent = %q, want the same key for every attempt", keys)
+			break
+		}
+	}
+	stored := s.pendingReports(t, s.moderator(t, "mod2"))
+	if len(stored) != 1 {
+		t.Fatalf("%d reports stored, want exactly 1 after a retry", len(stored))
+	}
+	if got := eval[string](b, b.ctx, `document.getElementById('report-sheet').dataset.reportId`); got != fmt.Sprint(stored[0].ID) {
+		t.Errorf("confirmed report #%s, but #%d was stored", got, stored[0].ID)
+	}
+	b.do(b.ctx, "press Escape", chromedp.KeyEvent(kb.Escape), chromedp.WaitNotVisible(chromedp.ID("report-sheet")))
+	if id := eval[string](b, b.ctx, `document.activeElement.id`); id != "report-open" {
+		t.Errorf("focus after Escape is on #%s, want the report button", id)
+	}
+}
+
+// TestModerationSignInMergeAndReject covers the rest of the moderation
+// view: a refused token, merging into a nearby incident, rejecting with a
+// reason, and a token revoked while signed in.
+func TestModerationSignInMergeAndReject(t *testing.T) {
+	s := newSite(t, offlineTiles)
+	token := s.moderator(t, "mod")
+	at := time.Now().UTC().Add(-3 * time.Hour).Truncate(time.Second)
+	existing := s.seed(t, 47.04, 39.41, func(inc *geo.Incident) {
+		inc.Title, inc.OccurredAt = "Shelling of the bridge", at.Add(-2*time.Hour)
+	})
+	s.seed(t, 47.5, 39.41, func(inc *geo.Incident) { inc.Title, inc.OccurredAt = "Too far to merge", at })
+	report := func(desc string) int64 {
+		var out struct{ ID int64 }
+		s.call(t, http.MethodPost, "/api/reports", "", map[string]any{
+			"type":     "Feature",
+			"geometry": map[string]any{"type": "Point", "coordinates": []float64{47.03, 39.40}},
+			"properties": map[string]any{"occurred_at": at.Format(time.RFC3339), "event_type": "Explosions/Remote violence",
+				"description": desc, "contact": "+994 00 000 00 00"},
+		}, http.StatusCreated, &out)
+		return out.ID
+	}
+	dup, spam := report("The bridge was shelled again."), report("Buy cheap watches")
+
+	b := newBrowser(t, 1280, 800)
+	b.do(b.ctx, "open moderation", chromedp.Navigate(s.URL+"/#moderate&map=11/39.40/47.03"), waitRendered(0),
+		chromedp.WaitVisible(chromedp.ID("m-token")))
+	b.do(b.ctx, "sign in with a wrong token", chromedp.SendKeys(chromedp.ID("m-token"), "not-a-token"),
+		chromedp.Click(chromedp.CSS(`#m-sign-in button[type="submit"]`)), chromedp.WaitVisible(chromedp.ID("m-token-error")))
+	if got := get(b, b.ctx, "read the error", chromedp.Text(chromedp.ID("m-token-error"))); !strings.Contains(got, "not accepted") {
+		t.Errorf("sign-in error = %q", got)
+	}
+	if eval[bool](b, b.ctx, `sessionStorage.getItem('incidentmap.moderatorToken') !== null`) {
+		t.Error("a refused token was stored")
+	}
+	b.do(b.ctx, "sign in", emptyField("m-token"), chromedp.SendKeys(chromedp.ID("m-token"), token),
+		chromedp.Click(chromedp.CSS(`#m-sign-in button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`[data-report-id="%d"]`, spam))))
+
+	// Merge: the candidates are the incidents within 5 km and a day.
+	b.do(b.ctx, "review the duplicate", chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-report-id="%d"] button`, dup))),
+		chromedp.WaitVisible(chromedp.ID("m-title")),
+		chromedp.Click(chromedp.CSS(`details:has(#m-merge-form) > summary`)))
+	b.do(b.ctx, "find incidents nearby", chromedp.Click(chromedp.CSS(`#m-merge-form .actions button`)),
+		chromedp.WaitVisible(chromedp.CSS(`#m-candidates input`)))
+	b.screenshot(b.ctx, "merge-candidates")
+	candidates := eval[[]string](b, b.ctx, `[...document.querySelectorAll('#m-candidates input')].map(i => i.value)`)
+	if fmt.Sprint(candidates) != fmt.Sprintf("[%d]", existing.ID) {
+		t.Errorf("merge candidates = %v, want only incident %d", candidates, existing.ID)
+	}
+	b.do(b.ctx, "merge", chromedp.Click(chromedp.CSS(`#m-candidates label`)), chromedp.Click(chromedp.ID("m-merge")),
+		chromedp.WaitVisible(chromedp.ID("m-done")))
+	if got := get(b, b.ctx, "read the result", chromedp.Text(chromedp.ID("m-done"))); !strings.Contains(got, fmt.Sprintf("merged into incident #%d", existing.ID)) {
+		t.Errorf("merge result = %q", got)
+	}
+	var merged struct {
+		Properties struct{ Sources []geo.Source } `json:"properties"`
+	}
+	s.call(t, http.MethodGet, fmt.Sprintf("/api/collections/incidents/items/%d", existing.ID), "", nil, http.StatusOK, &merged)
+	if n := len(merged.Properties.Sources); n != 2 {
+		t.Errorf("the incident has %d sources after the merge, want 2", n)
+	}
+
+	// Reject, with a reason the API requires.
+	b.do(b.ctx, "review the spam", chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-report-id="%d"] button`, spam))),
+		chromedp.WaitVisible(chromedp.ID("m-title")),
+		chromedp.Click(chromedp.CSS(`details:has(#m-reject-form) > summary`)),
+		chromedp.Click(chromedp.ID("m-reject")), chromedp.WaitVisible(chromedp.ID("m-reason-error")))
+	b.do(b.ctx, "reject", chromedp.SendKeys(chromedp.ID("m-reason"), "Advertising"), chromedp.Click(chromedp.ID("m-reject")),
+		chromedp.WaitVisible(chromedp.ID("m-done")))
+	b.screenshot(b.ctx, "rejected")
+	if got := get(b, b.ctx, "read the queue", chromedp.Text(chromedp.ID("m-queue-count"))); got != "No report is waiting for review." {
+		t.Errorf("queue = %q, want it empty", got)
+	}
+
+	// A revoked token sends the moderator back to sign in, with a reason.
+	if err := s.DB.RevokeUser(context.Background(), "mod", nil); err != nil {
+		t.Fatal(err)
+	}
+	b.do(b.ctx, "refresh the queue", chromedp.Click(chromedp.CSS(`#moderation-sheet .moderation-body .actions button`)),
+		chromedp.WaitVisible(chromedp.ID("m-token")))
+	b.screenshot(b.ctx, "signed-out")
+	if got := get(b, b.ctx, "read the notice", chromedp.Text(chromedp.CSS(`#m-sign-in .notice`))); !strings.Contains(got, "sign in again") &&
+		!strings.Contains(got, "Sign in again") {
+		t.Errorf("notice after revocation = %q", got)
+	}
+	if eval[bool](b, b.ctx, `sessionStorage.getItem('incidentmap.moderatorToken') !== null`) {
+		t.Error("the refused token is still stored")
 	}
 }

@@ -5,29 +5,70 @@
 /** The most features one items request may ask for (geo.ItemsMaxLimit). */
 export const PAGE_LIMIT = 10000;
 
-/** An ApiError is a non-2xx answer; code and message come from its JSON body. */
+/**
+ * An ApiError is a non-2xx answer; code and message come from its JSON body.
+ * errors lists the body's field errors ({field, message}); retryAfter is
+ * the Retry-After header in seconds, or null.
+ */
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, { errors = [], retryAfter = null } = {}) {
     super(message || `HTTP ${status}`);
     this.name = 'ApiError';
     this.status = status;
     this.code = code || '';
+    this.errors = errors;
+    this.retryAfter = retryAfter;
   }
+}
+
+/** apiError reads an error response into an ApiError. */
+async function apiError(res) {
+  let body = {};
+  try {
+    body = await res.json();
+  } catch {
+    // not JSON (a proxy's error page): the status says enough
+  }
+  const retry = res.headers.get('Retry-After');
+  return new ApiError(res.status, body?.code, body?.description, {
+    errors: Array.isArray(body?.errors) ? body.errors.filter((e) => e && typeof e.field === 'string') : [],
+    retryAfter: retry !== null && /^\d+$/.test(retry.trim()) ? Number(retry) : null,
+  });
 }
 
 /** getJSON fetches a same-origin URL and parses its JSON, throwing ApiError for errors. */
 export async function getJSON(url, { signal } = {}) {
   const res = await fetch(sameOrigin(url), { signal, headers: { Accept: 'application/geo+json, application/json' } });
-  if (!res.ok) {
-    let body = {};
-    try {
-      body = await res.json();
-    } catch {
-      // not JSON (a proxy's error page): the status says enough
-    }
-    throw new ApiError(res.status, body.code, body.description);
-  }
+  if (!res.ok) throw await apiError(res);
   return res.json();
+}
+
+/**
+ * request sends a same-origin API request and parses the JSON answer
+ * (null for an empty one). body may be FormData (sent as multipart) or any
+ * other value (sent as JSON); token, when given, goes in the Authorization
+ * header. Non-2xx answers throw ApiError; a failed network throws the
+ * browser's TypeError, so callers can tell "refused" from "maybe lost".
+ */
+export async function request(url, { method = 'GET', body, token, headers = {}, signal } = {}) {
+  const h = { Accept: 'application/geo+json, application/json', ...headers };
+  if (token) h.Authorization = `Bearer ${token}`;
+  let payload = body;
+  if (body !== undefined && !(body instanceof FormData)) {
+    h['Content-Type'] = 'application/json';
+    payload = JSON.stringify(body);
+  }
+  const res = await fetch(sameOrigin(url), { method, headers: h, body: payload, signal, cache: 'no-store' });
+  if (!res.ok) throw await apiError(res);
+  const text = await res.text();
+  return text ? JSON.parse(text) : null;
+}
+
+/** fetchBlob fetches a same-origin file with a bearer token (report photos). */
+export async function fetchBlob(url, token, { signal } = {}) {
+  const res = await fetch(sameOrigin(url), { headers: { Authorization: `Bearer ${token}` }, signal, cache: 'no-store' });
+  if (!res.ok) throw await apiError(res);
+  return res.blob();
 }
 
 /**

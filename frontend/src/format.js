@@ -72,3 +72,18 @@ export function isoToDay(s) {
 export function formatDayNumber(day) {
   return formatDay(new Date(day * DAY_MS));
 }
+
+/** formatDateTime formats an ISO time as "18 Oct 2020, 04:30 UTC" ('' for no time). */
+export function formatDateTime(iso) {
+  const date = new Date(iso);
+  if (!iso || Number.isNaN(date.getTime())) return '';
+  const hh = String(date.getUTCHours()).padStart(2, '0');
+  const mm = String(date.getUTCMinutes()).padStart(2, '0');
+  return `${formatDay(date)}, ${hh}:${mm} UTC`;
+}
+
+/** formatBytes formats a file size: "840 KB", "3.2 MB". */
+export function formatBytes(bytes) {
+  if (bytes < 1024 * 1024) return `${Math.max(1, Math.round(bytes / 1024))} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}

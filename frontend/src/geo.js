@@ -42,3 +42,37 @@ function up(x) {
 export function lngNear(lng, west) {
   return lng + 360 * Math.ceil((west - lng) / 360);
 }
+
+const EARTH_RADIUS_M = 6371008.8; // mean radius, as PostGIS's spheroid-free distance
+
+/** distanceMetres is the great-circle distance between two [lon, lat] points. */
+export function distanceMetres([lon1, lat1], [lon2, lat2]) {
+  const rad = Math.PI / 180;
+  const dLat = (lat2 - lat1) * rad;
+  const dLon = (lon2 - lon1) * rad;
+  const h = Math.sin(dLat / 2) ** 2 + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(dLon / 2) ** 2;
+  return 2 * EARTH_RADIUS_M * Math.asin(Math.min(1, Math.sqrt(h)));
+}
+
+/**
+ * bboxAround is the API bbox [west, south, east, north] of the square
+ * reaching km from a point in every direction. Near the antimeridian west
+ * may be greater than east (a box across it); near a pole it spans every
+ * longitude.
+ */
+export function bboxAround(lon, lat, km) {
+  const dLat = km / 111.32;
+  const south = clamp(lat - dLat, -90, 90);
+  const north = clamp(lat + dLat, -90, 90);
+  const cos = Math.cos((Math.min(Math.abs(lat) + dLat, 90) * Math.PI) / 180);
+  const dLon = cos > 1e-6 ? km / (111.32 * cos) : 360;
+  if (dLon >= 180) return [-180, down(south), 180, up(north)];
+  return [down(wrapLng(lon - dLon)), down(south), up(wrapLng(lon + dLon)), up(north)];
+}
+
+/** bboxContains reports whether an API bbox (which may cross the antimeridian) holds a point. */
+export function bboxContains([west, south, east, north], lon, lat) {
+  if (!(lat >= south && lat <= north)) return false;
+  const x = wrapLng(lon) === -180 && lon === 180 ? 180 : wrapLng(lon);
+  return west <= east ? x >= west && x <= east : x >= west || x <= east;
+}

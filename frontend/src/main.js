@@ -2,10 +2,10 @@
 // timeline, the layers and the permalink together, and loads the incidents
 // in view. Each concern lives in its own module; this one only connects them.
 //
-// Later features slot in here: live updates (SSE on /api/events) would merge
-// created and updated features into loaded.features, drop retracted ones and
-// call renderLoaded(); a place search would call map.setView; reports would
-// get a panel of their own.
+// Live updates (live.js) merge created and changed incidents into `loaded`
+// and drop retracted ones, then render as a load would. The report form
+// (report.js) and the moderation view (moderation.js) are sheets beside the
+// map; moderation's open state is part of the permalink (#moderate).
 
 import { reportPolicyViolations } from './diagnostics.js';
 import L from 'leaflet';
@@ -14,12 +14,15 @@ import { createBasemap } from './basemap.js';
 import { byId, debounce } from './dom.js';
 import { createFilterPanel, incidentParams, selectsNothing } from './filters.js';
 import { formatCount, formatDayNumber, isoToDay, plural } from './format.js';
-import { lngNear, viewBBox } from './geo.js';
+import { bboxContains, lngNear, viewBBox } from './geo.js';
 import { createIncidentLayers } from './incidents.js';
 import { createLayerPanel, DEFAULT_LAYERS } from './layers.js';
 import { LegendControl } from './legend.js';
+import { connectEvents, createLiveNotice, matchesFilters } from './live.js';
+import { createModeration } from './moderation.js';
 import { decodeHash, encodeHash } from './permalink.js';
 import { incidentContent } from './popup.js';
+import { createReportForm } from './report.js';
 import { createSharePanel } from './share.js';
 import { createTimeline } from './timeline.js';
 
@@ -52,11 +55,15 @@ let loaded = { features: [], matched: 0, capped: false };
 let loadAbort = null;
 let selected = null; // id of the incident whose popup is open
 let popup = null;
+let popupFeature = null; // the incident the open popup shows
 let returnFocus = null; // what had focus before a popup took it
 let renders = 0;
 let generation = 0; // bumped when what is shown goes stale (a move, a reload)
 let loadedFor = -1; // the generation that `loaded` answers
 let started = false; // until the saved state is applied, the hash is not ours to rewrite
+let loading = false; // a load is in flight: live events wait for it
+let liveQueue = []; // [type, feature] received while loading
+const newInView = new Set(); // ids of incidents that arrived live since the view last loaded
 
 const filters = createFilterPanel(() => {
   reload();
@@ -81,6 +88,7 @@ map.on('popupclose', (e) => {
   const active = document.activeElement;
   const hadFocus = returnFocus && (active === document.body || e.popup.getElement()?.contains(active));
   popup = null;
+  popupFeature = null;
   selected = null;
   writeHash();
   if (hadFocus) {
@@ -91,8 +99,33 @@ map.on('popupclose', (e) => {
 });
 // A hash typed or pasted into the address bar of an open map.
 window.addEventListener('hashchange', () => started && applyState(decodeHash(location.hash)));
-setUpPanelToggle();
+const panel = setUpPanelToggle();
 createSharePanel({ permalink: () => location.href, apiLink });
+
+const reportSheet = createReportForm({ map, sheetEl: byId('report-sheet'), button: byId('report-open') });
+const moderation = createModeration({
+  map,
+  sheetEl: byId('moderation-sheet'),
+  button: byId('moderate-open'),
+  openIncident: (id) => openIncident(id, { focus: true, pan: true }),
+  onChange: () => {
+    writeHash();
+    refreshPopup();
+  },
+});
+for (const sheet of [reportSheet.element, byId('moderation-sheet')]) {
+  // On narrow screens the filter panel and a sheet would cover each other.
+  new MutationObserver(() => !sheet.hidden && panel.closeIfNarrow()).observe(sheet, { attributeFilter: ['hidden'] });
+}
+
+const liveNotice = createLiveNotice(mapEl);
+connectEvents({
+  onEvent: liveEvent,
+  onState: (state) => {
+    mapEl.dataset.live = state;
+    liveNotice.setState(state);
+  },
+});
 
 start().catch((err) => showError('The map could not start', err));
 
@@ -137,6 +170,7 @@ async function start() {
   );
   layers.set(wanted);
   started = true;
+  if (initial.moderate) moderation.open();
   if (initial.selected) openIncident(initial.selected);
   writeHash();
 }
@@ -149,6 +183,8 @@ function applyState(state) {
   if (state.view) map.setView([state.view.lat, state.view.lng], state.view.zoom);
   if (state.selected && state.selected !== selected) openIncident(state.selected);
   if (!state.selected && popup) map.closePopup(popup);
+  if (state.moderate && !moderation.isOpen()) moderation.open();
+  if (!state.moderate && moderation.isOpen()) moderation.close();
   reload();
   writeHash();
 }
@@ -160,6 +196,9 @@ async function reload() {
   const abort = (loadAbort = new AbortController());
   const f = filters.get();
   setLoading();
+  loading = true;
+  newInView.clear();
+  liveNotice.clear();
   const mine = generation;
   try {
     if (selectsNothing(f)) {
@@ -182,6 +221,86 @@ async function reload() {
     if (isAbort(err)) return;
     showError('Cannot load the incidents', err);
     if (generation === mine) setState('error');
+  }
+  // Not aborted: this was the latest load. Events that came meanwhile may
+  // be newer than what it read; applying them again is harmless.
+  loading = false;
+  const waiting = liveQueue;
+  liveQueue = [];
+  for (const [type, feature] of waiting) applyLive(type, feature);
+}
+
+/** liveEvent takes an incident event from the stream. */
+function liveEvent(type, feature) {
+  if (loading) liveQueue.push([type, feature]);
+  else applyLive(type, feature);
+}
+
+/**
+ * applyLive shows, changes or removes one incident as an event describes
+ * it: it stays or appears when it passes the filters and lies in view, and
+ * leaves otherwise (retracted, moved away, changed type...).
+ */
+async function applyLive(type, feature) {
+  const f = filters.get();
+  const mine = generation;
+  let keep = !selectsNothing(f) && inView(feature) ? matchesFilters(feature, f) : false;
+  if (keep === null) {
+    // Full-text search or border distance: ask the server about this incident.
+    keep = await serverMatches(feature, f);
+    if (generation !== mine) {
+      liveEvent(type, feature); // the view changed meanwhile: judge it again against the new one
+      return;
+    }
+  }
+  const id = String(feature.id);
+  const index = loaded.features.findIndex((x) => String(x.id) === id);
+  if (keep && index >= 0) {
+    loaded.features[index] = feature;
+  } else if (keep) {
+    loaded.features.push(feature);
+    if (Number.isFinite(loaded.matched)) loaded.matched++;
+    if (timeline.filter([feature]).length) {
+      newInView.add(id);
+      liveNotice.count(newInView.size);
+    }
+  } else if (index >= 0) {
+    loaded.features.splice(index, 1);
+    if (Number.isFinite(loaded.matched)) loaded.matched = Math.max(0, loaded.matched - 1);
+    if (newInView.delete(id)) liveNotice.count(newInView.size);
+  } else {
+    return; // neither shown before nor now
+  }
+  mapEl.dataset.liveApplied = String(Number(mapEl.dataset.liveApplied || 0) + 1);
+  timeline.setData(loaded.features, f);
+  renderLoaded();
+  if (selected === id && popup) {
+    // The open popup shows the incident as it is now (a retraction included).
+    popupFeature = feature;
+    popup.setContent(decorate(incidentContent(feature), feature));
+  }
+}
+
+function inView(feature) {
+  const c = feature?.geometry?.coordinates;
+  return Array.isArray(c) && bboxContains(viewBBox(map), c[0], c[1]);
+}
+
+/** serverMatches asks the API whether an incident passes filters only it can apply. */
+async function serverMatches(feature, f) {
+  const [lon, lat] = feature.geometry.coordinates;
+  const params = incidentParams(f);
+  const d = 1e-5; // about a metre: the incident's own point
+  const box = [Math.max(lon - d, -180), Math.max(lat - d, -90), Math.min(lon + d, 180), Math.min(lat + d, 90)];
+  params.set('bbox', box.map((x) => x.toFixed(6)).join(','));
+  params.set('limit', '100');
+  params.set('properties', 'status');
+  try {
+    const { features } = await fetchFeatures(itemsPath('incidents', params), { cap: 100 });
+    return features.some((x) => String(x.id) === String(feature.id));
+  } catch (err) {
+    console.warn('incidentmap: cannot check a live incident against the filters', err);
+    return false;
   }
 }
 
@@ -226,12 +345,13 @@ function select(feature, { pan = true, focus = false } = {}) {
   const [lng, lat] = feature.geometry.coordinates;
   const west = map.getBounds().getWest();
   selected = String(feature.id);
-  const content = incidentContent(feature);
+  const content = decorate(incidentContent(feature), feature);
   const room = mapEl.clientWidth - 60; // a popup wider than the map cannot be read
   const p = L.popup({ maxWidth: Math.min(360, room), minWidth: Math.min(220, room), autoPan: pan, className: 'incident-popup' })
     .setLatLng([lat, map.getBounds().getEast() - west >= 360 ? lng : lngNear(lng, west)])
     .setContent(content);
   popup = p;
+  popupFeature = feature;
   p.openOn(map);
   // Leaflet handles Escape only while the map itself has focus, not a popup.
   p.getElement().addEventListener('keydown', (e) => {
@@ -252,12 +372,23 @@ async function completePopup(p, id) {
     const full = await fetchIncident(id);
     if (popup !== p) return; // closed or replaced meanwhile
     const hadFocus = p.getElement()?.contains(document.activeElement);
-    const content = incidentContent(full);
+    const content = decorate(incidentContent(full), full);
+    popupFeature = full;
     p.setContent(content);
     if (hadFocus) focusTitle(content);
   } catch (err) {
     if (popup === p) showError(`Cannot load incident ${id}`, err);
   }
+}
+
+/** decorate adds what a signed-in moderator may do with an incident to its popup. */
+function decorate(content, feature) {
+  return moderation.decoratePopup(content, feature);
+}
+
+/** refreshPopup redraws the open popup (after signing in or out). */
+function refreshPopup() {
+  if (popup && popupFeature) popup.setContent(decorate(incidentContent(popupFeature), popupFeature));
 }
 
 function focusTitle(content) {
@@ -267,14 +398,14 @@ function focusTitle(content) {
 }
 
 /** openIncident opens the popup of an incident by id (from a link). */
-async function openIncident(id) {
+async function openIncident(id, { focus = false, pan = null } = {}) {
   selected = id;
   try {
     const feature = await fetchIncident(id);
     // Keep the linked view as it is, unless the incident is out of it.
     const [lng, lat] = feature.geometry.coordinates;
     const inView = map.getBounds().contains([lat, lngNear(lng, map.getBounds().getWest())]);
-    if (selected === id) select(feature, { pan: !inView });
+    if (selected === id) select(feature, { pan: pan ?? !inView, focus });
   } catch (err) {
     if (selected === id) selected = null;
     showError(`Cannot open incident ${id}`, err);
@@ -300,6 +431,7 @@ function writeHash() {
     selected,
     layers: layers.active(),
     defaultLayers: DEFAULT_LAYERS,
+    moderate: moderation?.isOpen(),
   });
   if (hash !== location.hash) history.replaceState(null, '', hash);
 }
@@ -340,5 +472,16 @@ function setUpPanelToggle() {
     map.invalidateSize();
   };
   setOpen(wide);
-  button.addEventListener('click', () => setOpen(panel.hidden));
+  button.addEventListener('click', () => {
+    setOpen(panel.hidden);
+    if (!panel.hidden && !window.matchMedia('(min-width: 48rem)').matches) {
+      reportSheet.close();
+      moderation.close();
+    }
+  });
+  return {
+    closeIfNarrow() {
+      if (!panel.hidden && !window.matchMedia('(min-width: 48rem)').matches) setOpen(false);
+    },
+  };
 }

@@ -1,7 +1,7 @@
 // The URL hash holds the whole view, so that a copied address reopens the
 // map as it was: #map=7/39.40/47.03&from=2020-10-01&to=2020-10-31
 // &types=Battles,Protests&status=verified&q=shelling&border=5
-// &win=2020-10-12/2020-10-18&sel=12&layers=incidents,heat
+// &win=2020-10-12/2020-10-18&sel=12&layers=incidents,heat&moderate
 // Parameters at their default are left out. The hash is never sent to the
 // server, and it is replaced rather than pushed so that panning does not
 // fill the browser's history.
@@ -11,9 +11,10 @@ import { isoToDay } from './format.js';
 /**
  * encodeHash turns app state into a hash string (with the leading '#').
  * state: { view: {lat, lng, zoom}, filters, window, selected, layers,
- * defaultLayers }.
+ * defaultLayers, moderate }; moderate (the moderation view is open) is a
+ * bare flag, so that "#moderate" alone opens it.
  */
-export function encodeHash({ view, filters, window: win, selected, layers, defaultLayers }) {
+export function encodeHash({ view, filters, window: win, selected, layers, defaultLayers, moderate }) {
   const parts = [];
   const put = (key, value) => parts.push(`${key}=${encodeValue(value)}`);
   if (view) {
@@ -29,6 +30,7 @@ export function encodeHash({ view, filters, window: win, selected, layers, defau
   if (win) put('win', `${win.from}/${win.to}`);
   if (selected) put('sel', selected);
   if (layers && !sameSet(layers, defaultLayers)) put('layers', layers.join(','));
+  if (moderate) parts.push('moderate');
   return '#' + parts.join('&');
 }
 
@@ -59,6 +61,7 @@ export function decodeHash(hash) {
   const sel = params.get('sel');
   if (sel && /^[1-9][0-9]{0,18}$/.test(sel)) out.selected = sel;
   if (params.has('layers')) out.layers = list(params.get('layers'));
+  out.moderate = params.has('moderate');
   return out;
 }
 

@@ -12,6 +12,42 @@ export const EVENT_TYPES = [
   { name: 'Strategic developments', cls: 'type-strategic' },
 ];
 
+/**
+ * Sub-event types per event type (geo.EventTaxonomy, in ACLED's order): the
+ * report and moderation forms offer those of the chosen event type.
+ */
+export const SUB_EVENT_TYPES = {
+  Battles: ['Armed clash', 'Government regains territory', 'Non-state actor overtakes territory'],
+  'Explosions/Remote violence': [
+    'Chemical weapon',
+    'Air/drone strike',
+    'Suicide bomb',
+    'Shelling/artillery/missile attack',
+    'Remote explosive/landmine/IED',
+    'Grenade',
+  ],
+  'Violence against civilians': ['Sexual violence', 'Attack', 'Abduction/forced disappearance'],
+  Protests: ['Peaceful protest', 'Protest with intervention', 'Excessive force against protesters'],
+  Riots: ['Violent demonstration', 'Mob violence'],
+  'Strategic developments': [
+    'Agreement',
+    'Arrests',
+    'Change to group/activity',
+    'Disrupted weapons use',
+    'Headquarters or base established',
+    'Looting/property destruction',
+    'Non-violent transfer of territory',
+    'Other',
+  ],
+};
+
+/** How exactly a point is known (geo_precision). */
+export const GEO_PRECISIONS = [
+  { value: 1, label: 'Exact: at this spot' },
+  { value: 2, label: 'Near: within a few km' },
+  { value: 3, label: 'Only the region is known' },
+];
+
 /** The class of markers whose event type the map does not know. */
 export const OTHER_TYPE_CLASS = 'type-other';
 
