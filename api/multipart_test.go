@@ -369,3 +369,20 @@ func deref[T any](p *T) any {
 	}
 	return *p
 }
+
+// The moderation queue lists each report's photos, not only the report page.
+func TestQueueListsPhotos(t *testing.T) {
+	ts := newTestServer(t)
+	token := addUser(t, ts, "mod", geo.RoleModerator)
+	mustCreate(t, submitForm(t, ts, browserForm(jpegFile("a.jpg", phototest.JPEG(64, 48)))))
+	queue := do(t, http.MethodGet, ts.URL+"/api/reports?status=pending", "", "", bearer(token))
+	var fc struct {
+		Features []struct {
+			Properties struct{ Photos []map[string]any }
+		}
+	}
+	json.Unmarshal(queue.body, &fc)
+	if len(fc.Features) != 1 || len(fc.Features[0].Properties.Photos) != 1 {
+		t.Errorf("queue = %.300s, want one report with one photo", queue.body)
+	}
+}

@@ -68,7 +68,14 @@ func (db *DB) Reports(ctx context.Context, f geo.ReportFilter) ([]geo.Report, er
 		}
 		reports = append(reports, r)
 	}
-	return reports, mapError(rows.Err())
+	if err := rows.Err(); err != nil {
+		return nil, mapError(err)
+	}
+	rows.Close()
+	if err := db.attachPhotoMeta(ctx, reports); err != nil {
+		return nil, err
+	}
+	return reports, nil
 }
 
 // Report returns one report with its photos' metadata (not their bytes).
@@ -77,19 +84,38 @@ func (db *DB) Report(ctx context.Context, id int64) (geo.Report, error) {
 	if err != nil {
 		return r, fmt.Errorf("report %d: %w", id, mapError(err))
 	}
-	rows, err := db.db.QueryContext(ctx, `SELECT position, media_type, original_type, width, height, exif FROM report_photos
-		WHERE report_id = $1 ORDER BY position`, id)
+	reports := []geo.Report{r}
+	if err := db.attachPhotoMeta(ctx, reports); err != nil {
+		return r, err
+	}
+	return reports[0], nil
+}
+
+// attachPhotoMeta loads the photos' metadata (not their bytes) of reports
+// in one query.
+func (db *DB) attachPhotoMeta(ctx context.Context, reports []geo.Report) error {
+	if len(reports) == 0 {
+		return nil
+	}
+	index := make(map[int64]int, len(reports))
+	ids := make([]int64, len(reports))
+	for i, r := range reports {
+		index[r.ID], ids[i] = i, r.ID
+	}
+	rows, err := db.db.QueryContext(ctx, `SELECT report_id, position, media_type, original_type, width, height, exif
+		FROM report_photos WHERE report_id = ANY($1) ORDER BY report_id, position`, pq.Array(ids))
 	if err != nil {
-		return r, mapError(err)
+		return mapError(err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			p    geo.ReportPhoto
-			exif []byte
+			reportID int64
+			p        geo.ReportPhoto
+			exif     []byte
 		)
-		if err := rows.Scan(&p.Position, &p.MediaType, &p.OriginalType, &p.Width, &p.Height, &exif); err != nil {
-			return r, mapError(err)
+		if err := rows.Scan(&reportID, &p.Position, &p.MediaType, &p.OriginalType, &p.Width, &p.Height, &exif); err != nil {
+			return mapError(err)
 		}
 		var meta struct {
 			GPS     *orb.Point `json:"gps"`
@@ -98,9 +124,10 @@ func (db *DB) Report(ctx context.Context, id int64) (geo.Report, error) {
 		if exif != nil && json.Unmarshal(exif, &meta) == nil {
 			p.GPS, p.TakenAt = meta.GPS, meta.TakenAt
 		}
+		r := &reports[index[reportID]]
 		r.Photos = append(r.Photos, p)
 	}
-	return r, mapError(rows.Err())
+	return mapError(rows.Err())
 }
 
 // ReportPhoto returns a photo's bytes and media type: the stripped copy,
