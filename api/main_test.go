@@ -13,14 +13,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	pgtest.Main(m, func(ctx context.Context, dsn string) error {
-		db, err := postgis.Open(ctx, dsn, postgis.Options{})
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		return db.Migrate(ctx)
-	})
+	pgtest.Main(m, postgis.MigrateURL)
 }
 
 // quietLogger discards logs; tests that check logs pass their own.

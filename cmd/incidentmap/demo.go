@@ -27,18 +27,11 @@ func runDemo(ctx context.Context, env *environment, args []string) error {
 		fs.Usage()
 		return fmt.Errorf("%w: want: demo load", errUsage)
 	}
-	logger, err := newLogger(env.stderr, cfg.LogLevel)
-	if err != nil {
-		return err
-	}
-	db, err := openDatabase(ctx, cfg, logger)
+	db, err := openMigrated(ctx, env, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		return err
-	}
 	created, existing := 0, 0
 	for _, d := range geo.DemoIncidents() {
 		place, err := findDemoPlace(ctx, db, d)

@@ -55,24 +55,6 @@ func newLayerFlagSet(env *environment, action, usage string, cfg *dbConfig) *fla
 	return fs
 }
 
-// openMigrated opens the database of cfg and brings its schema up to date,
-// so a fresh embedded database works.
-func openMigrated(ctx context.Context, env *environment, cfg dbConfig) (*database, error) {
-	logger, err := newLogger(env.stderr, cfg.LogLevel)
-	if err != nil {
-		return nil, err
-	}
-	db, err := openDatabase(ctx, cfg, logger)
-	if err != nil {
-		return nil, err
-	}
-	if err := db.Migrate(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return db, nil
-}
-
 func runLayerImport(ctx context.Context, env *environment, args []string) error {
 	var (
 		cfg  dbConfig

@@ -29,18 +29,11 @@ func runUser(ctx context.Context, env *environment, args []string) error {
 	if len(rest) != want {
 		return fmt.Errorf("%s: wrong number of arguments (see --help)", action)
 	}
-	logger, err := newLogger(env.stderr, cfg.LogLevel)
-	if err != nil {
-		return err
-	}
-	db, err := openDatabase(ctx, cfg, logger)
+	db, err := openMigrated(ctx, env, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		return err
-	}
 	switch action {
 	case "add":
 		u, token, err := db.CreateUser(ctx, rest[1], role, nil)

@@ -9,14 +9,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	pgtest.Main(m, func(ctx context.Context, dsn string) error {
-		db, err := postgis.Open(ctx, dsn, postgis.Options{})
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		return db.Migrate(ctx)
-	})
+	pgtest.Main(m, postgis.MigrateURL)
 }
 
 // openTestDB opens a fresh, migrated database for one test.

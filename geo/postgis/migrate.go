@@ -61,6 +61,17 @@ func (db *DB) Migrate(ctx context.Context) error {
 	return nil
 }
 
+// MigrateURL opens dsn, applies every pending migration and closes the
+// connection again (test harnesses prepare template databases with it).
+func MigrateURL(ctx context.Context, dsn string) error {
+	db, err := Open(ctx, dsn, Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return db.Migrate(ctx)
+}
+
 // MigrateDown rolls back the most recent migration.
 func (db *DB) MigrateDown(ctx context.Context) error {
 	p, err := db.migrator()
