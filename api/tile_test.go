@@ -115,3 +115,19 @@ func TestIncidentTiles(t *testing.T) {
 		t.Errorf("tileMatrixSets = %+v", sets)
 	}
 }
+
+// Tiles at the world's edge columns (whose buffer reaches past ±180°)
+// still hold their incidents.
+func TestEdgeTiles(t *testing.T) {
+	ts := newTestServer(t)
+	seedIncident(t, ts, 120, 10, nil)
+	seedIncident(t, ts, -120, 10, nil)
+	for _, lon := range []float64{120, -120} {
+		for _, z := range []maptile.Zoom{1, 2, 8} {
+			features := decodeTile(t, do(t, "GET", tileURL(ts, "incidents", lon, 10, z), "", ""), "incidents")
+			if len(features) != 1 {
+				t.Errorf("edge tile at lon %v z%d holds %d features, want 1", lon, z, len(features))
+			}
+		}
+	}
+}

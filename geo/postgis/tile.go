@@ -22,7 +22,10 @@ const (
 func tileEnvelopeSQL(w *where, t geo.Tile) (env3857, env4326 string) {
 	z, x, y := w.arg(t.Z), w.arg(t.X), w.arg(t.Y)
 	env3857 = fmt.Sprintf("ST_TileEnvelope(%s, %s, %s)", z, x, y)
-	env4326 = fmt.Sprintf("ST_Transform(ST_TileEnvelope(%s, %s, %s, margin => %g), 4326)", z, x, y, float64(tileBuffer)/tileExtent)
+	// The buffered envelope of an edge tile reaches past the world's edge;
+	// clip it first, or in 4326 it would wrap to the other side of ±180°.
+	env4326 = fmt.Sprintf("ST_Transform(ST_ClipByBox2D(ST_TileEnvelope(%s, %s, %s, margin => %g), "+
+		"ST_MakeEnvelope(-%[5]g, -%[5]g, %[5]g, %[5]g, 3857)), 4326)", z, x, y, float64(tileBuffer)/tileExtent, webMercatorWH/2)
 	return env3857, env4326
 }
 
