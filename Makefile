@@ -37,10 +37,13 @@ test: deps frontend
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
 
-## bench: measure the items API against PostgreSQL's own limit (writes bench/results/)
+## bench: items, tiles, table growth and map first render against their physical limits (writes bench/results/)
+# Loopback only; data dirs are kept in /tmp/incidentmap-bench* (about 10 minutes from cold, 5 when reused).
+# Narrow it with e.g. BENCH_ARGS='-suite tiles' or BENCH_ARGS='-growth 100000,1000000' (skips the 5M data set).
 BENCH_ROWS ?= 1000000
+BENCH_ARGS ?=
 bench: deps build
-	$(GO) run ./bench -n $(BENCH_ROWS)
+	$(GO) run ./bench -n $(BENCH_ROWS) $(BENCH_ARGS)
 
 ## fuzz: run every fuzz target for FUZZTIME each (corpora in testdata/fuzz)
 FUZZTIME ?= 30s

@@ -1,0 +1,318 @@
+package main
+
+import (
+	"database/sql"
+	"fmt"
+	"log"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	_ "github.com/lib/pq"
+
+	"github.com/incidentmap/incidentmap/geo/postgis/localpg"
+)
+
+// dataset is one data directory with its incidentmap server running and n
+// synthetic incidents loaded.
+type dataset struct {
+	rows    int
+	dir     string
+	srv     *server
+	dsn     string
+	db      *sql.DB
+	center  [2]float64    // lon, lat of the densest hotspot
+	genTime time.Duration // 0 when the data was reused
+	startup time.Duration // server start (initdb and migrations on a cold dir)
+}
+
+// openDataset starts a server on dir and makes it hold n incidents.
+func openDataset(cfg config, dir string, n int) (*dataset, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	os.Chmod(dir, 0o755)
+	t0 := time.Now()
+	srv, err := startServer(cfg.binary, dir)
+	if err != nil {
+		return nil, err
+	}
+	ds := &dataset{rows: n, dir: dir, srv: srv, startup: time.Since(t0)}
+	fail := func(err error) (*dataset, error) {
+		ds.close()
+		return nil, err
+	}
+	if ds.dsn, err = localpg.RunningDSN(filepath.Join(dir, "postgres"), "incidentmap"); err != nil {
+		return fail(err)
+	}
+	if ds.db, err = sql.Open("postgres", ds.dsn); err != nil {
+		return fail(err)
+	}
+	ds.db.SetMaxOpenConns(4)
+	if ds.genTime, err = ensureData(ds.db, n); err != nil {
+		return fail(err)
+	}
+	if ds.center, err = densestCenter(ds.db); err != nil {
+		return fail(fmt.Errorf("densest hotspot: %w", err))
+	}
+	log.Printf("%s: %d incidents, densest hotspot at %.4f,%.4f", dir, n, ds.center[0], ds.center[1])
+	return ds, nil
+}
+
+func (ds *dataset) close() {
+	if ds.db != nil {
+		ds.db.Close()
+	}
+	if ds.srv != nil {
+		ds.srv.stop()
+	}
+}
+
+// server is the incidentmap process under test.
+type server struct {
+	cmd  *exec.Cmd
+	url  string
+	log  string // its stderr
+	done chan struct{}
+}
+
+// running holds the servers started, so that an interrupt stops them
+// (and their embedded PostgreSQL) before the bench exits.
+var running struct {
+	sync.Mutex
+	servers map[*server]bool
+}
+
+func init() {
+	running.servers = map[*server]bool{}
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		sig := <-sigs
+		log.Printf("%v: stopping the servers", sig)
+		running.Lock()
+		for s := range running.servers {
+			s.cmd.Process.Signal(syscall.SIGTERM)
+		}
+		for s := range running.servers {
+			select {
+			case <-s.done:
+			case <-time.After(30 * time.Second):
+			}
+		}
+		os.Exit(1)
+	}()
+}
+
+// startServer runs `incidentmap serve` on a free loopback port with
+// request logging off (warn level) and no raster basemap (nothing leaves
+// the machine), and waits until it is ready.
+func startServer(binary, dir string) (*server, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	addr := l.Addr().String()
+	l.Close()
+	cmd := exec.Command(binary, "serve", "--data-dir", dir, "--addr", addr, "--log-level", "warn", "--tile-url", "")
+	// The server's warnings go to a file: requests that wrk leaves in
+	// flight when it stops are cancelled and logged as errors.
+	logPath := filepath.Join(dir, "bench-server.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stderr = logFile
+	// Its own process group: a ^C in the terminal reaches the bench, which
+	// stops the server in order (the server stops its PostgreSQL).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		return nil, fmt.Errorf("start %s: %w", binary, err)
+	}
+	s := &server{cmd: cmd, url: "http://" + addr, log: logPath, done: make(chan struct{})}
+	running.Lock()
+	running.servers[s] = true
+	running.Unlock()
+	go func() {
+		cmd.Wait()
+		logFile.Close()
+		close(s.done)
+	}()
+	deadline := time.Now().Add(3 * time.Minute)
+	for time.Now().Before(deadline) {
+		select {
+		case <-s.done:
+			return nil, fmt.Errorf("server exited at start (see %s)", logPath)
+		default:
+		}
+		if res, err := http.Get(s.url + "/readyz"); err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return s, nil
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	s.stop()
+	return nil, fmt.Errorf("server did not become ready (see %s)", logPath)
+}
+
+func (s *server) stop() {
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.done:
+	case <-time.After(30 * time.Second):
+		s.cmd.Process.Kill()
+		<-s.done
+	}
+	running.Lock()
+	delete(running.servers, s)
+	running.Unlock()
+}
+
+// ensureData makes the incidents table hold exactly n deterministic
+// synthetic incidents: 80% clustered round 500 hotspots (Gaussian, σ ≈
+// 0.3°), 20% spread over land-ish latitudes. Generated inside PostgreSQL,
+// in one transaction with live events and per-row enrichment off (bulk
+// mode), into the table with all its indexes, as an import would. Returns
+// how long generation took, 0 when the data was already there.
+func ensureData(db *sql.DB, n int) (time.Duration, error) {
+	var have int
+	if err := db.QueryRow(`SELECT count(*) FROM incidents`).Scan(&have); err != nil {
+		return 0, err
+	}
+	if have == n {
+		log.Printf("reusing %d incidents", n)
+		return 0, nil
+	}
+	log.Printf("generating %d incidents (have %d)", n, have)
+	start := time.Now()
+	tx, err := db.Begin()
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	stmts := []string{
+		`SET LOCAL incidentmap.bulk = 'on'`,
+		`SET LOCAL incidentmap.enrich = 'off'`, // synthetic points need no gazetteer
+		`TRUNCATE incidents CASCADE`,
+		`SELECT setseed(0.42)`,
+		`CREATE TEMP TABLE hotspots ON COMMIT DROP AS
+		   SELECT g AS id, -20 + random() * 160 AS lon, -35 + random() * 90 AS lat FROM generate_series(0, 499) g`,
+		fmt.Sprintf(`INSERT INTO incidents (occurred_at, time_precision, event_type, sub_event_type, actor1, fatalities, title, notes, location_name, geom, geo_precision, status, sources)
+		 SELECT timestamptz '2018-01-01' + (random() * 2500) * interval '1 day', 1,
+		        e.t, e.s, 'Synthetic actor ' || (g %% 40), (random() * random() * 20)::int,
+		        'Synthetic incident ' || g, 'Generated for benchmarks.', 'Hotspot ' || h.id,
+		        ST_SetSRID(ST_MakePoint(
+		            greatest(-180, least(180, CASE WHEN g %% 5 = 0 THEN -180 + random() * 360 ELSE h.lon + 0.3 * sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random()) END)),
+		            greatest(-85, least(85, CASE WHEN g %% 5 = 0 THEN -60 + random() * 130 ELSE h.lat + 0.3 * sqrt(-2 * ln(1 - random())) * sin(2 * pi() * random()) END))), 4326),
+		        1 + (g %% 3), CASE WHEN g %% 10 = 0 THEN 'disputed' ELSE 'verified' END, '[]'
+		 FROM generate_series(1, %d) g
+		 JOIN hotspots h ON h.id = (g::bigint * 7919) %% 500
+		 JOIN (VALUES (0, 'Battles', 'Armed clash'), (1, 'Explosions/Remote violence', 'Shelling/artillery/missile attack'),
+		              (2, 'Explosions/Remote violence', 'Air/drone strike'), (3, 'Violence against civilians', 'Attack'),
+		              (4, 'Protests', 'Peaceful protest'), (5, 'Strategic developments', 'Agreement')) e(k, t, s) ON e.k = g %% 6`, n),
+	}
+	for _, s := range stmts {
+		if _, err := tx.Exec(s); err != nil {
+			return 0, fmt.Errorf("generate: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, err
+	}
+	if _, err := db.Exec(`VACUUM ANALYZE incidents`); err != nil {
+		return 0, err
+	}
+	d := time.Since(start)
+	log.Printf("generated %d incidents in %v", n, d.Round(time.Second))
+	return d, nil
+}
+
+// densestCenter is the centre of the hotspot with the most public
+// incidents within ±0.5° of it (hotspots overlap, so this is the densest
+// place, not just the hotspot with most points of its own). A hotspot's
+// centre is the mean of its points; hotspots whose points are spread over
+// the world (the 20% uniform share lands on 100 of them) are left out.
+func densestCenter(db *sql.DB) ([2]float64, error) {
+	var c [2]float64
+	err := db.QueryRow(`
+		WITH h AS (
+			SELECT avg(ST_X(geom)) AS lon, avg(ST_Y(geom)) AS lat FROM incidents
+			WHERE location_name LIKE 'Hotspot %'
+			GROUP BY location_name HAVING stddev(ST_X(geom)) < 2
+		)
+		SELECT lon, lat FROM h
+		ORDER BY (SELECT count(*) FROM incidents i WHERE i.status IN ('verified', 'disputed')
+		          AND i.geom && ST_MakeEnvelope(h.lon - 0.5, h.lat - 0.5, h.lon + 0.5, h.lat + 0.5, 4326)) DESC, lon
+		LIMIT 1`).Scan(&c[0], &c[1])
+	return c, err
+}
+
+// publicIn counts the public incidents (what the API shows) in a box.
+func publicIn(db *sql.DB, b [4]float64) (int, error) {
+	var n int
+	err := db.QueryRow(`SELECT count(*) FROM incidents WHERE status IN ('verified', 'disputed')
+		AND geom && ST_MakeEnvelope($1, $2, $3, $4, 4326)`, b[0], b[1], b[2], b[3]).Scan(&n)
+	return n, err
+}
+
+// windowFor finds a square bbox round c holding about target public
+// incidents (target to target+5%).
+func windowFor(db *sql.DB, c [2]float64, target int) ([4]float64, int, error) {
+	lo, hi := 0.0001, 60.0
+	var b [4]float64
+	var n int
+	for range 40 {
+		half := (lo + hi) / 2
+		b = [4]float64{c[0] - half, c[1] - half, c[0] + half, c[1] + half}
+		var err error
+		if n, err = publicIn(db, b); err != nil {
+			return b, 0, err
+		}
+		switch {
+		case n < target:
+			lo = half
+		case n > target*105/100:
+			hi = half
+		default:
+			return b, n, nil
+		}
+	}
+	return b, n, nil
+}
+
+func bboxParam(b [4]float64) string {
+	return fmt.Sprintf("%.6f,%.6f,%.6f,%.6f", b[0], b[1], b[2], b[3])
+}
+
+// tileAt is the WebMercatorQuad tile (z, x, y) holding a point.
+func tileAt(z int, lon, lat float64) (x, y int) {
+	n := math.Exp2(float64(z))
+	x = int(math.Floor((lon + 180) / 360 * n))
+	r := lat * math.Pi / 180
+	y = int(math.Floor((1 - math.Log(math.Tan(r)+1/math.Cos(r))/math.Pi) / 2 * n))
+	clampInt := func(v int) int { return max(0, min(int(n)-1, v)) }
+	return clampInt(x), clampInt(y)
+}
+
+// tileBBox is the lon/lat box of a tile, widened by margin (a fraction of
+// the tile side), as ST_TileEnvelope(..., margin) would give.
+func tileBBox(z, x, y int, margin float64) [4]float64 {
+	n := math.Exp2(float64(z))
+	lon := func(px float64) float64 { return px/n*360 - 180 }
+	lat := func(py float64) float64 { return math.Atan(math.Sinh(math.Pi*(1-2*py/n))) * 180 / math.Pi }
+	fx, fy := float64(x), float64(y)
+	return [4]float64{
+		max(-180, lon(fx-margin)), max(-85.0511, lat(fy+1+margin)),
+		min(180, lon(fx+1+margin)), min(85.0511, lat(fy-margin)),
+	}
+}
