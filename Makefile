@@ -38,7 +38,7 @@ test: deps frontend
 	$(GO) test -count=1 -timeout 20m ./...
 
 ## bench: items, tiles, table growth and map first render against their physical limits (writes bench/results/)
-# Loopback only; data dirs are kept in /tmp/incidentmap-bench* (about 10 minutes from cold, 5 when reused).
+# Loopback only; data dirs are kept in /tmp/incidentmap-bench* (about 8 minutes from cold, 4 when reused).
 # Narrow it with e.g. BENCH_ARGS='-suite tiles' or BENCH_ARGS='-growth 100000,1000000' (skips the 5M data set).
 BENCH_ROWS ?= 1000000
 BENCH_ARGS ?=
