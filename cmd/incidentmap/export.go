@@ -158,25 +158,5 @@ func exportPage(ctx context.Context, db *database, q geo.IncidentQuery, format s
 		page, err := db.StreamIncidentCSV(ctx, q, w)
 		return int64(page.Returned), err
 	}
-	if _, err := io.WriteString(w, `{"type":"FeatureCollection","features":[`); err != nil {
-		return 0, err
-	}
-	var n int64
-	_, err := db.StreamIncidents(ctx, q, func(feature []byte) error {
-		sep := ",\n"
-		if n == 0 {
-			sep = "\n"
-		}
-		n++
-		if _, err := io.WriteString(w, sep); err != nil {
-			return err
-		}
-		_, err := w.Write(feature)
-		return err
-	})
-	if err != nil {
-		return n, err
-	}
-	_, err = fmt.Fprintf(w, "\n],\"numberReturned\":%d,\"timeStamp\":%q}\n", n, time.Now().UTC().Format(time.RFC3339))
-	return n, err
+	return db.ExportIncidentPage(ctx, q, w)
 }

@@ -155,6 +155,18 @@ func (db *DB) ExportIncidents(ctx context.Context, q geo.IncidentQuery, emit fun
 // features it wrote.
 func (db *DB) ExportIncidentFeatures(ctx context.Context, q geo.IncidentQuery, w io.Writer) (int64, error) {
 	q.Limit, q.Cursor = exportPageRows, nil
+	return db.writeFeatureCollection(ctx, q, w, true)
+}
+
+// ExportIncidentPage writes only the page q selects (its limit and
+// cursor) as a GeoJSON FeatureCollection.
+func (db *DB) ExportIncidentPage(ctx context.Context, q geo.IncidentQuery, w io.Writer) (int64, error) {
+	return db.writeFeatureCollection(ctx, q, w, false)
+}
+
+// writeFeatureCollection writes the page of q, and with allPages every
+// following page, as one FeatureCollection.
+func (db *DB) writeFeatureCollection(ctx context.Context, q geo.IncidentQuery, w io.Writer, allPages bool) (int64, error) {
 	if _, err := io.WriteString(w, `{"type":"FeatureCollection","features":[`); err != nil {
 		return 0, err
 	}
@@ -175,7 +187,7 @@ func (db *DB) ExportIncidentFeatures(ctx context.Context, q geo.IncidentQuery, w
 		if err != nil {
 			return n, err
 		}
-		if !page.HasNext || page.Returned == 0 {
+		if !allPages || !page.HasNext || page.Returned == 0 {
 			break
 		}
 		next := page.Last
