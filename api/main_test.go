@@ -35,15 +35,17 @@ func newTestServer(t *testing.T) *testServer {
 // own connection pool and background work, as a separate process would.
 func newTestServerOn(t *testing.T, dsn string, cfg api.Config) *testServer {
 	t.Helper()
-	db, err := postgis.Open(context.Background(), dsn, postgis.Options{})
-	if err != nil {
-		t.Fatalf("open test database: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := openTestDB(t, dsn, "", "")
+	// The server runs as it does in production: public requests on a login
+	// that is only a member of the public role, moderation on another, so
+	// every test also proves those roles were granted enough (and no test
+	// passes on the owner's rights). db, the owner, is for fixtures.
+	public := openTestDB(t, dsn, postgis.LoginPublic, postgis.RolePublic)
+	moderation := openTestDB(t, dsn, postgis.LoginModerator, postgis.RoleModerator)
 	if cfg.Logger == nil {
 		cfg.Logger = quietLogger()
 	}
-	srv := api.New(cfg, api.Deps{Ready: db, Features: db, Reports: db, Moderation: db, Events: db, Places: db})
+	srv := api.New(cfg, api.Deps{Ready: public, Features: public, Reports: public, Moderation: moderation, Events: public, Places: public})
 	ctx, cancel := context.WithCancel(context.Background())
 	go srv.Run(ctx)
 	ts := httptest.NewServer(srv.Handler())
@@ -53,6 +55,23 @@ func newTestServerOn(t *testing.T, dsn string, cfg api.Config) *testServer {
 		cancel()
 	})
 	return &testServer{Server: ts, DB: db, DSN: dsn}
+}
+
+// openTestDB opens dsn, as login with role when login is not empty.
+func openTestDB(t *testing.T, dsn, login, role string) *postgis.DB {
+	t.Helper()
+	if login != "" {
+		var err error
+		if dsn, err = postgis.WithUser(dsn, login); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db, err := postgis.Open(context.Background(), dsn, postgis.Options{Role: role, Logger: quietLogger()})
+	if err != nil {
+		t.Fatalf("open test database as %q: %v", login, err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
 
 // pgtestNewDB gives a fresh migrated database for tests that start

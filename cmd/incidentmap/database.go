@@ -20,6 +20,8 @@ const embeddedDatabase = "incidentmap"
 type database struct {
 	*postgis.DB
 	cluster *localpg.Cluster // nil for an external database
+	dsn     string           // how DB connects
+	managed bool             // the embedded cluster (started here or attached to)
 	logger  *slog.Logger
 }
 
@@ -31,7 +33,7 @@ func openDatabase(ctx context.Context, cfg dbConfig, logger *slog.Logger) (*data
 		if err != nil {
 			return nil, err
 		}
-		return &database{DB: db, logger: logger}, nil
+		return &database{DB: db, dsn: cfg.URL, logger: logger}, nil
 	}
 	dir, err := embeddedDir(cfg.DataDir)
 	if err != nil {
@@ -50,7 +52,7 @@ func openDatabase(ctx context.Context, cfg dbConfig, logger *slog.Logger) (*data
 		if err != nil {
 			return nil, err
 		}
-		return &database{DB: db, logger: logger}, nil
+		return &database{DB: db, dsn: dsn, managed: true, logger: logger}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("start embedded database: %w", err)
@@ -65,7 +67,69 @@ func openDatabase(ctx context.Context, cfg dbConfig, logger *slog.Logger) (*data
 		return nil, err
 	}
 	logger.Info("embedded database started", "dir", dir)
-	return &database{DB: db, cluster: cluster, logger: logger}, nil
+	return &database{DB: db, cluster: cluster, dsn: cluster.DSN(embeddedDatabase), managed: true, logger: logger}, nil
+}
+
+// servingPools are the connection pools serve answers requests on, each
+// switched to a least-privilege role: the public one cannot read
+// reporters' private data, moderation gets its own.
+type servingPools struct {
+	public, moderation *postgis.DB
+}
+
+// openServing opens the serving pools. The embedded cluster gets a login
+// per pool (made here); an external database uses DATABASE_URL for the
+// public pool and moderationURL (default: the same) for moderation, and
+// gets a warning when those logins could reach beyond their roles.
+// Call it after migrating: the roles come from the migrations.
+func (d *database) openServing(ctx context.Context, cfg dbConfig, moderationURL string) (*servingPools, error) {
+	publicDSN, moderationDSN := d.dsn, d.dsn
+	if moderationURL != "" {
+		moderationDSN = moderationURL
+	}
+	if d.managed {
+		if err := d.EnsureLoginRoles(ctx); err != nil {
+			return nil, err
+		}
+		var err error
+		if publicDSN, err = postgis.WithUser(d.dsn, postgis.LoginPublic); err != nil {
+			return nil, err
+		}
+		if moderationDSN, err = postgis.WithUser(d.dsn, postgis.LoginModerator); err != nil {
+			return nil, err
+		}
+	}
+	publicOpts := cfg.storeOptions(d.logger)
+	publicOpts.Role = postgis.RolePublic
+	public, err := postgis.Open(ctx, publicDSN, publicOpts)
+	if err != nil {
+		return nil, fmt.Errorf("open public pool: %w", err)
+	}
+	moderationOpts := cfg.storeOptions(d.logger)
+	moderationOpts.Role = postgis.RoleModerator
+	moderationOpts.MaxOpenConns = 4 // a handful of moderators, never the public
+	moderation, err := postgis.Open(ctx, moderationDSN, moderationOpts)
+	if err != nil {
+		public.Close()
+		return nil, fmt.Errorf("open moderation pool: %w", err)
+	}
+	p := &servingPools{public: public, moderation: moderation}
+	for _, pool := range []*postgis.DB{public, moderation} {
+		warnings, err := pool.PrivilegeWarnings(ctx)
+		if err != nil {
+			p.Close()
+			return nil, err
+		}
+		for _, w := range warnings {
+			d.logger.Warn("database privileges", "problem", w)
+		}
+	}
+	return p, nil
+}
+
+// Close closes both pools.
+func (p *servingPools) Close() error {
+	return errors.Join(p.public.Close(), p.moderation.Close())
 }
 
 // embeddedDir checks the data directory and returns the absolute path of

@@ -151,10 +151,22 @@ func TestServeEmbeddedKeepsData(t *testing.T) {
 	}
 	_, err = db.Exec(`INSERT INTO incidents (occurred_at, event_type, title, geom)
 		VALUES ('2020-10-18T04:00:00Z', 'Explosions/Remote violence', 'kept across restarts', ST_SetSRID(ST_MakePoint(47.03, 39.40), 4326))`)
-	db.Close()
 	if err != nil {
 		t.Fatalf("insert through the embedded socket: %v", err)
 	}
+	// Requests run on least-privilege logins, not as the superuser.
+	var logins string
+	if err := db.QueryRow(`SELECT coalesce(string_agg(DISTINCT usename, ','), '') FROM pg_stat_activity
+		WHERE datname = 'incidentmap' AND pid <> pg_backend_pid() AND usename <> 'postgres'`).Scan(&logins); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logins, "incidentmap_web") {
+		t.Errorf("server's connections use logins %q, want incidentmap_web for public requests", logins)
+	}
+	if strings.Contains(srv.logs.String(), "database privileges") {
+		t.Errorf("embedded serve warns about its own database privileges:\n%s", srv.logs)
+	}
+	db.Close()
 	// A second command on the same data dir uses the running database.
 	status, err := exec.Command(binary, "migrate", "status", "--data-dir", dataDir).CombinedOutput()
 	if err != nil || !strings.Contains(string(status), "applied") || strings.Contains(string(status), "pending") {

@@ -48,6 +48,7 @@ type serveConfig struct {
 	reportPerMin  float64
 	tileURL       string
 	tileAttrib    string
+	moderationURL string
 }
 
 func runServe(ctx context.Context, env *environment, args []string) error {
@@ -73,6 +74,8 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		"raster tile URL template for the map, {z}/{x}/{y} (env INCIDENTMAP_TILE_URL); empty: draw country outlines (offline)")
 	fs.StringVar(&cfg.tileAttrib, "tile-attribution", envOrUnset(env, "INCIDENTMAP_TILE_ATTRIBUTION", api.DefaultTileAttribution),
 		"attribution the tile provider requires (env INCIDENTMAP_TILE_ATTRIBUTION)")
+	fs.StringVar(&cfg.moderationURL, "database-moderation-url", env.getenv("DATABASE_MODERATION_URL"),
+		"PostgreSQL URL for moderation (env DATABASE_MODERATION_URL): a login that is a member of incidentmap_moderator; empty uses --database-url")
 	fs.Float64Var(&cfg.reportBurst, "report-burst", 10, "reports one client may submit in a burst")
 	fs.Float64Var(&cfg.reportPerMin, "report-rate", 10, "reports per minute one client may submit after a burst")
 	if err := parseFlags(fs, args); err != nil {
@@ -115,6 +118,11 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	for _, w := range warnings {
 		logger.Warn("database durability", "problem", w)
 	}
+	pools, err := db.openServing(ctx, cfg.db, cfg.moderationURL)
+	if err != nil {
+		return err
+	}
+	defer pools.Close()
 
 	srv := api.New(api.Config{
 		ReadTimeout:     cfg.readTimeout,
@@ -126,7 +134,8 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		TileURL:         cfg.tileURL,
 		TileAttribution: cfg.tileAttrib,
 		Logger:          logger,
-	}, api.Deps{Ready: db, Features: db, Reports: db, Moderation: db, Events: db, Places: db})
+	}, api.Deps{Ready: pools.public, Features: pools.public, Reports: pools.public,
+		Moderation: pools.moderation, Events: pools.public, Places: pools.public})
 
 	bgCtx, stopBackground := context.WithCancel(context.Background())
 	defer stopBackground()

@@ -26,12 +26,28 @@ type Options struct {
 	// StatementTimeout + 5s. The server sets it to its request deadline.
 	ReadStall time.Duration
 	Logger    *slog.Logger
+	// Role is the database role every connection switches to (SET ROLE)
+	// before its first statement: RolePublic for the pool that serves the
+	// public, RoleModerator for moderation. Empty keeps the login role
+	// (commands that load data and migrate need the owner's rights).
+	Role string
 }
+
+// The roles the server runs as; migration 00007 creates them and grants
+// each exactly what it needs.
+const (
+	// RolePublic reads what the map shows and submits reports; it cannot
+	// read reporters' contact, client hashes, photos, users or the audit log.
+	RolePublic = "incidentmap_public"
+	// RoleModerator reads and moderates reports, edits incidents and users.
+	RoleModerator = "incidentmap_moderator"
+)
 
 // DB is the store: a connection pool plus the migrations it runs.
 type DB struct {
 	db     *sql.DB
 	dsn    string // for the LISTEN connection, which lives outside the pool
+	role   string // Options.Role
 	logger *slog.Logger
 }
 
@@ -56,7 +72,10 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		opts.ReadStall = opts.StatementTimeout + 5*time.Second
 	}
 	connector.Dialer(newStallGuardDialer(opts.ReadStall))
-	sqldb := sql.OpenDB(withSessionSettings(connector, opts.StatementTimeout))
+	if opts.Role != RolePublic && opts.Role != RoleModerator && opts.Role != "" {
+		return nil, fmt.Errorf("unknown database role %q", opts.Role)
+	}
+	sqldb := sql.OpenDB(withSessionSettings(connector, opts.StatementTimeout, opts.Role))
 	sqldb.SetMaxOpenConns(opts.MaxOpenConns)
 	sqldb.SetMaxIdleConns(opts.MaxOpenConns)
 	sqldb.SetConnMaxIdleTime(5 * time.Minute)
@@ -66,7 +85,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		sqldb.Close()
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
-	return &DB{db: sqldb, dsn: dsn, logger: opts.Logger}, nil
+	return &DB{db: sqldb, dsn: dsn, role: opts.Role, logger: opts.Logger}, nil
 }
 
 // SQL exposes the pool for packages of this module that need raw access

@@ -61,15 +61,19 @@ func (db *DB) Migrate(ctx context.Context) error {
 	return nil
 }
 
-// MigrateURL opens dsn, applies every pending migration and closes the
-// connection again (test harnesses prepare template databases with it).
+// MigrateURL opens dsn, applies every pending migration, makes the login
+// roles (EnsureLoginRoles) and closes the connection again: test harnesses
+// prepare template databases with it.
 func MigrateURL(ctx context.Context, dsn string) error {
 	db, err := Open(ctx, dsn, Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	return db.Migrate(ctx)
+	if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	return db.EnsureLoginRoles(ctx)
 }
 
 // MigrateDown rolls back the most recent migration.
