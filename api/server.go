@@ -40,6 +40,10 @@ type Config struct {
 	ClusterBelowZoom  int           // incident vector tiles below this zoom carry clusters; default 8
 	TileURL           string        // the map's raster tile URL template; "" draws country outlines instead
 	TileAttribution   string        // attribution the tile provider requires
+	// FeaturesOnReplica says Deps.Features and Deps.Places read from a
+	// streaming replica, which may lag the primary's NOTIFY: collection
+	// versions (ETags) are then read per request, never cached.
+	FeaturesOnReplica bool
 	Logger            *slog.Logger
 }
 
@@ -104,6 +108,7 @@ func New(cfg Config, deps Deps) *Server {
 	e.HidePort = true
 	s := &Server{echo: e, cfg: cfg, deps: deps, logger: cfg.Logger, hub: newEventHub(deps.Events, cfg.MaxSSEClients),
 		photoSlots: make(chan struct{}, max(1, runtime.NumCPU()/2))}
+	s.versions.off = cfg.FeaturesOnReplica
 	s.metrics = newMetrics(s)
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = ipExtractor(cfg.TrustedProxies)

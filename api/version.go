@@ -10,7 +10,10 @@ import (
 // instance's listener is connected: every version change is announced by
 // NOTIFY and drops the entry; losing the listener drops everything.
 type versionCache struct {
-	mu       sync.Mutex
+	mu sync.Mutex
+	// off: never cache. Set when collections are read from a replica,
+	// where a NOTIFY from the primary can arrive before the change does.
+	off      bool
 	enabled  bool
 	gen      uint64 // bumped by every invalidation
 	versions map[string]string
@@ -53,7 +56,7 @@ func (v *versionCache) changed(id string) {
 func (v *versionCache) connection(up bool) {
 	v.mu.Lock()
 	v.gen++
-	v.enabled = up
+	v.enabled = up && !v.off
 	v.versions = map[string]string{}
 	v.mu.Unlock()
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -75,6 +76,7 @@ func openDatabase(ctx context.Context, cfg dbConfig, logger *slog.Logger) (*data
 // reporters' private data, moderation gets its own.
 type servingPools struct {
 	public, moderation *postgis.DB
+	read               *postgis.DB // a streaming replica for map reads; nil: public
 }
 
 // openServing opens the serving pools. The embedded cluster gets a login
@@ -82,7 +84,7 @@ type servingPools struct {
 // public pool and moderationURL (default: the same) for moderation, and
 // gets a warning when those logins could reach beyond their roles.
 // Call it after migrating: the roles come from the migrations.
-func (d *database) openServing(ctx context.Context, cfg dbConfig, moderationURL string) (*servingPools, error) {
+func (d *database) openServing(ctx context.Context, cfg dbConfig, moderationURL, readURL string) (*servingPools, error) {
 	publicDSN, moderationDSN := d.dsn, d.dsn
 	if moderationURL != "" {
 		moderationDSN = moderationURL
@@ -114,7 +116,16 @@ func (d *database) openServing(ctx context.Context, cfg dbConfig, moderationURL 
 		return nil, fmt.Errorf("open moderation pool: %w", err)
 	}
 	p := &servingPools{public: public, moderation: moderation}
-	for _, pool := range []*postgis.DB{public, moderation} {
+	pools := []*postgis.DB{public, moderation}
+	if readURL != "" {
+		// The replica is a copy of the primary: same roles, same logins.
+		if p.read, err = postgis.Open(ctx, readURL, publicOpts); err != nil {
+			p.Close()
+			return nil, fmt.Errorf("open read replica pool: %w", err)
+		}
+		pools = append(pools, p.read)
+	}
+	for _, pool := range pools {
 		warnings, err := pool.PrivilegeWarnings(ctx)
 		if err != nil {
 			p.Close()
@@ -127,9 +138,35 @@ func (d *database) openServing(ctx context.Context, cfg dbConfig, moderationURL 
 	return p, nil
 }
 
-// Close closes both pools.
+// Close closes the pools.
 func (p *servingPools) Close() error {
-	return errors.Join(p.public.Close(), p.moderation.Close())
+	err := errors.Join(p.public.Close(), p.moderation.Close())
+	if p.read != nil {
+		err = errors.Join(err, p.read.Close())
+	}
+	return err
+}
+
+// features is the pool map reads (collections, items, tiles, places) go to.
+func (p *servingPools) features() *postgis.DB {
+	if p.read != nil {
+		return p.read
+	}
+	return p.public
+}
+
+// CheckReady is ready when every pool is: reports need the primary, the
+// map needs the replica.
+func (p *servingPools) CheckReady(ctx context.Context) error {
+	if err := p.public.CheckReady(ctx); err != nil {
+		return err
+	}
+	if p.read != nil {
+		if err := p.read.CheckReady(ctx); err != nil {
+			return fmt.Errorf("read replica: %w", err)
+		}
+	}
+	return nil
 }
 
 // embeddedDir checks the data directory and returns the absolute path of
@@ -207,3 +244,7 @@ func openMigrated(ctx context.Context, env *environment, cfg dbConfig) (*databas
 	}
 	return db, nil
 }
+
+// Stats reports the public pool, the one that carries the public's load,
+// for /metrics.
+func (p *servingPools) Stats() sql.DBStats { return p.public.Stats() }

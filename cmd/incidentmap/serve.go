@@ -49,6 +49,7 @@ type serveConfig struct {
 	tileURL       string
 	tileAttrib    string
 	moderationURL string
+	readURL       string
 }
 
 func runServe(ctx context.Context, env *environment, args []string) error {
@@ -76,6 +77,8 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		"attribution the tile provider requires (env INCIDENTMAP_TILE_ATTRIBUTION)")
 	fs.StringVar(&cfg.moderationURL, "database-moderation-url", env.getenv("DATABASE_MODERATION_URL"),
 		"PostgreSQL URL for moderation (env DATABASE_MODERATION_URL): a login that is a member of incidentmap_moderator; empty uses --database-url")
+	fs.StringVar(&cfg.readURL, "database-read-url", env.getenv("DATABASE_READ_URL"),
+		"PostgreSQL URL of a streaming replica for map reads (env DATABASE_READ_URL); reports and moderation stay on the primary")
 	fs.Float64Var(&cfg.reportBurst, "report-burst", 10, "reports one client may submit in a burst")
 	fs.Float64Var(&cfg.reportPerMin, "report-rate", 10, "reports per minute one client may submit after a burst")
 	if err := parseFlags(fs, args); err != nil {
@@ -118,24 +121,25 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	for _, w := range warnings {
 		logger.Warn("database durability", "problem", w)
 	}
-	pools, err := db.openServing(ctx, cfg.db, cfg.moderationURL)
+	pools, err := db.openServing(ctx, cfg.db, cfg.moderationURL, cfg.readURL)
 	if err != nil {
 		return err
 	}
 	defer pools.Close()
 
 	srv := api.New(api.Config{
-		ReadTimeout:     cfg.readTimeout,
-		WriteTimeout:    cfg.writeTimeout,
-		IdleTimeout:     cfg.idleTimeout,
-		TrustedProxies:  proxies,
-		ReportRate:      geo.RateLimit{Burst: cfg.reportBurst, PerMinute: cfg.reportPerMin},
-		RequestTimeout:  cfg.db.RequestTimeout,
-		TileURL:         cfg.tileURL,
-		TileAttribution: cfg.tileAttrib,
-		Logger:          logger,
-	}, api.Deps{Ready: pools.public, Features: pools.public, Reports: pools.public,
-		Moderation: pools.moderation, Events: pools.public, Places: pools.public})
+		ReadTimeout:       cfg.readTimeout,
+		WriteTimeout:      cfg.writeTimeout,
+		IdleTimeout:       cfg.idleTimeout,
+		TrustedProxies:    proxies,
+		ReportRate:        geo.RateLimit{Burst: cfg.reportBurst, PerMinute: cfg.reportPerMin},
+		RequestTimeout:    cfg.db.RequestTimeout,
+		TileURL:           cfg.tileURL,
+		TileAttribution:   cfg.tileAttrib,
+		Logger:            logger,
+		FeaturesOnReplica: pools.read != nil,
+	}, api.Deps{Ready: pools, Features: pools.features(), Reports: pools.public,
+		Moderation: pools.moderation, Events: pools.public, Places: pools.features()})
 
 	bgCtx, stopBackground := context.WithCancel(context.Background())
 	defer stopBackground()

@@ -120,7 +120,8 @@ func mapError(err error) error {
 				return fmt.Errorf("%w: %w", geo.ErrConflict, err)
 			}
 			return fmt.Errorf("%w: %w", geo.ErrInvalid, err)
-		case "08", "53", "57": // connection, resources, operator intervention (incl. shutdown, statement timeout)
+		case "08", "53", "57", // connection, resources, operator intervention (incl. shutdown, statement timeout)
+			"40": // serialization failure, deadlock, a replica cancelling a query in conflict with recovery: retry
 			return fmt.Errorf("%w: %w", geo.ErrUnavailable, err)
 		}
 		return err

@@ -45,6 +45,10 @@ type Options struct {
 	// fsync=off for tests. listen_addresses, port and
 	// unix_socket_directories are fixed and rejected here.
 	Settings map[string]string
+	// ReplicaOf, when set and Dir holds no cluster yet, makes the cluster
+	// a streaming hot standby of that running cluster (pg_basebackup)
+	// instead of running initdb. It then answers read-only queries.
+	ReplicaOf *Cluster
 }
 
 // Cluster is a running (or stopped) private PostgreSQL cluster. Its
@@ -140,7 +144,11 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		"-c", "unix_socket_directories=" + c.sockDir,
 	}, args...)
 
-	if err := c.initdb(ctx, opts.Settings["fsync"] == "off"); err != nil {
+	if opts.ReplicaOf != nil {
+		if err := c.basebackup(ctx, opts.ReplicaOf, opts.Settings["fsync"] == "off"); err != nil {
+			return nil, err
+		}
+	} else if err := c.initdb(ctx, opts.Settings["fsync"] == "off"); err != nil {
 		return nil, err
 	}
 	c.mu.Lock()
