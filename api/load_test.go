@@ -22,15 +22,11 @@ import (
 // liveServer runs a real http.Server (with its timeouts) on loopback.
 func liveServer(t *testing.T, cfg api.Config) (*api.Server, string, *postgis.DB) {
 	t.Helper()
-	db, err := postgis.Open(context.Background(), pgtest.NewDB(t), postgis.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db, deps := serverDeps(t, pgtest.NewDB(t))
 	if cfg.Logger == nil {
 		cfg.Logger = quietLogger()
 	}
-	srv := api.New(cfg, api.Deps{Ready: db, Features: db, Reports: db, Moderation: db, Events: db})
+	srv := api.New(cfg, deps)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

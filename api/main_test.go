@@ -35,17 +35,11 @@ func newTestServer(t *testing.T) *testServer {
 // own connection pool and background work, as a separate process would.
 func newTestServerOn(t *testing.T, dsn string, cfg api.Config) *testServer {
 	t.Helper()
-	db := openTestDB(t, dsn, "", "")
-	// The server runs as it does in production: public requests on a login
-	// that is only a member of the public role, moderation on another, so
-	// every test also proves those roles were granted enough (and no test
-	// passes on the owner's rights). db, the owner, is for fixtures.
-	public := openTestDB(t, dsn, postgis.LoginPublic, postgis.RolePublic)
-	moderation := openTestDB(t, dsn, postgis.LoginModerator, postgis.RoleModerator)
+	db, deps := serverDeps(t, dsn)
 	if cfg.Logger == nil {
 		cfg.Logger = quietLogger()
 	}
-	srv := api.New(cfg, api.Deps{Ready: public, Features: public, Reports: public, Moderation: moderation, Events: public, Places: public})
+	srv := api.New(cfg, deps)
 	ctx, cancel := context.WithCancel(context.Background())
 	go srv.Run(ctx)
 	ts := httptest.NewServer(srv.Handler())
@@ -55,6 +49,19 @@ func newTestServerOn(t *testing.T, dsn string, cfg api.Config) *testServer {
 		cancel()
 	})
 	return &testServer{Server: ts, DB: db, DSN: dsn}
+}
+
+// serverDeps opens the pools a server runs on, as it does in production:
+// public requests on a login that is only a member of the public role,
+// moderation on another, so every test also proves those roles were
+// granted enough (and no test passes on the owner's rights). owner is for
+// fixtures.
+func serverDeps(t *testing.T, dsn string) (owner *postgis.DB, deps api.Deps) {
+	t.Helper()
+	owner = openTestDB(t, dsn, "", "")
+	public := openTestDB(t, dsn, postgis.LoginPublic, postgis.RolePublic)
+	moderation := openTestDB(t, dsn, postgis.LoginModerator, postgis.RoleModerator)
+	return owner, api.Deps{Ready: public, Features: public, Reports: public, Moderation: moderation, Events: public, Places: public}
 }
 
 // openTestDB opens dsn, as login with role when login is not empty.
