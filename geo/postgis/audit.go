@@ -40,13 +40,13 @@ func snapshotJSON(v any) (any, error) {
 	case nil:
 		return nil, nil
 	case json.RawMessage:
-		return []byte(v), nil
+		return string(v), nil // as text: []byte would travel as binary jsonb
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("encode audit snapshot: %w", err)
 	}
-	return b, nil
+	return string(b), nil
 }
 
 // incidentSnapshot is the SQL for an incident's state as audit JSON.

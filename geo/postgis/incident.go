@@ -295,7 +295,7 @@ func insertIncident(ctx context.Context, q querier, inc *geo.Incident, sources [
 		inc.ExternalID, inc.OccurredAt, max(inc.TimePrecision, 1), inc.EventType, inc.SubEventType,
 		inc.Actor1, inc.Actor2, inc.Fatalities, inc.Title, inc.Notes, inc.LocationName,
 		inc.Point.Lon(), inc.Point.Lat(), max(inc.GeoPrecision, 1),
-		inc.Status, sources, inc.ReportID, inc.Demo, inc.CountryCode, inc.Admin1,
+		inc.Status, string(sources), inc.ReportID, inc.Demo, inc.CountryCode, inc.Admin1,
 	).Scan(&inc.ID, &inc.Version, &inc.CreatedAt, &inc.UpdatedAt, &inc.CountryCode,
 		&inc.NearestPlaceID, &inc.NearestPlaceName, &inc.NearestPlaceDistance, &inc.BorderDistance)
 }

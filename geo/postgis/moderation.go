@@ -320,7 +320,7 @@ func mergeSources(ctx context.Context, tx *sql.Tx, incidentID int64, sources []g
 	}
 	encoded, _ := json.Marshal(sources)
 	if _, err := tx.ExecContext(ctx, `UPDATE incidents SET sources = sources || $2::jsonb, version = version + 1, updated_at = now() WHERE id = $1`,
-		incidentID, encoded); err != nil {
+		incidentID, string(encoded)); err != nil {
 		return fmt.Errorf("merge into incident %d: %w", incidentID, mapError(err))
 	}
 	after, err := snapshot(ctx, tx, incidentID)

@@ -61,7 +61,7 @@ func (db *DB) CreateReport(ctx context.Context, s geo.Submission) (replayed bool
 		if _, err := tx.ExecContext(ctx, `
 			INSERT INTO report_photos (report_id, position, media_type, stripped, original, original_type, width, height, exif)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			r.ID, p.Position, p.MediaType, p.Stripped, p.Original, p.OriginalType, p.Width, p.Height, exif); err != nil {
+			r.ID, p.Position, p.MediaType, p.Stripped, p.Original, p.OriginalType, p.Width, p.Height, string(exif)); err != nil {
 			return false, fmt.Errorf("store photo %d: %w", p.Position, mapError(err))
 		}
 	}
@@ -105,7 +105,7 @@ func nullJSON(b []byte) any {
 	if b == nil {
 		return nil
 	}
-	return b
+	return string(b) // as text: []byte would travel as binary jsonb
 }
 
 // ClientHash returns a keyed hash of a client address. The key lives in

@@ -70,6 +70,12 @@ func (db *DB) PrivilegeWarnings(ctx context.Context) ([]string, error) {
 // without a password: for the trusted local clusters LoginPublic and
 // LoginModerator are made for.
 func WithUser(dsn, user string) (string, error) {
+	return withKeywords(dsn, "user="+user+" password=''")
+}
+
+// withKeywords appends keyword settings to dsn (URL or keyword form);
+// lib/pq takes the last value of a repeated keyword.
+func withKeywords(dsn, keywords string) (string, error) {
 	kv := dsn
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		var err error
@@ -77,6 +83,5 @@ func WithUser(dsn, user string) (string, error) {
 			return "", fmt.Errorf("parse database url: %w", err)
 		}
 	}
-	// lib/pq takes the last value of a repeated keyword.
-	return kv + " user=" + user + " password=''", nil
+	return kv + " " + keywords, nil
 }
