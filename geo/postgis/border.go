@@ -85,7 +85,7 @@ func (db *DB) LoadCountries(ctx context.Context, countries []geo.Country) (int, 
 		WHERE GeometryType(d.geom) = 'POLYGON'`, countryPartVertices, densifyDegrees); err != nil {
 		return 0, fmt.Errorf("load countries: cut into parts: %w", mapError(err))
 	}
-	if err := tx.Commit(); err != nil {
+	if err := commit(ctx, tx); err != nil {
 		return 0, fmt.Errorf("load countries: commit: %w", mapError(err))
 	}
 	fc, err := db.tableFeatures(ctx, `
@@ -156,7 +156,7 @@ func (db *DB) LoadBorders(ctx context.Context, borders []geo.Border) (int, error
 		WHERE GeometryType(d.geom) = 'LINESTRING'`, borderPartVertices, densifyDegrees); err != nil {
 		return 0, fmt.Errorf("load borders: cut into parts: %w", mapError(err))
 	}
-	if err := tx.Commit(); err != nil {
+	if err := commit(ctx, tx); err != nil {
 		return 0, fmt.Errorf("load borders: commit: %w", mapError(err))
 	}
 	fc, err := db.tableFeatures(ctx, `

@@ -159,3 +159,14 @@ func (db *DB) DurabilityWarnings(ctx context.Context) ([]string, error) {
 	}
 	return warnings, nil
 }
+
+// commit commits tx. When ctx ended first, database/sql has already rolled
+// tx back and Commit only says "transaction done"; report the deadline or
+// cancellation instead, which is what happened (and maps to 503/499).
+func commit(ctx context.Context, tx *sql.Tx) error {
+	err := tx.Commit()
+	if errors.Is(err, sql.ErrTxDone) && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}

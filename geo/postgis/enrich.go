@@ -144,7 +144,7 @@ func (db *DB) reEnrichRange(ctx context.Context, from, to int64) (int64, error) 
 	if err != nil {
 		return 0, fmt.Errorf("re-enrich incidents: %w", mapError(err))
 	}
-	if err := tx.Commit(); err != nil {
+	if err := commit(ctx, tx); err != nil {
 		return 0, fmt.Errorf("re-enrich incidents: commit: %w", mapError(err))
 	}
 	return n, nil

@@ -268,7 +268,7 @@ func (db *DB) ImportIncidents(ctx context.Context, rows geo.IncidentReader, opts
 		return res, err
 	}
 	res.Unchanged = staged - res.Inserted - res.Updated
-	if err := tx.Commit(); err != nil {
+	if err := commit(ctx, tx); err != nil {
 		return res, fmt.Errorf("import incidents: commit: %w", mapError(err))
 	}
 	if res.Bulk && len(changed) > 0 {

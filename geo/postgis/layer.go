@@ -84,7 +84,7 @@ func (db *DB) ImportLayer(ctx context.Context, meta geo.LayerMeta, fc *geojson.F
 	if err := bumpCollectionVersion(ctx, tx, meta.ID); err != nil {
 		return geo.Layer{}, fmt.Errorf("import layer %s: %w", meta.ID, err)
 	}
-	if err := tx.Commit(); err != nil {
+	if err := commit(ctx, tx); err != nil {
 		return geo.Layer{}, fmt.Errorf("import layer %s: commit: %w", meta.ID, mapError(err))
 	}
 	return layer, nil
@@ -331,7 +331,7 @@ func (db *DB) DeleteLayer(ctx context.Context, id string) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM collection_versions WHERE id = $1`, id); err != nil {
 		return fmt.Errorf("delete layer %q: %w", id, mapError(err))
 	}
-	if err := tx.Commit(); err != nil {
+	if err := commit(ctx, tx); err != nil {
 		return fmt.Errorf("delete layer %q: commit: %w", id, mapError(err))
 	}
 	return nil

@@ -89,7 +89,7 @@ func (db *DB) LoadPlaces(ctx context.Context, places []geo.Place) (PlaceLoadResu
 		res.Inserted += ins
 		res.Updated += upd
 	}
-	if err := tx.Commit(); err != nil {
+	if err := commit(ctx, tx); err != nil {
 		return res, fmt.Errorf("load places: commit: %w", mapError(err))
 	}
 	if res.Inserted+res.Updated > 0 {

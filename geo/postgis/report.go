@@ -65,7 +65,7 @@ func (db *DB) CreateReport(ctx context.Context, s geo.Submission) (replayed bool
 			return false, fmt.Errorf("store photo %d: %w", p.Position, mapError(err))
 		}
 	}
-	if err := tx.Commit(); err != nil {
+	if err := commit(ctx, tx); err != nil {
 		return false, fmt.Errorf("commit report: %w", mapError(err))
 	}
 	return false, nil
