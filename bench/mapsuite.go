@@ -86,17 +86,23 @@ func newBrowser(cfg config) (*browser, error) {
 
 // renderWatch is installed in every new document before the app's
 // scripts: on each animation frame until it holds, it checks whether the
-// incidents are rendered (the count element shows a number and the marker
-// pane, where markers and clusters go, has children) and records when, in
-// milliseconds since navigation started.
+// incidents are rendered and records when, in milliseconds since
+// navigation started. Rendered: the count element shows a number, and
+// either the marker pane (markers and clusters) has children or, when the
+// view holds more incidents than the map loads, a vector tile with
+// incidents has been drawn (the map's data-tiles-drawn).
 const renderWatch = `(() => {
   const check = () => {
     const count = document.getElementById('incident-count');
+    const map = document.getElementById('map');
     const pane = document.querySelector('#map .leaflet-marker-pane');
-    if (count && pane && /[0-9]/.test(count.textContent) && pane.childElementCount > 0) {
+    const tiles = Number(map?.dataset.tilesDrawn || 0);
+    if (count && pane && /[0-9]/.test(count.textContent) && (pane.childElementCount > 0 || tiles > 0)) {
       window.__benchRendered = performance.now();
       window.__benchText = count.textContent.trim();
       window.__benchIcons = pane.childElementCount;
+      window.__benchMode = map.dataset.mode || 'features';
+      window.__benchTiles = tiles;
       return;
     }
     requestAnimationFrame(check);
@@ -108,40 +114,55 @@ const renderWatch = `(() => {
 type viewStats struct {
 	Rendered   float64  `json:"rendered"` // ms since navigation: first render
 	DOMReady   float64  `json:"domReady"`
-	Fetch      *float64 `json:"fetch"`   // the app's own marks, when present
-	Fetched    *float64 `json:"fetched"` //
-	Text       string   `json:"text"`    // #incident-count at first render
-	Icons      int      `json:"icons"`   // marker and cluster elements then
+	Fetch      *float64 `json:"fetch"`    // the app's own marks, when present
+	Fetched    *float64 `json:"fetched"`  //
+	AllDrawn   *float64 `json:"allDrawn"` // the app's first "rendered" mark: everything in view drawn
+	Mode       string   `json:"mode"`     // "features" (markers) or "tiles" at first render
+	Text       string   `json:"text"`     // #incident-count at first render
+	Icons      int      `json:"icons"`    // marker and cluster elements then
+	TilesDrawn int      `json:"tilesDrawn"`
 	Requests   int      `json:"requests"`
 	Bytes      float64  `json:"bytes"`      // decoded bodies of the items requests
 	ItemsFirst float64  `json:"itemsFirst"` // first items request sent
 	ItemsLast  float64  `json:"itemsLast"`  // last items response in
+	Tiles      int      `json:"tiles"`      // incident tile requests
+	TileBytes  float64  `json:"tileBytes"`  // their decoded bodies
+	TilesLast  float64  `json:"tilesLast"`  // last tile response in
 	Heap       float64  `json:"heap"`       // used JS heap, bytes
 	BBox       string   `json:"bbox"`       // bbox of the first items request
 }
 
 const collectStats = `(() => {
   const mark = (n) => { const e = performance.getEntriesByName('incidentmap:' + n); return e.length ? e[0].startTime : null; };
-  const items = performance.getEntriesByType('resource').filter((e) => e.name.includes('/collections/incidents/items'));
+  const resources = performance.getEntriesByType('resource');
+  const items = resources.filter((e) => e.name.includes('/collections/incidents/items'));
+  const tiles = resources.filter((e) => e.name.includes('/collections/incidents/tiles/WebMercatorQuad/'));
   const nav = performance.getEntriesByType('navigation')[0];
   let bbox = '';
   if (items.length) bbox = new URL(items[0].name).searchParams.get('bbox') || '';
   return {
     rendered: window.__benchRendered,
     domReady: nav ? nav.domContentLoadedEventEnd : 0,
-    fetch: mark('fetch'), fetched: mark('fetched'),
+    fetch: mark('fetch'), fetched: mark('fetched'), allDrawn: mark('rendered'),
+    mode: window.__benchMode,
     text: window.__benchText,
     icons: window.__benchIcons,
+    tilesDrawn: window.__benchTiles,
     requests: items.length,
     bytes: items.reduce((s, e) => s + (e.decodedBodySize || 0), 0),
     itemsFirst: items.length ? items[0].startTime : 0,
     itemsLast: items.reduce((m, e) => Math.max(m, e.responseEnd), 0),
+    tiles: tiles.length,
+    tileBytes: tiles.reduce((s, e) => s + (e.decodedBodySize || 0), 0),
+    tilesLast: tiles.reduce((m, e) => Math.max(m, e.responseEnd), 0),
     heap: performance.memory ? performance.memory.usedJSHeapSize : 0,
     bbox,
   };
 })()`
 
-// loadView opens url in a fresh browser and waits for the first render.
+// loadView opens url in a fresh browser and waits for the first render,
+// then for everything in view to be drawn (the app's "rendered" mark: all
+// markers, or every tile in view).
 func loadView(cfg config, url string) (viewStats, error) {
 	b, err := newBrowser(cfg)
 	if err != nil {
@@ -155,9 +176,12 @@ func loadView(cfg config, url string) (viewStats, error) {
 	}
 	if err := chromedp.Do(ctx, chromedp.Navigate(url),
 		chromedp.Poll[chromedp.Void](`window.__benchRendered !== undefined`,
+			chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(3*time.Minute)),
+		chromedp.Poll[chromedp.Void](`performance.getEntriesByName('incidentmap:rendered').length > 0`,
 			chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(3*time.Minute))); err != nil {
 		return viewStats{}, fmt.Errorf("load %s: %w", url, err)
 	}
+	// Resource timing lists the requests finished by now.
 	return chromedp.Run(ctx, chromedp.Evaluate[viewStats](collectStats))
 }
 
@@ -280,9 +304,12 @@ func mapSuite(cfg config, ds *dataset) (string, error) {
 		{name: fmt.Sprintf("city (~%d)", cityTarget), hash: fmt.Sprintf("#map=%d/%.4f/%.4f", zoom, lat, lon)},
 	}
 	fmt.Fprintf(&b, "Headless Chromium (%d×%d window, map %.0f×%.0f px, fresh profile and browser per load, raster basemap off: `serve --tile-url ''`), "+
-		"%d loads per view. *First render*: milliseconds from the start of navigation until an animation frame in which `#incident-count` shows a number "+
-		"and the marker pane (markers and clusters) has children. The map loads the items in view in pages of 10,000 "+
-		"and stops at 50,000 (MAX_FEATURES in frontend/src/main.js); markers are clustered by Leaflet.markercluster.\n\n",
+		"%d loads per view. The map first asks how many incidents the view holds (an items request with limit=1). Up to 20,000 "+
+		"(TILE_THRESHOLD in frontend/src/main.js) it loads them in pages of 10,000 and clusters the markers with Leaflet.markercluster "+
+		"(mode *features*); above, it draws the server's vector tiles on canvas (mode *tiles*). "+
+		"*First render*: milliseconds from the start of navigation until an animation frame in which `#incident-count` shows a number "+
+		"and either the marker pane (markers and clusters) has children or a tile with incidents has been drawn. "+
+		"*All drawn*: the app's first `incidentmap:rendered` mark, when every marker, or every tile in view, is drawn.\n\n",
 		mapWidth, mapHeight, w, h, cfg.mapRuns)
 	fmt.Fprintf(&b, "City view: z %d is the deepest zoom at which the view centred on the densest hotspot holds at least %d public incidents "+
 		"(the synthetic hotspots hold ~%d each, so ~%d takes a regional view); the centre is then moved (%+.2f°, %+.2f°) from the hotspot so that it holds ~%d (%d predicted).\n\n",
@@ -294,7 +321,8 @@ func mapSuite(cfg config, ds *dataset) (string, error) {
 				writeMap(&b, views)
 				return b.String(), fmt.Errorf("%s view: %w", v.name, err)
 			}
-			log.Printf("map %s run %d: rendered at %.0f ms (%s), %d items requests", v.name, i+1, st.Rendered, st.Text, st.Requests)
+			log.Printf("map %s run %d: %s, first render at %.0f ms (%s), all drawn at %s ms, %d items requests, %d tile requests",
+				v.name, i+1, st.Mode, st.Rendered, st.Text, msOrDash(st.AllDrawn), st.Requests, st.Tiles)
 			v.runs = append(v.runs, st)
 		}
 		if v.inView, err = publicInParam(ds, v.runs[0].BBox); err != nil {
@@ -306,8 +334,9 @@ func mapSuite(cfg config, ds *dataset) (string, error) {
 }
 
 func writeMap(b *strings.Builder, views []*viewResult) {
-	fmt.Fprintln(b, "| view | URL hash | bbox requested | incidents in bbox (SQL) | count shown at first render | items requests | items bytes | request sent | last data in | first render (median) | min – max | marker/cluster icons | JS heap |")
-	fmt.Fprintln(b, "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(b, "| view | URL hash | bbox requested | incidents in bbox (SQL) | mode | count shown at first render | items requests | items bytes | "+
+		"tile requests | tile bytes | request sent | last data in | first render (median) | min – max | all drawn | marker/cluster icons | tiles drawn | JS heap |")
+	fmt.Fprintln(b, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, v := range views {
 		if len(v.runs) == 0 {
 			continue
@@ -317,11 +346,20 @@ func writeMap(b *strings.Builder, views []*viewResult) {
 			rendered[i] = r.Rendered
 		}
 		med := medianRun(v.runs)
-		fmt.Fprintf(b, "| %s | `%s` | %s | %d | %s | %d | %.1f MB | %.0f ms | %.0f ms | **%.0f ms** | %.0f – %.0f ms | %d | %.0f MB |\n",
-			v.name, v.hash, med.BBox, v.inView, med.Text, med.Requests, med.Bytes/1e6, med.ItemsFirst, med.ItemsLast,
-			med.Rendered, slices.Min(rendered), slices.Max(rendered), med.Icons, med.Heap/1e6)
+		fmt.Fprintf(b, "| %s | `%s` | %s | %d | %s | %s | %d | %.1f MB | %d | %.2f MB | %.0f ms | %.0f ms | **%.0f ms** | %.0f – %.0f ms | %s ms | %d | %d | %.0f MB |\n",
+			v.name, v.hash, med.BBox, v.inView, med.Mode, med.Text, med.Requests, med.Bytes/1e6, med.Tiles, med.TileBytes/1e6,
+			med.ItemsFirst, max(med.ItemsLast, med.TilesLast), med.Rendered, slices.Min(rendered), slices.Max(rendered),
+			msOrDash(med.AllDrawn), med.Icons, med.TilesDrawn, med.Heap/1e6)
 	}
-	fmt.Fprintln(b, "\nColumns other than min – max are from the median load. *Request sent* / *last data in*: the first items request's start and the last items response's end (resource timing), ms since navigation.")
+	fmt.Fprintln(b, "\nColumns other than min – max are from the median load. *Request sent* / *last data in*: the first items request's start and "+
+		"the last items or tile response's end (resource timing), ms since navigation. *Tiles drawn*: tiles with incidents drawn at first render.")
+}
+
+func msOrDash(ms *float64) string {
+	if ms == nil {
+		return "–"
+	}
+	return fmt.Sprintf("%.0f", *ms)
 }
 
 // medianRun is the load with the median first-render time.

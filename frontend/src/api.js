@@ -36,9 +36,17 @@ async function apiError(res) {
   });
 }
 
-/** getJSON fetches a same-origin URL and parses its JSON, throwing ApiError for errors. */
-export async function getJSON(url, { signal } = {}) {
-  const res = await fetch(sameOrigin(url), { signal, headers: { Accept: 'application/geo+json, application/json' } });
+/**
+ * getJSON fetches a same-origin URL and parses its JSON, throwing ApiError
+ * for errors. fresh skips the browser's cache (answers may be cached for a
+ * few seconds; a live event can be newer).
+ */
+export async function getJSON(url, { signal, fresh = false } = {}) {
+  const res = await fetch(sameOrigin(url), {
+    signal,
+    headers: { Accept: 'application/geo+json, application/json' },
+    cache: fresh ? 'no-store' : 'default',
+  });
   if (!res.ok) throw await apiError(res);
   return res.json();
 }
@@ -107,6 +115,29 @@ export async function fetchCollections() {
 export function itemsPath(collection, params) {
   const query = params.toString();
   return `/api/collections/${encodeURIComponent(collection)}/items${query ? '?' + query : ''}`;
+}
+
+/**
+ * tilePath is the URL (path and query) of one incidents vector tile:
+ * WebMercatorQuad z/y/x (row before column, as OGC API – Tiles orders
+ * them), with the items filters as query parameters.
+ */
+export function tilePath(z, x, y, params) {
+  const query = params.toString();
+  return `/api/collections/incidents/tiles/WebMercatorQuad/${z}/${y}/${x}${query ? '?' + query : ''}`;
+}
+
+/**
+ * countIncidents asks how many incidents the items parameters select,
+ * with a one-feature page: numberMatched, or null when the server did not
+ * count that far (beyond 100,000).
+ */
+export async function countIncidents(params, { signal, fresh = false } = {}) {
+  const p = new URLSearchParams(params);
+  p.set('limit', '1');
+  p.set('properties', 'status');
+  const page = await getJSON(itemsPath('incidents', p), { signal, fresh });
+  return Number.isFinite(page.numberMatched) ? page.numberMatched : null;
 }
 
 /** fetchIncident reads one incident feature. */

@@ -70,6 +70,16 @@ export function bboxAround(lon, lat, km) {
   return [down(wrapLng(lon - dLon)), down(south), up(wrapLng(lon + dLon)), up(north)];
 }
 
+/**
+ * bboxWithin reports whether API bbox inner lies inside outer. Boxes that
+ * cross the antimeridian are never said to: callers use it only to skip
+ * work, so "no" is always safe.
+ */
+export function bboxWithin([w1, s1, e1, n1], [w2, s2, e2, n2]) {
+  if (w1 > e1 || w2 > e2) return false;
+  return w1 >= w2 && e1 <= e2 && s1 >= s2 && n1 <= n2;
+}
+
 /** bboxContains reports whether an API bbox (which may cross the antimeridian) holds a point. */
 export function bboxContains([west, south, east, north], lon, lat) {
   if (!(lat >= south && lat <= north)) return false;

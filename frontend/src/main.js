@@ -3,18 +3,35 @@
 // in view. Each concern lives in its own module; this one only connects them.
 //
 // Live updates (live.js) merge created and changed incidents into `loaded`
-// and drop retracted ones, then render as a load would. The report form
+// and drop retracted ones, then render as a load would.
+//
+// A view (with its filters) holding more than TILE_THRESHOLD incidents is
+// not loaded: the map asks for the count first (a one-feature page) and
+// shows the server's vector tiles instead (tiles.js), clusters drawn on
+// canvas, until a view holds few enough again. The filters and the timeline
+// window then go to the server with each tile; live events redraw the
+// tiles they touch. The report form
 // (report.js) and the moderation view (moderation.js) are sheets beside the
 // map; moderation's open state is part of the permalink (#moderate).
 
 import { reportPolicyViolations } from './diagnostics.js';
 import L from 'leaflet';
-import { absolute, fetchCollections, fetchConfig, fetchFeatures, fetchIncident, isAbort, itemsPath, PAGE_LIMIT } from './api.js';
+import {
+  absolute,
+  countIncidents,
+  fetchCollections,
+  fetchConfig,
+  fetchFeatures,
+  fetchIncident,
+  isAbort,
+  itemsPath,
+  PAGE_LIMIT,
+} from './api.js';
 import { createBasemap } from './basemap.js';
 import { byId, debounce } from './dom.js';
-import { createFilterPanel, incidentParams, selectsNothing } from './filters.js';
+import { createFilterPanel, incidentParams, sameFilters, selectsNothing } from './filters.js';
 import { formatCount, formatDayNumber, isoToDay, plural } from './format.js';
-import { bboxContains, lngNear, viewBBox } from './geo.js';
+import { bboxContains, bboxWithin, lngNear, viewBBox } from './geo.js';
 import { createIncidentLayers } from './incidents.js';
 import { createLayerPanel, DEFAULT_LAYERS } from './layers.js';
 import { LegendControl } from './legend.js';
@@ -24,12 +41,24 @@ import { decodeHash, encodeHash } from './permalink.js';
 import { incidentContent } from './popup.js';
 import { createReportForm } from './report.js';
 import { createSharePanel } from './share.js';
+import { IncidentTileLayer } from './tiles.js';
 import { createTimeline } from './timeline.js';
 
 reportPolicyViolations();
 
 /** At most this many incidents are loaded for one view (5 pages). */
 const MAX_FEATURES = 50000;
+/**
+ * Views (with their filters) holding more incidents than this are shown as
+ * vector tiles rather than loaded: two pages of markers stay quick to load
+ * and to cluster, a million do not. `?tile-threshold=N` in the page's URL
+ * overrides it (tests use small numbers).
+ */
+const TILE_THRESHOLD = 20000;
+/** The largest numberMatched the server gives (api numberMatchedLimit); beyond it, none. */
+const COUNT_LIMIT = 100000;
+/** After live events in tile mode, the count in view is asked again this much later. */
+const LIVE_COUNT_MS = 1000;
 /**
  * What markers, their tooltips and the timeline need: about a quarter of a
  * full incident. A popup fetches the rest of its incident when it opens.
@@ -41,6 +70,7 @@ const WORLD_VIEW = { lat: 20, lng: 0, zoom: 2 };
 const mapEl = byId('map');
 const countEl = byId('incident-count');
 const errorEl = byId('load-error');
+const tileThreshold = thresholdFromURL();
 
 const map = L.map(mapEl, {
   worldCopyJump: true, // panning round the world comes back to the same copy of it
@@ -64,16 +94,45 @@ let started = false; // until the saved state is applied, the hash is not ours t
 let loading = false; // a load is in flight: live events wait for it
 let liveQueue = []; // [type, feature] received while loading
 const newInView = new Set(); // ids of incidents that arrived live since the view last loaded
+let mode = 'features'; // or 'tiles': how the incidents in view are shown
+let lastChoice = null; // { filters, bbox, tiles }: the view whose count chose the mode last
+let tileErrorShown = -1; // the generation whose tile errors have been reported
+mapEl.dataset.mode = mode;
 
 const filters = createFilterPanel(() => {
   reload();
   writeHash();
 });
 const timeline = createTimeline(() => {
-  renderLoaded();
+  render();
   writeHash();
 });
 const incidents = createIncidentLayers({ onSelect: (f) => select(f, { focus: true }) });
+const tiles = new IncidentTileLayer({
+  onSelect: (f) => select(f, { focus: true }),
+  ignoreClick: () => reportSheet.isOpen(), // a click places the report's point
+});
+// The "incidents" layer of the layer panel: the clusters or the tiles.
+const incidentLayer = L.layerGroup([incidents.clusters]);
+let tilesDrawn = 0;
+tiles.on('tiledrawn', () => {
+  if (!tilesDrawn) performance.mark('incidentmap:first-tile');
+  mapEl.dataset.tilesDrawn = String(++tilesDrawn);
+});
+tiles.on('idle', () => {
+  if (mode !== 'tiles' || generation !== loadedFor) return;
+  countEl.textContent = tileCountText();
+  incidents.heat.setLatLngs(tiles.heatPoints());
+});
+tiles.on('tileerror', (e) => {
+  if (tileErrorShown === generation) return; // one message for a view's tiles
+  tileErrorShown = generation;
+  showError('Cannot load the incident tiles', e.error);
+});
+const collectionsLoaded = fetchCollections().catch((err) => {
+  showError('Cannot list the collections', err);
+  return [];
+});
 let layers = { active: () => DEFAULT_LAYERS, set() {} }; // until the collections are known
 
 const reloadSoon = debounce(() => reload(), MOVE_DEBOUNCE_MS);
@@ -133,16 +192,10 @@ async function start() {
   const initial = decodeHash(location.hash);
   filters.set(initial.filters);
   timeline.setWindow(initial.window || null);
-  const settings = Promise.all([
-    fetchConfig(),
-    fetchCollections().catch((err) => {
-      showError('Cannot list the collections', err);
-      return [];
-    }),
-  ]);
+  const settings = Promise.all([fetchConfig(), collectionsLoaded]);
   // Incident layers go on at once: they need nothing from the server's settings.
   const wanted = initial.layers || DEFAULT_LAYERS;
-  if (wanted.includes('incidents')) map.addLayer(incidents.clusters);
+  if (wanted.includes('incidents')) map.addLayer(incidentLayer);
   if (wanted.includes('heat')) map.addLayer(incidents.heat);
   // A link names its view: load its incidents while the rest is fetched.
   if (initial.view) {
@@ -162,7 +215,7 @@ async function start() {
   layers = createLayerPanel(
     map,
     {
-      incidents: { title: 'Incidents (clusters)', layer: incidents.clusters },
+      incidents: { title: 'Incidents (clusters)', layer: incidentLayer },
       heat: { title: 'Incidents (heatmap)', layer: incidents.heat },
     },
     collections.filter((c) => c.id !== 'incidents'),
@@ -189,7 +242,10 @@ function applyState(state) {
   writeHash();
 }
 
-/** reload fetches the incidents in view with the current filters. */
+/**
+ * reload fetches the incidents in view with the current filters, or, when
+ * they are more than the threshold, shows them as tiles.
+ */
 async function reload() {
   reloadSoon.cancel();
   loadAbort?.abort();
@@ -204,8 +260,21 @@ async function reload() {
     if (selectsNothing(f)) {
       loaded = { features: [], matched: 0, capped: false };
     } else {
+      const bbox = viewBBox(map);
+      const choice = await chooseMode(f, bbox, abort.signal);
+      if (abort.signal.aborted) return;
+      if (choice.tiles) {
+        const collections = await collectionsLoaded;
+        if (abort.signal.aborted) return;
+        errorEl.hidden = true;
+        loadedFor = mine;
+        loaded = { features: [], matched: choice.matched, capped: false };
+        showTiles(f, collections);
+        finishLoad();
+        return;
+      }
       const params = incidentParams(f);
-      params.set('bbox', viewBBox(map).join(','));
+      params.set('bbox', bbox.join(','));
       params.set('limit', String(PAGE_LIMIT));
       params.set('properties', MAP_PROPERTIES.join(','));
       performance.mark('incidentmap:fetch');
@@ -215,6 +284,7 @@ async function reload() {
     }
     errorEl.hidden = true;
     loadedFor = mine;
+    showFeatures();
     timeline.setData(loaded.features, f);
     renderLoaded();
   } catch (err) {
@@ -222,13 +292,127 @@ async function reload() {
     showError('Cannot load the incidents', err);
     if (generation === mine) setState('error');
   }
-  // Not aborted: this was the latest load. Events that came meanwhile may
-  // be newer than what it read; applying them again is harmless.
+  finishLoad();
+}
+
+/**
+ * finishLoad ends a load that was not aborted: it was the latest. Events
+ * that came meanwhile may be newer than what it read; applying them again
+ * is harmless.
+ */
+function finishLoad() {
   loading = false;
   const waiting = liveQueue;
   liveQueue = [];
   for (const [type, feature] of waiting) applyLive(type, feature);
 }
+
+/**
+ * chooseMode decides whether the view is shown as tiles: { tiles,
+ * matched }, matched being the count in view (null: more than the server
+ * counts, or not asked). A view inside one that was loaded with the same
+ * filters holds no more incidents, so it is loaded without asking.
+ */
+async function chooseMode(f, bbox, signal) {
+  if (lastChoice && !lastChoice.tiles && sameFilters(lastChoice.filters, f) && bboxWithin(bbox, lastChoice.bbox)) {
+    return { tiles: false, matched: null };
+  }
+  const params = incidentParams(f);
+  params.set('bbox', bbox.join(','));
+  performance.mark('incidentmap:count');
+  const matched = await countIncidents(params, { signal });
+  const tiles = matched === null || matched > tileThreshold;
+  lastChoice = { filters: f, bbox, tiles };
+  return { tiles, matched };
+}
+
+/** showTiles switches to (or updates) tile mode for filters f. */
+function showTiles(f, collections) {
+  const extent = collections.find((c) => c.id === 'incidents')?.extent?.temporal?.interval?.[0];
+  timeline.setData([], f, { extent: Array.isArray(extent) ? extent : [null, null] });
+  // The window first: a link's window is only applied once the timeline has a domain.
+  tiles.setParams(incidentParams(f, timeline.window()));
+  if (mode !== 'tiles') {
+    mode = 'tiles';
+    mapEl.dataset.mode = mode;
+    incidentLayer.removeLayer(incidents.clusters);
+    incidents.render([], -180); // frees the markers
+    incidentLayer.addLayer(tiles);
+  }
+  renderTiles();
+}
+
+/** showFeatures switches back to the loaded incidents (clusters and markers). */
+function showFeatures() {
+  if (mode === 'features') return;
+  mode = 'features';
+  mapEl.dataset.mode = mode;
+  incidentLayer.removeLayer(tiles);
+  incidentLayer.addLayer(incidents.clusters);
+}
+
+/** render shows what the timeline window selects, in either mode. */
+function render() {
+  if (mode === 'tiles') {
+    tiles.setParams(incidentParams(filters.get(), timeline.window()));
+    renderTiles();
+  } else {
+    renderLoaded();
+  }
+}
+
+/** renderTiles updates the count for the tiles, and says they are drawn once they are. */
+function renderTiles() {
+  const mine = generation;
+  countEl.textContent = tileCountText();
+  const done = () => {
+    if (generation !== mine || mode !== 'tiles') return;
+    countEl.textContent = tileCountText();
+    incidents.heat.setLatLngs(tiles.heatPoints());
+    markRendered(tiles.stats(viewBBox(map)).count);
+  };
+  if (map.hasLayer(tiles) && tiles.isBusy()) tiles.once('idle', done);
+  else done();
+}
+
+/**
+ * tileCountText says how many incidents the tiles show: the server's
+ * count while it applies (no timeline window), else the sum of what the
+ * tiles in view hold (about: clusters are placed at their centre).
+ */
+function tileCountText() {
+  const win = timeline.window();
+  const range = win ? `, ${formatDayNumber(isoToDay(win.from))} – ${formatDayNumber(isoToDay(win.to))},` : '';
+  const stats = map.hasLayer(tiles) ? tiles.stats(viewBBox(map)) : { complete: false, clusters: true };
+  const as = stats.clusters ? 'as density tiles' : 'as tiles';
+  let n;
+  if (!win && Number.isFinite(loaded.matched)) {
+    n = loaded.matched;
+  } else if (stats.complete) {
+    n = stats.count;
+  } else {
+    const many = !win && loaded.matched === null ? `more than ${formatCount(COUNT_LIMIT)}` : 'the';
+    return `Showing ${many} incidents in view${range} ${as} — zoom in for details`;
+  }
+  const about = n === loaded.matched || !stats.clusters ? '' : 'about ';
+  return `Showing ${about}${formatCount(n)} ${plural(n, 'incident', 'incidents')} in view${range} ${as} — zoom in for details`;
+}
+
+/** refreshCountSoon asks the count in view again after live events (tile mode, no window). */
+const refreshCountSoon = debounce(async () => {
+  if (mode !== 'tiles' || timeline.window() || loading) return;
+  const mine = generation;
+  const params = incidentParams(filters.get());
+  params.set('bbox', viewBBox(map).join(','));
+  try {
+    const matched = await countIncidents(params, { fresh: true });
+    if (generation !== mine || mode !== 'tiles') return;
+    loaded.matched = matched;
+    countEl.textContent = tileCountText();
+  } catch (err) {
+    console.warn('incidentmap: cannot count the incidents in view', err);
+  }
+}, LIVE_COUNT_MS);
 
 /** liveEvent takes an incident event from the stream. */
 function liveEvent(type, feature) {
@@ -242,6 +426,7 @@ function liveEvent(type, feature) {
  * leaves otherwise (retracted, moved away, changed type...).
  */
 async function applyLive(type, feature) {
+  if (mode === 'tiles') return applyLiveTiles(type, feature);
   const f = filters.get();
   const mine = generation;
   let keep = !selectsNothing(f) && inView(feature) ? matchesFilters(feature, f) : false;
@@ -281,6 +466,33 @@ async function applyLive(type, feature) {
   }
 }
 
+/**
+ * applyLiveTiles takes an incident event in tile mode: the tiles it touches
+ * are redrawn and the count asked again (both a little later, so that a
+ * burst of events costs one redraw); a new incident that passes the
+ * filters in view is announced.
+ */
+async function applyLiveTiles(type, feature) {
+  const id = String(feature.id);
+  const [lon, lat] = Array.isArray(feature?.geometry?.coordinates) ? feature.geometry.coordinates : [];
+  tiles.touch(lon, lat, id);
+  refreshCountSoon();
+  mapEl.dataset.liveApplied = String(Number(mapEl.dataset.liveApplied || 0) + 1);
+  if (selected === id && popup) {
+    popupFeature = feature;
+    popup.setContent(decorate(incidentContent(feature), feature));
+  }
+  const f = filters.get();
+  if (type !== 'incident.created' || selectsNothing(f) || !inView(feature) || !timeline.filter([feature]).length) return;
+  const mine = generation;
+  let keep = matchesFilters(feature, f);
+  if (keep === null) keep = await serverMatches(feature, f);
+  if (keep && generation === mine) {
+    newInView.add(id);
+    liveNotice.count(newInView.size);
+  }
+}
+
 function inView(feature) {
   const c = feature?.geometry?.coordinates;
   return Array.isArray(c) && bboxContains(viewBBox(map), c[0], c[1]);
@@ -311,12 +523,19 @@ function renderLoaded() {
   // Points go on the copy of the world in view (the map can be panned past ±180°).
   incidents.render(shown, b.getEast() - b.getWest() >= 360 ? -180 : b.getWest());
   countEl.textContent = countText(shown.length);
-  // Let the browser paint the markers before saying they are there, unless
-  // they are stale: the map moved or the filters changed since they loaded.
+  markRendered(shown.length);
+}
+
+/**
+ * markRendered says that n incidents are shown. It lets the browser paint
+ * them first, and says nothing if they are stale: the map moved or the
+ * filters changed since they loaded.
+ */
+function markRendered(n) {
   requestAnimationFrame(() => {
     if (generation !== loadedFor) return;
     performance.mark('incidentmap:rendered');
-    mapEl.dataset.rendered = String(shown.length);
+    mapEl.dataset.rendered = String(n);
     mapEl.dataset.renders = String(++renders);
     setState('ready');
   });
@@ -434,6 +653,12 @@ function writeHash() {
     moderate: moderation?.isOpen(),
   });
   if (hash !== location.hash) history.replaceState(null, '', hash);
+}
+
+/** thresholdFromURL reads ?tile-threshold=N, or gives TILE_THRESHOLD. */
+function thresholdFromURL() {
+  const v = new URLSearchParams(location.search).get('tile-threshold');
+  return v !== null && /^[0-9]{1,7}$/.test(v) ? Number(v) : TILE_THRESHOLD;
 }
 
 function extentView(collection) {

@@ -1,7 +1,10 @@
 // The timeline: a histogram of the loaded incidents per day, a window over
 // it (two range inputs, or drag it on the histogram) and a play button that
 // moves the window a day at a time. The window filters in the browser what
-// the server sent, so moving it costs no request.
+// the server sent, so moving it costs no request. When the map shows vector
+// tiles (too many incidents to load), there is nothing to count per day:
+// the timeline then spans the filter dates or the collection's time extent,
+// draws no histogram, and its window goes to the server with the tiles.
 
 import { byId, debounce } from './dom.js';
 import { dayNumber, dayToISO, formatCount, formatDayNumber, isoToDay, plural } from './format.js';
@@ -13,7 +16,7 @@ const MAX_DOMAIN_DAYS = 366 * 50;
 /**
  * createTimeline wires the timeline controls in index.html.
  * onWindowChange() is called when the window moves.
- * Returns { setData(features, filters), window(), setWindow(w), filter(features) }
+ * Returns { setData(features, filters, options), window(), setWindow(w), filter(features) }
  * where a window is { from, to } ("YYYY-MM-DD", inclusive) or null for all dates.
  */
 export function createTimeline(onWindowChange) {
@@ -30,12 +33,21 @@ export function createTimeline(onWindowChange) {
   let counts = new Uint32Array(0); // incidents per day of the domain
   let win = null; // { start, end } day numbers, or null: the whole domain
   let pendingWindow = null; // set from a link before any data arrived
+  let histogram = true; // false: the map shows tiles, no incidents were loaded to count
   let timer = 0;
 
   const notify = debounce(onWindowChange, 120); // dragging fires many events
 
-  function setData(features, filters) {
-    const days = features.map((f) => dayNumber(f.properties.occurred_at)).filter(Number.isFinite);
+  /**
+   * setData sets what the timeline counts. options.extent ([start, end],
+   * ISO times or null) with no features: the map shows tiles, so the
+   * timeline spans the filter dates, or failing them the extent, without
+   * a histogram.
+   */
+  function setData(features, filters, { extent = null } = {}) {
+    histogram = !extent;
+    let days = features.map((f) => dayNumber(f.properties.occurred_at)).filter(Number.isFinite);
+    if (extent) days = [extent[0], extent[1]].filter(Boolean).map(dayNumber).filter(Number.isFinite);
     // The date filters bound the timeline; open ends follow the data.
     const [first, last] = minMax(days);
     let lo = isoToDay(filters.from) ?? (days.length ? first : null);
@@ -44,10 +56,10 @@ export function createTimeline(onWindowChange) {
     hi ??= lo;
     domain = lo === null ? null : { start: lo, end: Math.min(Math.max(hi, lo), lo + MAX_DOMAIN_DAYS) };
     counts = new Uint32Array(domain ? domain.end - domain.start + 1 : 0);
-    for (const d of days) {
+    for (const d of histogram ? days : []) {
       if (domain && d >= domain.start && d <= domain.end) counts[d - domain.start]++;
     }
-    if (pendingWindow) {
+    if (pendingWindow && domain) {
       win = pendingWindow;
       pendingWindow = null;
     }
@@ -88,7 +100,9 @@ export function createTimeline(onWindowChange) {
       end.setAttribute('aria-valuetext', formatDayNumber(w.end));
       let inWindow = 0;
       for (let d = w.start; d <= w.end; d++) inWindow += counts[d - domain.start];
-      summary.textContent = `${win ? 'Window' : 'All dates'}: ${formatCount(inWindow)} ${plural(inWindow, 'incident', 'incidents')} loaded`;
+      summary.textContent = histogram
+        ? `${win ? 'Window' : 'All dates'}: ${formatCount(inWindow)} ${plural(inWindow, 'incident', 'incidents')} loaded`
+        : `${win ? 'Window' : 'All dates'}: too many incidents in view to count per day; zoom in for the histogram`;
     } else {
       startOut.textContent = endOut.textContent = '—';
       summary.textContent = 'No incidents loaded.';
@@ -107,8 +121,13 @@ export function createTimeline(onWindowChange) {
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, width, height);
     const n = counts.length;
-    if (!n) {
-      canvas.setAttribute('aria-label', 'Histogram of incidents per day: no data');
+    if (!n || !histogram) {
+      canvas.setAttribute('aria-label', `Histogram of incidents per day: ${n ? 'too many incidents in view; zoom in' : 'no data'}`);
+      if (n && win) {
+        // Still show where the window lies in the domain.
+        ctx.fillStyle = 'rgba(31, 84, 130, 0.12)';
+        ctx.fillRect(((win.start - domain.start) / n) * width, 0, ((win.end - win.start + 1) / n) * width, height);
+      }
       return;
     }
     const perBar = Math.max(1, Math.ceil(n / width)); // days per bar when days outnumber pixels

@@ -1,0 +1,91 @@
+// What an incidents vector tile holds, read for drawing (tiles.js draws
+// it): the features of its "incidents" layer decoded with
+// @mapbox/vector-tile and pbf, the server's fine clusters summed into the
+// circles a tile shows, and what each tile counts towards the incidents in
+// view. Pure functions of the tile's bytes: no DOM, no Leaflet.
+
+import { VectorTile } from '@mapbox/vector-tile';
+import { PbfReader } from 'pbf';
+import { CLUSTER_HALO, clusterStyle } from './symbols.js';
+
+/** Tiles are drawn 256 CSS pixels square. */
+export const TILE_SIZE = 256;
+/** The layer of the tiles that holds the incidents. */
+const SOURCE_LAYER = 'incidents';
+/**
+ * The server's clusters (up to 64 × 64 a tile) are drawn as one per cell
+ * of this many pixels: cells of a world-wide grid, so that a cell never
+ * spans two tiles and its circle fits in it (no circle overlaps another or
+ * is cut at a tile's edge), and what a tile shows does not depend on which
+ * others have loaded.
+ */
+export const CLUSTER_CELL = 64;
+
+/**
+ * decode reads the incidents layer of a tile into
+ * [{ x, y (tile pixels), own (inside the tile, not its buffer), id, props }].
+ */
+export function decode(data) {
+  const layer = new VectorTile(new PbfReader(data)).layers[SOURCE_LAYER];
+  const out = [];
+  if (!layer) return out;
+  const scale = TILE_SIZE / layer.extent;
+  for (let i = 0; i < layer.length; i++) {
+    const f = layer.feature(i);
+    if (f.type !== 1) continue; // points only
+    const p = f.loadGeometry()[0]?.[0];
+    if (!p) continue;
+    out.push({
+      x: p.x * scale,
+      y: p.y * scale,
+      own: p.x >= 0 && p.x < layer.extent && p.y >= 0 && p.y < layer.extent,
+      id: f.id,
+      props: f.properties,
+    });
+  }
+  return out;
+}
+
+/**
+ * prepare turns decoded features into what is drawn (items) and what is
+ * counted (raw: the tile's own features, each with its count). Clusters in
+ * the tile's buffer belong to its neighbour and are left out (each is drawn
+ * once); the server's fine clusters are summed per CLUSTER_CELL cell into
+ * one circle at their weighted centre, moved inside its cell as far as
+ * needed to fit. Points in the buffer are drawn, so that a marker on a
+ * tile edge is not cut.
+ */
+export function prepare(features) {
+  const clusters = features.some((f) => f.props.count !== undefined);
+  if (!clusters) {
+    return {
+      clusters,
+      items: features.map((f) => ({ x: f.x, y: f.y, id: f.id, props: f.props, count: 1 })),
+      raw: features.filter((f) => f.own).map((f) => ({ x: f.x, y: f.y, count: 1 })),
+    };
+  }
+  const own = features
+    .filter((f) => f.own && Number(f.props.count) > 0)
+    .map((f) => ({ x: f.x, y: f.y, count: Number(f.props.count), type: f.props.event_type }));
+  const cells = new Map();
+  for (const c of own) {
+    const col = Math.floor(c.x / CLUSTER_CELL);
+    const row = Math.floor(c.y / CLUSTER_CELL);
+    const key = row * TILE_SIZE + col;
+    let g = cells.get(key);
+    if (!g) cells.set(key, (g = { col, row, wx: 0, wy: 0, count: 0 }));
+    g.wx += c.x * c.count;
+    g.wy += c.y * c.count;
+    g.count += c.count;
+  }
+  const items = [...cells.values()].map((g) => {
+    const cx = g.wx / g.count;
+    const cy = g.wy / g.count;
+    const r = clusterStyle(g.count).diameter / 2;
+    const edge = Math.min(r + CLUSTER_HALO, CLUSTER_CELL / 2);
+    const fit = (v, start) => Math.min(Math.max(v, start + edge), start + CLUSTER_CELL - edge);
+    return { cluster: true, x: fit(cx, g.col * CLUSTER_CELL), y: fit(cy, g.row * CLUSTER_CELL), cx, cy, r, count: g.count };
+  });
+  items.sort((a, b) => a.count - b.count); // the biggest on top
+  return { clusters, items, raw: own.map((c) => ({ x: c.x, y: c.y, count: c.count })) };
+}

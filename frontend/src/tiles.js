@@ -1,0 +1,314 @@
+// Incidents as vector tiles, for views that hold too many to load: a
+// Leaflet GridLayer that fetches the server's Mapbox Vector Tiles
+// (/api/collections/incidents/tiles/WebMercatorQuad/{z}/{y}/{x}, with the
+// same filter parameters as the items) and draws them on canvases. Below
+// the server's cluster zoom a tile holds grid clusters (count, event_type,
+// fatalities), drawn as cluster circles with their count; from it on, one
+// point per incident (id, title, event_type, status, fatalities,
+// occurred_at), drawn as the markers of incidents.js. Clicking a cluster
+// zooms in on it; clicking a point calls onSelect with a GeoJSON-like
+// feature, whose popup fetches the whole incident.
+//
+// Tiles are redrawn in place (the old drawing stays until the new one is
+// in) when the filters change and, for the tiles an incident event
+// touches, after live updates.
+
+import L from 'leaflet';
+import { tilePath } from './api.js';
+import { debounce } from './dom.js';
+import { bboxContains, wrapLng } from './geo.js';
+import { CLUSTER_HALO, createPainter, SYMBOL_SIZE } from './symbols.js';
+import { decode, prepare, TILE_SIZE } from './tiledata.js';
+
+/** The deepest zoom the server makes tiles for (geo.MaxTileZoom). */
+const MAX_TILE_ZOOM = 22;
+const MVT = 'application/vnd.mapbox-vector-tile';
+/** Clicks this close to a point's centre hit it. */
+const POINT_HIT = SYMBOL_SIZE / 2 + 2;
+/** Clicking a cluster zooms in this many levels. */
+const CLUSTER_ZOOM_STEP = 2;
+/** Live events arriving within this long are redrawn together. */
+const LIVE_REFRESH_MS = 500;
+
+/**
+ * IncidentTileLayer options: onSelect(feature) for a clicked point;
+ * ignoreClick() may say that map clicks are someone else's now (the report
+ * form placing its point). Events: 'idle' when no tile is loading any more,
+ * 'tiledrawn' ({ count }) when a tile with incidents has been drawn, and
+ * GridLayer's 'tileerror'.
+ */
+export const IncidentTileLayer = L.GridLayer.extend({
+  options: {
+    tileSize: TILE_SIZE,
+    pane: 'incidentTiles',
+    maxNativeZoom: MAX_TILE_ZOOM,
+    updateWhenZooming: false,
+    onSelect: null,
+    ignoreClick: null,
+  },
+
+  initialize(options) {
+    L.GridLayer.prototype.initialize.call(this, options);
+    this._params = new URLSearchParams();
+    this._pending = 0;
+    this._dirty = new Set(); // wrapped tile keys to redraw after live events
+    this._refreshDirty = debounce(() => this._refreshKeys(), LIVE_REFRESH_MS);
+    this.on('tileunload', (e) => e.tile._im?.abort?.abort());
+  },
+
+  onAdd(map) {
+    if (!map.getPane(this.options.pane)) map.createPane(this.options.pane);
+    this._painter = this._painter || createPainter(map.getContainer(), window.devicePixelRatio || 1);
+    L.GridLayer.prototype.onAdd.call(this, map);
+    map.on('click', this._onClick, this);
+    map.on('mousemove', this._onMouseMove, this);
+    map.on('mouseout', this._clearHover, this);
+  },
+
+  onRemove(map) {
+    map.off('click', this._onClick, this);
+    map.off('mousemove', this._onMouseMove, this);
+    map.off('mouseout', this._clearHover, this);
+    this._clearHover();
+    this._refreshDirty.cancel();
+    this._dirty.clear();
+    L.GridLayer.prototype.onRemove.call(this, map);
+  },
+
+  /**
+   * setParams sets the filter parameters of the tiles; when they differ
+   * from the current ones, the tiles on the map are fetched again.
+   */
+  setParams(params) {
+    const next = new URLSearchParams(params);
+    next.sort();
+    if (next.toString() === this._params.toString()) return false;
+    this._params = next;
+    this._refreshAll();
+    return true;
+  },
+
+  /** isBusy: some tile is being fetched. */
+  isBusy() {
+    return this._pending > 0;
+  },
+
+  /**
+   * touch marks for a redraw the tiles an incident event may have changed:
+   * those around its point (lon, lat; may be null) and those showing it.
+   */
+  touch(lon, lat, id) {
+    if (!this._map || this._tileZoom === undefined) return;
+    const z = this._tileZoom;
+    const margin = POINT_HIT / TILE_SIZE; // a point is drawn a little beyond its own tile
+    let p = null;
+    if (Number.isFinite(lon) && Number.isFinite(lat)) {
+      p = this._map.project([lat, wrapLng(lon)], z).divideBy(TILE_SIZE);
+    }
+    for (const key in this._tiles) {
+      const tile = this._tiles[key];
+      const im = tile.el._im;
+      if (!tile.current || !im) continue;
+      const { x, y } = im.coords;
+      const near = p && p.x >= x - margin && p.x < x + 1 + margin && p.y >= y - margin && p.y < y + 1 + margin;
+      if (near || (id !== undefined && im.items.some((it) => it.id !== undefined && String(it.id) === String(id)))) {
+        this._dirty.add(wrappedKey(im.coords));
+      }
+    }
+    if (this._dirty.size) this._refreshDirty();
+  },
+
+  /**
+   * stats sums the incidents of the loaded tiles at the current zoom
+   * that lie in an API bbox: { count, clusters (whether they are
+   * clusters), complete (every tile in view is loaded) }.
+   */
+  stats(bbox) {
+    const seen = new Set();
+    let count = 0;
+    let clusters = false;
+    let complete = true;
+    for (const key in this._tiles) {
+      const tile = this._tiles[key];
+      const im = tile.el._im;
+      if (!tile.current || !im || im.coords.z !== this._tileZoom) continue;
+      const k = wrappedKey(im.coords);
+      if (seen.has(k)) continue; // another copy of the world
+      seen.add(k);
+      if (!im.loaded) {
+        complete = false;
+        continue;
+      }
+      clusters = clusters || im.clusters;
+      for (const f of im.raw) {
+        const ll = this._map.unproject([im.coords.x * TILE_SIZE + f.x, im.coords.y * TILE_SIZE + f.y], im.coords.z);
+        if (bboxContains(bbox, ll.lng, ll.lat)) count += f.count;
+      }
+    }
+    return { count, clusters, complete: complete && seen.size > 0 };
+  },
+
+  /**
+   * heatPoints are [lat, lng, intensity] of what the loaded tiles hold, on
+   * the copies of the world they are shown on: a cluster weighs by the log
+   * of its count against the biggest, a point 1.
+   */
+  heatPoints() {
+    const out = [];
+    let max = 1;
+    for (const key in this._tiles) {
+      const im = this._tiles[key].el._im;
+      if (im?.loaded) for (const f of im.raw) max = Math.max(max, f.count);
+    }
+    const scale = Math.log1p(max);
+    for (const key in this._tiles) {
+      const tile = this._tiles[key];
+      const im = tile.el._im;
+      if (!tile.current || !im?.loaded) continue;
+      const { x, y, z } = tile.coords; // unwrapped: the copy in view
+      for (const f of im.raw) {
+        const ll = this._map.unproject([x * TILE_SIZE + f.x, y * TILE_SIZE + f.y], z);
+        out.push([ll.lat, ll.lng, f.count === 1 ? 1 : Math.log1p(f.count) / scale]);
+      }
+    }
+    return out;
+  },
+
+  createTile(coords, done) {
+    const canvas = document.createElement('canvas');
+    const dpr = window.devicePixelRatio || 1;
+    canvas.width = canvas.height = Math.round(TILE_SIZE * dpr);
+    canvas.dataset.tile = `${coords.z}/${coords.x}/${coords.y}`;
+    canvas._im = { coords: { x: coords.x, y: coords.y, z: coords.z }, items: [], raw: [], clusters: false, loaded: false, seq: 0, abort: null };
+    this._load(canvas, done);
+    return canvas;
+  },
+
+  _refreshAll() {
+    if (!this._map) return;
+    for (const key in this._tiles) {
+      if (this._tiles[key].current) this._load(this._tiles[key].el);
+    }
+  },
+
+  _refreshKeys() {
+    const keys = this._dirty;
+    this._dirty = new Set();
+    if (!this._map) return;
+    for (const key in this._tiles) {
+      const tile = this._tiles[key];
+      if (tile.current && keys.has(wrappedKey(tile.el._im.coords))) this._load(tile.el, null, { fresh: true });
+    }
+  },
+
+  /**
+   * _load fetches a tile's data and draws it; a newer load of the same
+   * tile supersedes it. fresh skips the browser's cache (a live change
+   * may be newer than a tile cached a second ago).
+   */
+  async _load(canvas, done = null, { fresh = false } = {}) {
+    const im = canvas._im;
+    im.abort?.abort();
+    const abort = (im.abort = new AbortController());
+    const seq = ++im.seq;
+    const { x, y, z } = im.coords;
+    this._pending++;
+    let error = null;
+    try {
+      const res = await fetch(tilePath(z, x, y, this._params), {
+        signal: abort.signal,
+        headers: { Accept: MVT },
+        cache: fresh ? 'no-store' : 'default',
+      });
+      if (!res.ok) throw new Error(`tile ${z}/${y}/${x}: HTTP ${res.status}`);
+      const data = res.status === 204 ? null : new Uint8Array(await res.arrayBuffer());
+      if (seq !== im.seq) return;
+      const features = data && data.length ? decode(data) : [];
+      Object.assign(im, prepare(features), { loaded: true });
+      this._draw(canvas);
+    } catch (err) {
+      if (err?.name !== 'AbortError' && seq === im.seq) error = err;
+    } finally {
+      this._pending--;
+      if (done) done(error, canvas);
+      else if (error) this.fire('tileerror', { error, tile: canvas, coords: im.coords });
+      if (this._pending === 0) this.fire('idle');
+    }
+  },
+
+  _draw(canvas) {
+    const im = canvas._im;
+    const ctx = canvas.getContext('2d');
+    const dpr = canvas.width / TILE_SIZE;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    for (const it of im.items) {
+      if (it.cluster) this._painter.cluster(ctx, it.x, it.y, it.count);
+      else this._painter.point(ctx, it.x, it.y, it.props.event_type, it.props.status);
+    }
+    if (im.items.length) this.fire('tiledrawn', { count: im.items.length });
+  },
+
+  // _hit finds what is drawn under a map position: { item, coords } or null.
+  _hit(latlng) {
+    const z = this._tileZoom;
+    if (!this._map || z === undefined) return null;
+    const p = this._map.project(latlng, z);
+    const tx = Math.floor(p.x / TILE_SIZE);
+    const ty = Math.floor(p.y / TILE_SIZE);
+    const tile = this._tiles[`${tx}:${ty}:${z}`];
+    if (!tile || !tile.current || !tile.el._im?.loaded) return null;
+    const lx = p.x - tx * TILE_SIZE;
+    const ly = p.y - ty * TILE_SIZE;
+    const items = tile.el._im.items;
+    for (let i = items.length - 1; i >= 0; i--) {
+      // The last drawn is on top.
+      const it = items[i];
+      const r = it.cluster ? it.r + CLUSTER_HALO : POINT_HIT;
+      if ((it.x - lx) ** 2 + (it.y - ly) ** 2 <= r * r) return { item: it, coords: tile.coords };
+    }
+    return null;
+  },
+
+  _onClick(e) {
+    if (this.options.ignoreClick?.()) return;
+    const hit = this._hit(e.latlng);
+    if (!hit) return;
+    const { item, coords } = hit;
+    const map = this._map;
+    if (item.cluster) {
+      const at = map.unproject([coords.x * TILE_SIZE + item.cx, coords.y * TILE_SIZE + item.cy], coords.z);
+      map.setView(at, Math.min(map.getZoom() + CLUSTER_ZOOM_STEP, map.getMaxZoom()));
+      return;
+    }
+    const at = map.unproject([coords.x * TILE_SIZE + item.x, coords.y * TILE_SIZE + item.y], coords.z);
+    this.options.onSelect?.({
+      type: 'Feature',
+      id: item.id,
+      geometry: { type: 'Point', coordinates: [wrapLng(at.lng), at.lat] },
+      properties: { ...item.props },
+    });
+  },
+
+  _onMouseMove(e) {
+    this._hoverAt = e.latlng;
+    if (this._hoverFrame) return;
+    this._hoverFrame = requestAnimationFrame(() => {
+      this._hoverFrame = 0;
+      if (!this._map) return;
+      const over = !this.options.ignoreClick?.() && this._hit(this._hoverAt) !== null;
+      this._map.getContainer().classList.toggle('incident-tile-hover', over);
+    });
+  },
+
+  _clearHover() {
+    cancelAnimationFrame(this._hoverFrame);
+    this._hoverFrame = 0;
+    this._map?.getContainer().classList.remove('incident-tile-hover');
+  },
+});
+
+function wrappedKey({ x, y, z }) {
+  return `${z}/${x}/${y}`;
+}
