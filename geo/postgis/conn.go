@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -26,7 +27,8 @@ func withSessionSettings(c driver.Connector, statementTimeout time.Duration, rol
 }
 
 func (c *sessionConnector) Connect(ctx context.Context) (driver.Conn, error) {
-	conn, err := c.Connector.Connect(ctx)
+	dialed := &dialedConn{}
+	conn, err := c.Connector.Connect(context.WithValue(ctx, dialedConnKey{}, dialed))
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +49,10 @@ func (c *sessionConnector) Connect(ctx context.Context) (driver.Conn, error) {
 		conn.Close()
 		return nil, fmt.Errorf("set session limits: %w", err)
 	}
-	return conn, nil
+	if dialed.conn == nil {
+		return conn, nil // not dialed by stallGuardDialer: no request deadlines on reads
+	}
+	return &deadlineBoundConn{pqConn: conn, net: dialed.conn}, nil
 }
 
 // isConnError reports whether err means the database could not be reached
@@ -90,20 +95,116 @@ func (d *stallGuardDialer) DialContext(ctx context.Context, network, address str
 	if err != nil {
 		return nil, err
 	}
-	return &deadlineConn{Conn: c, readLimit: d.readLimit}, nil
+	dc := &deadlineConn{Conn: c, readLimit: d.readLimit}
+	if dialed, ok := ctx.Value(dialedConnKey{}).(*dialedConn); ok {
+		dialed.conn = dc
+	}
+	return dc, nil
 }
+
+// dialedConn carries the connection stallGuardDialer made out of
+// Connector.Connect, through the context lib/pq passes to the dialer.
+type dialedConn struct{ conn *deadlineConn }
+
+type dialedConnKey struct{}
 
 var _ pq.Dialer = (*stallGuardDialer)(nil)
 
-// deadlineConn sets a fresh read deadline before every read.
+// deadlineConn sets a fresh read deadline before every read: readLimit
+// from now, or the current operation's deadline (plus a grace) if that
+// comes first.
 type deadlineConn struct {
 	net.Conn
 	readLimit time.Duration
+	bound     atomic.Int64 // unix nanoseconds; 0: none
 }
 
 func (c *deadlineConn) Read(p []byte) (int, error) {
-	if err := c.Conn.SetReadDeadline(time.Now().Add(c.readLimit)); err != nil {
+	deadline := time.Now().Add(c.readLimit)
+	if b := c.bound.Load(); b != 0 && b < deadline.UnixNano() {
+		deadline = time.Unix(0, b)
+	}
+	if err := c.Conn.SetReadDeadline(deadline); err != nil {
 		return 0, err
 	}
 	return c.Conn.Read(p)
 }
+
+// cancelGrace is how long past its deadline an operation may still read:
+// enough for a live server to answer lib/pq's cancel request (and keep the
+// connection), short enough that a frozen server costs the request little.
+const cancelGrace = 250 * time.Millisecond
+
+// deadlineBoundConn is lib/pq's connection with the deadline of each
+// operation's context applied to the socket. lib/pq stops a query by
+// asking the server to cancel it; a frozen server never answers, and the
+// read would wait out the whole stall limit. Bounded here, a request whose
+// read was already waiting when the database froze still gets its 503 at
+// its deadline. database/sql uses only the context methods.
+type deadlineBoundConn struct {
+	pqConn driver.Conn
+	net    *deadlineConn
+}
+
+func (c *deadlineBoundConn) bind(ctx context.Context) {
+	if d, ok := ctx.Deadline(); ok {
+		c.net.bound.Store(d.Add(cancelGrace).UnixNano())
+	} else {
+		c.net.bound.Store(0)
+	}
+}
+
+func (c *deadlineBoundConn) Prepare(query string) (driver.Stmt, error) {
+	return c.pqConn.Prepare(query)
+}
+func (c *deadlineBoundConn) Close() error { return c.pqConn.Close() }
+func (c *deadlineBoundConn) Begin() (driver.Tx, error) {
+	return c.pqConn.Begin() //nolint:staticcheck // required by driver.Conn; database/sql calls BeginTx
+}
+
+func (c *deadlineBoundConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	c.bind(ctx)
+	return c.pqConn.(driver.ConnBeginTx).BeginTx(ctx, opts)
+}
+
+func (c *deadlineBoundConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	c.bind(ctx)
+	return c.pqConn.(driver.ConnPrepareContext).PrepareContext(ctx, query)
+}
+
+func (c *deadlineBoundConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	c.bind(ctx)
+	return c.pqConn.(driver.QueryerContext).QueryContext(ctx, query, args)
+}
+
+func (c *deadlineBoundConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	c.bind(ctx)
+	return c.pqConn.(driver.ExecerContext).ExecContext(ctx, query, args)
+}
+
+func (c *deadlineBoundConn) Ping(ctx context.Context) error {
+	c.bind(ctx)
+	return c.pqConn.(driver.Pinger).Ping(ctx)
+}
+
+func (c *deadlineBoundConn) ResetSession(ctx context.Context) error {
+	c.net.bound.Store(0) // back in the pool: no request owns it
+	return c.pqConn.(driver.SessionResetter).ResetSession(ctx)
+}
+
+func (c *deadlineBoundConn) IsValid() bool { return c.pqConn.(driver.Validator).IsValid() }
+
+func (c *deadlineBoundConn) CheckNamedValue(nv *driver.NamedValue) error {
+	return c.pqConn.(driver.NamedValueChecker).CheckNamedValue(nv)
+}
+
+var (
+	_ driver.ConnBeginTx        = (*deadlineBoundConn)(nil)
+	_ driver.ConnPrepareContext = (*deadlineBoundConn)(nil)
+	_ driver.QueryerContext     = (*deadlineBoundConn)(nil)
+	_ driver.ExecerContext      = (*deadlineBoundConn)(nil)
+	_ driver.Pinger             = (*deadlineBoundConn)(nil)
+	_ driver.SessionResetter    = (*deadlineBoundConn)(nil)
+	_ driver.Validator          = (*deadlineBoundConn)(nil)
+	_ driver.NamedValueChecker  = (*deadlineBoundConn)(nil)
+)
