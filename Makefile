@@ -35,6 +35,7 @@ run: deps build
 test: deps frontend
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet ./...
+	npm test --prefix frontend --silent
 	$(GO) test -count=1 -timeout 20m ./...
 
 ## bench: items, tiles, table growth and map first render against their physical limits (writes bench/results/)
