@@ -1,11 +1,24 @@
 package api
 
 import (
+	"bytes"
+	"compress/gzip"
+	"container/list"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/incidentmap/incidentmap/geo"
 )
@@ -33,7 +46,9 @@ func (s *Server) tileRoutes(g *echo.Group) {
 	g.GET("/tileMatrixSets/"+webMercatorQuad, s.tileMatrixSet)
 	g.GET("/collections/:collectionId/tiles", s.collectionTilesets)
 	g.GET("/collections/:collectionId/tiles/"+webMercatorQuad, s.tileJSON)
-	g.GET("/collections/:collectionId/tiles/"+webMercatorQuad+"/:z/:y/:x", s.tile)
+	cache := newTileCache(tileCacheBytes)
+	s.metrics.registry.MustRegister(cache)
+	g.GET("/collections/:collectionId/tiles/"+webMercatorQuad+"/:z/:y/:x", func(c echo.Context) error { return s.tile(c, cache) })
 }
 
 func (s *Server) tileMatrixSets(c echo.Context) error {
@@ -123,10 +138,12 @@ func (s *Server) tileJSON(c echo.Context) error {
 }
 
 // tile answers one vector tile: 204 when empty, ETag from the collection's
-// version so caches never keep a tile past an edit.
-func (s *Server) tile(c echo.Context) error {
-	ctx, cancel := s.requestContext(c)
-	defer cancel()
+// version so caches never keep a tile past an edit. Rendered tiles are kept
+// in cache (see tileCache) under the same inputs as the ETag.
+func (s *Server) tile(c echo.Context, cache *tileCache) error {
+	// Database work gets the request timeout where it happens: a cached
+	// tile needs none (and no timer).
+	ctx := c.Request().Context()
 	t, err := geo.ParseTile(c.Param("z"), c.Param("y"), c.Param("x"))
 	if err != nil {
 		return err
@@ -136,15 +153,27 @@ func (s *Server) tile(c echo.Context) error {
 	if !ok {
 		return &PublicError{Msg: "tiles are not available", Err: geo.ErrNotFound}
 	}
-	var mvt func() ([]byte, error)
+	var (
+		render func(context.Context) ([]byte, error)
+		query  []byte // the parsed query, normalised, for the cache key
+	)
 	if id == incidentsCollection {
-		q, err := geo.ParseIncidentTileQuery(c.QueryParams())
-		if err != nil {
-			return err
+		q := defaultIncidentTileQuery
+		if c.Request().URL.RawQuery != "" {
+			if q, err = geo.ParseIncidentTileQuery(c.QueryParams()); err != nil {
+				return err
+			}
+			if query, err = json.Marshal(q); err != nil {
+				return err
+			}
 		}
-		mvt = func() ([]byte, error) { return store.IncidentTile(ctx, t, q, s.cfg.ClusterBelowZoom) }
+		render = func(ctx context.Context) ([]byte, error) {
+			return store.IncidentTile(ctx, t, q, s.cfg.ClusterBelowZoom)
+		}
 	} else {
-		l, err := s.findLayer(ctx, id)
+		lctx, cancel := s.requestContext(c)
+		l, err := s.findLayer(lctx, id)
+		cancel()
 		if err != nil {
 			return err
 		}
@@ -155,20 +184,97 @@ func (s *Server) tile(c echo.Context) error {
 		if q.BBox != nil || q.Cursor != nil || c.QueryParam("limit") != "" {
 			return geo.Invalidf("bbox", "bbox, limit and cursor are not tile parameters")
 		}
-		mvt = func() ([]byte, error) { return store.LayerTile(ctx, l, t, q) }
+		if query, err = json.Marshal(q); err != nil {
+			return err
+		}
+		render = func(ctx context.Context) ([]byte, error) { return store.LayerTile(ctx, l, t, q) }
 	}
-	notModified, err := s.checkETag(ctx, c, id)
-	if err != nil || notModified {
-		return err
+	version, err := s.versions.get(ctx, id, func(ctx context.Context, id string) (string, error) {
+		ctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
+		defer cancel()
+		return s.deps.Features.CollectionVersion(ctx, id)
+	})
+	if errors.Is(err, geo.ErrNotFound) {
+		version, err = "0", nil // collection never changed since it was created
 	}
-	data, err := mvt()
 	if err != nil {
 		return err
 	}
-	if data == nil {
+	key := tileKey(id, version, t, s.cfg.ClusterBelowZoom, query)
+	// Cache-Control: no-cache in the request is not obeyed: the cached tile
+	// is the tile of the current version, never stale, and browsers send
+	// it whenever a page bypasses their own cache (fetch with no-store), as
+	// the map does to redraw the tiles a live update touches: many clients
+	// at once, whom one render serves.
+	e := cache.get(key)
+	if e == nil {
+		// A 304 needs no tile: answer it before rendering.
+		etag := tileETag(key)
+		if etagMatches(c.Request().Header.Get("If-None-Match"), etag) {
+			setTileHeaders(c, etag)
+			return c.NoContent(http.StatusNotModified)
+		}
+		// Not kept under version "0": no edit would change that key.
+		if e, err = cache.render(ctx, key, etag, version != "0", s.cfg.RequestTimeout, render); err != nil {
+			return err
+		}
+	}
+	setTileHeaders(c, e.etag)
+	if etagMatches(c.Request().Header.Get("If-None-Match"), e.etag) {
+		return c.NoContent(http.StatusNotModified)
+	}
+	if e.body == nil {
 		return c.NoContent(http.StatusNoContent)
 	}
-	return c.Blob(http.StatusOK, mediaMVT, data)
+	body := e.body
+	if strings.Contains(c.Request().Header.Get(echo.HeaderAcceptEncoding), "gzip") {
+		if gz := cache.gzipped(e); gz != nil {
+			c.Response().Header().Set(echo.HeaderContentEncoding, "gzip")
+			body = gz
+		}
+		// The group's gzip middleware would compress every response
+		// again: tiles are compressed once, here, or not at all when it
+		// saves too little. Write past it.
+		if u, ok := c.Response().Writer.(interface{ Unwrap() http.ResponseWriter }); ok {
+			c.Response().Writer = u.Unwrap()
+		}
+	}
+	c.Response().Header().Set(echo.HeaderContentLength, strconv.Itoa(len(body)))
+	return c.Blob(http.StatusOK, mediaMVT, body)
+}
+
+func setTileHeaders(c echo.Context, etag string) {
+	h := c.Response().Header()
+	h.Set("ETag", etag)
+	h.Set("Cache-Control", "public, max-age=5, must-revalidate")
+}
+
+// tileFormat names how tiles are made; it is part of their ETags, so a
+// server that makes them differently does not confirm a client's copy.
+const tileFormat = "mvt2"
+
+// tileKey is what a tile depends on: the collection and its version, the
+// tile, the zoom below which incidents are clustered, and the query
+// (parsed, so spellings of the same filters share an entry).
+func tileKey(collection, version string, t geo.Tile, clusterBelow int, query []byte) string {
+	b := make([]byte, 0, 64+len(query))
+	b = append(b, tileFormat...)
+	b = append(b, 0)
+	b = append(b, collection...)
+	b = append(b, 0)
+	b = append(b, version...)
+	for _, n := range []int{t.Z, t.X, t.Y, clusterBelow} {
+		b = append(b, 0)
+		b = strconv.AppendInt(b, int64(n), 10)
+	}
+	b = append(b, 0)
+	b = append(b, query...)
+	return string(b)
+}
+
+func tileETag(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return `W/"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
 }
 
 // tilePaths documents the tile routes.
@@ -190,8 +296,242 @@ func tilePaths() obj {
 		"/api/collections/{collectionId}/tiles/WebMercatorQuad": obj{"get": operation("TileJSON 3.0 of a collection's vector tiles.", "getTileJSON",
 			[]obj{collectionID}, jsonResponse("TileJSON.", mediaTileJSON), "404")},
 		"/api/collections/{collectionId}/tiles/WebMercatorQuad/{z}/{y}/{x}": obj{"get": operation(
-			"A Mapbox Vector Tile made by PostGIS; incidents below the cluster zoom come as clusters (count, event_type, fatalities). 204 when empty.",
+			"A Mapbox Vector Tile made by PostGIS; incidents below the cluster zoom come as clusters (count, event_type, fatalities). 204 when empty. "+
+				"The server keeps rendered tiles per collection version, so they are never stale.",
 			"getTile", tileParams, obj{"description": "The tile.", "content": obj{mediaMVT: obj{"schema": obj{"type": "string", "format": "binary"}}}},
 			"400", "404", "503")},
 	}
+}
+
+// defaultIncidentTileQuery is the query of an incidents tile without
+// parameters (most tiles), parsed once.
+var defaultIncidentTileQuery = func() geo.IncidentQuery {
+	q, err := geo.ParseIncidentTileQuery(url.Values{})
+	if err != nil {
+		panic(err)
+	}
+	return q
+}()
+
+// tileCacheBytes bounds the memory of a server's rendered tiles.
+const tileCacheBytes = 64 << 20
+
+// Tiles under tileGzipMin bytes are not compressed, nor those that
+// compression shrinks by less than a tenth.
+const tileGzipMin = 1024
+
+// tileEntryOverhead is what an entry costs beside its bytes (the entry,
+// its list element and map slot), for the memory bound.
+const tileEntryOverhead = 256
+
+// tileCache keeps rendered tiles within a memory bound, the least recently
+// used leaving first. Its keys hold the collection's version (tileKey), so
+// an entry is never stale: after an edit requests look for a new key and
+// the old entries age out. Concurrent misses of one key render it once
+// (single flight).
+type tileCache struct {
+	max, maxEntry int64
+
+	mu      sync.Mutex
+	size    int64
+	entries map[string]*list.Element // values *tileEntry
+	lru     list.List                // front: most recently used
+	flights map[string]*tileFlight
+
+	requests             *prometheus.CounterVec
+	hits, misses, shared prometheus.Counter // requests' children
+	evictions            prometheus.Counter
+	gzips                sync.Pool // *gzip.Writer
+}
+
+type tileEntry struct {
+	key, etag string
+	body      []byte // nil: the tile is empty
+	elem      *list.Element
+	size      int64 // accounted in the cache while elem is set
+
+	gzOnce sync.Once
+	gz     []byte // body gzipped; nil when not worth it
+}
+
+type tileFlight struct {
+	done  chan struct{}
+	entry *tileEntry
+	err   error
+}
+
+func newTileCache(maxBytes int64) *tileCache {
+	c := &tileCache{
+		max: maxBytes, maxEntry: maxBytes / 16,
+		entries: map[string]*list.Element{}, flights: map[string]*tileFlight{},
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "incidentmap_tile_cache_requests_total",
+			Help: "Tile requests by how the tile cache served them: hit, miss (rendered), shared (waited for another request's render).",
+		}, []string{"result"}),
+		evictions: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "incidentmap_tile_cache_evictions_total", Help: "Tiles dropped from the tile cache to stay within its memory bound.",
+		}),
+		gzips: sync.Pool{New: func() any {
+			w, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed)
+			return w
+		}},
+	}
+	c.hits, c.misses = c.requests.WithLabelValues("hit"), c.requests.WithLabelValues("miss")
+	c.shared = c.requests.WithLabelValues("shared")
+	return c
+}
+
+var (
+	tileCacheBytesDesc   = prometheus.NewDesc("incidentmap_tile_cache_bytes", "Memory held by the tile cache.", nil, nil)
+	tileCacheMaxDesc     = prometheus.NewDesc("incidentmap_tile_cache_max_bytes", "The tile cache's memory bound.", nil, nil)
+	tileCacheEntriesDesc = prometheus.NewDesc("incidentmap_tile_cache_entries", "Tiles in the tile cache.", nil, nil)
+)
+
+// Describe and Collect make the cache a Prometheus collector.
+func (c *tileCache) Describe(ch chan<- *prometheus.Desc) {
+	c.requests.Describe(ch)
+	c.evictions.Describe(ch)
+	ch <- tileCacheBytesDesc
+	ch <- tileCacheMaxDesc
+	ch <- tileCacheEntriesDesc
+}
+
+func (c *tileCache) Collect(ch chan<- prometheus.Metric) {
+	c.requests.Collect(ch)
+	c.evictions.Collect(ch)
+	c.mu.Lock()
+	size, n := c.size, len(c.entries)
+	c.mu.Unlock()
+	ch <- prometheus.MustNewConstMetric(tileCacheBytesDesc, prometheus.GaugeValue, float64(size))
+	ch <- prometheus.MustNewConstMetric(tileCacheMaxDesc, prometheus.GaugeValue, float64(c.max))
+	ch <- prometheus.MustNewConstMetric(tileCacheEntriesDesc, prometheus.GaugeValue, float64(n))
+}
+
+// get returns the cached tile of key, or nil.
+func (c *tileCache) get(key string) *tileEntry {
+	c.mu.Lock()
+	el, ok := c.entries[key]
+	if ok {
+		c.lru.MoveToFront(el)
+	}
+	c.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	c.hits.Inc()
+	return el.Value.(*tileEntry)
+}
+
+// render makes the tile of key with fn, or joins a render of the same key
+// in progress, which later requests then join. Kept, the tile goes into
+// the cache.
+func (c *tileCache) render(ctx context.Context, key, etag string, keep bool, timeout time.Duration,
+	fn func(context.Context) ([]byte, error)) (*tileEntry, error) {
+	c.mu.Lock()
+	if el, ok := c.entries[key]; ok { // rendered since get
+		c.lru.MoveToFront(el)
+		c.mu.Unlock()
+		c.hits.Inc()
+		return el.Value.(*tileEntry), nil
+	}
+	if f, ok := c.flights[key]; ok {
+		c.mu.Unlock()
+		c.shared.Inc()
+		select {
+		case <-f.done:
+			return f.entry, f.err
+		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return nil, fmt.Errorf("%w: waiting for a tile: %w", geo.ErrUnavailable, ctx.Err())
+			}
+			return nil, ctx.Err()
+		}
+	}
+	f := &tileFlight{done: make(chan struct{}), err: errTileRender}
+	c.flights[key] = f
+	c.mu.Unlock()
+	c.misses.Inc()
+	defer func() { // also when fn panics: nobody waits for ever
+		c.mu.Lock()
+		delete(c.flights, key)
+		if f.entry != nil && keep {
+			c.putLocked(f.entry)
+		}
+		c.mu.Unlock()
+		close(f.done)
+	}()
+	// The render serves every request that joins it, so it does not end
+	// when this request's client goes away; the request timeout bounds it.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	defer cancel()
+	body, err := fn(rctx)
+	if f.err = err; err == nil {
+		f.entry = &tileEntry{key: key, etag: etag, body: body}
+	}
+	return f.entry, f.err
+}
+
+// errTileRender is what requests waiting for a render get when it panicked.
+var errTileRender = errors.New("tile render failed")
+
+// putLocked adds e, replacing an entry of the same key, and evicts the
+// least recently used entries beyond the memory bound.
+func (c *tileCache) putLocked(e *tileEntry) {
+	e.size = int64(len(e.key)+len(e.etag)+len(e.body)) + tileEntryOverhead
+	if e.size > c.maxEntry {
+		return
+	}
+	if old, ok := c.entries[e.key]; ok {
+		c.removeLocked(old)
+	}
+	e.elem = c.lru.PushFront(e)
+	c.entries[e.key] = e.elem
+	c.size += e.size
+	c.evictLocked()
+}
+
+func (c *tileCache) removeLocked(el *list.Element) {
+	e := el.Value.(*tileEntry)
+	c.lru.Remove(el)
+	delete(c.entries, e.key)
+	c.size -= e.size
+	e.elem = nil
+}
+
+func (c *tileCache) evictLocked() {
+	for c.size > c.max {
+		c.removeLocked(c.lru.Back())
+		c.evictions.Inc()
+	}
+}
+
+// gzipped returns e's body gzipped, compressing it on first use (once per
+// entry, not per request), or nil when that is not worth it.
+func (c *tileCache) gzipped(e *tileEntry) []byte {
+	e.gzOnce.Do(func() {
+		if len(e.body) < tileGzipMin {
+			return
+		}
+		var buf bytes.Buffer
+		buf.Grow(len(e.body) / 2)
+		w := c.gzips.Get().(*gzip.Writer)
+		w.Reset(&buf)
+		_, err := w.Write(e.body)
+		if err == nil {
+			err = w.Close()
+		}
+		c.gzips.Put(w)
+		if err != nil || buf.Len() > len(e.body)*9/10 {
+			return
+		}
+		e.gz = buf.Bytes()
+		c.mu.Lock()
+		if e.elem != nil { // still cached: its size grew
+			e.size += int64(len(e.gz))
+			c.size += int64(len(e.gz))
+			c.evictLocked()
+		}
+		c.mu.Unlock()
+	})
+	return e.gz
 }
