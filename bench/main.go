@@ -5,8 +5,10 @@
 //   - items:  the GeoJSON items endpoint (wrk) beside PostgreSQL building
 //     the same page in one statement (pgbench), for ~100/~1000/~10000
 //     feature windows round the densest hotspot;
-//   - tiles:  vector tiles at z 2, 5, 8, 11, 14 over the densest hotspot
-//     (wrk) beside the equivalent ST_AsMVT statement (pgbench);
+//   - tiles:  vector tiles at z 2, 5, 8, 11, 14 over the densest hotspot,
+//     cold (rendered afresh) and warm (from the server's tile cache)
+//     (wrk), beside the server's own ST_AsMVT statement (pgbench, simple
+//     and prepared protocol);
 //   - growth: the ~100-feature window and a z 11 tile at several table
 //     sizes, with the items query's EXPLAIN (ANALYZE, BUFFERS);
 //   - map:    headless Chromium, time from navigation to the first render
