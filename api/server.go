@@ -44,7 +44,10 @@ type Config struct {
 	// streaming replica, which may lag the primary's NOTIFY: collection
 	// versions (ETags) are then read per request, never cached.
 	FeaturesOnReplica bool
-	Logger            *slog.Logger
+	// TileCacheBytes bounds the memory of rendered vector tiles kept
+	// between requests; default 64 MiB, negative turns the cache off.
+	TileCacheBytes int64
+	Logger         *slog.Logger
 }
 
 func (c *Config) setDefaults() {
@@ -70,6 +73,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxSSEClients <= 0 {
 		c.MaxSSEClients = 1000
+	}
+	if c.TileCacheBytes == 0 {
+		c.TileCacheBytes = 64 << 20
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -149,7 +155,9 @@ func (s *Server) routes() {
 			AllowMethods:  []string{http.MethodGet, http.MethodHead},
 			ExposeHeaders: []string{"ETag", "Warning"},
 		}),
-		middleware.Gzip(),
+		// Tiles are compressed once per cached tile (api/tile.go), or not
+		// at all when it saves too little.
+		middleware.GzipWithConfig(middleware.GzipConfig{Skipper: isTileRequest}),
 	)
 	s.ogcRoutes(g)
 	s.placeRoutes(g)

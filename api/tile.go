@@ -46,9 +46,14 @@ func (s *Server) tileRoutes(g *echo.Group) {
 	g.GET("/tileMatrixSets/"+webMercatorQuad, s.tileMatrixSet)
 	g.GET("/collections/:collectionId/tiles", s.collectionTilesets)
 	g.GET("/collections/:collectionId/tiles/"+webMercatorQuad, s.tileJSON)
-	cache := newTileCache(tileCacheBytes)
+	cache := newTileCache(max(s.cfg.TileCacheBytes, 0))
 	s.metrics.registry.MustRegister(cache)
 	g.GET("/collections/:collectionId/tiles/"+webMercatorQuad+"/:z/:y/:x", func(c echo.Context) error { return s.tile(c, cache) })
+}
+
+// isTileRequest tells the gzip middleware to leave tiles alone.
+func isTileRequest(c echo.Context) bool {
+	return strings.HasSuffix(c.Path(), "/"+webMercatorQuad+"/:z/:y/:x")
 }
 
 func (s *Server) tileMatrixSets(c echo.Context) error {
@@ -232,12 +237,6 @@ func (s *Server) tile(c echo.Context, cache *tileCache) error {
 			c.Response().Header().Set(echo.HeaderContentEncoding, "gzip")
 			body = gz
 		}
-		// The group's gzip middleware would compress every response
-		// again: tiles are compressed once, here, or not at all when it
-		// saves too little. Write past it.
-		if u, ok := c.Response().Writer.(interface{ Unwrap() http.ResponseWriter }); ok {
-			c.Response().Writer = u.Unwrap()
-		}
 	}
 	c.Response().Header().Set(echo.HeaderContentLength, strconv.Itoa(len(body)))
 	return c.Blob(http.StatusOK, mediaMVT, body)
@@ -247,6 +246,7 @@ func setTileHeaders(c echo.Context, etag string) {
 	h := c.Response().Header()
 	h.Set("ETag", etag)
 	h.Set("Cache-Control", "public, max-age=5, must-revalidate")
+	h.Add("Vary", echo.HeaderAcceptEncoding) // gzipped or not, by the request
 }
 
 // tileFormat names how tiles are made; it is part of their ETags, so a
@@ -312,9 +312,6 @@ var defaultIncidentTileQuery = func() geo.IncidentQuery {
 	}
 	return q
 }()
-
-// tileCacheBytes bounds the memory of a server's rendered tiles.
-const tileCacheBytes = 64 << 20
 
 // Tiles under tileGzipMin bytes are not compressed, nor those that
 // compression shrinks by less than a tenth.

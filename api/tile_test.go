@@ -19,6 +19,7 @@ import (
 	"github.com/paulmach/orb/geojson"
 	"github.com/paulmach/orb/maptile"
 
+	"github.com/incidentmap/incidentmap/api"
 	"github.com/incidentmap/incidentmap/geo"
 )
 
@@ -386,5 +387,23 @@ func TestTileGzip(t *testing.T) {
 	res.Body.Close()
 	if res.Header.Get("Content-Encoding") != "" || len(body) == 0 || res.Header.Get("Content-Length") != strconv.Itoa(len(body)) {
 		t.Errorf("small tile: Content-Encoding %q, %d bytes, Content-Length %s", res.Header.Get("Content-Encoding"), len(body), res.Header.Get("Content-Length"))
+	}
+}
+
+// With the cache off (serve --tile-cache-mb 0) every request renders its
+// tile: an operator can rule the cache out.
+func TestTileCacheOff(t *testing.T) {
+	ts := newTestServerOn(t, pgtestNewDB(t), api.Config{TileCacheBytes: -1})
+	seedIncident(t, ts, 47.03, 39.40, nil)
+	url := tileURL(ts, "incidents", 47.03, 39.40, 10)
+	for range 3 {
+		if res := do(t, http.MethodGet, url, "", ""); res.status != http.StatusOK {
+			t.Fatalf("tile = %d", res.status)
+		}
+	}
+	hits := tileCacheMetric(t, ts, `incidentmap_tile_cache_requests_total{result="hit"}`)
+	misses := tileCacheMetric(t, ts, `incidentmap_tile_cache_requests_total{result="miss"}`)
+	if hits != 0 || misses != 3 {
+		t.Errorf("cache off: %v hits, %v misses; want 0 and 3", hits, misses)
 	}
 }

@@ -49,6 +49,7 @@ type serveConfig struct {
 	tileURL       string
 	tileAttrib    string
 	moderationURL string
+	tileCacheMB   int
 	readURL       string
 }
 
@@ -79,6 +80,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		"PostgreSQL URL for moderation (env DATABASE_MODERATION_URL): a login that is a member of incidentmap_moderator; empty uses --database-url")
 	fs.StringVar(&cfg.readURL, "database-read-url", env.getenv("DATABASE_READ_URL"),
 		"PostgreSQL URL of a streaming replica for map reads (env DATABASE_READ_URL); reports and moderation stay on the primary")
+	fs.IntVar(&cfg.tileCacheMB, "tile-cache-mb", 64, "memory in MiB for rendered vector tiles kept between requests; 0 turns the cache off")
 	fs.Float64Var(&cfg.reportBurst, "report-burst", 10, "reports one client may submit in a burst")
 	fs.Float64Var(&cfg.reportPerMin, "report-rate", 10, "reports per minute one client may submit after a burst")
 	if err := parseFlags(fs, args); err != nil {
@@ -138,6 +140,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		TileAttribution:   cfg.tileAttrib,
 		Logger:            logger,
 		FeaturesOnReplica: pools.read != nil,
+		TileCacheBytes:    tileCacheBytes(cfg.tileCacheMB),
 	}, api.Deps{Ready: pools, Features: pools.features(), Reports: pools.public,
 		Moderation: pools.moderation, Events: pools.public, Places: pools.features()})
 
@@ -161,4 +164,13 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	return <-errc
+}
+
+// tileCacheBytes turns --tile-cache-mb into api.Config.TileCacheBytes,
+// where negative means off.
+func tileCacheBytes(mb int) int64 {
+	if mb <= 0 {
+		return -1
+	}
+	return int64(mb) << 20
 }
