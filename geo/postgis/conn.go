@@ -169,7 +169,37 @@ func (c *deadlineBoundConn) BeginTx(ctx context.Context, opts driver.TxOptions) 
 
 func (c *deadlineBoundConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
 	c.bind(ctx)
-	return c.pqConn.(driver.ConnPrepareContext).PrepareContext(ctx, query)
+	st, err := c.pqConn.(driver.ConnPrepareContext).PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := st.(stmtContext); ok {
+		// Prepared statements outlive the request that prepared them.
+		return &deadlineBoundStmt{Stmt: st, conn: c}, nil
+	}
+	return st, nil // COPY: lib/pq's own type, used within one operation
+}
+
+type stmtContext interface {
+	driver.StmtQueryContext
+	driver.StmtExecContext
+}
+
+// deadlineBoundStmt binds each run of a prepared statement to its
+// request's deadline, as deadlineBoundConn does for one-off statements.
+type deadlineBoundStmt struct {
+	driver.Stmt
+	conn *deadlineBoundConn
+}
+
+func (s *deadlineBoundStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	s.conn.bind(ctx)
+	return s.Stmt.(stmtContext).QueryContext(ctx, args)
+}
+
+func (s *deadlineBoundStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	s.conn.bind(ctx)
+	return s.Stmt.(stmtContext).ExecContext(ctx, args)
 }
 
 func (c *deadlineBoundConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {

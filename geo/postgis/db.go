@@ -49,6 +49,8 @@ type DB struct {
 	dsn    string // for the LISTEN connection, which lives outside the pool
 	role   string // Options.Role
 	logger *slog.Logger
+	// tileStmts are the prepared point-tile statements, by their text.
+	tileStmts stmtSet
 }
 
 // Open connects to dsn (URL or lib/pq keyword form) and checks the
@@ -101,7 +103,10 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 func (db *DB) SQL() *sql.DB { return db.db }
 
 // Close closes the pool.
-func (db *DB) Close() error { return db.db.Close() }
+func (db *DB) Close() error {
+	db.tileStmts.close()
+	return db.db.Close()
+}
 
 // Ping checks that the database answers within ctx.
 func (db *DB) Ping(ctx context.Context) error {

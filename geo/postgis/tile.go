@@ -5,9 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
-	"runtime"
 	"sync"
-	"weak"
 
 	"github.com/incidentmap/incidentmap/geo"
 )
@@ -186,11 +184,6 @@ func scanTile(row *sql.Row) ([]byte, error) {
 // all real clients use. Beyond it, statements run unprepared.
 const maxTileStmts = 32
 
-// tileStmts holds each DB's prepared tile statements by their text. DB
-// has no field for them, so they hang here under a weak key and are
-// closed once the DB is garbage.
-var tileStmts sync.Map // weak.Pointer[DB] → *stmtSet
-
 type stmtSet struct {
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt
@@ -199,19 +192,7 @@ type stmtSet struct {
 // tileStmt returns the prepared statement of query, preparing it on first
 // use; nil (and no error) once the DB holds maxTileStmts others.
 func (db *DB) tileStmt(ctx context.Context, query string) (*sql.Stmt, error) {
-	key := weak.Make(db)
-	v, ok := tileStmts.Load(key)
-	if !ok {
-		var loaded bool
-		if v, loaded = tileStmts.LoadOrStore(key, &stmtSet{stmts: map[string]*sql.Stmt{}}); !loaded {
-			runtime.AddCleanup(db, func(key weak.Pointer[DB]) {
-				if v, ok := tileStmts.LoadAndDelete(key); ok {
-					v.(*stmtSet).close()
-				}
-			}, key)
-		}
-	}
-	set := v.(*stmtSet)
+	set := &db.tileStmts
 	set.mu.Lock()
 	st, ok := set.stmts[query]
 	full := len(set.stmts) >= maxTileStmts
@@ -232,6 +213,9 @@ func (db *DB) tileStmt(ctx context.Context, query string) (*sql.Stmt, error) {
 		st.Close()
 		return prev, nil
 	}
+	if set.stmts == nil {
+		set.stmts = map[string]*sql.Stmt{}
+	}
 	set.stmts[query] = st
 	return st, nil
 }
@@ -242,5 +226,5 @@ func (s *stmtSet) close() {
 	for _, st := range s.stmts {
 		st.Close()
 	}
-	clear(s.stmts)
+	s.stmts = nil
 }
