@@ -31,6 +31,7 @@ type dataset struct {
 	center  [2]float64    // lon, lat of the densest hotspot
 	genTime time.Duration // 0 when the data was reused
 	startup time.Duration // server start (initdb and migrations on a cold dir)
+	cold    *coldTiles    // requests its server's tile cache cannot answer; see coldTiles
 }
 
 // openDataset starts a server on dir and makes it hold n incidents.
@@ -66,7 +67,23 @@ func openDataset(cfg config, dir string, n int) (*dataset, error) {
 	return ds, nil
 }
 
+// coldTiles returns the maker of cold tile requests to ds's server (one per
+// server, so that no two requests share a start).
+func (ds *dataset) coldTiles() (*coldTiles, error) {
+	if ds.cold == nil {
+		c, err := newColdTiles()
+		if err != nil {
+			return nil, err
+		}
+		ds.cold = c
+	}
+	return ds.cold, nil
+}
+
 func (ds *dataset) close() {
+	if ds.cold != nil {
+		ds.cold.remove()
+	}
 	if ds.db != nil {
 		ds.db.Close()
 	}

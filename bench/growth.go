@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -47,8 +48,9 @@ func growthSuite(cfg config, main *dataset) (string, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "The same place at each table size: the main data set's densest hotspot (%.4f, %.4f). "+
 		"Items: a square window holding ~100 public incidents (found at each size, so the page stays the same size while the table grows). "+
-		"Tile: the z %d tile holding the hotspot (its content grows with the table). HTTP only (`wrk`, %d clients, %v). "+
-		"Each size has its own data dir (DIR-100k, DIR-5m…; the main one for %d).\n\n",
+		"Tile: the z %d tile holding the hotspot (its content grows with the table), *cold* as in the tiles suite: every request with a datetime filter "+
+		"that all incidents pass but a start of its own, so that the server's tile cache never holds it and each request renders it in PostgreSQL. "+
+		"HTTP only (`wrk`, %d clients, %v; longer for slow requests). Each size has its own data dir (DIR-100k, DIR-5m…; the main one for %d).\n\n",
 		main.center[0], main.center[1], growthZoom, cfg.conns, cfg.duration, cfg.rows)
 	for _, n := range cfg.growth {
 		ds := main
@@ -99,7 +101,7 @@ func measureGrowth(cfg config, ds *dataset, center [2]float64) (growthRow, error
 		return r, err
 	}
 	r.tileInc, r.tileBytes = ti.incidents, ti.bytes
-	if r.tile, _, err = measureHTTP(cfg, ds.srv, tileURL(ds.srv, growthZoom, x, y)); err != nil {
+	if r.tile, err = measureColdTile(cfg, ds, tileURL(ds.srv, growthZoom, x, y)); err != nil {
 		return r, err
 	}
 	stmt, err := itemsSQL(r.bbox)
@@ -109,7 +111,8 @@ func measureGrowth(cfg config, ds *dataset, center [2]float64) (growthRow, error
 	if r.explain, err = explain(ds, stmt); err != nil {
 		return r, err
 	}
-	if r.explainTile, err = explain(ds, tileSQL(growthZoom, x, y, "")); err != nil {
+	cold := tileSQLWith(growthZoom, x, y, url.Values{"datetime": {coldDatetime}}, "")
+	if r.explainTile, err = explain(ds, cold); err != nil {
 		return r, err
 	}
 	return r, nil
@@ -138,16 +141,17 @@ func writeGrowth(b *strings.Builder, rows []growthRow) {
 	if len(rows) == 0 {
 		return
 	}
-	fmt.Fprintln(b, "| incidents | data dir | generated in | table + indexes | items window | features | items req/s | items p50 | items p99 | items plan (EXPLAIN ANALYZE) | tile z/x/y | incidents under tile | tile bytes | tile req/s | tile p50 | tile p99 |")
-	fmt.Fprintln(b, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(b, "| incidents | data dir | generated in | table + indexes | items window | features | items req/s | items p50 | items p99 | items plan (EXPLAIN ANALYZE) | "+
+		"tile z/x/y | incidents under tile | tile bytes | cold tile req/s | tile p50 | tile p99 | tile plan (EXPLAIN ANALYZE) |")
+	fmt.Fprintln(b, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range rows {
 		gen := "reused"
 		if r.genTime > 0 {
 			gen = r.genTime.Round(time.Second).String()
 		}
-		fmt.Fprintf(b, "| %d | `%s` | %s | %s | %.3f° square | %d | %.0f | %s | %s | %s | %d/%d/%d | %d | %d | %.0f | %s | %s |\n",
+		fmt.Fprintf(b, "| %d | `%s` | %s | %s | %.3f° square | %d | %.0f | %s | %s | %s | %d/%d/%d | %d | %d | %.0f | %s | %s | %s |\n",
 			r.rows, r.dir, gen, r.tableSize, r.bbox[2]-r.bbox[0], r.features, r.items.reqPerSec, dur(r.items.p50), dur(r.items.p99), planSummary(r.explain),
-			r.tileXYZ[0], r.tileXYZ[1], r.tileXYZ[2], r.tileInc, r.tileBytes, r.tile.reqPerSec, dur(r.tile.p50), dur(r.tile.p99))
+			r.tileXYZ[0], r.tileXYZ[1], r.tileXYZ[2], r.tileInc, r.tileBytes, r.tile.reqPerSec, dur(r.tile.p50), dur(r.tile.p99), planSummary(r.explainTile))
 	}
 	first, last := rows[0], rows[len(rows)-1]
 	if len(rows) > 1 && first.items.p50 > 0 {
@@ -158,13 +162,14 @@ func writeGrowth(b *strings.Builder, rows []growthRow) {
 		}
 		fmt.Fprintf(b, "\nFixed-size window, %d → %d incidents (×%.0f): items p50 ×%.2f (%s; ×1.5 allowed for noise), p99 ×%.2f "+
 			"(tails on this shared 2-core machine move by more than that from run to run; the plan's buffers and time above are the steadier evidence). "+
-			"The tile's p50 goes ×%.2f while the incidents under it go ×%.1f.\n",
+			"The cold tile's p50 goes ×%.2f while the incidents under it go ×%.1f.\n",
 			first.rows, last.rows, float64(last.rows)/float64(first.rows), growth, verdict, float64(last.items.p99)/float64(max(1, first.items.p99)),
 			float64(last.tile.p50)/float64(max(1, first.tile.p50)), float64(last.tileInc)/float64(max(1, first.tileInc)))
 	}
 	for _, r := range rows {
 		fmt.Fprintf(b, "\n#### %d incidents: EXPLAIN (ANALYZE, BUFFERS) of the items query (`postgis.IncidentCollectionSQL`, ~100 window)\n\n```\n%s\n```\n", r.rows, r.explain)
-		fmt.Fprintf(b, "\n<details><summary>%d incidents: EXPLAIN (ANALYZE, BUFFERS) of the z %d tile statement</summary>\n\n```\n%s\n```\n\n</details>\n", r.rows, growthZoom, r.explainTile)
+		fmt.Fprintf(b, "\n<details><summary>%d incidents: EXPLAIN (ANALYZE, BUFFERS) of the z %d tile statement (`postgis.IncidentTileSQL` with `datetime=%s`, as the cold requests)</summary>\n\n```\n%s\n```\n\n</details>\n",
+			r.rows, growthZoom, coldDatetime, r.explainTile)
 	}
 }
 

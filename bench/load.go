@@ -73,11 +73,13 @@ var (
 	wrkRequests = regexp.MustCompile(`([0-9]+) requests in`)
 )
 
-// runWrk loads target with cfg.conns connections for d. Failed requests
-// are reported in m.errors, not as an error.
-func runWrk(cfg config, target string, d time.Duration) (measurement, error) {
-	cmd := exec.Command("wrk", "-t2", fmt.Sprintf("-c%d", cfg.conns), "-d", d.String(),
-		"--timeout", "30s", "--latency", target)
+// runWrk loads target with cfg.conns connections for d; extra are further
+// wrk options (e.g. "-s", script). Failed requests are reported in
+// m.errors, not as an error.
+func runWrk(cfg config, target string, d time.Duration, extra ...string) (measurement, error) {
+	args := []string{"-t2", fmt.Sprintf("-c%d", cfg.conns), "-d", d.String(), "--timeout", "30s", "--latency"}
+	args = append(append(args, extra...), target)
+	cmd := exec.Command("wrk", args...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return measurement{}, fmt.Errorf("wrk: %w\n%s", err, out)
@@ -116,13 +118,14 @@ func runWrk(cfg config, target string, d time.Duration) (measurement, error) {
 
 // measureHTTP warms target and loads it with wrk for cfg.duration (longer
 // for slow requests), sampling the server's peak RSS (KiB) meanwhile.
-func measureHTTP(cfg config, srv *server, target string) (measurement, int64, error) {
+// extra go to both runs of wrk (see runWrk).
+func measureHTTP(cfg config, srv *server, target string, extra ...string) (measurement, int64, error) {
 	d := loadDuration(cfg, warm(target))
 	if d == cfg.duration {
 		// A second of the same load first, so the server's connection pool
 		// holds cfg.conns connections before measuring, as pgbench's
 		// connections are made before its clock starts.
-		if _, err := runWrk(cfg, target, time.Second); err != nil {
+		if _, err := runWrk(cfg, target, time.Second, extra...); err != nil {
 			return measurement{}, 0, err
 		}
 	}
@@ -130,7 +133,7 @@ func measureHTTP(cfg config, srv *server, target string) (measurement, int64, er
 	stop := make(chan struct{})
 	go sampleRSS(srv.cmd.Process.Pid, &peak, stop)
 	meter := startCPU(srv.cmd.Process.Pid)
-	m, err := runWrk(cfg, target, d)
+	m, err := runWrk(cfg, target, d, extra...)
 	m.cpu = meter.stop(m.cpu.client)
 	close(stop)
 	return m, peak.Load(), err
@@ -161,7 +164,7 @@ func sampleRSS(pid int, peak *atomic.Int64, stop <-chan struct{}) {
 }
 
 // inline writes args into stmt as literals for pgbench. The values are the
-// bench's own numbers and arrays, never user input.
+// bench's own numbers, times and arrays, never user input.
 func inline(stmt string, args []any) string {
 	for i := len(args); i >= 1; i-- {
 		var lit string
@@ -170,6 +173,8 @@ func inline(stmt string, args []any) string {
 			lit = strconv.FormatFloat(v, 'g', -1, 64)
 		case int:
 			lit = strconv.Itoa(v)
+		case time.Time: // fmt's form is not one PostgreSQL reads
+			lit = "'" + v.Format(time.RFC3339Nano) + "'"
 		default:
 			s := fmt.Sprint(v)
 			if val, ok := v.(driver.Valuer); ok {
@@ -187,8 +192,9 @@ var pgbenchTPS = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connectio
 
 // runPgbench runs one statement on srv's database with cfg.conns clients for d
 // (after one warm-up execution) and reads the latencies from its
-// per-transaction log.
-func runPgbench(cfg config, srv *server, dsn, stmt string, d time.Duration) (measurement, error) {
+// per-transaction log; extra are further pgbench options (e.g. "-M",
+// "prepared").
+func runPgbench(cfg config, srv *server, dsn, stmt string, d time.Duration, extra ...string) (measurement, error) {
 	dir, err := os.MkdirTemp("", "pgbench-")
 	if err != nil {
 		return measurement{}, err
@@ -203,8 +209,9 @@ func runPgbench(cfg config, srv *server, dsn, stmt string, d time.Duration) (mea
 	if out, err := exec.Command("psql", "-X", "-q", "-h", host, "-U", "postgres", "-d", db, "-o", "/dev/null", "-f", script).CombinedOutput(); err != nil {
 		return measurement{}, fmt.Errorf("psql (warm-up): %w\n%s", err, out)
 	}
-	cmd := exec.Command("pgbench", "-n", "-h", host, "-U", "postgres", "-c", strconv.Itoa(cfg.conns), "-j", strconv.Itoa(runtime.NumCPU()),
-		"-T", strconv.Itoa(max(1, int(d.Seconds()))), "-f", script, "--log", "--log-prefix", filepath.Join(dir, "log"), db)
+	args := []string{"-n", "-h", host, "-U", "postgres", "-c", strconv.Itoa(cfg.conns), "-j", strconv.Itoa(runtime.NumCPU()),
+		"-T", strconv.Itoa(max(1, int(d.Seconds()))), "-f", script, "--log", "--log-prefix", filepath.Join(dir, "log")}
+	cmd := exec.Command("pgbench", append(append(args, extra...), db)...)
 	cmd.Dir = dir
 	time.Sleep(200 * time.Millisecond) // the warm-up's backend is gone and counted
 	meter := startCPU(srv.cmd.Process.Pid)

@@ -9,7 +9,7 @@
 //     cold (rendered afresh) and warm (from the server's tile cache)
 //     (wrk), beside the server's own ST_AsMVT statement (pgbench, simple
 //     and prepared protocol);
-//   - growth: the ~100-feature window and a z 11 tile at several table
+//   - growth: the ~100-feature window and a cold z 11 tile at several table
 //     sizes, with the items query's EXPLAIN (ANALYZE, BUFFERS);
 //   - map:    headless Chromium, time from navigation to the first render
 //     of the world view and of a view holding ~10,000 incidents.

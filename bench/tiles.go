@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -54,11 +53,6 @@ func tileSQLWith(z, x, y int, v url.Values, outer string) string {
 		panic(err) // the bench's own queries are valid
 	}
 	stmt, args := postgis.IncidentTileSQL(geo.Tile{Z: z, X: x, Y: y}, q, clusterBelowZoom)
-	for i, a := range args {
-		if t, ok := a.(time.Time); ok { // inline writes what fmt prints, which PostgreSQL does not read
-			args[i] = t.UTC().Format(time.RFC3339Nano)
-		}
-	}
 	stmt = inline(stmt, args)
 	if outer != "" {
 		head, rest, ok := strings.Cut(stmt, " FROM (")
@@ -70,26 +64,10 @@ func tileSQLWith(z, x, y int, v url.Values, outer string) string {
 	return stmt
 }
 
-// coldDatetime is the datetime filter of cold tile requests: an open
-// interval from a start before every incident, so it selects them all, but
-// a different start each time (coldLua), so that the server's tile cache
-// never holds the tile. pgbench's statement has the same condition.
+// coldDatetime is the datetime filter of pgbench's statement for cold
+// tiles: an open interval from a start before every incident, so it
+// selects them all, as every cold request's filter does (see coldTiles).
 const coldDatetime = "1970-01-01T00:00:00Z/.."
-
-// coldLua is wrk's script for cold loads: every request with its own
-// datetime start (1970 + seconds, a range per wrk thread).
-const coldLua = `local counter = 0
-function setup(thread)
-  thread:set("id", counter)
-  counter = counter + 1
-end
-local n = 0
-function request()
-  n = n + 1
-  local start = os.date("!%Y-%m-%dT%H:%M:%SZ", id * 100000000 + n)
-  return wrk.format(nil, wrk.path .. "?datetime=" .. start .. "/..")
-end
-`
 
 // tileURL is the server's URL of tile z/x/y (path order z/y/x).
 func tileURL(srv *server, z, x, y int) string {
@@ -183,11 +161,6 @@ func tilesSuite(cfg config, ds *dataset) (string, error) {
 	// the bare statement, or JIT's compile time would lower the limit.
 	restore := setenv("PGOPTIONS", "-c jit=off")
 	defer restore()
-	shims, err := newToolShims()
-	if err != nil {
-		return "", err
-	}
-	defer shims.remove()
 
 	var b strings.Builder
 	fmt.Fprintf(&b, "HTTP: `wrk` on `GET /api/collections/incidents/tiles/WebMercatorQuad/{z}/{y}/{x}`, the tile holding the densest hotspot (%.4f, %.4f) at each zoom, "+
@@ -211,7 +184,7 @@ func tilesSuite(cfg config, ds *dataset) (string, error) {
 	var empty []string
 	for _, z := range tileZooms {
 		x, y := tileAt(z, ds.center[0], ds.center[1])
-		row, err := measureTile(cfg, ds, shims, z, x, y)
+		row, err := measureTile(cfg, ds, z, x, y)
 		if err != nil {
 			return b.String(), err
 		}
@@ -248,7 +221,7 @@ type tileRow struct {
 	note             string
 }
 
-func measureTile(cfg config, ds *dataset, shims *toolShims, z, x, y int) (tileRow, error) {
+func measureTile(cfg config, ds *dataset, z, x, y int) (tileRow, error) {
 	r := tileRow{kind: "points"}
 	if z < clusterBelowZoom {
 		r.kind = "clusters"
@@ -259,19 +232,7 @@ func measureTile(cfg config, ds *dataset, shims *toolShims, z, x, y int) (tileRo
 	}
 	log.Printf("tile %d/%d/%d: %d incidents, %d features, %d bytes", z, x, y, r.info.incidents, r.info.features, r.info.bytes)
 	u := tileURL(ds.srv, z, x, y)
-	// Cold: as measureHTTP stretches loads by the latency of a (there
-	// cached) request, stretch by a render's instead.
-	lat, err := fetchCold(u)
-	if err != nil {
-		return r, err
-	}
-	coldCfg := cfg
-	coldCfg.duration = loadDuration(cfg, lat)
-	err = shims.with("wrk", func() error {
-		r.cold, _, err = measureHTTP(coldCfg, ds.srv, u)
-		return err
-	})
-	if err != nil {
+	if r.cold, err = measureColdTile(cfg, ds, u); err != nil {
 		return r, err
 	}
 	if r.warm, _, err = measureHTTP(cfg, ds.srv, u); err != nil {
@@ -281,11 +242,7 @@ func measureTile(cfg config, ds *dataset, shims *toolShims, z, x, y int) (tileRo
 	if r.simple, err = runPgbench(cfg, ds.srv, ds.dsn, stmt, r.cold.duration); err != nil {
 		return r, err
 	}
-	err = shims.with("pgbench", func() error {
-		r.prepared, err = runPgbench(cfg, ds.srv, ds.dsn, stmt, r.cold.duration)
-		return err
-	})
-	if err != nil {
+	if r.prepared, err = runPgbench(cfg, ds.srv, ds.dsn, stmt, r.cold.duration, "-M", "prepared"); err != nil {
 		return r, err
 	}
 	if r.info.differs != "" {
@@ -294,70 +251,92 @@ func measureTile(cfg config, ds *dataset, shims *toolShims, z, x, y int) (tileRo
 	return r, nil
 }
 
-// fetchCold GETs a tile three times with datetime filters the cache
-// cannot hold (see coldDatetime) and returns the fastest latency.
-func fetchCold(target string) (time.Duration, error) {
+// measureColdTile loads the tile at URL u cold (see coldTiles): every
+// request renders it. As measureHTTP stretches loads by the latency of a
+// (there cached) request, the load is stretched by a render's instead.
+func measureColdTile(cfg config, ds *dataset, u string) (measurement, error) {
+	cold, err := ds.coldTiles()
+	if err != nil {
+		return measurement{}, err
+	}
+	lat, err := cold.fetch(u)
+	if err != nil {
+		return measurement{}, err
+	}
+	coldCfg := cfg
+	coldCfg.duration = loadDuration(cfg, lat)
+	m, _, err := measureHTTP(coldCfg, ds.srv, u, "-s", cold.script)
+	return m, err
+}
+
+// coldTiles makes tile requests that a server's tile cache cannot answer:
+// each with a datetime filter that every incident passes (an open interval
+// from a start before them all; the data starts in 2018) but with a start
+// of its own, so that each request renders the tile (and caches it under
+// a key no later request asks for). Starts are never reused against one
+// server: fetch takes them from 1960 on, one second apart, and wrk's
+// script (coldLua) from 1970 on, a range of 10⁶ seconds per wrk thread,
+// numbered across wrk runs by a counter file beside the script.
+type coldTiles struct {
+	dir    string // holds cold.lua and its counter
+	script string
+	n      int // fetch's requests so far
+}
+
+// coldLua is wrk's script for cold loads; COUNTER is the counter file.
+const coldLua = `local counter = "COUNTER"
+function setup(thread)
+  local f = io.open(counter, "r")
+  local k = f and tonumber(f:read("*l")) or 0
+  if f then f:close() end
+  f = assert(io.open(counter, "w"))
+  f:write(tostring(k + 1))
+  f:close()
+  thread:set("base", k * 1000000)
+end
+local n = 0
+function request()
+  n = n + 1
+  local start = os.date("!%Y-%m-%dT%H:%M:%SZ", base + n)
+  return wrk.format(nil, wrk.path .. "?datetime=" .. start .. "/..")
+end
+`
+
+func newColdTiles() (*coldTiles, error) {
+	dir, err := os.MkdirTemp("", "bench-cold-")
+	if err != nil {
+		return nil, err
+	}
+	c := &coldTiles{dir: dir, script: filepath.Join(dir, "cold.lua")}
+	lua := strings.Replace(coldLua, "COUNTER", filepath.Join(dir, "threads"), 1)
+	if err := os.WriteFile(c.script, []byte(lua), 0o644); err != nil {
+		c.remove()
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *coldTiles) remove() { os.RemoveAll(c.dir) }
+
+// fetch GETs the tile at URL target cold three times and returns the
+// fastest latency.
+func (c *coldTiles) fetch(target string) (time.Duration, error) {
 	best := time.Duration(math.MaxInt64)
-	for i := range 3 {
-		u := fmt.Sprintf("%s?datetime=1960-01-01T00:00:%02dZ/..", target, i)
-		t0 := time.Now()
-		status, _, _, err := fetch(u)
+	for range 3 {
+		start := time.Date(1960, 1, 1, 0, 0, c.n, 0, time.UTC)
+		c.n++
+		u := target + "?datetime=" + start.Format(time.RFC3339) + "/.."
+		status, _, lat, err := fetch(u)
 		if err != nil {
 			return 0, err
 		}
 		if status != http.StatusOK && status != http.StatusNoContent {
 			return 0, fmt.Errorf("GET %s: %d", u, status)
 		}
-		best = min(best, time.Since(t0))
+		best = min(best, lat)
 	}
 	return best, nil
 }
-
-// toolShims are wrappers of wrk and pgbench that add arguments: the
-// measurements of load.go (warm-up, CPU, latencies) pass none and run the
-// tools by name, so a wrapper first on PATH changes the run, not the
-// measuring. wrk: the cold requests' script (coldLua); pgbench: prepared
-// statements.
-type toolShims struct {
-	dir string // holds DIR/wrk/wrk, DIR/pgbench/pgbench and DIR/cold.lua
-}
-
-func newToolShims() (*toolShims, error) {
-	dir, err := os.MkdirTemp("", "bench-shims-")
-	if err != nil {
-		return nil, err
-	}
-	s := &toolShims{dir: dir}
-	script := filepath.Join(dir, "cold.lua")
-	if err := os.WriteFile(script, []byte(coldLua), 0o644); err != nil {
-		s.remove()
-		return nil, err
-	}
-	for tool, args := range map[string]string{"wrk": "-s " + script, "pgbench": "-M prepared"} {
-		real, err := exec.LookPath(tool)
-		if err == nil {
-			err = os.Mkdir(filepath.Join(dir, tool), 0o755)
-		}
-		if err == nil {
-			sh := fmt.Sprintf("#!/bin/sh\nexec %s %s \"$@\"\n", real, args)
-			err = os.WriteFile(filepath.Join(dir, tool, tool), []byte(sh), 0o755)
-		}
-		if err != nil {
-			s.remove()
-			return nil, err
-		}
-	}
-	return s, nil
-}
-
-// with runs f with the wrapper of tool first on PATH.
-func (s *toolShims) with(tool string, f func() error) error {
-	restore := setenv("PATH", filepath.Join(s.dir, tool)+string(os.PathListSeparator)+os.Getenv("PATH"))
-	defer restore()
-	return f()
-}
-
-func (s *toolShims) remove() { os.RemoveAll(s.dir) }
 
 // setenv sets an environment variable and returns what restores it.
 func setenv(key, value string) func() {
