@@ -68,10 +68,12 @@ func incidentFeatureJSON(props []string) (string, error) {
 		'properties', json_build_object(%s))`, strings.Join(pairs, ", ")), nil
 }
 
-// incidentFeatureSQL is incidentFeatureJSON as text, ready to stream.
+// incidentFeatureSQL is incidentFeatureJSON, ready to stream. Left as
+// json, not cast to text: lib/pq hands json over as the bytes it read,
+// where text would be copied into a string per row (measured: a tenth of
+// the server's CPU for a 100-feature page).
 func incidentFeatureSQL(props []string) (string, error) {
-	expr, err := incidentFeatureJSON(props)
-	return expr + "::text", err
+	return incidentFeatureJSON(props)
 }
 
 // incidentFilter renders the filters of q (everything but paging).
