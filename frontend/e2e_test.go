@@ -2016,12 +2016,10 @@ func TestDensityTilesAtTheDefaultThreshold(t *testing.T) {
 	for typ, subs := range geo.EventTaxonomy {
 		subTypes[typ] = subs[0]
 	}
-	battles := 0
+	perType := map[string]int{}
 	for i := range 20000 {
 		typ := geo.EventTypes[i%len(geo.EventTypes)]
-		if typ == "Battles" {
-			battles++
-		}
+		perType[typ]++
 		fmt.Fprintf(&csvText, "T%d,2020-10-%02d,%s,%s,%.5f,%.5f,Incident %d\n", i, 1+i%28, typ, subTypes[typ],
 			38.8+float64((i*104729)%1000)/714, 46+float64((i*7919)%1000)/500, i)
 	}
@@ -2058,10 +2056,31 @@ func TestDensityTilesAtTheDefaultThreshold(t *testing.T) {
 	if tiles := eval[int](b, b.ctx, `new Set(`+tileLabelsJS+`.map(l => l.tile)).size`); tiles < 2 {
 		t.Errorf("clusters drawn on %d tiles, want the incidents across tile edges", tiles)
 	}
+	// Below the threshold but close to it, the view stays in tiles (so a
+	// view near the threshold does not flip on every pan); well below it,
+	// markers come back.
+	withoutBattles := 20001 - perType["Battles"]
 	n = b.renders(b.ctx)
-	b.do(b.ctx, "untick Battles", openPanel(), chromedp.Click(chromedp.CSS(`label[for="f-type-0"]`)), waitMode("features", n))
+	b.do(b.ctx, "untick Battles", openPanel(), chromedp.Click(chromedp.CSS(`label[for="f-type-0"]`)),
+		waitMode("tiles", n), tileLabelSumIs(withoutBattles))
 	b.screenshot(b.ctx, "no-battles")
-	if got, want := b.shownCount(b.ctx), 20001-battles; got != want {
-		t.Errorf("count without Battles = %d, want %d", got, want)
+	if got := b.countText(b.ctx); !strings.HasPrefix(got, fmt.Sprintf("Showing %s incidents in view as density tiles", thousands(withoutBattles))) {
+		t.Errorf("count without Battles = %q, want %d as tiles", got, withoutBattles)
 	}
+	n = b.renders(b.ctx)
+	b.do(b.ctx, "untick Explosions", chromedp.Click(chromedp.CSS(`label[for="f-type-1"]`)), waitMode("features", n))
+	b.screenshot(b.ctx, "no-battles-explosions")
+	// The live incident was an explosion too.
+	if got, want := b.shownCount(b.ctx), withoutBattles-perType["Explosions/Remote violence"]-1; got != want {
+		t.Errorf("count without Battles and Explosions = %d, want %d", got, want)
+	}
+}
+
+// thousands formats n as the map does (en: 16,667).
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

@@ -55,6 +55,8 @@ const MAX_FEATURES = 50000;
  * overrides it (tests use small numbers).
  */
 const TILE_THRESHOLD = 20000;
+/** In tile mode, markers come back at this share of the threshold. */
+const TILE_HYSTERESIS = 0.8;
 /** The largest numberMatched the server gives (api numberMatchedLimit); beyond it, none. */
 const COUNT_LIMIT = 100000;
 /** After live events in tile mode, the count in view is asked again this much later. */
@@ -321,7 +323,10 @@ async function chooseMode(f, bbox, signal) {
   params.set('bbox', bbox.join(','));
   performance.mark('incidentmap:count');
   const matched = await countIncidents(params, { signal });
-  const tiles = matched === null || matched > tileThreshold;
+  // Leaving tile mode takes a count well below the threshold, so a view
+  // that holds about the threshold does not flip modes on every pan.
+  const limit = mode === 'tiles' ? Math.floor(tileThreshold * TILE_HYSTERESIS) : tileThreshold;
+  const tiles = matched === null || matched > limit;
   lastChoice = { filters: f, bbox, tiles };
   return { tiles, matched };
 }
