@@ -35,7 +35,7 @@ run: deps build
 test: deps frontend
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet ./...
-	npm test --prefix frontend --silent
+	cd frontend && node --test --test-reporter=dot test/  # npm test, one dot per test
 	$(GO) test -count=1 -timeout 20m ./...
 
 ## bench: items, tiles, table growth and map first render against their physical limits (writes bench/results/)
