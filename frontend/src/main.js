@@ -459,13 +459,21 @@ async function applyLive(type, feature) {
     if (Number.isFinite(loaded.matched)) loaded.matched = Math.max(0, loaded.matched - 1);
     if (newInView.delete(id)) liveNotice.count(newInView.size);
   } else {
-    return; // neither shown before nor now
+    // Neither shown before nor now. A reload that read the change before
+    // this event was applied has already dropped it, but its popup may
+    // still be open, showing it as it was.
+    showLiveInPopup(id, feature);
+    return;
   }
   mapEl.dataset.liveApplied = String(Number(mapEl.dataset.liveApplied || 0) + 1);
   timeline.setData(loaded.features, f);
   renderLoaded();
+  showLiveInPopup(id, feature);
+}
+
+/** showLiveInPopup shows an incident's open popup as it is now (a retraction included). */
+function showLiveInPopup(id, feature) {
   if (selected === id && popup) {
-    // The open popup shows the incident as it is now (a retraction included).
     popupFeature = feature;
     popup.setContent(decorate(incidentContent(feature), feature));
   }
@@ -483,10 +491,7 @@ async function applyLiveTiles(type, feature) {
   tiles.touch(lon, lat, id);
   refreshCountSoon();
   mapEl.dataset.liveApplied = String(Number(mapEl.dataset.liveApplied || 0) + 1);
-  if (selected === id && popup) {
-    popupFeature = feature;
-    popup.setContent(decorate(incidentContent(feature), feature));
-  }
+  showLiveInPopup(id, feature);
   const f = filters.get();
   if (type !== 'incident.created' || selectsNothing(f) || !inView(feature) || !timeline.filter([feature]).length) return;
   const mine = generation;
