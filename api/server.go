@@ -104,6 +104,7 @@ type Server struct {
 	photoSlots chan struct{}
 	metrics    *metrics
 	versions   versionCache
+	tiles      *tileCache // nil until routes are made
 }
 
 // New builds a server with every route registered.
@@ -203,6 +204,7 @@ func ipExtractor(trusted []string) echo.IPExtractor {
 // Run does the server's background work (live updates) until ctx ends.
 func (s *Server) Run(ctx context.Context) {
 	if s.deps.Events != nil {
+		go s.refreshTiles(ctx)
 		s.hub.run(ctx, &s.versions, s.logger)
 	}
 }

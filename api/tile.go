@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"container/list"
 	"context"
@@ -12,9 +13,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -48,6 +51,8 @@ func (s *Server) tileRoutes(g *echo.Group) {
 	g.GET("/collections/:collectionId/tiles/"+webMercatorQuad, s.tileJSON)
 	cache := newTileCache(max(s.cfg.TileCacheBytes, 0))
 	s.metrics.registry.MustRegister(cache)
+	s.tiles = cache
+	s.versions.onChange = cache.changed
 	g.GET("/collections/:collectionId/tiles/"+webMercatorQuad+"/:z/:y/:x", func(c echo.Context) error { return s.tile(c, cache) })
 }
 
@@ -160,7 +165,8 @@ func (s *Server) tile(c echo.Context, cache *tileCache) error {
 	}
 	var (
 		render func(context.Context) ([]byte, error)
-		query  []byte // the parsed query, normalised, for the cache key
+		query  []byte    // the parsed query, normalised, for the cache key
+		spec   *tileSpec // set when the tile is re-rendered ahead after edits
 	)
 	if id == incidentsCollection {
 		q := defaultIncidentTileQuery
@@ -174,6 +180,9 @@ func (s *Server) tile(c echo.Context, cache *tileCache) error {
 		}
 		render = func(ctx context.Context) ([]byte, error) {
 			return store.IncidentTile(ctx, t, q, s.cfg.ClusterBelowZoom)
+		}
+		if query == nil && t.Z < s.cfg.ClusterBelowZoom {
+			spec = &tileSpec{collection: id, tile: t, render: render}
 		}
 	} else {
 		lctx, cancel := s.requestContext(c)
@@ -220,7 +229,7 @@ func (s *Server) tile(c echo.Context, cache *tileCache) error {
 			return c.NoContent(http.StatusNotModified)
 		}
 		// Not kept under version "0": no edit would change that key.
-		if e, err = cache.render(ctx, key, etag, version != "0", s.cfg.RequestTimeout, render); err != nil {
+		if e, err = cache.render(ctx, key, etag, version != "0", s.cfg.RequestTimeout, render, spec); err != nil {
 			return err
 		}
 	}
@@ -338,14 +347,20 @@ type tileCache struct {
 	requests             *prometheus.CounterVec
 	hits, misses, shared prometheus.Counter // requests' children
 	evictions            prometheus.Counter
-	gzips                sync.Pool // *gzip.Writer
+	refreshed            prometheus.Counter // tiles re-rendered ahead after edits
+
+	changedIDs map[string]bool // collections changed since refreshTiles last looked
+	wake       chan struct{}
+	gzips      sync.Pool // *gzip.Writer
 }
 
 type tileEntry struct {
 	key, etag string
 	body      []byte // nil: the tile is empty
 	elem      *list.Element
-	size      int64 // accounted in the cache while elem is set
+	size      int64     // accounted in the cache while elem is set
+	spec      *tileSpec // how to render it again; nil: not re-rendered ahead
+	hits      atomic.Int64
 
 	gzOnce sync.Once
 	gz     []byte // body gzipped; nil when not worth it
@@ -368,6 +383,10 @@ func newTileCache(maxBytes int64) *tileCache {
 		evictions: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "incidentmap_tile_cache_evictions_total", Help: "Tiles dropped from the tile cache to stay within its memory bound.",
 		}),
+		refreshed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "incidentmap_tile_cache_refreshed_total", Help: "Popular tiles rendered ahead of requests after an edit.",
+		}),
+		wake: make(chan struct{}, 1),
 		gzips: sync.Pool{New: func() any {
 			w, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed)
 			return w
@@ -388,6 +407,7 @@ var (
 func (c *tileCache) Describe(ch chan<- *prometheus.Desc) {
 	c.requests.Describe(ch)
 	c.evictions.Describe(ch)
+	c.refreshed.Describe(ch)
 	ch <- tileCacheBytesDesc
 	ch <- tileCacheMaxDesc
 	ch <- tileCacheEntriesDesc
@@ -396,6 +416,7 @@ func (c *tileCache) Describe(ch chan<- *prometheus.Desc) {
 func (c *tileCache) Collect(ch chan<- prometheus.Metric) {
 	c.requests.Collect(ch)
 	c.evictions.Collect(ch)
+	c.refreshed.Collect(ch)
 	c.mu.Lock()
 	size, n := c.size, len(c.entries)
 	c.mu.Unlock()
@@ -416,14 +437,16 @@ func (c *tileCache) get(key string) *tileEntry {
 		return nil
 	}
 	c.hits.Inc()
-	return el.Value.(*tileEntry)
+	e := el.Value.(*tileEntry)
+	e.hits.Add(1)
+	return e
 }
 
 // render makes the tile of key with fn, or joins a render of the same key
 // in progress, which later requests then join. Kept, the tile goes into
 // the cache.
 func (c *tileCache) render(ctx context.Context, key, etag string, keep bool, timeout time.Duration,
-	fn func(context.Context) ([]byte, error)) (*tileEntry, error) {
+	fn func(context.Context) ([]byte, error), spec *tileSpec) (*tileEntry, error) {
 	c.mu.Lock()
 	if el, ok := c.entries[key]; ok { // rendered since get
 		c.lru.MoveToFront(el)
@@ -463,7 +486,7 @@ func (c *tileCache) render(ctx context.Context, key, etag string, keep bool, tim
 	defer cancel()
 	body, err := fn(rctx)
 	if f.err = err; err == nil {
-		f.entry = &tileEntry{key: key, etag: etag, body: body}
+		f.entry = &tileEntry{key: key, etag: etag, body: body, spec: spec}
 	}
 	return f.entry, f.err
 }
@@ -531,4 +554,152 @@ func (c *tileCache) gzipped(e *tileEntry) []byte {
 		c.mu.Unlock()
 	})
 	return e.gz
+}
+
+// Re-rendering ahead. An edit changes the collection's version, and with it
+// the key of every tile: the next view of the world would render all its
+// low-zoom cluster tiles cold (hundreds of milliseconds each at a million
+// incidents). So after a change the cache renders, in the background and
+// one at a time, the most requested unfiltered cluster tiles of the
+// collection under the new version. Bounded: at most refreshTileCount
+// tiles, once per refreshTileEvery per collection, after a short pause
+// that lets a burst of edits settle.
+const (
+	refreshTileCount  = 16
+	refreshTileSettle = 500 * time.Millisecond
+	refreshTileEvery  = 10 * time.Second
+)
+
+// tileSpec is how to render a tile again under a newer version.
+type tileSpec struct {
+	collection string
+	tile       geo.Tile
+	render     func(context.Context) ([]byte, error)
+}
+
+// changed notes that collection id changed, for refreshTiles.
+func (c *tileCache) changed(id string) {
+	c.mu.Lock()
+	if c.changedIDs == nil {
+		c.changedIDs = map[string]bool{}
+	}
+	c.changedIDs[id] = true
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// popular returns the specs of the most requested re-renderable tiles of
+// collection (over every version in the cache), most requested first.
+func (c *tileCache) popular(collection string, n int) []*tileSpec {
+	type hot struct {
+		spec *tileSpec
+		hits int64
+	}
+	byTile := map[geo.Tile]*hot{}
+	c.mu.Lock()
+	for _, el := range c.entries {
+		e := el.Value.(*tileEntry)
+		if e.spec == nil || e.spec.collection != collection {
+			continue
+		}
+		h := byTile[e.spec.tile]
+		if h == nil {
+			h = &hot{spec: e.spec}
+			byTile[e.spec.tile] = h
+		}
+		h.hits += e.hits.Load() + 1 // rendered once: requested at least once
+	}
+	c.mu.Unlock()
+	list := make([]*hot, 0, len(byTile))
+	for _, h := range byTile {
+		list = append(list, h)
+	}
+	slices.SortFunc(list, func(a, b *hot) int { return cmp.Compare(b.hits, a.hits) })
+	specs := make([]*tileSpec, 0, min(n, len(list)))
+	for _, h := range list[:min(n, len(list))] {
+		specs = append(specs, h.spec)
+	}
+	return specs
+}
+
+// refreshTiles re-renders popular tiles after changes until ctx ends.
+func (s *Server) refreshTiles(ctx context.Context) {
+	cache := s.tiles
+	if cache == nil || cache.max == 0 {
+		return
+	}
+	last := map[string]time.Time{} // when each collection was last refreshed
+	scheduled := map[string]bool{} // a timer will bring it back
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-cache.wake:
+		}
+		select { // let a burst of edits settle
+		case <-ctx.Done():
+			return
+		case <-time.After(refreshTileSettle):
+		}
+		cache.mu.Lock()
+		ids := cache.changedIDs
+		cache.changedIDs = nil
+		cache.mu.Unlock()
+		for id := range ids {
+			if wait := refreshTileEvery - time.Since(last[id]); wait > 0 {
+				if !scheduled[id] { // too soon: come back for it, once
+					scheduled[id] = true
+					time.AfterFunc(wait, func() { cache.changed(id) })
+				}
+				continue
+			}
+			delete(scheduled, id)
+			last[id] = time.Now()
+			s.refreshCollectionTiles(ctx, id)
+		}
+	}
+}
+
+// refreshCollectionTiles renders collection id's popular tiles under its
+// current version, skipping those already there.
+func (s *Server) refreshCollectionTiles(ctx context.Context, id string) {
+	specs := s.tiles.popular(id, refreshTileCount)
+	if len(specs) == 0 {
+		return
+	}
+	version, err := s.versions.get(ctx, id, func(ctx context.Context, id string) (string, error) {
+		ctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
+		defer cancel()
+		return s.deps.Features.CollectionVersion(ctx, id)
+	})
+	if err != nil {
+		if ctx.Err() == nil {
+			s.logger.Warn("tile refresh: collection version", "collection", id, "err", err)
+		}
+		return
+	}
+	for _, spec := range specs {
+		key := tileKey(id, version, spec.tile, s.cfg.ClusterBelowZoom, nil)
+		if s.tiles.peek(key) {
+			continue
+		}
+		if _, err := s.tiles.render(ctx, key, tileETag(key), true, s.cfg.RequestTimeout, spec.render, spec); err != nil {
+			if ctx.Err() == nil {
+				s.logger.Warn("tile refresh", "collection", id, "tile", spec.tile, "err", err)
+			}
+			return // the database is busy or down: requests will render what they need
+		}
+		s.tiles.refreshed.Inc()
+	}
+}
+
+// peek reports whether key is cached, without counting a request.
+func (c *tileCache) peek(key string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.entries[key]
+	return ok
 }

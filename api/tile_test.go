@@ -407,3 +407,49 @@ func TestTileCacheOff(t *testing.T) {
 		t.Errorf("cache off: %v hits, %v misses; want 0 and 3", hits, misses)
 	}
 }
+
+// After an edit, the most requested unfiltered cluster tiles are rendered
+// again in the background under the new version, so the next world view
+// is served from the cache, with the edit in it. Filtered and point tiles
+// are left to their requests.
+func TestTileCacheRefreshAfterEdit(t *testing.T) {
+	ts := newTestServer(t)
+	var ids []int64
+	for i := range 3 {
+		ids = append(ids, seedIncident(t, ts, 47.03+float64(i)*0.001, 39.40, nil).ID)
+	}
+	world := tileURL(ts, "incidents", 47.03, 39.40, 2)
+	for _, url := range []string{world, world, world, tileURL(ts, "incidents", 47.03, 39.40, 3),
+		tileURL(ts, "incidents", 47.03, 39.40, 4) + "?event_type=Riots,Explosions%2FRemote%20violence",
+		tileURL(ts, "incidents", 47.03, 39.40, 12)} {
+		if res := do(t, "GET", url, "", ""); res.status != http.StatusOK {
+			t.Fatalf("GET %s = %d", url, res.status)
+		}
+	}
+	before := do(t, "GET", world, "", "")
+	if _, err := ts.DB.SQL().Exec(`UPDATE incidents SET event_type = 'Battles', sub_event_type = 'Armed clash' WHERE id = ANY($1)`,
+		pq.Array(ids)); err != nil {
+		t.Fatal(err)
+	}
+	refreshed := func() float64 { return tileCacheMetric(t, ts, "incidentmap_tile_cache_refreshed_total") }
+	for deadline := time.Now().Add(5 * time.Second); refreshed() < 2 && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // nothing more is coming
+	if n := refreshed(); n != 2 {
+		t.Fatalf("%v tiles rendered ahead after the edit, want the 2 unfiltered cluster tiles", n)
+	}
+	misses := tileCacheMetric(t, ts, `incidentmap_tile_cache_requests_total{result="miss"}`)
+	after := do(t, "GET", world, "", "")
+	if m := tileCacheMetric(t, ts, `incidentmap_tile_cache_requests_total{result="miss"}`); m != misses {
+		t.Errorf("the world tile after the edit was rendered on request (misses %v → %v), not ahead", misses, m)
+	}
+	if after.header.Get("ETag") == before.header.Get("ETag") {
+		t.Errorf("the world tile kept its ETag after the edit")
+	}
+	for _, f := range decodeTile(t, after, "incidents") {
+		if f["event_type"] != "Battles" {
+			t.Errorf("world tile after the edit: %v, want the edit (Battles)", f)
+		}
+	}
+}

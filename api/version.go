@@ -15,6 +15,9 @@ type versionCache struct {
 	// where a NOTIFY from the primary can arrive before the change does.
 	off      bool
 	enabled  bool
+	// onChange, when set, hears every collection change (the tile cache
+	// re-renders popular tiles with it). Called outside the lock.
+	onChange func(id string)
 	gen      uint64 // bumped by every invalidation
 	versions map[string]string
 }
@@ -48,7 +51,11 @@ func (v *versionCache) changed(id string) {
 	v.mu.Lock()
 	v.gen++
 	delete(v.versions, id)
+	onChange := v.onChange
 	v.mu.Unlock()
+	if onChange != nil {
+		onChange(id)
+	}
 }
 
 // connection enables the cache while the listener is up and empties it on
