@@ -13,8 +13,8 @@ type versionCache struct {
 	mu sync.Mutex
 	// off: never cache. Set when collections are read from a replica,
 	// where a NOTIFY from the primary can arrive before the change does.
-	off      bool
-	enabled  bool
+	off     bool
+	enabled bool
 	// onChange, when set, hears every collection change (the tile cache
 	// re-renders popular tiles with it). Called outside the lock.
 	onChange func(id string)
