@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
@@ -1999,6 +2000,97 @@ func TestDensityTilePointOpensItsPopup(t *testing.T) {
 	}
 	if n := eval[int](b, b.ctx, `document.querySelectorAll('#map .leaflet-incidentTiles-pane canvas').length`); n != 0 {
 		t.Errorf("%d incident tiles left on the map in marker mode", n)
+	}
+}
+
+// TestDensityTilesByKeyboard: canvas drawings cannot take focus, so with
+// the map focused in tile mode Enter does to the cluster or point drawn
+// nearest the centre what a click does, and a live region says what that
+// is: a cluster zooms in on its incidents, a point opens its popup (the
+// title as text) with focus in it, and Escape gives focus back to the map.
+func TestDensityTilesByKeyboard(t *testing.T) {
+	s := newSite(t, offlineTiles)
+	const title = `<img src=x onerror=alert(1)> Roadblock "north"`
+	target := s.seed(t, 47.03, 39.40, func(inc *geo.Incident) {
+		inc.EventType, inc.SubEventType, inc.Title = "Riots", "Mob violence", title
+	})
+	for i := range 5 {
+		s.seed(t, 47.03+0.01*float64(i+1), 39.40+0.004*float64(i%3), func(inc *geo.Incident) { inc.Title = fmt.Sprintf("Shelling %d", i) })
+	}
+
+	b := newBrowser(t, 1280, 800)
+	b.watchCanvases(b.ctx)
+	// A headless page is not focused: no element would get focus events
+	// (Leaflet's own keys depend on them too) unless focus is emulated.
+	if _, err := chromedp.Call(b.ctx, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: true}); err != nil {
+		t.Fatalf("emulate a focused page: %v", err)
+	}
+	b.do(b.ctx, "open the map", chromedp.Navigate(s.URL+"/?tile-threshold=3#map=4/39.40000/47.03000"), waitMode("tiles", 0), tileLabelSumIs(6))
+	const hintJS = `document.querySelector('#map .tile-keyhint')?.textContent ?? '(none)'`
+	if got := eval[string](b, b.ctx, hintJS); got != "" {
+		t.Errorf("hint before the map has focus = %q, want it silent", got)
+	}
+	b.do(b.ctx, "focus the map", chromedp.Focus(chromedp.ID("map")),
+		chromedp.Poll[chromedp.Void](hintJS+` === 'Enter: zoom to 6 incidents near the centre'`, chromedp.WithPollingInterval(50*time.Millisecond)))
+	b.screenshot(b.ctx, "cluster-hint")
+	if got := eval[string](b, b.ctx, `document.querySelector('#map .tile-keyhint').getAttribute('aria-live')`); got != "polite" {
+		t.Errorf("hint aria-live = %q, want polite", got)
+	}
+	n := b.renders(b.ctx)
+	b.do(b.ctx, "press Enter on the cluster", chromedp.KeyEvent(kb.Enter),
+		chromedp.Poll[chromedp.Void](`location.hash.startsWith('#map=6/')`), waitMode("tiles", n))
+	b.screenshot(b.ctx, "zoomed-in")
+	if got := eval[string](b, b.ctx, `document.activeElement.id`); got != "map" {
+		t.Errorf("focus after zooming in is on #%s, want the map", got)
+	}
+	if got := b.countText(b.ctx); !strings.Contains(got, "6 incidents in view") {
+		t.Errorf("count after zooming in on the cluster = %q, want the 6 incidents", got)
+	}
+	b.do(b.ctx, "wait for the hint at zoom 6",
+		chromedp.Poll[chromedp.Void](hintJS+`.startsWith('Enter: zoom to ')`, chromedp.WithPollingInterval(50*time.Millisecond)))
+
+	// At the cluster zoom each incident is a point: Enter opens the one at the centre.
+	n = b.renders(b.ctx)
+	b.do(b.ctx, "go to the point zoom", chromedp.Navigate(s.URL+"/?tile-threshold=3#map=12/39.40000/47.03000"), waitMode("tiles", n))
+	if labels, _ := b.tileLabels(b.ctx); len(labels) != 0 {
+		t.Errorf("labels drawn at zoom 12: %v, want points, not clusters", labels)
+	}
+	wantHint := "Enter: open \u201c" + title + "\u201d"
+	b.do(b.ctx, "focus the map", chromedp.Focus(chromedp.ID("map")),
+		chromedp.Poll[chromedp.Void](hintJS+` === `+strconv.Quote(wantHint), chromedp.WithPollingInterval(50*time.Millisecond)))
+	b.screenshot(b.ctx, "point-hint")
+	if n := eval[int](b, b.ctx, `document.querySelectorAll('#map .tile-keyhint *').length`); n != 0 {
+		t.Errorf("the hint holds %d elements made from incident text", n)
+	}
+	b.do(b.ctx, "press Enter on the point", chromedp.KeyEvent(kb.Enter),
+		chromedp.WaitVisible(chromedp.CSS(`.leaflet-popup .incident-title`)))
+	if got := get(b, b.ctx, "read the title", chromedp.Text(chromedp.CSS(`.leaflet-popup .incident-title`))); got != title {
+		t.Errorf("popup title = %q, want the literal %q", got, title)
+	}
+	if got := eval[string](b, b.ctx, `document.activeElement.textContent`); got != title {
+		t.Errorf("focus after Enter is on %q, want the popup title", got)
+	}
+	if n := eval[int](b, b.ctx, `document.querySelectorAll('.leaflet-popup img, .leaflet-popup script').length`); n != 0 {
+		t.Errorf("the popup holds %d elements made from incident text", n)
+	}
+	if hash := eval[string](b, b.ctx, `location.hash`); !strings.Contains(hash, fmt.Sprintf("sel=%d", target.ID)) {
+		t.Errorf("hash = %q, want sel=%d", hash, target.ID)
+	}
+	b.screenshot(b.ctx, "popup")
+	b.do(b.ctx, "press Escape", chromedp.KeyEvent(kb.Escape),
+		chromedp.Poll[chromedp.Void](`!document.querySelector('.leaflet-popup')`))
+	if got := eval[string](b, b.ctx, `document.activeElement.id`); got != "map" {
+		t.Errorf("focus after Escape is on #%s, want the map", got)
+	}
+	if d := b.dialogsSeen(); len(d) > 0 {
+		t.Errorf("JavaScript dialogs opened: %v", d)
+	}
+
+	// With markers (focusable themselves) there is no hint.
+	n = b.renders(b.ctx)
+	b.do(b.ctx, "zoom in to markers", chromedp.Navigate(s.URL+"/?tile-threshold=3#map=18/39.40000/47.03000"), waitMode("features", n))
+	if got := eval[string](b, b.ctx, hintJS); got != "(none)" {
+		t.Errorf("hint in marker mode = %q, want none", got)
 	}
 }
 

@@ -2,10 +2,12 @@
 // it): the features of its "incidents" layer decoded with
 // @mapbox/vector-tile and pbf, the server's fine clusters summed into the
 // circles a tile shows, and what each tile counts towards the incidents in
-// view. Pure functions of the tile's bytes: no DOM, no Leaflet.
+// view; and, for keyboard users, which drawn item lies nearest the map's
+// centre and what Enter does with it. Pure functions: no DOM, no Leaflet.
 
 import { VectorTile } from '@mapbox/vector-tile';
 import { PbfReader } from 'pbf';
+import { formatCount, plural } from './format.js';
 import { CLUSTER_HALO, clusterStyle } from './symbols.js';
 
 /** Tiles are drawn 256 CSS pixels square. */
@@ -88,4 +90,42 @@ export function prepare(features) {
   });
   items.sort((a, b) => a.count - b.count); // the biggest on top
   return { clusters, items, raw: own.map((c) => ({ x: c.x, y: c.y, count: c.count })) };
+}
+
+/**
+ * nearest finds, among the items drawn on tiles ([{ x, y (tile column and
+ * row), items }]), the one drawn nearest to the world pixel p ({ x, y }, at
+ * the tiles' zoom) and inside box ({ minX, minY, maxX, maxY }, world
+ * pixels: the view): { item, tile } or null. Ties go to the item drawn
+ * last (on top), as clicks do.
+ */
+export function nearest(tiles, p, box) {
+  let best = null;
+  let bestD = Infinity;
+  for (const tile of tiles) {
+    for (const item of tile.items) {
+      const x = tile.x * TILE_SIZE + item.x;
+      const y = tile.y * TILE_SIZE + item.y;
+      if (x < box.minX || x > box.maxX || y < box.minY || y > box.maxY) continue;
+      const d = (x - p.x) ** 2 + (y - p.y) ** 2;
+      if (d <= bestD) {
+        best = { item, tile };
+        bestD = d;
+      }
+    }
+  }
+  return best;
+}
+
+/**
+ * keyHint says what Enter does with an item nearest returned (null: none
+ * in view). Plain text, to be set as textContent.
+ */
+export function keyHint(item) {
+  if (!item) return 'No incident drawn in view: pan with the arrow keys, zoom with + and −';
+  if (item.cluster) {
+    return `Enter: zoom to ${formatCount(item.count)} ${plural(item.count, 'incident', 'incidents')} near the centre`;
+  }
+  const title = typeof item.props?.title === 'string' ? item.props.title.trim() : '';
+  return title ? `Enter: open “${title}”` : 'Enter: open the incident nearest the centre';
 }

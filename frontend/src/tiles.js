@@ -9,16 +9,23 @@
 // zooms in on it; clicking a point calls onSelect with a GeoJSON-like
 // feature, whose popup fetches the whole incident.
 //
+// Keyboard: canvas drawings cannot take focus, so while the map container
+// itself has focus, Enter does to the cluster or point drawn nearest the
+// map's centre what a click on it does, and a polite live region over the
+// map says what that would be ("Enter: zoom to 1,234 incidents near the
+// centre", "Enter: open “title”"), updated after each move once the
+// tiles are in. Arrows and +/- stay Leaflet's.
+//
 // Tiles are redrawn in place (the old drawing stays until the new one is
 // in) when the filters change and, for the tiles an incident event
 // touches, after live updates.
 
 import L from 'leaflet';
 import { tilePath } from './api.js';
-import { debounce } from './dom.js';
+import { debounce, el } from './dom.js';
 import { bboxContains, wrapLng } from './geo.js';
 import { CLUSTER_HALO, createPainter, SYMBOL_SIZE } from './symbols.js';
-import { decode, prepare, TILE_SIZE } from './tiledata.js';
+import { decode, keyHint, nearest, prepare, TILE_SIZE } from './tiledata.js';
 
 /** The deepest zoom the server makes tiles for (geo.MaxTileZoom). */
 const MAX_TILE_ZOOM = 22;
@@ -54,6 +61,8 @@ export const IncidentTileLayer = L.GridLayer.extend({
     this._dirty = new Set(); // wrapped tile keys to redraw after live events
     this._refreshDirty = debounce(() => this._refreshKeys(), LIVE_REFRESH_MS);
     this.on('tileunload', (e) => e.tile._im?.abort?.abort());
+    this._onKeyDown = this._onKeyDown.bind(this);
+    this._updateHint = this._updateHint.bind(this);
   },
 
   onAdd(map) {
@@ -63,6 +72,7 @@ export const IncidentTileLayer = L.GridLayer.extend({
     map.on('click', this._onClick, this);
     map.on('mousemove', this._onMouseMove, this);
     map.on('mouseout', this._clearHover, this);
+    this._addKeyboard(map);
   },
 
   onRemove(map) {
@@ -70,6 +80,7 @@ export const IncidentTileLayer = L.GridLayer.extend({
     map.off('mousemove', this._onMouseMove, this);
     map.off('mouseout', this._clearHover, this);
     this._clearHover();
+    this._removeKeyboard(map);
     this._refreshDirty.cancel();
     this._dirty.clear();
     L.GridLayer.prototype.onRemove.call(this, map);
@@ -274,8 +285,12 @@ export const IncidentTileLayer = L.GridLayer.extend({
   _onClick(e) {
     if (this.options.ignoreClick?.()) return;
     const hit = this._hit(e.latlng);
-    if (!hit) return;
-    const { item, coords } = hit;
+    if (hit) this._activate(hit);
+  },
+
+  // _activate does what a click on a drawn item does: a cluster zooms in
+  // on its incidents, a point is selected (its popup opens).
+  _activate({ item, coords }) {
     const map = this._map;
     if (item.cluster) {
       const at = map.unproject([coords.x * TILE_SIZE + item.cx, coords.y * TILE_SIZE + item.cy], coords.z);
@@ -289,6 +304,75 @@ export const IncidentTileLayer = L.GridLayer.extend({
       geometry: { type: 'Point', coordinates: [wrapLng(at.lng), at.lat] },
       properties: { ...item.props },
     });
+  },
+
+  // _nearCentre finds the item drawn nearest the map's centre, in view:
+  // { item, coords } as _hit, or null.
+  _nearCentre() {
+    const map = this._map;
+    const z = this._tileZoom;
+    if (!map || z === undefined) return null;
+    const tiles = [];
+    for (const key in this._tiles) {
+      const tile = this._tiles[key];
+      const im = tile.el._im;
+      if (tile.current && im?.loaded && tile.coords.z === z && im.items.length) {
+        tiles.push({ x: tile.coords.x, y: tile.coords.y, items: im.items, coords: tile.coords });
+      }
+    }
+    const b = map.getBounds();
+    const nw = map.project(b.getNorthWest(), z);
+    const se = map.project(b.getSouthEast(), z);
+    const found = nearest(tiles, map.project(map.getCenter(), z), { minX: nw.x, minY: nw.y, maxX: se.x, maxY: se.y });
+    return found && { item: found.item, coords: found.tile.coords };
+  },
+
+  _addKeyboard(map) {
+    const container = map.getContainer();
+    this._hint = el('p', { class: 'tile-keyhint', role: 'status', 'aria-live': 'polite' });
+    container.append(this._hint);
+    container.setAttribute('aria-keyshortcuts', 'Enter');
+    container.addEventListener('keydown', this._onKeyDown);
+    container.addEventListener('focus', this._updateHint);
+    container.addEventListener('blur', this._updateHint);
+    map.on('moveend', this._updateHint, this);
+    this.on('idle', this._updateHint, this);
+  },
+
+  _removeKeyboard(map) {
+    const container = map.getContainer();
+    container.removeEventListener('keydown', this._onKeyDown);
+    container.removeEventListener('focus', this._updateHint);
+    container.removeEventListener('blur', this._updateHint);
+    container.removeAttribute('aria-keyshortcuts');
+    map.off('moveend', this._updateHint, this);
+    this.off('idle', this._updateHint, this);
+    this._hint?.remove();
+    this._hint = null;
+  },
+
+  // Enter on the map container itself (not on a control or popup in it).
+  _onKeyDown(e) {
+    if (e.key !== 'Enter' || e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return;
+    if (!this._map || e.target !== this._map.getContainer()) return;
+    const hit = this._nearCentre();
+    if (!hit) return;
+    e.preventDefault();
+    this._activate(hit);
+  },
+
+  // _updateHint says what Enter would do, while the map has focus (it
+  // says nothing otherwise); while tiles load it waits for 'idle'.
+  _updateHint() {
+    if (!this._map || !this._hint) return;
+    const focused = document.activeElement === this._map.getContainer();
+    if (!focused) {
+      this._hint.textContent = '';
+      return;
+    }
+    if (this.isBusy()) return;
+    const text = keyHint(this._nearCentre()?.item ?? null);
+    if (this._hint.textContent !== text) this._hint.textContent = text;
   },
 
   _onMouseMove(e) {

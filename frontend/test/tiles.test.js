@@ -1,6 +1,7 @@
 // Unit tests of the density tiles' pure parts: what a vector tile holds
 // (tiledata.js), how clusters and symbols are sized and read from the
-// style sheet (symbols.js), tile URLs and the count in view (api.js), and
+// style sheet (symbols.js), what Enter reaches with the keyboard
+// (tiledata.js: nearest, keyHint), tile URLs and the count in view (api.js), and
 // bboxWithin (geo.js). The GridLayer itself (tiles.js) draws on canvases
 // in a browser: the end-to-end tests cover it.
 import assert from 'node:assert/strict';
@@ -11,7 +12,7 @@ import { ApiError, countIncidents, tilePath } from '../src/api.js';
 import { defaultFilters, incidentParams } from '../src/filters.js';
 import { bboxWithin } from '../src/geo.js';
 import { CLUSTER_HALO, clusterLabel, clusterStyle, parseInset, parseShape, SYMBOL_SIZE } from '../src/symbols.js';
-import { CLUSTER_CELL, decode, prepare, TILE_SIZE } from '../src/tiledata.js';
+import { CLUSTER_CELL, decode, keyHint, nearest, prepare, TILE_SIZE } from '../src/tiledata.js';
 
 const EXTENT = 4096; // what the server writes (geo/postgis/tile.go)
 const BUFFER = 64; // in extent units: 4 tile pixels
@@ -470,4 +471,34 @@ test('a view is within a loaded one only when wholly inside it', () => {
   assert.ok(!bboxWithin([175, 0, -175, 10], [170, -10, -170, 20]));
   assert.ok(!bboxWithin([171, 0, 179, 10], [170, -10, -170, 20]));
   assert.ok(!bboxWithin([175, 0, -175, 10], [-180, -90, 180, 90]));
+});
+
+test('Enter reaches the item drawn nearest the centre, in view, across tiles', () => {
+  const a = { cluster: true, x: 250, y: 10, count: 3 }; // near the right edge of tile 1/1
+  const b = { cluster: true, x: 20, y: 20, count: 5000 }; // tile 2/1, further away
+  const c = { cluster: true, x: 128, y: 128, count: 9 }; // tile 2/1, out of view
+  const tiles = [
+    { x: 1, y: 1, items: [a] },
+    { x: 2, y: 1, items: [b, c] },
+  ];
+  const view = { minX: 300, minY: 200, maxX: 560, maxY: 300 };
+  const centre = { x: 515, y: 268 };
+  assert.equal(nearest(tiles, centre, view).item, a); // about 9 world pixels away, b 19
+  assert.equal(nearest(tiles, centre, view).tile, tiles[0]);
+  assert.equal(nearest(tiles, { x: 540, y: 280 }, view).item, b);
+  assert.equal(nearest(tiles, { x: 640, y: 384 }, view).item, b); // c is nearer but not in view
+  assert.equal(nearest(tiles, centre, { minX: 0, minY: 0, maxX: 10, maxY: 10 }), null);
+  assert.equal(nearest([], centre, view), null);
+  // Two items at the same place: the one drawn last, on top, as a click.
+  const under = { x: 5, y: 5, props: { title: 'under' } };
+  const over = { x: 5, y: 5, props: { title: 'over' } };
+  assert.equal(nearest([{ x: 0, y: 0, items: [under, over] }], { x: 0, y: 0 }, { minX: 0, minY: 0, maxX: 256, maxY: 256 }).item, over);
+});
+
+test('the Enter hint says what Enter does, with the title as plain text', () => {
+  assert.equal(keyHint({ cluster: true, count: 1234 }), 'Enter: zoom to 1,234 incidents near the centre');
+  assert.equal(keyHint({ cluster: true, count: 1 }), 'Enter: zoom to 1 incident near the centre');
+  assert.equal(keyHint({ x: 0, y: 0, props: { title: ' <b>Riot</b> ' } }), 'Enter: open \u201c<b>Riot</b>\u201d');
+  assert.equal(keyHint({ x: 0, y: 0, props: {} }), 'Enter: open the incident nearest the centre');
+  assert.match(keyHint(null), /^No incident drawn in view/);
 });
