@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
 	"fmt"
 	"path/filepath"
 	"time"
@@ -32,26 +31,17 @@ const bordersUsage = "borders load [--countries FILE] [--codes FILE] [--reenrich
 
 // runBorders manages countries and land borders.
 func runBorders(ctx context.Context, env *environment, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		out := env.stderr
-		if len(args) > 0 {
-			out = env.stdout
-		}
-		fmt.Fprintf(out, "Usage: incidentmap %s\n\nRun 'incidentmap borders load --help' for the flags.\n", bordersUsage)
-		if len(args) == 0 {
-			return fmt.Errorf("%w: want load", errUsage)
-		}
-		return flag.ErrHelp
-	}
-	if args[0] != "load" {
-		return fmt.Errorf("unknown action %q: want load", args[0])
-	}
+	return runActions(ctx, env, args, "borders", bordersUsage, []action{{"load", runBordersLoad}})
+}
+
+// runBordersLoad loads countries and derives their land borders.
+func runBordersLoad(ctx context.Context, env *environment, args []string) error {
 	var (
 		cfg                  dbConfig
 		countriesPath, codes string
 		reenrich             bool
 	)
-	fs := newQuietFlagSet(env, "borders load", "borders load [flags]\n\n"+
+	fs := newActionFlagSet(env, "borders load", "borders load [flags]\n\n"+
 		"Loads the countries of a world-atlas TopoJSON file and derives their land borders\n"+
 		"(boundary arcs two countries share; coastlines excluded), replacing the previous ones.\n"+
 		"Both are also served as the OGC collections countries and borders.\n"+

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -114,4 +115,51 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
+}
+
+// action is one verb of a command that has several (layer import, places
+// load, ...).
+type action struct {
+	name string
+	run  func(ctx context.Context, env *environment, args []string) error
+}
+
+// runActions runs the action args[0] names among a command's actions.
+// Without one it prints the command's usage: to stdout and flag.ErrHelp
+// for help, to stderr and a usage error when nothing was given.
+func runActions(ctx context.Context, env *environment, args []string, command, usage string, actions []action) error {
+	names := make([]string, len(actions))
+	for i, a := range actions {
+		names[i] = a.name
+	}
+	want := "want " + names[len(names)-1]
+	if len(names) > 1 {
+		want = "want " + strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+	}
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		out := env.stderr
+		if len(args) > 0 {
+			out = env.stdout
+		}
+		fmt.Fprintf(out, "Usage: incidentmap %s\n\nRun 'incidentmap %s %s --help' for the flags.\n",
+			usage, command, strings.Join(names, "|"))
+		if len(args) == 0 {
+			return fmt.Errorf("%w: %s", errUsage, want)
+		}
+		return flag.ErrHelp
+	}
+	for _, a := range actions {
+		if a.name == args[0] {
+			return a.run(ctx, env, args[1:])
+		}
+	}
+	return fmt.Errorf("unknown action %q: %s", args[0], want)
+}
+
+// newActionFlagSet makes the flag set of a command's action, with the
+// database flags.
+func newActionFlagSet(env *environment, name, usage string, cfg *dbConfig) *flag.FlagSet {
+	fs := newFlagSet(env, name, usage)
+	cfg.register(fs, env)
+	return fs
 }

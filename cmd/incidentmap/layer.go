@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -25,34 +24,9 @@ const layerUsage = "layer import NAME FILE.geojson [--title T] [--description D]
 
 // runLayer imports, lists or deletes GeoJSON map layers.
 func runLayer(ctx context.Context, env *environment, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		out := env.stderr
-		if len(args) > 0 {
-			out = env.stdout
-		}
-		fmt.Fprintf(out, "Usage: incidentmap %s\n\nRun 'incidentmap layer import|list|delete --help' for the flags.\n", layerUsage)
-		if len(args) == 0 {
-			return fmt.Errorf("%w: want import, list or delete", errUsage)
-		}
-		return flag.ErrHelp
-	}
-	switch args[0] {
-	case "import":
-		return runLayerImport(ctx, env, args[1:])
-	case "list":
-		return runLayerList(ctx, env, args[1:])
-	case "delete":
-		return runLayerDelete(ctx, env, args[1:])
-	}
-	return fmt.Errorf("unknown action %q: want import, list or delete", args[0])
-}
-
-// newLayerFlagSet makes the flag set of a layer action with the database
-// flags.
-func newLayerFlagSet(env *environment, action, usage string, cfg *dbConfig) *flag.FlagSet {
-	fs := newFlagSet(env, "layer "+action, usage)
-	cfg.register(fs, env)
-	return fs
+	return runActions(ctx, env, args, "layer", layerUsage, []action{
+		{"import", runLayerImport}, {"list", runLayerList}, {"delete", runLayerDelete},
+	})
 }
 
 func runLayerImport(ctx context.Context, env *environment, args []string) error {
@@ -60,7 +34,7 @@ func runLayerImport(ctx context.Context, env *environment, args []string) error 
 		cfg  dbConfig
 		meta geo.LayerMeta
 	)
-	fs := newLayerFlagSet(env, "import", "layer import NAME FILE.geojson [flags]\n\n"+
+	fs := newActionFlagSet(env, "layer import", "layer import NAME FILE.geojson [flags]\n\n"+
 		"Imports a GeoJSON FeatureCollection as layer NAME (replacing a layer of that name),\n"+
 		"all features or none. FILE may be - for standard input.", &cfg)
 	fs.StringVar(&meta.Title, "title", "", "human-readable title (default: NAME)")
@@ -129,7 +103,7 @@ func readLayerFile(env *environment, path string) (*geojson.FeatureCollection, e
 
 func runLayerList(ctx context.Context, env *environment, args []string) error {
 	var cfg dbConfig
-	fs := newLayerFlagSet(env, "list", "layer list [flags]", &cfg)
+	fs := newActionFlagSet(env, "layer list", "layer list [flags]", &cfg)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -167,7 +141,7 @@ func oneLine(s string) string {
 
 func runLayerDelete(ctx context.Context, env *environment, args []string) error {
 	var cfg dbConfig
-	fs := newLayerFlagSet(env, "delete", "layer delete NAME [flags]", &cfg)
+	fs := newActionFlagSet(env, "layer delete", "layer delete NAME [flags]", &cfg)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err

