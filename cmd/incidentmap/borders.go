@@ -49,7 +49,7 @@ func runBordersLoad(ctx context.Context, env *environment, args []string) error 
 	fs.StringVar(&countriesPath, "countries", defaultCountriesFile, "TopoJSON with a \"countries\" object whose ids are ISO 3166-1 numeric codes")
 	fs.StringVar(&codes, "codes", defaultCodesFile, "codes.json of the i18n-iso-countries npm package (alpha-2, alpha-3, numeric)")
 	fs.BoolVar(&reenrich, "reenrich", true, "recompute the derived geography of existing incidents afterwards")
-	pos, err := parseInterspersed(fs, args[1:])
+	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
