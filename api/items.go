@@ -103,13 +103,9 @@ func (s *Server) items(c echo.Context) error {
 // the query, and answers 304 when the client already has this response.
 // A bad query never gets here, so the ETag only names valid documents.
 func (s *Server) checkETag(ctx context.Context, c echo.Context, collection string) (bool, error) {
-	version, err := s.versions.get(ctx, collection, s.deps.Features.CollectionVersion)
+	version, err := s.collectionVersion(ctx, collection)
 	if err != nil {
-		if errors.Is(err, geo.ErrNotFound) {
-			version = "0" // collection never changed since it was created
-		} else {
-			return false, err
-		}
+		return false, err
 	}
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\n%s\n%s\n%s", collection, version, c.Request().URL.Path, c.QueryParams().Encode())

@@ -203,14 +203,7 @@ func (s *Server) tile(c echo.Context, cache *tileCache) error {
 		}
 		render = func(ctx context.Context) ([]byte, error) { return store.LayerTile(ctx, l, t, q) }
 	}
-	version, err := s.versions.get(ctx, id, func(ctx context.Context, id string) (string, error) {
-		ctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
-		defer cancel()
-		return s.deps.Features.CollectionVersion(ctx, id)
-	})
-	if errors.Is(err, geo.ErrNotFound) {
-		version, err = "0", nil // collection never changed since it was created
-	}
+	version, err := s.collectionVersion(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -670,11 +663,10 @@ func (s *Server) refreshCollectionTiles(ctx context.Context, id string) {
 	if len(specs) == 0 {
 		return
 	}
-	version, err := s.versions.get(ctx, id, func(ctx context.Context, id string) (string, error) {
-		ctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
-		defer cancel()
-		return s.deps.Features.CollectionVersion(ctx, id)
-	})
+	version, err := s.collectionVersion(ctx, id)
+	if version == "0" {
+		return // never changed: its key would never change either (see tile)
+	}
 	if err != nil {
 		if ctx.Err() == nil {
 			s.logger.Warn("tile refresh: collection version", "collection", id, "err", err)

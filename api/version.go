@@ -2,7 +2,10 @@ package api
 
 import (
 	"context"
+	"errors"
 	"sync"
+
+	"github.com/incidentmap/incidentmap/geo"
 )
 
 // versionCache keeps collection versions (for ETags) between requests,
@@ -66,4 +69,19 @@ func (v *versionCache) connection(up bool) {
 	v.enabled = up && !v.off
 	v.versions = map[string]string{}
 	v.mu.Unlock()
+}
+
+// collectionVersion is collection id's version, for ETags and tile cache
+// keys: cached while the listener is up, read within the request timeout
+// otherwise, "0" for a collection that never changed since it was made.
+func (s *Server) collectionVersion(ctx context.Context, id string) (string, error) {
+	version, err := s.versions.get(ctx, id, func(ctx context.Context, id string) (string, error) {
+		ctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
+		defer cancel()
+		return s.deps.Features.CollectionVersion(ctx, id)
+	})
+	if errors.Is(err, geo.ErrNotFound) {
+		return "0", nil
+	}
+	return version, err
 }
