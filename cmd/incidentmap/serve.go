@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lib/pq"
+
 	"github.com/incidentmap/incidentmap/api"
 	"github.com/incidentmap/incidentmap/geo"
 )
@@ -100,6 +102,21 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if cfg.reportBurst < 1 || cfg.reportPerMin <= 0 {
 		return fmt.Errorf("--report-burst must be at least 1 and --report-rate above 0")
 	}
+	if cfg.tileCacheMB < 0 {
+		return fmt.Errorf("--tile-cache-mb must be 0 (off) or more, not %d", cfg.tileCacheMB)
+	}
+	// The extra URLs are only used once the primary is up: check them now,
+	// so a typo fails at once rather than after the database started.
+	for _, u := range []struct{ flag, url string }{
+		{"--database-moderation-url", cfg.moderationURL}, {"--database-read-url", cfg.readURL},
+	} {
+		if u.url == "" {
+			continue
+		}
+		if _, err := pq.NewConnector(u.url); err != nil {
+			return fmt.Errorf("%s: %w", u.flag, err)
+		}
+	}
 	// Listen first: a taken port is a configuration error worth reporting
 	// before the database starts.
 	ln, err := net.Listen("tcp", cfg.addr)
@@ -169,7 +186,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 // tileCacheBytes turns --tile-cache-mb into api.Config.TileCacheBytes,
 // where negative means off.
 func tileCacheBytes(mb int) int64 {
-	if mb <= 0 {
+	if mb == 0 {
 		return -1
 	}
 	return int64(mb) << 20
