@@ -38,6 +38,16 @@ const (
 	StatusRetracted = "retracted"
 )
 
+// Geo checks: how the derived geography disagrees with what the source states.
+const (
+	// GeoCheckCountryMismatch: the stated country is not the country whose
+	// polygon holds the point.
+	GeoCheckCountryMismatch = "country_mismatch"
+	// GeoCheckNoCountry: a country is stated but the point lies in no
+	// country's polygon within 10 km (at sea, or an area without ISO code).
+	GeoCheckNoCountry = "no_country"
+)
+
 // IncidentStatuses lists every valid incident status.
 var IncidentStatuses = []string{StatusVerified, StatusDisputed, StatusRetracted}
 
@@ -70,9 +80,36 @@ type Incident struct {
 	ReportID      *int64
 	Demo          bool
 
+	// Provenance: which data set and file the record was imported from.
+	SourceDataset string // e.g. "ACLED", "GeoJSON", "incidentmap" (its own export), "demo"; empty when entered here
+	SourceFile    string // base name of the imported file, when imported from one
+	// SourceRecord keeps what the fields of this struct do not reproduce
+	// exactly of the source row: columns incidentmap has no field for
+	// (assoc_actor_1, inter1, gwno, a spreadsheet's index column, ...) and
+	// first-class values whose text differs from their canonical rendering
+	// (a date written 9-May-20, a pre-2019 event type, fatalities written
+	// 1.0, the source's own timestamp). Keys are lower-case column names.
+	// With it an export gives back the file's columns and values. Never in
+	// public output unless asked for with properties=source_record.
+	SourceRecord map[string]string
+
+	// Stated by the source and kept as given: enrichment never overwrites
+	// them (a conflict map must not move a village across a front line).
+	StatedCountry     string // as written (ACLED country)
+	StatedISO         string // as written (ACLED iso: ISO 3166-1 numeric)
+	StatedCountryCode string // ISO 3166-1 alpha-2 read from StatedISO or StatedCountry; empty when they name none
+	Admin1            string // first-level administrative division as stated (ACLED admin1)
+	Admin2            string // as stated (ACLED admin2)
+	Admin3            string // as stated (ACLED admin3)
+	// The source's own event type and sub-event type when they were mapped
+	// from an older taxonomy (pre-2019 ACLED); empty when EventType is the
+	// source's.
+	OriginalEventType    string
+	OriginalSubEventType string
+
 	// Derived by the store from the gazetteer and borders; read-only.
-	CountryCode          string
-	Admin1               string
+	CountryCode          string   // country whose polygon holds Point (Natural Earth)
+	GeoCheck             []string // disagreements of derived and stated values, e.g. GeoCheckCountryMismatch
 	NearestPlaceID       *int64
 	NearestPlaceName     string
 	NearestPlaceDistance *float64 // metres
