@@ -62,6 +62,10 @@ type RowError struct {
 	Line   int    `json:"line"`
 	Column string `json:"column,omitempty"`
 	Reason string `json:"reason"`
+	// Kind is a stable key of the rule broken, without the offending value
+	// ("unknown event type", "not a date"), for summaries by reason; empty
+	// means Reason itself is the key.
+	Kind string `json:"kind,omitempty"`
 }
 
 func (e RowError) Error() string {
