@@ -55,10 +55,13 @@ func (s *Server) handleError(err error, c echo.Context) {
 func (s *Server) errorResponse(err error) (int, errorBody) {
 	var (
 		paramErr *geo.ParamError
+		bodyErr  *MalformedBodyError
 		valErr   *geo.ValidationError
 		httpErr  *echo.HTTPError
 	)
 	switch {
+	case errors.As(err, &bodyErr):
+		return http.StatusBadRequest, errorBody{Code: "MalformedBody", Description: "the body cannot be read as its media type", Errors: bodyErr.Errors}
 	case errors.As(err, &paramErr):
 		return http.StatusBadRequest, errorBody{Code: "InvalidParameterValue", Description: paramErr.Error()}
 	case errors.As(err, &valErr):

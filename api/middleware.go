@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/incidentmap/incidentmap/geo"
 )
 
 // logRequests writes one structured line per request.
@@ -64,6 +67,19 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; base-uri 'none'")
+		return next(c)
+	}
+}
+
+// strictQuery refuses a query string that does not parse whole. echo's
+// QueryParams drops the parse error (a raw ";", more than 10,000
+// parameters) and hands handlers what it could read, so a client that
+// asked for a filter would get the unfiltered collection.
+func strictQuery(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if _, err := url.ParseQuery(c.Request().URL.RawQuery); err != nil {
+			return geo.Invalidf("query", "malformed query string (%v); separate parameters with & and percent-encode ; as %%3B", err)
+		}
 		return next(c)
 	}
 }

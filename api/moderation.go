@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -219,8 +220,14 @@ func notFoundAs(err error, msg string) error {
 
 // readBody reads a small JSON body (moderation actions) strictly.
 func readBody(c echo.Context, shape jsonShape, v any) error {
-	if ct := c.Request().Header.Get(echo.HeaderContentType); ct != "" && !strings.HasPrefix(ct, mediaJSON) {
-		return echo.NewHTTPError(http.StatusUnsupportedMediaType, "send application/json")
+	if ct := c.Request().Header.Get(echo.HeaderContentType); ct != "" {
+		mediaType, params, err := mime.ParseMediaType(ct)
+		if err != nil || mediaType != mediaJSON {
+			return echo.NewHTTPError(http.StatusUnsupportedMediaType, "send application/json")
+		}
+		if err := checkCharset(params); err != nil {
+			return err
+		}
 	}
 	data, err := io.ReadAll(io.LimitReader(c.Request().Body, maxReportJSON+1))
 	if err != nil {

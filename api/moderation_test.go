@@ -92,8 +92,8 @@ func TestVerifyWithCorrectionsMergeAndReject(t *testing.T) {
 		{fmt.Sprintf("/api/reports/%d/verify", fourth), `{"event_type":"Skirmish"}`, 422},
 		{fmt.Sprintf("/api/reports/%d/verify", fourth), `{"title":""}`, 422},
 		{fmt.Sprintf("/api/reports/%d/verify", fourth), `{"merge_into":999999}`, 404},
-		{fmt.Sprintf("/api/reports/%d/verify", fourth), `{"contact":"x"}`, 422},
-		{fmt.Sprintf("/api/reports/%d/verify", fourth), `not json`, 422},
+		{fmt.Sprintf("/api/reports/%d/verify", fourth), `{"contact":"x"}`, 400},
+		{fmt.Sprintf("/api/reports/%d/verify", fourth), `not json`, 400},
 		{"/api/reports/999999/verify", `{}`, 404},
 		{"/api/reports/abc/verify", `{}`, 404},
 	}

@@ -31,7 +31,7 @@ func jsonResponse(description, media string) obj {
 // errorResponses are the error answers common to every operation.
 func errorResponses(codes ...string) obj {
 	texts := map[string]string{
-		"400": "Invalid parameter: the description names it.",
+		"400": "Invalid parameter or a query string that does not parse whole (a raw ';', more than 10,000 parameters): the description names it.",
 		"404": "No such collection or feature.",
 		"503": "The database is unavailable; retry after Retry-After seconds.",
 	}
@@ -162,13 +162,14 @@ func writePaths() obj {
 	}
 	withBody := func(op obj, b obj) obj { op["requestBody"] = b; return op }
 	ok := func(description string) obj { return jsonResponse(description, mediaJSON) }
-	invalid := obj{"description": "Invalid fields: errors[] names each.", "content": obj{mediaJSON: obj{"schema": obj{"$ref": "#/components/schemas/Exception"}}}}
+	invalid := obj{"description": "A well-formed body whose values are invalid (range, enum, time window): errors[] names each field.", "content": obj{mediaJSON: obj{"schema": obj{"$ref": "#/components/schemas/Exception"}}}}
 	submit := operation("Submit a geotagged report (public). JSON: a GeoJSON Feature with a Point; or multipart/form-data from the browser form with up to 5 photos.",
 		"submitReport", []obj{param("Idempotency-Key", "header", "Retries with the same key return the first answer.", str())}, ok("Unused."))
 	delete(submit["responses"].(obj), "200")
 	submit["responses"].(obj)["201"] = ok("Stored and committed; pending review. Location names the report.")
 	for code, text := range map[string]string{"409": "Idempotency-Key reused for a different report.", "413": "Body or photo too large.",
-		"415": "Not JSON or multipart/form-data.", "429": "Too many reports from this client; see Retry-After."} {
+		"400": "A body that cannot be read as its media type (JSON syntax, invalid UTF-8 or a lone surrogate escape, nesting, a duplicate or unknown key): errors[] names where.",
+		"415": "Not JSON or multipart/form-data, or a charset other than UTF-8.", "429": "Too many reports from this client; see Retry-After."} {
 		submit["responses"].(obj)[code] = obj{"description": text}
 	}
 	submit["responses"].(obj)["422"] = invalid

@@ -137,6 +137,9 @@ func (s *Server) submitReport(c echo.Context) (err error) {
 	)
 	switch {
 	case err == nil && (mediaType == mediaJSON || mediaType == mediaGeoJSON):
+		if err := checkCharset(params); err != nil {
+			return err
+		}
 		report, hash, err = readJSONReport(c.Request().Body)
 	case err == nil && mediaType == "multipart/form-data":
 		report, hash, err = s.readMultipartReport(ctx, c.Request().Body, params["boundary"])

@@ -124,6 +124,7 @@ func New(cfg Config, deps Deps) *Server {
 	e.Use(s.metrics.observe)
 	e.Use(securityHeaders)
 	e.Use(s.recoverPanics)
+	e.Use(strictQuery)
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
 		Limit:   cfg.BodyLimit,
 		Skipper: func(c echo.Context) bool { return c.Path() == "/api/reports" && c.Request().Method == http.MethodPost },

@@ -5,8 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net/http"
+	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
 
 	"github.com/incidentmap/incidentmap/geo"
 )
@@ -25,10 +29,13 @@ type jsonShape map[string][]string
 // match. Errors are *geo.ValidationError naming the field.
 func checkJSON(body []byte, shape jsonShape) error {
 	if !utf8.Valid(body) {
-		return fieldError("body", "not valid UTF-8")
+		return malformed("body", "not valid UTF-8")
 	}
 	if bytes.IndexByte(body, 0) >= 0 || bytes.Contains(body, []byte(`\u0000`)) {
-		return fieldError("body", "NUL characters are not allowed")
+		return malformed("body", "NUL characters are not allowed")
+	}
+	if err := checkSurrogates(body); err != nil {
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
@@ -36,7 +43,7 @@ func checkJSON(body []byte, shape jsonShape) error {
 		return err
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return fieldError("body", "unexpected data after the JSON value")
+		return malformed("body", "unexpected data after the JSON value")
 	}
 	return nil
 }
@@ -44,7 +51,7 @@ func checkJSON(body []byte, shape jsonShape) error {
 // walkJSON reads one value at path.
 func walkJSON(dec *json.Decoder, path string, shape jsonShape, depth int) error {
 	if depth > maxJSONDepth {
-		return fieldError(orBody(path), "nested deeper than %d levels", maxJSONDepth)
+		return malformed(orBody(path), "nested deeper than %d levels", maxJSONDepth)
 	}
 	tok, err := dec.Token()
 	if err != nil {
@@ -72,10 +79,10 @@ func walkJSON(dec *json.Decoder, path string, shape jsonShape, depth int) error 
 			key := tok.(string)
 			field := joinPath(path, key)
 			if !known || !contains(allowed, key) {
-				return fieldError(field, "unknown field")
+				return malformed(field, "unknown field")
 			}
 			if seen[key] {
-				return fieldError(field, "given more than once")
+				return malformed(field, "given more than once")
 			}
 			seen[key] = true
 			if err := walkJSON(dec, field, shape, depth+1); err != nil {
@@ -92,9 +99,75 @@ func syntaxError(err error) error {
 		return nil
 	}
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return fieldError("body", "truncated JSON")
+		return malformed("body", "truncated JSON")
 	}
-	return fieldError("body", "malformed JSON: %s", strings.TrimPrefix(err.Error(), "json: "))
+	return malformed("body", "malformed JSON: %s", strings.TrimPrefix(err.Error(), "json: "))
+}
+
+// MalformedBodyError is a body that cannot be read as its media type:
+// bad syntax or encoding, too deep, a key given twice or unknown. It
+// answers 400, where a well-formed body with invalid values answers 422.
+type MalformedBodyError struct {
+	*geo.ValidationError
+}
+
+// malformed builds a MalformedBodyError naming field.
+func malformed(field, format string, args ...any) error {
+	v := &geo.ValidationError{}
+	v.Add(field, format, args...)
+	return &MalformedBodyError{v}
+}
+
+// checkSurrogates refuses \u escapes of UTF-16 surrogates that do not form
+// a pair: encoding/json would store them as U+FFFD, altering the text.
+func checkSurrogates(body []byte) error {
+	inString := false
+	for i := 0; i < len(body); i++ {
+		switch c := body[i]; {
+		case c == '"':
+			inString = !inString
+		case c == '\\' && inString && i+1 < len(body):
+			if body[i+1] != 'u' {
+				i++ // an escaped character, possibly a quote or backslash
+				continue
+			}
+			r, ok := hex4(body, i+2)
+			if !ok || r < 0xd800 || r > 0xdfff {
+				i++
+				continue
+			}
+			low, okLow := rune(0), false
+			if r <= 0xdbff && i+11 < len(body) && body[i+6] == '\\' && body[i+7] == 'u' {
+				low, okLow = hex4(body, i+8)
+			}
+			if !okLow || low < 0xdc00 || low > 0xdfff {
+				return malformed("body", "lone UTF-16 surrogate escape \\u%04x: text must be valid Unicode", r)
+			}
+			i += 11
+		}
+	}
+	return nil
+}
+
+// hex4 reads four hex digits at b[i:].
+func hex4(b []byte, i int) (rune, bool) {
+	if i+4 > len(b) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[i : i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
 }
 
 func fieldError(field, format string, args ...any) error {
@@ -145,7 +218,18 @@ func decodeStrict(body []byte, shape jsonShape, v any) error {
 			}
 			return fieldError(field, "wrong type: want %s", want)
 		}
-		return fieldError("body", "%s", strings.TrimPrefix(err.Error(), "json: "))
+		return malformed("body", "%s", strings.TrimPrefix(err.Error(), "json: "))
+	}
+	return nil
+}
+
+// checkCharset refuses a JSON body declared in another charset than
+// UTF-8: JSON exchanged between systems is UTF-8 (RFC 8259 §8.1), and
+// reading another charset as UTF-8 would store different text.
+func checkCharset(params map[string]string) error {
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
+		return echo.NewHTTPError(http.StatusUnsupportedMediaType,
+			"charset "+strconv.Quote(cs)+" is not supported: send the JSON body as UTF-8")
 	}
 	return nil
 }

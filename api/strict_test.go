@@ -1,0 +1,66 @@
+package api_test
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/incidentmap/incidentmap/geo"
+)
+
+// A query string that does not parse whole must be refused: handlers would
+// otherwise see only the parameters Go could read and answer with the
+// unfiltered collection.
+func TestMalformedQueryRefused(t *testing.T) {
+	ts := newTestServer(t)
+	seedIncident(t, ts, 47.03, 39.40, nil)
+	mod := addUser(t, ts, "mod", geo.RoleModerator)
+	many := strings.Repeat("&x=1", 10_000)
+	tests := []struct {
+		name, path string
+		headers    []string
+	}{
+		{"semicolon after a filter", "/api/collections/incidents/items?event_type=Nope;x=1", nil},
+		{"semicolon in bbox", "/api/collections/incidents/items?bbox=200,0,1,1;x=1", nil},
+		{"10,001 parameters", "/api/collections/incidents/items?bbox=200,0,1,1" + many, nil},
+		{"properties 10,001 times", "/api/collections/incidents/items?" + strings.Repeat("properties=title&", 10_001), nil},
+		{"places", "/api/places?q=Jabrayil;x=1", nil},
+		{"tiles", "/api/collections/incidents/tiles/WebMercatorQuad/5/12/20?event_type=Battles;x=1", nil},
+		{"layer items", "/api/collections/countries/items?bbox=46,38,48,40;x=1", nil},
+		{"moderation list", "/api/reports?status=pending;x=1", []string{bearer(mod)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := do(t, http.MethodGet, ts.URL+tt.path, "", "", tt.headers...)
+			if res.status != http.StatusBadRequest {
+				t.Fatalf("status = %d, want 400 (%.200s)", res.status, res.body)
+			}
+			if got := res.json(t)["description"]; !strings.Contains(got.(string), "malformed query string") {
+				t.Errorf("description = %q, want it to name the malformed query string", got)
+			}
+		})
+	}
+	// A percent-encoded semicolon is data, not a separator.
+	if res := do(t, http.MethodGet, ts.URL+"/api/collections/incidents/items?q=a%3Bb", "", ""); res.status != http.StatusOK {
+		t.Errorf("q=a%%3Bb: status %d, want 200", res.status)
+	}
+}
+
+// Text is stored exactly as sent: a surrogate pair written as escapes is
+// the character it encodes, and an explicit UTF-8 charset is accepted.
+func TestReportTextStoredExactly(t *testing.T) {
+	ts := newTestServer(t)
+	mod := addUser(t, ts, "mod", geo.RoleModerator)
+	body := strings.Replace(reportBody(nil), "Mortar", `Mortar \ud83d\udca5 \"quoted\" \\ud800`, 1)
+	res := do(t, http.MethodPost, ts.URL+"/api/reports", "application/geo+json; charset=UTF-8", body)
+	if res.status != http.StatusCreated {
+		t.Fatalf("submit = %d %s", res.status, res.body)
+	}
+	id := res.json(t)["id"].(float64)
+	got := do(t, http.MethodGet, ts.URL+"/api/reports/"+strconv.FormatInt(int64(id), 10), "", "", bearer(mod)).json(t)
+	desc, _ := got["properties"].(map[string]any)["description"].(string)
+	if want := `Mortar 💥 "quoted" \ud800 fire`; !strings.HasPrefix(desc, want) {
+		t.Errorf("description = %q, want prefix %q", desc, want)
+	}
+}
