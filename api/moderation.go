@@ -229,6 +229,9 @@ func readBody(c echo.Context, shape jsonShape, v any) error {
 			return err
 		}
 	}
+	if c.Request().ContentLength > maxReportJSON {
+		return tooLarge("the body", maxReportJSON)
+	}
 	data, err := io.ReadAll(io.LimitReader(c.Request().Body, maxReportJSON+1))
 	if err != nil {
 		return bodyReadError(err)

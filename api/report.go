@@ -121,6 +121,12 @@ func (f reportFeature) toReport(v *geo.ValidationError) *geo.Report {
 	return r
 }
 
+// tooLarge is the 413 of a body over limit bytes.
+func tooLarge(what string, limit int64) error {
+	return echo.NewHTTPError(http.StatusRequestEntityTooLarge,
+		fmt.Sprintf("%s may be at most %d KiB", what, limit>>10))
+}
+
 // submitReport handles POST /api/reports (JSON or multipart/form-data).
 func (s *Server) submitReport(c echo.Context) (err error) {
 	defer func() { s.metrics.reports.WithLabelValues(reportOutcome(c, err)).Inc() }()
@@ -139,6 +145,10 @@ func (s *Server) submitReport(c echo.Context) (err error) {
 	case err == nil && (mediaType == mediaJSON || mediaType == mediaGeoJSON):
 		if err := checkCharset(params); err != nil {
 			return err
+		}
+		if c.Request().ContentLength > maxReportJSON {
+			// Answer from the header: the client need not send 10 MB to learn.
+			return tooLarge("a JSON report", maxReportJSON)
 		}
 		report, hash, err = readJSONReport(c.Request().Body)
 	case err == nil && mediaType == "multipart/form-data":

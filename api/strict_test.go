@@ -1,10 +1,14 @@
 package api_test
 
 import (
+	"bufio"
+	"fmt"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/incidentmap/incidentmap/geo"
 )
@@ -62,5 +66,33 @@ func TestReportTextStoredExactly(t *testing.T) {
 	desc, _ := got["properties"].(map[string]any)["description"].(string)
 	if want := `Mortar 💥 "quoted" \ud800 fire`; !strings.HasPrefix(desc, want) {
 		t.Errorf("description = %q, want prefix %q", desc, want)
+	}
+}
+
+// A body announced too large is refused from its Content-Length alone,
+// before the client sends it.
+func TestEarly413(t *testing.T) {
+	ts := newTestServer(t)
+	mod := addUser(t, ts, "mod", geo.RoleModerator)
+	for _, tt := range []struct{ ctype, path string }{
+		{"application/json", "/api/reports"},
+		{"multipart/form-data; boundary=x", "/api/reports"},
+		{"application/json", "/api/reports/1/verify"},
+	} {
+		conn, err := net.Dial("tcp", strings.TrimPrefix(ts.URL, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\nAuthorization: Bearer %s\r\nContent-Length: 100000000\r\n\r\n{", tt.path, tt.ctype, mod)
+		conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("%s %s: no answer before the body was sent: %v", tt.path, tt.ctype, err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusRequestEntityTooLarge {
+			t.Errorf("%s %s: status %d, want 413", tt.path, tt.ctype, res.StatusCode)
+		}
 	}
 }
