@@ -297,8 +297,11 @@ func TestMultipartRejects(t *testing.T) {
 		status int
 		field  string // for 422: a field named in errors
 	}{
-		{"text named .jpg", browserForm(jpegFile("evidence.jpg", []byte("these are my notes, not a photo\n"))), 422, "photo[0]"},
-		{"html as second photo", browserForm(jpegFile("a.jpg", small), jpegFile("b.jpg", []byte("<!doctype html><script>alert(1)</script>"))), 422, "photo[1]"},
+		{"text named .jpg", browserForm(jpegFile("evidence.jpg", []byte("these are my notes, not a photo\n"))), 415, ""},
+		{"html as second photo", browserForm(jpegFile("a.jpg", small), jpegFile("b.jpg", []byte("<!doctype html><script>alert(1)</script>"))), 415, ""},
+		{"svg", browserForm(jpegFile("a.svg", []byte(`<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><circle r="4"/></svg>`))), 415, ""},
+		{"gif/html polyglot", browserForm(jpegFile("a.gif", []byte("GIF89a\x01\x00\x01\x00\x80\x00\x00/*<html><script>alert(1)</script>*/;"))), 415, ""},
+		{"broken jpeg", browserForm(jpegFile("cut.jpg", small[:len(small)/2])), 422, "photo[0]"},
 		{"six photos", browserForm(sixPhotos...), 422, "photo"},
 		{"photo over 10 MB", browserForm(jpegFile("big.jpg", huge)), 413, ""},
 		{"unknown field", browserForm().with("nickname", "anon"), 422, "nickname"},

@@ -370,6 +370,11 @@ func (s *Server) attachPhotos(ctx context.Context, r *geo.Report, photos [][]byt
 			if errors.Is(err, photo.ErrTooLarge) {
 				return echo.NewHTTPError(http.StatusRequestEntityTooLarge, field+": "+err.Error())
 			}
+			if errors.Is(err, photo.ErrUnsupportedFormat) {
+				// Not a photo at all (SVG, HTML, GIF): a media type we do
+				// not take, unlike a broken JPEG (422).
+				return echo.NewHTTPError(http.StatusUnsupportedMediaType, field+": "+err.Error())
+			}
 			return fieldError(field, "%s", err.Error())
 		}
 		stripped, mediaType, err := photo.Strip(data, info)
