@@ -41,8 +41,9 @@ const (
 // not drop a client that keeps up, and a client that falls more than the
 // ring behind is dropped without holding anyone back.
 type eventHub struct {
-	store      EventStore
-	maxClients int
+	store        EventStore
+	maxClients   int
+	maxPerClient int // streams one client address may hold
 
 	mu      sync.Mutex
 	ring    []geo.IncidentEvent // ascending ids, at most sseRingSize
@@ -50,6 +51,7 @@ type eventHub struct {
 	last    int64               // newest event id seen
 	changed chan struct{}       // closed when events are appended
 	clients int
+	perIP   map[string]int // open streams per client address
 	closed  chan struct{}
 	wakeCh  chan struct{}
 }
@@ -57,9 +59,9 @@ type eventHub struct {
 // errTooSlow says a client fell out of the ring.
 var errTooSlow = errors.New("client fell too far behind")
 
-func newEventHub(store EventStore, maxClients int) *eventHub {
-	return &eventHub{store: store, maxClients: maxClients, changed: make(chan struct{}),
-		closed: make(chan struct{}), wakeCh: make(chan struct{}, 1)}
+func newEventHub(store EventStore, maxClients, maxPerClient int) *eventHub {
+	return &eventHub{store: store, maxClients: maxClients, maxPerClient: maxPerClient, changed: make(chan struct{}),
+		perIP: map[string]int{}, closed: make(chan struct{}), wakeCh: make(chan struct{}, 1)}
 }
 
 func (h *eventHub) wake() {
@@ -145,22 +147,37 @@ func (h *eventHub) fetchNew(ctx context.Context) error {
 	}
 }
 
-// subscribe registers a client and returns the id it starts after;
-// ok is false when the instance has too many clients.
-func (h *eventHub) subscribe() (start int64, ok bool) {
+// Outcomes of subscribe.
+const (
+	subscribed = iota
+	hubFull    // the instance has maxClients streams
+	clientFull // this address has maxPerClient streams
+)
+
+// subscribe registers a stream of the client at addr and returns the id it
+// starts after. One address may not take every slot: past maxPerClient it
+// is refused while others can still connect.
+func (h *eventHub) subscribe(addr string) (start int64, outcome int) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.clients >= h.maxClients {
-		return 0, false
+	switch {
+	case h.perIP[addr] >= h.maxPerClient:
+		return 0, clientFull
+	case h.clients >= h.maxClients:
+		return 0, hubFull
 	}
 	h.clients++
-	return h.last, true
+	h.perIP[addr]++
+	return h.last, subscribed
 }
 
-func (h *eventHub) unsubscribe() {
+func (h *eventHub) unsubscribe(addr string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.clients--
+	if h.perIP[addr]--; h.perIP[addr] <= 0 {
+		delete(h.perIP, addr)
+	}
 }
 
 // since returns the events after id, or a channel closed when there are
@@ -214,12 +231,18 @@ func (s *Server) events(c echo.Context) error {
 		}
 		resume = n
 	}
-	current, ok := s.hub.subscribe()
-	if !ok {
+	addr := c.RealIP()
+	current, outcome := s.hub.subscribe(addr)
+	switch outcome {
+	case clientFull:
+		c.Response().Header().Set("Retry-After", "30")
+		return echo.NewHTTPError(http.StatusTooManyRequests,
+			fmt.Sprintf("too many live streams from your address (at most %d); close one or retry later", s.cfg.MaxSSEPerClient))
+	case hubFull:
 		c.Response().Header().Set("Retry-After", "30")
 		return echo.NewHTTPError(http.StatusServiceUnavailable, "too many live clients; retry later")
 	}
-	defer s.hub.unsubscribe()
+	defer s.hub.unsubscribe(addr)
 
 	res := c.Response()
 	res.Header().Set(echo.HeaderContentType, "text/event-stream")

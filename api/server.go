@@ -37,6 +37,7 @@ type Config struct {
 	ReportRate        geo.RateLimit // reports per client; default burst 10, 10 per minute
 	TrustedProxies    []string      // CIDRs whose X-Forwarded-For is believed; none by default
 	MaxSSEClients     int           // live-update streams per instance; default 1000
+	MaxSSEPerClient   int           // live-update streams per client address; default 20
 	ClusterBelowZoom  int           // incident vector tiles below this zoom carry clusters; default 8
 	TileURL           string        // the map's raster tile URL template; "" draws country outlines instead
 	TileAttribution   string        // attribution the tile provider requires
@@ -73,6 +74,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxSSEClients <= 0 {
 		c.MaxSSEClients = 1000
+	}
+	if c.MaxSSEPerClient <= 0 {
+		c.MaxSSEPerClient = 20
 	}
 	if c.TileCacheBytes == 0 {
 		c.TileCacheBytes = 64 << 20
@@ -113,7 +117,7 @@ func New(cfg Config, deps Deps) *Server {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
-	s := &Server{echo: e, cfg: cfg, deps: deps, logger: cfg.Logger, hub: newEventHub(deps.Events, cfg.MaxSSEClients),
+	s := &Server{echo: e, cfg: cfg, deps: deps, logger: cfg.Logger, hub: newEventHub(deps.Events, cfg.MaxSSEClients, cfg.MaxSSEPerClient),
 		photoSlots: make(chan struct{}, max(1, runtime.NumCPU()/2))}
 	s.versions.off = cfg.FeaturesOnReplica
 	s.metrics = newMetrics(s)

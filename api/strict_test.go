@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/incidentmap/incidentmap/api"
 	"github.com/incidentmap/incidentmap/geo"
 )
 
@@ -94,5 +96,51 @@ func TestEarly413(t *testing.T) {
 		if res.StatusCode != http.StatusRequestEntityTooLarge {
 			t.Errorf("%s %s: status %d, want 413", tt.path, tt.ctype, res.StatusCode)
 		}
+	}
+}
+
+// One client address may not take every live-update slot: past its cap it
+// gets 429 with Retry-After while other clients still connect, and a
+// closed stream frees its slot.
+func TestLiveStreamsCappedPerClient(t *testing.T) {
+	ts := newTestServerOn(t, pgtestNewDB(t), api.Config{MaxSSEPerClient: 3, MaxSSEClients: 10,
+		TrustedProxies: []string{"127.0.0.0/8", "::1/128"}})
+	from := func(addr string) string { return "X-Forwarded-For: " + addr }
+	var stops []func()
+	for range 3 {
+		_, stop := openEvents(t, ts.URL, from("203.0.113.7"))
+		stops = append(stops, stop)
+	}
+	defer func() {
+		for _, stop := range stops {
+			stop()
+		}
+	}()
+	res := do(t, http.MethodGet, ts.URL+"/api/events", "", "", from("203.0.113.7"))
+	if res.status != http.StatusTooManyRequests || res.header.Get("Retry-After") == "" {
+		t.Fatalf("4th stream from one address = %d (Retry-After %q), want 429 with Retry-After", res.status, res.header.Get("Retry-After"))
+	}
+	_, stop := openEvents(t, ts.URL, from("198.51.100.9")) // another client still gets in
+	stops = append(stops, stop)
+	stops[0]()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ctx, cancel := context.WithCancel(context.Background())
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, ts.URL+"/api/events", nil)
+		req.Header.Set("X-Forwarded-For", "203.0.113.7")
+		r, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		status := r.StatusCode
+		r.Body.Close()
+		cancel()
+		if status == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after closing a stream: status %d, want 200", status)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

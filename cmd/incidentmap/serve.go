@@ -48,6 +48,7 @@ type serveConfig struct {
 	proxies       string
 	reportBurst   float64
 	reportPerMin  float64
+	ssePerClient  int
 	tileURL       string
 	tileAttrib    string
 	moderationURL string
@@ -85,6 +86,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	fs.IntVar(&cfg.tileCacheMB, "tile-cache-mb", 64, "memory in MiB for rendered vector tiles kept between requests; 0 turns the cache off")
 	fs.Float64Var(&cfg.reportBurst, "report-burst", 10, "reports one client may submit in a burst")
 	fs.Float64Var(&cfg.reportPerMin, "report-rate", 10, "reports per minute one client may submit after a burst")
+	fs.IntVar(&cfg.ssePerClient, "live-streams-per-client", 20, "live-update streams one client address may hold open (more answer 429)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -101,6 +103,9 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	}
 	if cfg.reportBurst < 1 || cfg.reportPerMin <= 0 {
 		return fmt.Errorf("--report-burst must be at least 1 and --report-rate above 0")
+	}
+	if cfg.ssePerClient < 1 {
+		return fmt.Errorf("--live-streams-per-client must be at least 1, not %d", cfg.ssePerClient)
 	}
 	if cfg.tileCacheMB < 0 {
 		return fmt.Errorf("--tile-cache-mb must be 0 (off) or more, not %d", cfg.tileCacheMB)
@@ -158,6 +163,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		Logger:            logger,
 		FeaturesOnReplica: pools.read != nil,
 		TileCacheBytes:    tileCacheBytes(cfg.tileCacheMB),
+		MaxSSEPerClient:   cfg.ssePerClient,
 	}, api.Deps{Ready: pools, Features: pools.features(), Reports: pools.public,
 		Moderation: pools.moderation, Events: pools.public, Places: pools.features()})
 
