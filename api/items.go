@@ -130,62 +130,34 @@ func etagMatches(header, etag string) bool {
 	return false
 }
 
-// streamFeatureCollection writes the FeatureCollection as features arrive
-// from the database. Nothing is written until the first feature (or the
-// end), so an early database error still gets a proper error response; a
-// failure after that aborts the connection rather than sending a document
-// that looks complete.
+// streamFeatureCollection writes the FeatureCollection the store streams.
+// The features go to a spool first (memory, then an unlinked temporary
+// file), so the database connection is released when the query ends, not
+// when the client has read the last byte: slow or stalled clients cannot
+// starve the pool. A database error is therefore always a proper error
+// response, never a truncated document.
 func (s *Server) streamFeatureCollection(ctx context.Context, c echo.Context, req itemsRequest) error {
-	res := c.Response()
-	w := bufio.NewWriterSize(res, 32<<10)
-	rc := http.NewResponseController(res.Writer)
-	started := false
-	start := func() error {
-		started = true
-		res.Header().Set(echo.HeaderContentType, mediaGeoJSON)
-		if req.clamped {
-			res.Header().Set("Warning", fmt.Sprintf(`299 - "limit clamped to %d"`, req.limit))
-		}
-		res.WriteHeader(http.StatusOK)
-		_, err := w.WriteString(`{"type":"FeatureCollection","features":[`)
+	release, err := s.bigPages.acquire(c, req.limit)
+	if err != nil {
 		return err
 	}
+	defer release()
+	var body spool
+	defer body.Close()
+	w := bufio.NewWriterSize(&body, 32<<10)
+	w.WriteString(`{"type":"FeatureCollection","features":[`)
 	n := 0
 	emit := func(feature []byte) error {
-		if !started {
-			if err := start(); err != nil {
-				return err
-			}
-		}
 		if n > 0 {
 			w.WriteByte(',')
 		}
 		n++
-		if _, err := w.Write(feature); err != nil {
-			return err
-		}
-		if w.Buffered() == 0 {
-			// The buffer just went to the client: give the next write its own deadline
-			// so a big response is bounded per write, not as a whole.
-			_ = rc.SetWriteDeadline(time.Now().Add(30 * time.Second))
-		}
-		return nil
+		_, err := w.Write(feature)
+		return err
 	}
 	page, err := req.stream(ctx, emit)
 	if err != nil {
-		if !started {
-			return err
-		}
-		if c.Request().Context().Err() == nil {
-			s.logger.Error("items stream failed after the response started", "err", err,
-				"request_id", res.Header().Get(echo.HeaderXRequestID))
-		}
-		panic(http.ErrAbortHandler)
-	}
-	if !started {
-		if err := start(); err != nil {
-			return err
-		}
+		return err
 	}
 	tail := map[string]any{
 		"numberReturned": page.Returned,
@@ -210,7 +182,29 @@ func (s *Server) streamFeatureCollection(ctx context.Context, c echo.Context, re
 	}
 	w.WriteString("],")
 	w.Write(tailJSON[1:]) // the members of tail, after the features
-	return w.Flush()
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	res := c.Response()
+	res.Header().Set(echo.HeaderContentType, mediaGeoJSON)
+	if req.clamped {
+		res.Header().Set("Warning", fmt.Sprintf(`299 - "limit clamped to %d"`, req.limit))
+	}
+	res.WriteHeader(http.StatusOK)
+	_, err = body.WriteTo(perWriteDeadline{res: res, rc: http.NewResponseController(res.Writer)})
+	return err
+}
+
+// perWriteDeadline gives each write to the client its own deadline, so a
+// large response is bounded per write, not as a whole.
+type perWriteDeadline struct {
+	res *echo.Response
+	rc  *http.ResponseController
+}
+
+func (w perWriteDeadline) Write(p []byte) (int, error) {
+	_ = w.rc.SetWriteDeadline(time.Now().Add(30 * time.Second))
+	return w.res.Write(p)
 }
 
 // pageLinks builds self, next, prev and collection links, keeping every

@@ -213,3 +213,87 @@ func TestGracefulShutdownUnderLoad(t *testing.T) {
 		t.Error("event stream still open after shutdown")
 	}
 }
+
+// Clients that ask for 10,000-feature pages and stop reading must not hold
+// the public pool's connections: the page is spooled and the connection
+// released, so every ordinary read meanwhile answers at once.
+func TestStalledReadersDoNotStarvePool(t *testing.T) {
+	_, base, db := liveServer(t, api.Config{TrustedProxies: []string{"127.0.0.0/8"}})
+	if _, err := db.SQL().Exec(`INSERT INTO incidents (occurred_at, event_type, title, notes, geom)
+		SELECT '2020-10-18', 'Battles', 'Stall ' || g, repeat('x', 300),
+		       ST_SetSRID(ST_MakePoint(40 + (g % 100) * 0.05, 35 + (g / 100) * 0.05), 4326)
+		FROM generate_series(1, 10000) g`); err != nil {
+		t.Fatal(err)
+	}
+	dialer := net.Dialer{Control: func(network, address string, c syscall.RawConn) error {
+		var serr error
+		c.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+		return serr
+	}}
+	const stalled = 20 // more than the pool's 16 connections
+	for i := range stalled {
+		c, err := dialer.Dial("tcp", strings.TrimPrefix(base, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		// Each from its own address, so the per-client page cap does not
+		// turn them away: this is about the pool.
+		fmt.Fprintf(c, "GET /api/collections/incidents/items?limit=10000 HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 198.51.100.%d\r\n\r\n", i+1)
+	}
+	time.Sleep(2 * time.Second) // let every stalled request reach its query
+	var slowest time.Duration
+	for i := range 100 {
+		start := time.Now()
+		res, err := http.Get(base + "/api/collections/incidents/items?bbox=40,35,40.3,35.3&limit=20")
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		took := time.Since(start)
+		if res.StatusCode != http.StatusOK || took > time.Second {
+			t.Fatalf("read %d beside %d stalled readers: status %d in %v, want 200 within 1s", i, stalled, res.StatusCode, took)
+		}
+		slowest = max(slowest, took)
+	}
+	t.Logf("100 reads beside %d stalled 10k-feature readers: slowest %v", stalled, slowest)
+}
+
+// One address may have only a few large pages in flight; the next gets
+// 429 with Retry-After, while small pages still pass.
+func TestBigPagesCappedPerClient(t *testing.T) {
+	_, base, db := liveServer(t, api.Config{MaxBigPagesPerClient: 2})
+	if _, err := db.SQL().Exec(`INSERT INTO incidents (occurred_at, event_type, title, notes, geom)
+		SELECT '2020-10-18', 'Battles', 'Big ' || g, repeat('x', 300), ST_SetSRID(ST_MakePoint(47, 39), 4326)
+		FROM generate_series(1, 5000) g`); err != nil {
+		t.Fatal(err)
+	}
+	dialer := net.Dialer{Control: func(network, address string, c syscall.RawConn) error {
+		var serr error
+		c.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+		return serr
+	}}
+	for range 2 {
+		c, err := dialer.Dial("tcp", strings.TrimPrefix(base, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		fmt.Fprint(c, "GET /api/collections/incidents/items?limit=5000 HTTP/1.1\r\nHost: x\r\n\r\n")
+	}
+	time.Sleep(time.Second)
+	res, err := http.Get(base + "/api/collections/incidents/items?limit=5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusTooManyRequests || res.Header.Get("Retry-After") == "" {
+		t.Errorf("third large page from one address = %d (Retry-After %q), want 429", res.StatusCode, res.Header.Get("Retry-After"))
+	}
+	if res, err := http.Get(base + "/api/collections/incidents/items?limit=10"); err != nil || res.StatusCode != http.StatusOK {
+		t.Errorf("small page beside them: %v %v, want 200", err, res)
+	} else {
+		res.Body.Close()
+	}
+}

@@ -27,20 +27,21 @@ type ReadinessChecker interface {
 
 // Config holds the server's tunables. Zero values get sensible defaults.
 type Config struct {
-	ReadHeaderTimeout time.Duration // default 5s
-	ReadTimeout       time.Duration // default 30s
-	WriteTimeout      time.Duration // default 60s
-	IdleTimeout       time.Duration // default 120s
-	RequestTimeout    time.Duration // per-request deadline for database work; default 15s
-	ReadyTimeout      time.Duration // /readyz answers within this; default 1.5s
-	BodyLimit         string        // default "1M" (report submissions with photos have their own)
-	ReportRate        geo.RateLimit // reports per client; default burst 10, 10 per minute
-	TrustedProxies    []string      // CIDRs whose X-Forwarded-For is believed; none by default
-	MaxSSEClients     int           // live-update streams per instance; default 1000
-	MaxSSEPerClient   int           // live-update streams per client address; default 20
-	ClusterBelowZoom  int           // incident vector tiles below this zoom carry clusters; default 8
-	TileURL           string        // the map's raster tile URL template; "" draws country outlines instead
-	TileAttribution   string        // attribution the tile provider requires
+	ReadHeaderTimeout    time.Duration // default 5s
+	ReadTimeout          time.Duration // default 30s
+	WriteTimeout         time.Duration // default 60s
+	IdleTimeout          time.Duration // default 120s
+	RequestTimeout       time.Duration // per-request deadline for database work; default 15s
+	ReadyTimeout         time.Duration // /readyz answers within this; default 1.5s
+	BodyLimit            string        // default "1M" (report submissions with photos have their own)
+	ReportRate           geo.RateLimit // reports per client; default burst 10, 10 per minute
+	TrustedProxies       []string      // CIDRs whose X-Forwarded-For is believed; none by default
+	MaxSSEClients        int           // live-update streams per instance; default 1000
+	MaxSSEPerClient      int           // live-update streams per client address; default 20
+	MaxBigPagesPerClient int           // pages of ≥ 1,000 features one client address may have in flight; default 4
+	ClusterBelowZoom     int           // incident vector tiles below this zoom carry clusters; default 8
+	TileURL              string        // the map's raster tile URL template; "" draws country outlines instead
+	TileAttribution      string        // attribution the tile provider requires
 	// FeaturesOnReplica says Deps.Features and Deps.Places read from a
 	// streaming replica, which may lag the primary's NOTIFY: collection
 	// versions (ETags) are then read per request, never cached.
@@ -78,6 +79,9 @@ func (c *Config) setDefaults() {
 	if c.MaxSSEPerClient <= 0 {
 		c.MaxSSEPerClient = 20
 	}
+	if c.MaxBigPagesPerClient <= 0 {
+		c.MaxBigPagesPerClient = 4
+	}
 	if c.TileCacheBytes == 0 {
 		c.TileCacheBytes = 64 << 20
 	}
@@ -109,6 +113,7 @@ type Server struct {
 	metrics    *metrics
 	versions   versionCache
 	tiles      *tileCache // nil until routes are made
+	bigPages   *pageLimiter
 }
 
 // New builds a server with every route registered.
@@ -120,6 +125,7 @@ func New(cfg Config, deps Deps) *Server {
 	s := &Server{echo: e, cfg: cfg, deps: deps, logger: cfg.Logger, hub: newEventHub(deps.Events, cfg.MaxSSEClients, cfg.MaxSSEPerClient),
 		photoSlots: make(chan struct{}, max(1, runtime.NumCPU()/2))}
 	s.versions.off = cfg.FeaturesOnReplica
+	s.bigPages = newPageLimiter(cfg.MaxBigPagesPerClient)
 	s.metrics = newMetrics(s)
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = ipExtractor(cfg.TrustedProxies)
