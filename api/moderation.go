@@ -47,13 +47,13 @@ func (s *Server) requireRole(role string) echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			ctx, cancel := s.requestContext(c)
 			defer cancel()
-			token, ok := strings.CutPrefix(c.Request().Header.Get(echo.HeaderAuthorization), "Bearer ")
+			token, ok := bearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
 			var (
 				u   geo.User
 				err = geo.ErrUnauthorized
 			)
-			if ok && token != "" && len(token) < 200 {
-				u, err = s.deps.Moderation.Authenticate(ctx, strings.TrimSpace(token))
+			if ok {
+				u, err = s.deps.Moderation.Authenticate(ctx, token)
 			}
 			if errors.Is(err, geo.ErrUnauthorized) {
 				return s.authFailed(ctx, c)
@@ -68,6 +68,37 @@ func (s *Server) requireRole(role string) echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
+}
+
+// maxTokenLen bounds what is looked up: tokens are 43 characters.
+const maxTokenLen = 200
+
+// bearerToken reads the token of an Authorization header of the Bearer
+// scheme (RFC 6750): the scheme name in any case, then spaces, then a
+// token68 (letters, digits and -._~+/ with trailing =). Anything else is
+// no token.
+func bearerToken(header string) (string, bool) {
+	scheme, rest, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token := strings.Trim(rest, " ")
+	if token == "" || len(token) > maxTokenLen {
+		return "", false
+	}
+	body := strings.TrimRight(token, "=")
+	if body == "" {
+		return "", false
+	}
+	for i := 0; i < len(body); i++ {
+		switch c := body[i]; {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9',
+			c == '-', c == '.', c == '_', c == '~', c == '+', c == '/':
+		default:
+			return "", false
+		}
+	}
+	return token, true
 }
 
 // authFailed answers 401, or 429 once a client has failed too often.
