@@ -5,7 +5,7 @@ DATA_DIR  ?= $(CURDIR)/data
 ADDR      ?= 127.0.0.1:8080
 TEST_DEPS := gdal-bin chromium wrk
 
-.PHONY: all run test build frontend deps bench fuzz vet clean
+.PHONY: all run test build frontend deps bench fuzz soak vet clean
 
 all: build
 
@@ -45,6 +45,13 @@ BENCH_ROWS ?= 1000000
 BENCH_ARGS ?=
 bench: deps build
 	$(GO) run ./bench -n $(BENCH_ROWS) $(BENCH_ARGS)
+
+## soak: 10 minutes of mixed reads and writes at 200 req/s (heap and goroutines must stay flat),
+## then the database fault test with 500 concurrent writers (0 lost, 0 duplicated reports)
+SOAK ?= 10m
+soak: deps
+	INCIDENTMAP_SOAK=$(SOAK) $(GO) test -count=1 -timeout 60m -v -run '^TestSoak$$' ./api/
+	INCIDENTMAP_FAULT_WORKERS=500 $(GO) test -count=1 -timeout 20m -v -run '^TestReportsSurviveDatabaseFaultsUnderLoad$$' ./api/
 
 ## fuzz: run every fuzz target for FUZZTIME each (corpora in testdata/fuzz)
 FUZZTIME ?= 30s

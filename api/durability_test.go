@@ -89,7 +89,6 @@ func faultPools(t *testing.T, cluster *localpg.Cluster) api.Deps {
 // database froze answers within about its deadline. The margin is for a
 // loaded 2-core machine.
 const (
-	faultWorkers         = 50
 	faultRequestTimeout  = 2 * time.Second
 	faultReadStall       = faultRequestTimeout + time.Second // cmd/incidentmap/config.go
 	faultReadyTimeout    = 1500 * time.Millisecond
@@ -99,6 +98,20 @@ const (
 	faultDrainWithin     = 20 * time.Second
 	faultDropEvery       = 20 // the client loses the 201 of every 20th report and retries
 )
+
+// faultWorkers is the number of concurrent writers: 50 in `make test`,
+// INCIDENTMAP_FAULT_WORKERS (e.g. 500 in `make soak`) for the heavy run.
+func faultWorkers(t *testing.T) int {
+	v := os.Getenv("INCIDENTMAP_FAULT_WORKERS")
+	if v == "" {
+		return 50
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		t.Fatalf("INCIDENTMAP_FAULT_WORKERS=%q: want a positive number", v)
+	}
+	return n
+}
 
 // faultPhase is what the database is doing when a request starts.
 type faultPhase int32
@@ -378,12 +391,13 @@ func TestReportsSurviveDatabaseFaultsUnderLoad(t *testing.T) {
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() { ts.Close(); cancelRun() })
 
+	workerCount := faultWorkers(t)
 	client := &http.Client{Timeout: 2 * faultAnswerBound,
-		Transport: &http.Transport{MaxIdleConnsPerHost: faultWorkers + 10}}
+		Transport: &http.Transport{MaxIdleConnsPerHost: workerCount + 10}}
 	load := &faultLoad{url: ts.URL, client: client, stop: make(chan struct{}),
 		acked: map[string]int64{}, dropped: map[string]int64{}}
 	var workers sync.WaitGroup
-	for w := range faultWorkers {
+	for w := range workerCount {
 		workers.Go(func() { load.worker(w) })
 	}
 	// Whatever happens below, the workers end.
@@ -572,7 +586,7 @@ func TestReportsSurviveDatabaseFaultsUnderLoad(t *testing.T) {
 	}
 
 	t.Logf("%d workers, load %v (stopped %v, frozen %v, drain %v), test %v; 1 immediate-stop cycle + 1 SIGSTOP cycle",
-		faultWorkers, loadTook.Round(time.Millisecond), stoppedFor.Round(time.Millisecond),
+		workerCount, loadTook.Round(time.Millisecond), stoppedFor.Round(time.Millisecond),
 		frozenFor.Round(time.Millisecond), drainTook.Round(time.Millisecond), time.Since(begin).Round(time.Millisecond))
 	t.Logf("reports: %d submitted, %d acknowledged (201), %d stored rows, %d lost, %d duplicated; %d requests, %d retries",
 		load.attempted, len(load.acked), storedRows, len(lost), len(duplicated), total.requests, load.retries)
