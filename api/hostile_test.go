@@ -69,6 +69,16 @@ func TestHostileRequests(t *testing.T) {
 		req{"PATCH", "/api/incidents/1", "application/json", `{"status":"retracted"}`, nil},
 		req{"PATCH", "/api/incidents/1", "application/json", `{"version":99}`, []string{bearer(mod)}},
 		req{"PATCH", "/api/incidents/1", "application/json", `{"title":"x","title":"y"}`, []string{bearer(mod)}},
+		// Query strings that do not parse whole: never the unfiltered collection.
+		req{"GET", "/api/collections/incidents/items?bbox=200,0,1,1;x=1", "", "", nil},
+		req{"GET", "/api/collections/incidents/items?bbox=200,0,1,1" + strings.Repeat("&x=1", 10_000), "", "", nil},
+		req{"GET", "/api/reports?status=pending;x=1", "", "", []string{bearer(mod)}},
+		// Text that would be stored altered, and other charsets.
+		req{"POST", "/api/reports", "application/json", strings.Replace(reportBody(nil), "Mortar", `\ud800`, 1), nil},
+		req{"POST", "/api/reports", "application/geo+json; charset=iso-8859-1", reportBody(nil), nil},
+		req{"POST", "/api/reports", "application/json; charset=utf-16", reportBody(nil), nil},
+		// A "photo" that is markup.
+		req{"POST", "/api/reports", "multipart/form-data; boundary=x", "--x\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"x.svg\"\r\nContent-Type: image/svg+xml\r\n\r\n<svg onload=alert(1)/>\r\n--x--\r\n", nil},
 		// NUL bytes and invalid UTF-8 in the query.
 		req{"GET", "/api/collections/incidents/items?q=%00", "", "", nil},
 		req{"GET", "/api/collections/incidents/items?actor=%ff%fe", "", "", nil},
