@@ -53,7 +53,7 @@ type link struct {
 	Title string `json:"title,omitempty"`
 }
 
-func (s *Server) ogcRoutes(g *echo.Group) {
+func (s *Server) ogcRoutes(g routeGroup) {
 	g.GET("", s.landing)
 	g.GET("/", s.landing)
 	g.GET("/conformance", s.conformance)

@@ -101,8 +101,23 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 			t.Errorf("route %s %s is not in the OpenAPI document", r.Method, path)
 			continue
 		}
-		if _, ok := ops[strings.ToLower(r.Method)]; !ok {
+		method := strings.ToLower(r.Method)
+		if method == "head" {
+			method = "get" // HEAD is GET without the body (RFC 9110)
+		}
+		if _, ok := ops[method]; !ok {
 			t.Errorf("route %s %s: method not documented", r.Method, path)
+		}
+	}
+	// Code generators need every operationId unique.
+	seen := map[string]string{}
+	for path, ops := range doc.Paths {
+		for method, op := range ops {
+			id, _ := op.(map[string]any)["operationId"].(string)
+			if other, dup := seen[id]; dup {
+				t.Errorf("operationId %q on %s %s and %s", id, method, path, other)
+			}
+			seen[id] = method + " " + path
 		}
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/incidentmap/incidentmap/geo"
 )
 
 // obj is a JSON object in the OpenAPI document.
@@ -64,8 +66,10 @@ func openAPIDocument(base string) obj {
 			obj{"type": "array", "items": obj{"type": "number"}, "minItems": 4, "maxItems": 6}),
 		param("bbox-crs", "query", "Only "+crs84+".", str()),
 		param("datetime", "query", "RFC 3339 instant or closed interval a/b; '..' or empty for an open end; a date means its whole UTC day.", str()),
+		// maximum tells clients such as GDAL how large a page they may ask
+		// for, so they do not page through a layer 10 features at a time.
 		param("limit", "query", "Features per page, 1..10000 (larger values are clamped); default 100.",
-			obj{"type": "integer", "minimum": 1, "default": 100}),
+			obj{"type": "integer", "minimum": 1, "maximum": geo.ItemsMaxLimit, "default": geo.ItemsDefaultLimit}),
 		param("cursor", "query", "Opaque paging position from a next or prev link.", str()),
 		param("event_type", "query", "Incidents only: comma-separated ACLED event types.", str()),
 		param("sub_event_type", "query", "Incidents only: comma-separated ACLED sub-event types.", str()),
@@ -109,8 +113,11 @@ func openAPIDocument(base string) obj {
 		"/readyz":  health("Readiness: 200 when the database answers and is migrated.", "getReady"),
 		"/metrics": obj{"get": obj{"summary": "Prometheus metrics: requests, latency, database pool, SSE clients, reports.", "operationId": "getMetrics",
 			"responses": obj{"200": obj{"description": "Prometheus text format.", "content": obj{"text/plain": obj{"schema": str()}}}}}},
-		"/api":  landing,
-		"/api/": landing,
+		"/api": landing,
+		// The same page with a trailing slash, as some clients ask for it;
+		// its own operationId, as code generators need them unique.
+		"/api/": obj{"get": operation("Landing page (the same as /api).", "getLandingPageSlash",
+			[]obj{f}, jsonResponse("The landing page.", mediaJSON), "400")},
 		"/api/conformance": obj{"get": operation("Conformance classes implemented.", "getConformanceDeclaration",
 			[]obj{f}, jsonResponse("The conformance declaration.", mediaJSON), "400")},
 		"/api/collections": obj{"get": operation("The collections: incidents and every layer.", "getCollections",

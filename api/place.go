@@ -24,7 +24,7 @@ type PlaceStore interface {
 }
 
 // placeRoutes registers the gazetteer endpoints.
-func (s *Server) placeRoutes(g *echo.Group) {
+func (s *Server) placeRoutes(g routeGroup) {
 	g.GET("/places", s.searchPlaces)
 }
 

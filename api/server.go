@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"runtime"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -135,6 +136,7 @@ func New(cfg Config, deps Deps) *Server {
 	e.Use(securityHeaders)
 	e.Use(s.recoverPanics)
 	e.Use(strictQuery)
+	e.Use(publicReadMiddleware()...)
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
 		Limit:   cfg.BodyLimit,
 		Skipper: func(c echo.Context) bool { return c.Path() == "/api/reports" && c.Request().Method == http.MethodPost },
@@ -152,25 +154,17 @@ func New(cfg Config, deps Deps) *Server {
 }
 
 func (s *Server) routes() {
-	s.echo.GET("/healthz", s.healthz)
-	s.echo.GET("/readyz", s.readyz)
-	s.echo.GET("/metrics", s.metrics.handler())
-	// Public, read-only: any origin may read it, and responses compress well.
-	g := s.echo.Group("/api",
-		middleware.CORSWithConfig(middleware.CORSConfig{
-			// Preflights for writes (which live under /api too) get no CORS answer.
-			Skipper: func(c echo.Context) bool {
-				m := c.Request().Header.Get("Access-Control-Request-Method")
-				return c.Request().Method == http.MethodOptions && m != "" && m != http.MethodGet && m != http.MethodHead
-			},
-			AllowOrigins:  []string{"*"},
-			AllowMethods:  []string{http.MethodGet, http.MethodHead},
-			ExposeHeaders: []string{"ETag", "Warning"},
-		}),
-		// Tiles are compressed once per cached tile (api/tile.go), or not
-		// at all when it saves too little.
-		middleware.GzipWithConfig(middleware.GzipConfig{Skipper: isTileRequest}),
-	)
+	get := func(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+		s.echo.Match(readMethods, path, h, m...)
+	}
+	get("/healthz", s.healthz)
+	get("/readyz", s.readyz)
+	get("/metrics", s.metrics.handler())
+	// Public, read-only: any origin may read it, and responses compress
+	// well. The middleware is the server's (publicReadMiddleware), not
+	// the group's: echo gives a group with middleware catch-all routes
+	// that answer 404 to every unknown method, where 405 is right.
+	g := routeGroup{s.echo.Group("/api")}
 	s.ogcRoutes(g)
 	s.placeRoutes(g)
 	s.tileRoutes(g)
@@ -181,19 +175,72 @@ func (s *Server) routes() {
 	// Route-level middleware, not groups: a group's catch-all would put
 	// every unknown /api path (and CORS preflights) behind sign-in.
 	mod, admin := s.requireRole(geo.RoleModerator), s.requireRole(geo.RoleAdmin)
-	s.echo.GET("/api/reports", s.listReports, mod)
-	s.echo.GET("/api/reports/:id", s.getReport, mod)
-	s.echo.GET("/api/reports/:id/photos/:n", s.getReportPhoto, mod)
+	get("/api/reports", s.listReports, mod)
+	get("/api/reports/:id", s.getReport, mod)
+	get("/api/reports/:id/photos/:n", s.getReportPhoto, mod)
 	s.echo.POST("/api/reports/:id/verify", s.verifyReport, mod)
 	s.echo.POST("/api/reports/:id/reject", s.rejectReport, mod)
-	s.echo.GET("/api/incidents/:id", s.getIncident, mod)
+	get("/api/incidents/:id", s.getIncident, mod)
 	s.echo.PATCH("/api/incidents/:id", s.patchIncident, mod)
-	s.echo.GET("/api/incidents/:id/audit", s.incidentAudit, mod)
-	s.echo.GET("/api/audit", s.auditLog, admin)
-	s.echo.GET("/api/users", s.listUsers, admin)
+	get("/api/incidents/:id/audit", s.incidentAudit, mod)
+	get("/api/audit", s.auditLog, admin)
+	get("/api/users", s.listUsers, admin)
 	s.echo.POST("/api/users", s.createUser, admin)
 	s.echo.DELETE("/api/users/:name", s.revokeUser, admin)
 	s.frontendRoutes()
+}
+
+// readMethods are the methods of every read route: HEAD answers as GET
+// does, and net/http drops the body.
+var readMethods = []string{http.MethodGet, http.MethodHead}
+
+// routeGroup registers the public read routes under /api.
+type routeGroup struct{ g *echo.Group }
+
+// GET registers h for GET and HEAD.
+func (r routeGroup) GET(path string, h echo.HandlerFunc) { r.g.Match(readMethods, path, h) }
+
+// moderationPaths are the /api paths behind sign-in: no CORS for them.
+var moderationPaths = []string{"/api/reports", "/api/incidents", "/api/audit", "/api/users"}
+
+// isPublicRead reports whether c is a read of the public API, or a CORS
+// preflight for one.
+func isPublicRead(c echo.Context) bool {
+	r := c.Request()
+	p := r.URL.Path
+	if p != "/api" && !strings.HasPrefix(p, "/api/") {
+		return false
+	}
+	for _, m := range moderationPaths {
+		if p == m || strings.HasPrefix(p, m+"/") {
+			return false
+		}
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		return true
+	case http.MethodOptions:
+		m := r.Header.Get("Access-Control-Request-Method")
+		return m == http.MethodGet || m == http.MethodHead
+	}
+	return false
+}
+
+// publicReadMiddleware is CORS for any origin and gzip, on public reads
+// only. Tiles are compressed once per cached tile (api/tile.go), or not at
+// all when it saves too little.
+func publicReadMiddleware() []echo.MiddlewareFunc {
+	return []echo.MiddlewareFunc{
+		middleware.CORSWithConfig(middleware.CORSConfig{
+			Skipper:       func(c echo.Context) bool { return !isPublicRead(c) },
+			AllowOrigins:  []string{"*"},
+			AllowMethods:  []string{http.MethodGet, http.MethodHead},
+			ExposeHeaders: []string{"ETag", "Warning"},
+		}),
+		middleware.GzipWithConfig(middleware.GzipConfig{
+			Skipper: func(c echo.Context) bool { return !isPublicRead(c) || isTileRequest(c) },
+		}),
+	}
 }
 
 // ipExtractor picks the client address: the peer's, or with trusted

@@ -44,7 +44,7 @@ type TileStore interface {
 	LayerTile(ctx context.Context, layer geo.Layer, t geo.Tile, q geo.LayerQuery) ([]byte, error)
 }
 
-func (s *Server) tileRoutes(g *echo.Group) {
+func (s *Server) tileRoutes(g routeGroup) {
 	g.GET("/tileMatrixSets", s.tileMatrixSets)
 	g.GET("/tileMatrixSets/"+webMercatorQuad, s.tileMatrixSet)
 	g.GET("/collections/:collectionId/tiles", s.collectionTilesets)
