@@ -84,7 +84,7 @@ func TestParseACLEDDate(t *testing.T) {
 	if got, ok := ParseACLEDDate("8 November 2020"); !ok || got.Day() != 8 {
 		t.Errorf("single-digit day: %v, %v", got, ok)
 	}
-	for _, s := range []string{"", "2020-13-45", "2020/10/18", "18.10.2020", "31 February 2020", "October 18, 2020", "18 Octobre 2020"} {
+	for _, s := range []string{"", "2020-13-45", "5/9/2020", "31 February 2020", "October 18, 2020", "18 Octobre 2020"} {
 		if got, ok := ParseACLEDDate(s); ok {
 			t.Errorf("ParseACLEDDate(%q) = %v, want not a date", s, got)
 		}
@@ -105,9 +105,13 @@ func TestACLEDReaderRecord(t *testing.T) {
 		Title:        "Shelling/artillery/missile attack in Ganja",
 		Notes:        "On 17 October 2020, a missile strike hit a residential area of Ganja at night, killing 13 civilians.",
 		LocationName: "Ganja", Admin1: "Ganja", Point: [2]float64{46.3606, 40.6828}, GeoPrecision: GeoExact,
-		Sources: []Source{{Name: "Azerbaijani Ministry of Defence", Date: "2020-10-18"}, {Name: "Reuters", Date: "2020-10-18"}},
+		Sources:       []Source{{Name: "Azerbaijani Ministry of Defence"}, {Name: "Reuters"}},
+		SourceDataset: DatasetACLED, StatedCountry: "Azerbaijan", StatedISO: "31", StatedCountryCode: "AZ",
+		SourceRecord: map[string]string{"civilian_targeting": "Civilian targeting", "disorder_type": "Political violence",
+			"event_date": "18 October 2020", "inter1": "1", "inter2": "7", "interaction": "17",
+			"region": "Caucasus and Central Asia", "source_scale": "National-International", "timestamp": "1603065600"},
 	}
-	if !incidentsEqual(got, want) {
+	if !incidentsEqualFull(got, want) {
 		t.Errorf("incident =\n%+v\nwant\n%+v", got, want)
 	}
 	if rows[0].Line != 2 {
@@ -124,6 +128,15 @@ func incidentsEqual(a, b Incident) bool {
 		a.Fatalities == b.Fatalities && a.Title == b.Title && a.Notes == b.Notes && a.LocationName == b.LocationName &&
 		a.Admin1 == b.Admin1 && a.Point == b.Point && a.GeoPrecision == b.GeoPrecision && a.Status == b.Status &&
 		slices.Equal(a.Sources, b.Sources) && a.Demo == b.Demo
+}
+
+// incidentsEqualFull also compares provenance, stated fields and the
+// source record.
+func incidentsEqualFull(a, b Incident) bool {
+	return incidentsEqual(a, b) && a.SourceDataset == b.SourceDataset &&
+		maps.Equal(a.SourceRecord, b.SourceRecord) && a.StatedCountry == b.StatedCountry && a.StatedISO == b.StatedISO &&
+		a.StatedCountryCode == b.StatedCountryCode && a.Admin2 == b.Admin2 && a.Admin3 == b.Admin3 &&
+		a.OriginalEventType == b.OriginalEventType && a.OriginalSubEventType == b.OriginalSubEventType
 }
 
 // The header is matched by name, whatever its order, case, padding or
@@ -189,7 +202,8 @@ func TestACLEDReaderInvalidValues(t *testing.T) {
 		{"latitude", "-90.5", "out of range"},
 		{"latitude", "", "missing latitude"},
 		{"latitude", "40,68", "not a number"},
-		{"latitude", "NaN", "not a number"},
+		{"latitude", "NaN", "missing latitude"}, // pandas' missing value
+		{"latitude", "Inf", "not a number"},
 		{"latitude", "1e999", "not a finite number"},
 		{"longitude", "-181", "longitude -181 is out of range [-180, 180]"},
 		{"longitude", "0x2E", "not a number"},
