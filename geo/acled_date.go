@@ -31,7 +31,7 @@ type acledDate struct {
 	day time.Time // the day, unless numeric
 	// A numeric date (5/9/2020) read either way; zero when impossible
 	// (13/5/2020 cannot be month first).
-	numeric               bool
+	numeric              bool
 	dayFirst, monthFirst time.Time
 }
 

@@ -40,6 +40,8 @@ type ACLEDReader struct {
 	dataset string
 
 	order     DateOrder
+	maxRows   int // bounds of held rows (maxHeldRows, maxHeldBytes)
+	maxBytes  int
 	held      []heldRow
 	heldBytes int
 	lastLine  int
@@ -114,7 +116,8 @@ func NewACLEDReader(r io.Reader) (*ACLEDReader, error) {
 		return nil, fmt.Errorf("read header: %w", err)
 	}
 	ar := &ACLEDReader{csv: cr, header: make([]string, len(header)), skip: make([]bool, len(header)),
-		first: make([]bool, len(header)), dataset: DatasetACLED}
+		first: make([]bool, len(header)), dataset: DatasetACLED,
+		maxRows: maxHeldRows, maxBytes: maxHeldBytes}
 	for i := range ar.cols {
 		ar.cols[i] = -1
 	}
@@ -175,7 +178,7 @@ func (r *ACLEDReader) Next() (IncidentRow, error) {
 	for {
 		if len(r.held) > 0 {
 			h := r.held[0]
-			over := len(r.held) > maxHeldRows || r.heldBytes > maxHeldBytes
+			over := len(r.held) > r.maxRows || r.heldBytes > r.maxBytes
 			if !h.pending || r.order != DateOrderUnknown || r.eof || over {
 				r.held[0] = heldRow{}
 				r.held = r.held[1:]

@@ -190,4 +190,3 @@ func parseGeoJSONFeature(feat geojsonFeature, line int) IncidentRow {
 	}
 	return IncidentRow{Line: line, Incident: inc, Errors: b.errs}
 }
-
