@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 )
 
 // Bounds of the rows an ACLEDReader holds back while the day/month order
@@ -124,7 +125,9 @@ func NewACLEDReader(r io.Reader) (*ACLEDReader, error) {
 	seen := map[string]bool{}
 	herr := &HeaderError{}
 	for i, raw := range header {
-		name := normaliseColumn(raw)
+		// A column name is a key of the source record (jsonb): valid
+		// UTF-8, no NUL.
+		name := strings.ReplaceAll(strings.ToValidUTF8(normaliseColumn(raw), "\uFFFD"), "\x00", "")
 		ar.header[i] = name
 		if seen[name] {
 			if name == "" {
@@ -281,6 +284,14 @@ func (r *ACLEDReader) build(b *rowBuilder, rec []string) IncidentRow {
 	inc.SourceDataset = r.dataset
 	if len(b.errs) == 0 && !b.pending {
 		r.keepSource(&inc, rec)
+		for k, v := range inc.SourceRecord {
+			// jsonb holds valid UTF-8 without NUL only.
+			b.text(k, v, 0)
+		}
+		if len(b.errs) > 0 {
+			slices.SortFunc(b.errs, func(a, c RowError) int { return strings.Compare(a.Column, c.Column) })
+			inc.SourceRecord = nil
+		}
 	}
 	return IncidentRow{Line: b.line, Incident: inc, Errors: b.errs}
 }
