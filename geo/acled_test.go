@@ -140,7 +140,7 @@ func incidentsEqualFull(a, b Incident) bool {
 }
 
 // The header is matched by name, whatever its order, case, padding or
-// byte order mark; unknown columns are ignored; missing required columns
+// byte order mark; unknown columns are kept; missing required columns
 // are all reported, and so are duplicates.
 func TestACLEDReaderHeader(t *testing.T) {
 	row := acledTestRow()
@@ -154,6 +154,12 @@ func TestACLEDReaderHeader(t *testing.T) {
 	}
 	if got := rows[0].Incident.Title; got != "Battles" {
 		t.Errorf("title without sub-event type or location = %q", got)
+	}
+	if got := rows[0].Incident.SourceRecord; !maps.Equal(got, map[string]string{"extra": "x"}) {
+		t.Errorf("source record = %v, want the unknown column", got)
+	}
+	if cols, _ := csvTable(t, exportRows(t, []Incident{rows[0].Incident})); !slices.Contains(cols, "extra") {
+		t.Errorf("export columns %v lack the unknown column", cols)
 	}
 
 	tests := []struct {
