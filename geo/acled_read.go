@@ -1,6 +1,7 @@
 package geo
 
 import (
+	"bufio"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -106,7 +107,13 @@ var acledFieldColumns = [numACLEDFields]string{
 // SourceDataset is "incidentmap" and its derived columns are ignored;
 // other files are "ACLED".
 func NewACLEDReader(r io.Reader) (*ACLEDReader, error) {
-	cr := csv.NewReader(r)
+	// A byte order mark goes before the CSV reader sees it: before a
+	// quoted first name it would be a bare quote.
+	br := bufio.NewReader(r)
+	if b, err := br.Peek(3); err == nil && string(b) == "\uFEFF" {
+		br.Discard(3)
+	}
+	cr := csv.NewReader(br)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
 	header, err := cr.Read()

@@ -482,3 +482,12 @@ func TestInvalidRowsError(t *testing.T) {
 		t.Errorf("RowError without column = %q", got)
 	}
 }
+
+// A byte order mark before a quoted header is not a bare quote.
+func TestACLEDReaderBOMQuotedHeader(t *testing.T) {
+	text := "\uFEFF\"event_id_cnty\",\"event_date\",\"event_type\",\"latitude\",\"longitude\"\r\n\"AZE1\",\"18 October 2020\",\"Battles\",\"40.6828\",\"46.3606\"\r\n"
+	rows := readACLED(t, text)
+	if len(rows) != 1 || len(rows[0].Errors) > 0 || rows[0].Incident.ExternalID != "AZE1" {
+		t.Errorf("rows = %+v", rows)
+	}
+}
