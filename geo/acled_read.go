@@ -62,6 +62,7 @@ type heldRow struct {
 const (
 	aEventID = iota
 	aEventDate
+	aYear
 	aOccurredAt
 	aTimePrecision
 	aEventType
@@ -91,7 +92,7 @@ const (
 )
 
 var acledFieldColumns = [numACLEDFields]string{
-	aEventID: "event_id_cnty", aEventDate: "event_date", aOccurredAt: "occurred_at",
+	aEventID: "event_id_cnty", aEventDate: "event_date", aYear: "year", aOccurredAt: "occurred_at",
 	aTimePrecision: "time_precision", aEventType: "event_type", aSubEventType: "sub_event_type",
 	aActor1: "actor1", aActor2: "actor2", aFatalities: "fatalities", aTitle: "title", aNotes: "notes",
 	aLocation: "location", aAdmin1: "admin1", aAdmin2: "admin2", aAdmin3: "admin3", aCountry: "country",
@@ -278,7 +279,7 @@ func (r *ACLEDReader) build(b *rowBuilder, rec []string) IncidentRow {
 		return ""
 	}
 	f := incidentFields{
-		externalID: get(aEventID), date: get(aEventDate), occurredAt: get(aOccurredAt),
+		externalID: get(aEventID), date: get(aEventDate), year: get(aYear), occurredAt: get(aOccurredAt),
 		timePrecision: get(aTimePrecision), eventType: get(aEventType), subEventType: get(aSubEventType),
 		actor1: get(aActor1), actor2: get(aActor2), fatalities: get(aFatalities), title: get(aTitle),
 		notes: get(aNotes), location: get(aLocation), admin1: get(aAdmin1), admin2: get(aAdmin2),

@@ -194,6 +194,8 @@ func TestACLEDReaderInvalidValues(t *testing.T) {
 		{"event_date", "2020-13-45", "not a date"},
 		{"event_date", "18 October 1850", "year 1850 out of range"},
 		{"event_date", "", "missing date"},
+		{"year", "2019", `year "2019" does not match event_date 2020-10-18`},
+		{"year", "twenty", "does not match"},
 		{"time_precision", "4", "must be 1, 2 or 3"},
 		{"event_type", "Skirmish", `unknown event type "Skirmish"`},
 		{"event_type", "", "missing event type"},

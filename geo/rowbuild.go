@@ -53,7 +53,7 @@ type IncidentReader interface {
 
 // incidentFields are the raw values of one record, whatever the format.
 type incidentFields struct {
-	externalID, date, occurredAt, timePrecision, eventType, subEventType,
+	externalID, date, year, occurredAt, timePrecision, eventType, subEventType,
 	actor1, actor2, fatalities, title, notes, location, admin1, admin2, admin3,
 	country, iso, lat, lon, geoPrecision, source, sourcesJSON, status, demo string
 	inter []int // actor type codes, for pre-2019 Riots/Protests
@@ -63,13 +63,13 @@ type incidentFields struct {
 // date name means the format has no date-only field: occurred_at is then
 // required and may carry a time.
 type fieldNames struct {
-	externalID, date, occurredAt, timePrecision, eventType, subEventType,
+	externalID, date, year, occurredAt, timePrecision, eventType, subEventType,
 	actor1, actor2, fatalities, title, notes, location, admin1, admin2, admin3,
 	country, iso, lat, lon, geoPrecision, source, sourcesJSON, status, demo string
 }
 
 var acledNames = fieldNames{
-	externalID: "event_id_cnty", date: "event_date", occurredAt: "occurred_at",
+	externalID: "event_id_cnty", date: "event_date", year: "year", occurredAt: "occurred_at",
 	timePrecision: "time_precision", eventType: "event_type", subEventType: "sub_event_type",
 	actor1: "actor1", actor2: "actor2", fatalities: "fatalities", title: "title", notes: "notes",
 	location: "location", admin1: "admin1", admin2: "admin2", admin3: "admin3", country: "country",
@@ -259,6 +259,14 @@ func (b *rowBuilder) when(f incidentFields, n fieldNames) time.Time {
 	if y := day.Year(); y < minImportYear || y > maxImportYear {
 		b.fail(n.date, KindOutOfRange, "year %d out of range [%d, %d]", y, minImportYear, maxImportYear)
 		return time.Time{}
+	}
+	// year repeats event_date's year (ACLED); one that does not is a
+	// broken row, not a value to keep.
+	if y := strings.TrimSpace(f.year); y != "" {
+		if v, ok := parseWholeNumber(y); !ok || v != day.Year() {
+			b.fail(n.year, KindYearMismatch, "year %s does not match event_date %s", quoteShort(y), day.Format(time.DateOnly))
+			return time.Time{}
+		}
 	}
 	if !exact.IsZero() && exact.Truncate(24*time.Hour).Equal(day) {
 		return exact

@@ -50,6 +50,7 @@ const (
 	KindNotDate          = "not a date"
 	KindAmbiguousDate    = "ambiguous day/month order"
 	KindDateOrder        = "date order differs from the file's"
+	KindYearMismatch     = "year differs from event_date"
 	KindUnknownEventType = "unknown event type"
 	KindUnknownSubType   = "unknown sub-event type"
 	KindSubTypeMismatch  = "sub-event type of another event type"
