@@ -19,9 +19,12 @@ import (
 	"github.com/incidentmap/incidentmap/geo"
 )
 
-// numberMatchedLimit caps the count behind numberMatched: beyond it the
-// count would cost more than the page, so numberMatched is left out.
-const numberMatchedLimit = 100_000
+// numberMatchedLimit caps the count behind numberMatched: beyond it
+// numberMatched is left out. Counts are cached per collection version
+// (countCache), so the cap only bounds the first request after a change;
+// it is high enough for GDAL to learn the size of the places layer
+// instead of paging through it to count.
+const numberMatchedLimit = 1_000_000
 
 // itemsRequest is what the items handler needs, whichever collection.
 type itemsRequest struct {
@@ -168,7 +171,7 @@ func (s *Server) streamFeatureCollection(ctx context.Context, c echo.Context, re
 	// (capped) after the features, since numberMatched ends the document.
 	if !page.HasNext && !page.HasPrev && c.QueryParam("cursor") == "" {
 		tail["numberMatched"] = page.Returned
-	} else if matched, exact, err := req.count(ctx); err != nil {
+	} else if matched, exact, err := s.countMatched(ctx, c, req); err != nil {
 		s.logger.Warn("count for numberMatched", "err", err)
 	} else if exact {
 		tail["numberMatched"] = matched
@@ -205,6 +208,17 @@ type perWriteDeadline struct {
 func (w perWriteDeadline) Write(p []byte) (int, error) {
 	_ = w.rc.SetWriteDeadline(time.Now().Add(30 * time.Second))
 	return w.res.Write(p)
+}
+
+// countMatched is numberMatched of the request, from the cache when the
+// collection has not changed since it was counted.
+func (s *Server) countMatched(ctx context.Context, c echo.Context, req itemsRequest) (int64, bool, error) {
+	collection := c.Param("collectionId")
+	version, err := s.collectionVersion(ctx, collection)
+	if err != nil {
+		return 0, false, err
+	}
+	return s.counts.get(ctx, countKey(collection, version, c.QueryParams()), req.count)
 }
 
 // pageLinks builds self, next, prev and collection links, keeping every

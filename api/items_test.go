@@ -526,3 +526,42 @@ func TestItemsCSV(t *testing.T) {
 		t.Errorf("formula cell not neutralised:\n%s", text)
 	}
 }
+
+// numberMatched is cached per collection version: never stale after a
+// change, whichever page asks.
+func TestNumberMatchedFollowsChanges(t *testing.T) {
+	ts := newTestServer(t)
+	if _, err := ts.DB.SQL().Exec(`INSERT INTO incidents (occurred_at, event_type, title, geom)
+		SELECT '2020-10-18', 'Battles', 'Count ' || g, ST_SetSRID(ST_MakePoint(47, 39), 4326)
+		FROM generate_series(1, 300) g`); err != nil {
+		t.Fatal(err)
+	}
+	matched := func() int {
+		t.Helper()
+		p := getItems(t, ts, "/api/collections/incidents/items?limit=10")
+		if p.numberMatched == nil {
+			t.Fatal("no numberMatched")
+		}
+		return *p.numberMatched
+	}
+	for range 3 {
+		if got := matched(); got != 300 {
+			t.Fatalf("numberMatched = %d, want 300", got)
+		}
+	}
+	if _, err := ts.DB.SQL().Exec(`UPDATE incidents SET status = 'retracted' WHERE title = 'Count 1'`); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for matched() != 299 {
+		if time.Now().After(deadline) {
+			t.Fatalf("numberMatched = %d after a retraction, want 299", matched())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// Another page of the same listing shares the count.
+	p := getItems(t, ts, "/api/collections/incidents/items?limit=25")
+	if p.numberMatched == nil || *p.numberMatched != 299 {
+		t.Errorf("limit=25: numberMatched = %v, want 299", p.numberMatched)
+	}
+}

@@ -115,6 +115,7 @@ type Server struct {
 	versions   versionCache
 	tiles      *tileCache // nil until routes are made
 	bigPages   *pageLimiter
+	counts     countCache
 }
 
 // New builds a server with every route registered.
