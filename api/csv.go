@@ -1,12 +1,10 @@
 package api
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"net/http"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -27,69 +25,29 @@ type CSVStore interface {
 	StreamIncidentCSV(ctx context.Context, q geo.IncidentQuery, w io.Writer) (geo.FeaturePage, error)
 }
 
-// streamIncidentCSV answers an incidents items request with f=csv: the
-// same page of incidents the GeoJSON response would hold, as a CSV
-// download, streamed. The store is Deps.Features when it implements
-// CSVStore. An error before the first row gets a proper error response; a
-// failure after that aborts the connection rather than sending a file
-// that looks complete.
-func (s *Server) streamIncidentCSV(ctx context.Context, c echo.Context, q geo.IncidentQuery) error {
-	store, ok := s.deps.Features.(CSVStore)
-	if !ok {
-		return geo.Invalidf("f", "format csv is not supported here; use f=json")
+// streamCSV answers an items request with f=csv: the same page the
+// GeoJSON response would hold, as a CSV download. Like GeoJSON pages it is
+// spooled first, so the database connection is released when the query
+// ends, and an error is always a proper error response.
+func (s *Server) streamCSV(ctx context.Context, c echo.Context, req itemsRequest) error {
+	release, err := s.bigPages.acquire(c, req.limit)
+	if err != nil {
+		return err
+	}
+	defer release()
+	var body spool
+	defer body.Close()
+	if _, err := req.csv(ctx, &body); err != nil {
+		return err
 	}
 	res := c.Response()
-	out := &csvResponse{res: res, rc: http.NewResponseController(res.Writer), clamped: q.LimitClamped, limit: q.Limit}
-	_, err := store.StreamIncidentCSV(ctx, q, out)
-	if err != nil {
-		if !out.started {
-			return err
-		}
-		s.logger.Error("csv stream failed after the response started", "err", err,
-			"request_id", res.Header().Get(echo.HeaderXRequestID))
-		panic(http.ErrAbortHandler)
-	}
-	if !out.started {
-		out.start()
-	}
-	return out.buf.Flush()
-}
-
-// csvResponse sends the response headers with the first bytes written,
-// then buffers the body, giving each write to the client its own deadline
-// so a large download is bounded per write, not as a whole.
-type csvResponse struct {
-	res     *echo.Response
-	rc      *http.ResponseController
-	buf     *bufio.Writer
-	started bool
-	clamped bool
-	limit   int
-}
-
-func (r *csvResponse) start() {
-	r.started = true
-	h := r.res.Header()
+	h := res.Header()
 	h.Set(echo.HeaderContentType, mediaCSV)
-	h.Set(echo.HeaderContentDisposition, `attachment; filename="incidents.csv"`)
-	if r.clamped {
-		h.Set("Warning", fmt.Sprintf(`299 - "limit clamped to %d"`, r.limit))
+	h.Set(echo.HeaderContentDisposition, `attachment; filename="`+c.Param("collectionId")+`.csv"`)
+	if req.clamped {
+		h.Set("Warning", fmt.Sprintf(`299 - "limit clamped to %d"`, req.limit))
 	}
-	r.res.WriteHeader(http.StatusOK)
-	r.buf = bufio.NewWriterSize(deadlineWriter{r}, 32<<10)
-}
-
-func (r *csvResponse) Write(p []byte) (int, error) {
-	if !r.started {
-		r.start()
-	}
-	return r.buf.Write(p)
-}
-
-// deadlineWriter writes to the response with a fresh write deadline.
-type deadlineWriter struct{ r *csvResponse }
-
-func (w deadlineWriter) Write(p []byte) (int, error) {
-	_ = w.r.rc.SetWriteDeadline(time.Now().Add(30 * time.Second))
-	return w.r.res.Write(p)
+	res.WriteHeader(http.StatusOK)
+	_, err = body.WriteTo(perWriteDeadline{res: res, rc: http.NewResponseController(res.Writer)})
+	return err
 }

@@ -26,73 +26,26 @@ import (
 // instead of paging through it to count.
 const numberMatchedLimit = 1_000_000
 
-// itemsRequest is what the items handler needs, whichever collection.
-type itemsRequest struct {
-	limit   int
-	clamped bool
-	format  string
-	stream  func(ctx context.Context, emit func([]byte) error) (geo.FeaturePage, error)
-	count   func(ctx context.Context) (int64, bool, error)
-}
-
 func (s *Server) items(c echo.Context) error {
 	ctx, cancel := s.requestContext(c)
 	defer cancel()
 	id := c.Param("collectionId")
-	var req itemsRequest
-	if id == incidentsCollection {
-		q, err := geo.ParseIncidentQuery(c.QueryParams())
-		if err != nil {
-			return err
-		}
-		if q.Format == "csv" {
-			notModified, err := s.checkETag(ctx, c, id)
-			if err != nil || notModified {
-				return err
-			}
-			return s.streamIncidentCSV(ctx, c, q)
-		}
-		req = itemsRequest{
-			limit: q.Limit, clamped: q.LimitClamped, format: q.Format,
-			stream: func(ctx context.Context, emit func([]byte) error) (geo.FeaturePage, error) {
-				return s.deps.Features.StreamIncidents(ctx, q, emit)
-			},
-			count: func(ctx context.Context) (int64, bool, error) {
-				return s.deps.Features.CountIncidents(ctx, q, numberMatchedLimit)
-			},
-		}
-	} else if places, ok := s.deps.Features.(PlaceCollectionStore); ok && id == placesCollectionID {
-		q, err := geo.ParseLayerQuery(c.QueryParams(), false)
-		if err != nil {
-			return err
-		}
-		req = itemsRequest{
-			limit: q.Limit, clamped: q.LimitClamped, format: q.Format,
-			stream: func(ctx context.Context, emit func([]byte) error) (geo.FeaturePage, error) {
-				return places.StreamPlaces(ctx, q, emit)
-			},
-			count: func(ctx context.Context) (int64, bool, error) { return places.CountPlaces(ctx, q, numberMatchedLimit) },
-		}
-	} else {
-		l, err := s.findLayer(ctx, id)
-		if err != nil {
-			return err
-		}
-		q, err := geo.ParseLayerQuery(c.QueryParams(), l.TimeProperty != "")
-		if err != nil {
-			return err
-		}
-		req = itemsRequest{
-			limit: q.Limit, clamped: q.LimitClamped, format: q.Format,
-			stream: func(ctx context.Context, emit func([]byte) error) (geo.FeaturePage, error) {
-				return s.deps.Features.StreamLayerFeatures(ctx, l, q, emit)
-			},
-			count: func(ctx context.Context) (int64, bool, error) {
-				return s.deps.Features.CountLayerFeatures(ctx, l, q, numberMatchedLimit)
-			},
-		}
+	coll, err := s.findCollection(ctx, id)
+	if err != nil {
+		return err
 	}
-	if req.format != "" && req.format != "geojson" {
+	req, err := coll.items(c.QueryParams())
+	if err != nil {
+		return err
+	}
+	switch {
+	case req.format == "csv" && req.csv != nil:
+		notModified, err := s.checkETag(ctx, c, id)
+		if err != nil || notModified {
+			return err
+		}
+		return s.streamCSV(ctx, c, req)
+	case req.format != "" && req.format != "geojson":
 		return geo.Invalidf("f", "format %s is not supported here; use f=json", quoteForMessage(req.format))
 	}
 	notModified, err := s.checkETag(ctx, c, id)
@@ -267,20 +220,11 @@ func (s *Server) item(c echo.Context) error {
 	if err != nil || fid <= 0 {
 		return &PublicError{Msg: "no feature " + quoteForMessage(c.Param("featureId")) + " in " + collection, Err: geo.ErrNotFound}
 	}
-	var feature []byte
-	places, isPlaces := s.deps.Features.(PlaceCollectionStore)
-	switch {
-	case collection == incidentsCollection:
-		feature, err = s.deps.Features.IncidentFeature(ctx, fid)
-	case isPlaces && collection == placesCollectionID:
-		feature, err = places.PlaceFeature(ctx, fid)
-	default:
-		var l geo.Layer
-		if l, err = s.findLayer(ctx, collection); err != nil {
-			return err
-		}
-		feature, err = s.deps.Features.LayerFeature(ctx, l, fid)
+	coll, err := s.findCollection(ctx, collection)
+	if err != nil {
+		return err
 	}
+	feature, err := coll.feature(ctx, fid)
 	if err != nil {
 		if errors.Is(err, geo.ErrNotFound) {
 			return &PublicError{Msg: fmt.Sprintf("no feature %d in %s", fid, collection), Err: err}

@@ -43,6 +43,10 @@ type FeatureStore interface {
 	StreamLayerFeatures(ctx context.Context, layer geo.Layer, q geo.LayerQuery, emit func([]byte) error) (geo.FeaturePage, error)
 	CountLayerFeatures(ctx context.Context, layer geo.Layer, q geo.LayerQuery, limit int) (n int64, exact bool, err error)
 	LayerFeature(ctx context.Context, layer geo.Layer, id int64) ([]byte, error)
+
+	PlaceCollectionStore
+	TileStore
+	CSVStore
 }
 
 // link is an OGC / RFC 8288 link.
@@ -143,14 +147,6 @@ func timePtr(t *time.Time) *string {
 const incidentsDescription = "Verified and disputed incidents (retracted ones with status=retracted). " +
 	"Filters: event_type, sub_event_type, status, country, actor, q (full text), near_border_km, near_place+within_km; sortby occurred_at or fatalities."
 
-func (s *Server) incidentsCollectionDoc(ctx context.Context, base string) (collectionDoc, error) {
-	ext, err := s.deps.Features.IncidentExtent(ctx)
-	if err != nil {
-		return collectionDoc{}, err
-	}
-	return newCollectionDoc(base, incidentsCollection, "Incidents", incidentsDescription, ext), nil
-}
-
 func layerCollectionDoc(base string, l geo.Layer) collectionDoc {
 	return newCollectionDoc(base, l.ID, l.Title, l.Description, l.Extent)
 }
@@ -162,24 +158,21 @@ func (s *Server) collections(c echo.Context) error {
 	ctx, cancel := s.requestContext(c)
 	defer cancel()
 	base := baseURL(c)
-	inc, err := s.incidentsCollectionDoc(ctx, base)
-	if err != nil {
-		return err
-	}
 	layers, err := s.deps.Features.Layers(ctx)
 	if err != nil {
 		return err
 	}
-	docs := []collectionDoc{inc}
-	if places, ok := s.deps.Features.(PlaceCollectionStore); ok {
-		ext, err := places.PlacesExtent(ctx)
+	colls := []collection{incidentCollection{s}, placeCollection{s}}
+	for _, l := range layers {
+		colls = append(colls, layerCollection{s, l})
+	}
+	docs := make([]collectionDoc, 0, len(colls))
+	for _, coll := range colls {
+		doc, err := coll.doc(ctx, base)
 		if err != nil {
 			return err
 		}
-		docs = append(docs, newCollectionDoc(base, placesCollectionID, "Places", placesDescription, ext))
-	}
-	for _, l := range layers {
-		docs = append(docs, layerCollectionDoc(base, l))
+		docs = append(docs, doc)
 	}
 	return c.JSON(http.StatusOK, map[string]any{
 		"collections": docs,
@@ -193,26 +186,15 @@ func (s *Server) collection(c echo.Context) error {
 	}
 	ctx, cancel := s.requestContext(c)
 	defer cancel()
-	id := c.Param("collectionId")
-	if id == incidentsCollection {
-		doc, err := s.incidentsCollectionDoc(ctx, baseURL(c))
-		if err != nil {
-			return err
-		}
-		return c.JSON(http.StatusOK, doc)
-	}
-	if places, ok := s.deps.Features.(PlaceCollectionStore); ok && id == placesCollectionID {
-		ext, err := places.PlacesExtent(ctx)
-		if err != nil {
-			return err
-		}
-		return c.JSON(http.StatusOK, newCollectionDoc(baseURL(c), placesCollectionID, "Places", placesDescription, ext))
-	}
-	l, err := s.findLayer(ctx, id)
+	coll, err := s.findCollection(ctx, c.Param("collectionId"))
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, layerCollectionDoc(baseURL(c), l))
+	doc, err := coll.doc(ctx, baseURL(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, doc)
 }
 
 // findLayer looks a layer up, with a 404 that names the collection.

@@ -113,7 +113,7 @@ type Server struct {
 	photoSlots chan struct{}
 	metrics    *metrics
 	versions   versionCache
-	tiles      *tileCache // nil until routes are made
+	tiles      *tileCache
 	bigPages   *pageLimiter
 	counts     countCache
 }
@@ -128,7 +128,10 @@ func New(cfg Config, deps Deps) *Server {
 		photoSlots: make(chan struct{}, max(1, runtime.NumCPU()/2))}
 	s.versions.off = cfg.FeaturesOnReplica
 	s.bigPages = newPageLimiter(cfg.MaxBigPagesPerClient)
+	s.tiles = newTileCache(max(cfg.TileCacheBytes, 0))
+	s.versions.onChange = s.tiles.changed
 	s.metrics = newMetrics(s)
+	s.metrics.registry.MustRegister(s.tiles)
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = ipExtractor(cfg.TrustedProxies)
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{TargetHeader: echo.HeaderXRequestID}))
