@@ -18,6 +18,8 @@ import (
 type collection interface {
 	// doc describes the collection for /collections and /collections/{id}.
 	doc(ctx context.Context, base string) (collectionDoc, error)
+	// extent is where and when the collection's features are.
+	extent(ctx context.Context) (geo.Extent, error)
 	// items parses an items query into what the items handler streams.
 	items(query url.Values) (itemsRequest, error)
 	// feature returns one feature as GeoJSON; ErrNotFound when absent.
@@ -71,12 +73,16 @@ type incidentCollection struct{ s *Server }
 
 func (ic incidentCollection) title() string { return "Incidents" }
 
+func (ic incidentCollection) extent(ctx context.Context) (geo.Extent, error) {
+	return ic.s.deps.Features.IncidentExtent(ctx)
+}
+
 func (ic incidentCollection) doc(ctx context.Context, base string) (collectionDoc, error) {
-	ext, err := ic.s.deps.Features.IncidentExtent(ctx)
+	ext, err := ic.extent(ctx)
 	if err != nil {
 		return collectionDoc{}, err
 	}
-	return newCollectionDoc(base, incidentsCollection, ic.title(), incidentsDescription, ext), nil
+	return newCollectionDoc(base, incidentsCollection, ic.title(), incidentsDescription, ext, true), nil
 }
 
 func (ic incidentCollection) items(query url.Values) (itemsRequest, error) {
@@ -137,12 +143,16 @@ type placeCollection struct{ s *Server }
 
 func (pc placeCollection) title() string { return "Places" }
 
+func (pc placeCollection) extent(ctx context.Context) (geo.Extent, error) {
+	return pc.s.deps.Features.PlacesExtent(ctx)
+}
+
 func (pc placeCollection) doc(ctx context.Context, base string) (collectionDoc, error) {
-	ext, err := pc.s.deps.Features.PlacesExtent(ctx)
+	ext, err := pc.extent(ctx)
 	if err != nil {
 		return collectionDoc{}, err
 	}
-	return newCollectionDoc(base, placesCollectionID, pc.title(), placesDescription, ext), nil
+	return newCollectionDoc(base, placesCollectionID, pc.title(), placesDescription, ext, false), nil
 }
 
 func (pc placeCollection) items(query url.Values) (itemsRequest, error) {
@@ -177,6 +187,8 @@ type layerCollection struct {
 }
 
 func (lc layerCollection) title() string { return lc.layer.Title }
+
+func (lc layerCollection) extent(context.Context) (geo.Extent, error) { return lc.layer.Extent, nil }
 
 func (lc layerCollection) doc(_ context.Context, base string) (collectionDoc, error) {
 	return layerCollectionDoc(base, lc.layer), nil

@@ -24,6 +24,16 @@ var conformanceClasses = []string{
 	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
 	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
 	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+	"http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
+	"http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
+	"http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
+	"http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
+	"http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
+	"http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/oas30",
+	"http://www.opengis.net/spec/tms/2.0/conf/tilematrixset",
+	"http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset",
+	"http://www.opengis.net/spec/tms/2.0/conf/tilesetmetadata",
+	"http://www.opengis.net/spec/tms/2.0/conf/json-tilesetmetadata",
 }
 
 // incidentsCollection is the id of the built-in incidents collection.
@@ -55,6 +65,8 @@ type link struct {
 	Rel   string `json:"rel"`
 	Type  string `json:"type,omitempty"`
 	Title string `json:"title,omitempty"`
+	// Templated marks an href with {variables} (OGC API – Tiles).
+	Templated bool `json:"templated,omitempty"`
 }
 
 func (s *Server) ogcRoutes(g routeGroup) {
@@ -112,7 +124,7 @@ type collectionDoc struct {
 
 const crs84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 
-func newCollectionDoc(base, id, title, description string, ext geo.Extent) collectionDoc {
+func newCollectionDoc(base, id, title, description string, ext geo.Extent, tiles bool) collectionDoc {
 	href := base + "/collections/" + id
 	doc := collectionDoc{
 		ID: id, Title: title, Description: description, ItemType: "feature", CRS: []string{crs84},
@@ -120,6 +132,9 @@ func newCollectionDoc(base, id, title, description string, ext geo.Extent) colle
 			{Href: href, Rel: "self", Type: mediaJSON, Title: title},
 			{Href: href + "/items", Rel: "items", Type: mediaGeoJSON, Title: title + " (GeoJSON)"},
 		},
+	}
+	if tiles {
+		doc.Links = append(doc.Links, link{Href: href + "/tiles", Rel: relTilesetsVector, Type: mediaJSON, Title: title + " as vector tiles"})
 	}
 	extent := map[string]any{}
 	if ext.BBox != nil {
@@ -148,7 +163,7 @@ const incidentsDescription = "Verified and disputed incidents (retracted ones wi
 	"Filters: event_type, sub_event_type, status, country, actor, q (full text), near_border_km, near_place+within_km; sortby occurred_at or fatalities."
 
 func layerCollectionDoc(base string, l geo.Layer) collectionDoc {
-	return newCollectionDoc(base, l.ID, l.Title, l.Description, l.Extent)
+	return newCollectionDoc(base, l.ID, l.Title, l.Description, l.Extent, true)
 }
 
 func (s *Server) collections(c echo.Context) error {

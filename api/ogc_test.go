@@ -3,6 +3,7 @@ package api_test
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"os/exec"
 	"regexp"
@@ -162,5 +163,86 @@ func TestGDALReadsCollections(t *testing.T) {
 	}
 	if got := count(); got != "13" {
 		t.Errorf("ogrinfo feature count = %s, want 13", got)
+	}
+}
+
+// A client finds a collection's vector tiles the OGC API – Tiles way:
+// collection → tilesets-vector link → tileset list → tileset metadata →
+// tiling scheme (a full WebMercatorQuad definition) and the templated
+// tile URL, which answers a Mapbox Vector Tile.
+func TestTilesDiscoverable(t *testing.T) {
+	ts := newTestServer(t)
+	for i := range 12 {
+		seedIncident(t, ts, 46.5+float64(i)*0.1, 39.0, nil)
+	}
+	type linkDoc struct {
+		Href, Rel, Type string
+		Templated       bool
+	}
+	find := func(links []linkDoc, rel string) linkDoc {
+		t.Helper()
+		for _, l := range links {
+			if l.Rel == rel {
+				return l
+			}
+		}
+		t.Fatalf("no %q link in %+v", rel, links)
+		return linkDoc{}
+	}
+	var conf struct{ ConformsTo []string }
+	getJSON(t, ts.URL+"/api/conformance", &conf)
+	for _, want := range []string{"http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
+		"http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets", "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset"} {
+		if !slices.Contains(conf.ConformsTo, want) {
+			t.Errorf("conformance lacks %s", want)
+		}
+	}
+	var coll struct{ Links []linkDoc }
+	getJSON(t, ts.URL+"/api/collections/incidents", &coll)
+	var sets struct {
+		Tilesets []struct {
+			DataType         string
+			TileMatrixSetURI string
+			Links            []linkDoc
+		}
+	}
+	getJSON(t, find(coll.Links, "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector").Href, &sets)
+	if len(sets.Tilesets) != 1 || sets.Tilesets[0].DataType != "vector" || !strings.HasSuffix(sets.Tilesets[0].TileMatrixSetURI, "/WebMercatorQuad") {
+		t.Fatalf("tilesets = %+v", sets.Tilesets)
+	}
+	var tileset struct {
+		DataType string
+		Bounds   []float64
+		Links    []linkDoc
+	}
+	getJSON(t, find(sets.Tilesets[0].Links, "self").Href, &tileset)
+	if len(tileset.Bounds) != 4 || tileset.Bounds[0] < 46.4 || tileset.Bounds[2] > 47.7 {
+		t.Errorf("tileset bounds = %v, want the incidents' extent", tileset.Bounds)
+	}
+	var tms struct {
+		CRS          string
+		TileMatrices []struct {
+			ID                        string
+			ScaleDenominator          float64
+			MatrixWidth, MatrixHeight int
+			PointOfOrigin             []float64
+		}
+	}
+	getJSON(t, find(tileset.Links, "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme").Href, &tms)
+	if tms.CRS != "http://www.opengis.net/def/crs/EPSG/0/3857" || len(tms.TileMatrices) != 25 {
+		t.Fatalf("tile matrix set: crs %q, %d matrices; want EPSG:3857 and zooms 0..24", tms.CRS, len(tms.TileMatrices))
+	}
+	if m := tms.TileMatrices[8]; m.ID != "8" || m.MatrixWidth != 256 || math.Abs(m.ScaleDenominator-2183915.0938621) > 0.01 {
+		t.Errorf("matrix 8 = %+v", m)
+	}
+	item := find(tileset.Links, "item")
+	if !item.Templated || item.Type != "application/vnd.mapbox-vector-tile" {
+		t.Errorf("item link = %+v, want a templated MVT link", item)
+	}
+	// Zoom 8 tile holding 47.0E 39.0N: column 161, row 97.
+	url := strings.NewReplacer("{tileMatrix}", "8", "{tileRow}", "97", "{tileCol}", "161").Replace(item.Href)
+	res := do(t, http.MethodGet, url, "", "")
+	if res.status != http.StatusOK || res.header.Get("Content-Type") != "application/vnd.mapbox-vector-tile" || len(res.body) == 0 {
+		t.Errorf("GET %s = %d %s (%d bytes), want an MVT tile", url, res.status, res.header.Get("Content-Type"), len(res.body))
 	}
 }

@@ -57,20 +57,72 @@ func (s *Server) tileMatrixSets(c echo.Context) error {
 	}}})
 }
 
-// tileMatrixSet describes WebMercatorQuad by reference to the OGC registry
-// (its full definition is standard and well known to clients).
+// tileMatrixSet is the full definition of WebMercatorQuad (OGC 17-083r4,
+// Annex D), so clients that read it, such as GDAL, need no built-in copy.
 func (s *Server) tileMatrixSet(c echo.Context) error {
 	if err := rejectParams(c, "f"); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{
-		"id": webMercatorQuad, "uri": webMercatorQuadURI, "crs": "http://www.opengis.net/def/crs/EPSG/0/3857",
-		"title": "Google Maps Compatible for the World", "orderedAxes": []string{"X", "Y"},
-		"links": []link{{Href: webMercatorQuadURI, Rel: "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme", Title: "definition"}},
-	})
+	return c.JSON(http.StatusOK, webMercatorQuadDefinition())
 }
 
-// tileTemplate is the URL template of a collection's tiles.
+// Facts of WebMercatorQuad: the square of the spherical Mercator world in
+// metres, 256-pixel tiles, and the scale of zoom 0 at 0.28 mm pixels.
+const (
+	webMercatorHalfWorld = 20037508.3427892
+	webMercatorScale0    = 559082264.028717
+	webMercatorCellSize0 = 156543.033928041
+	webMercatorTileSize  = 256
+	webMercatorMaxMatrix = 24
+	webMercatorCRS       = "http://www.opengis.net/def/crs/EPSG/0/3857"
+	relTilingScheme      = "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme"
+	relTilesetsVector    = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
+)
+
+func webMercatorQuadDefinition() map[string]any {
+	// Written in both JSON encodings: TMS 2.0 (17-083r4: id, crs,
+	// tileMatrices) and TMS 1.0 (17-083r2: type, identifier, supportedCRS,
+	// tileMatrix), whose member names do not clash. GDAL before 3.7 (as in
+	// Debian 12) reads only 1.0; newer clients read 2.0.
+	lower := []float64{-webMercatorHalfWorld, -webMercatorHalfWorld}
+	upper := []float64{webMercatorHalfWorld, webMercatorHalfWorld}
+	origin := []float64{-webMercatorHalfWorld, webMercatorHalfWorld}
+	matrices := make([]map[string]any, 0, webMercatorMaxMatrix+1)
+	matrices1 := make([]map[string]any, 0, webMercatorMaxMatrix+1)
+	for z := 0; z <= webMercatorMaxMatrix; z++ {
+		n := 1 << z
+		scale := webMercatorScale0 / float64(n)
+		matrices = append(matrices, map[string]any{
+			"id": strconv.Itoa(z), "scaleDenominator": scale,
+			"cellSize": webMercatorCellSize0 / float64(n), "cornerOfOrigin": "topLeft", "pointOfOrigin": origin,
+			"tileWidth": webMercatorTileSize, "tileHeight": webMercatorTileSize, "matrixWidth": n, "matrixHeight": n,
+		})
+		matrices1 = append(matrices1, map[string]any{
+			"type": "TileMatrixType", "identifier": strconv.Itoa(z), "scaleDenominator": scale, "topLeftCorner": origin,
+			"pointOfOrigin": origin, // GDAL 3.6 reads 1.0 matrices with this 2.0 name
+			"tileWidth":     webMercatorTileSize, "tileHeight": webMercatorTileSize, "matrixWidth": n, "matrixHeight": n,
+		})
+	}
+	return map[string]any{
+		"id": webMercatorQuad, "uri": webMercatorQuadURI, "crs": webMercatorCRS,
+		"title": "Google Maps Compatible for the World", "orderedAxes": []string{"X", "Y"},
+		"wellKnownScaleSet": "http://www.opengis.net/def/wkss/OGC/1.0/GoogleMapsCompatible",
+		"boundingBox": map[string]any{"type": "BoundingBoxType", "crs": webMercatorCRS,
+			"lowerLeft": lower, "upperRight": upper, "lowerCorner": lower, "upperCorner": upper},
+		"tileMatrices": matrices,
+		"type":         "TileMatrixSetType", "identifier": webMercatorQuad, "supportedCRS": webMercatorCRS,
+		"tileMatrix": matrices1,
+	}
+}
+
+// ogcTileTemplate is the URL template of a collection's tiles with OGC's
+// variable names, for the "item" links of tileset metadata.
+func ogcTileTemplate(c echo.Context, id string) string {
+	return fmt.Sprintf("%s/collections/%s/tiles/%s/{tileMatrix}/{tileRow}/{tileCol}", baseURL(c), id, webMercatorQuad)
+}
+
+// tileTemplate is the URL template of a collection's tiles (TileJSON's
+// variable names).
 func tileTemplate(c echo.Context, id string) string {
 	return fmt.Sprintf("%s/collections/%s/tiles/%s/{z}/{y}/{x}", baseURL(c), id, webMercatorQuad)
 }
@@ -90,18 +142,22 @@ func (s *Server) collectionTilesets(c echo.Context) error {
 		return &PublicError{Msg: "the " + id + " collection has no tiles", Err: geo.ErrNotFound}
 	}
 	base := baseURL(c) + "/collections/" + id + "/tiles/" + webMercatorQuad
-	return c.JSON(http.StatusOK, map[string]any{"tilesets": []map[string]any{{
-		"title": id + " as vector tiles", "dataType": "vector", "crs": "http://www.opengis.net/def/crs/EPSG/0/3857",
-		"tileMatrixSetURI": webMercatorQuadURI,
-		"links": []link{
-			{Href: base, Rel: "self", Type: mediaTileJSON, Title: "TileJSON"},
-			{Href: baseURL(c) + "/tileMatrixSets/" + webMercatorQuad, Rel: "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme", Type: mediaJSON},
-			{Href: tileTemplate(c, id), Rel: "item", Type: mediaMVT, Title: "tiles"},
-		},
-	}}})
+	return c.JSON(http.StatusOK, map[string]any{
+		"tilesets": []map[string]any{{
+			"title": coll.title() + " as vector tiles", "dataType": "vector", "crs": webMercatorCRS,
+			"tileMatrixSetURI": webMercatorQuadURI,
+			"links": []link{
+				{Href: base, Rel: "self", Type: mediaJSON, Title: "tileset metadata (also TileJSON)"},
+				{Href: baseURL(c) + "/tileMatrixSets/" + webMercatorQuad, Rel: relTilingScheme, Type: mediaJSON},
+				{Href: ogcTileTemplate(c, id), Rel: "item", Type: mediaMVT, Title: "tiles", Templated: true},
+			},
+		}},
+		"links": []link{{Href: baseURL(c) + "/collections/" + id + "/tiles", Rel: "self", Type: mediaJSON}},
+	})
 }
 
-// tileJSON describes the tiles of a collection as TileJSON 3.0.
+// tileJSON describes the tiles of a collection as TileJSON 3.0 and as
+// OGC tileset metadata.
 func (s *Server) tileJSON(c echo.Context) error {
 	if err := rejectParams(c, "f"); err != nil {
 		return err
@@ -117,11 +173,32 @@ func (s *Server) tileJSON(c echo.Context) error {
 	if fields == nil {
 		return &PublicError{Msg: "the " + id + " collection has no tiles", Err: geo.ErrNotFound}
 	}
-	return c.JSON(http.StatusOK, map[string]any{
+	ext, err := coll.extent(ctx)
+	if err != nil {
+		return err
+	}
+	doc := map[string]any{
+		// TileJSON 3.0, for web maps...
 		"tilejson": "3.0.0", "name": coll.title(), "scheme": "xyz", "minzoom": 0, "maxzoom": geo.MaxTileZoom,
 		"tiles":         []string{tileTemplate(c, id)},
-		"vector_layers": []map[string]any{{"id": id, "fields": fields}},
-	})
+		"vector_layers": []map[string]any{{"id": id, "fields": fields, "minzoom": 0, "maxzoom": geo.MaxTileZoom}},
+		// ...and OGC tileset metadata (17-083r4), for GIS clients: the two
+		// share no member names, so one document serves both.
+		"title": coll.title() + " as vector tiles", "dataType": "vector", "crs": webMercatorCRS,
+		"tileMatrixSetURI": webMercatorQuadURI,
+		"layers":           []map[string]any{{"id": id, "dataType": "vector"}},
+		"links": []link{
+			{Href: baseURL(c) + "/collections/" + id + "/tiles/" + webMercatorQuad, Rel: "self", Type: mediaJSON},
+			{Href: baseURL(c) + "/tileMatrixSets/" + webMercatorQuad, Rel: relTilingScheme, Type: mediaJSON},
+			{Href: ogcTileTemplate(c, id), Rel: "item", Type: mediaMVT, Title: "tiles", Templated: true},
+		},
+	}
+	if b := ext.BBox; b != nil {
+		doc["bounds"] = []float64{b.MinLon, b.MinLat, b.MaxLon, b.MaxLat}
+		doc["center"] = []float64{(b.MinLon + b.MaxLon) / 2, (b.MinLat + b.MaxLat) / 2, 4}
+		doc["boundingBox"] = map[string]any{"crs": crs84, "lowerLeft": []float64{b.MinLon, b.MinLat}, "upperRight": []float64{b.MaxLon, b.MaxLat}}
+	}
+	return c.JSON(http.StatusOK, doc)
 }
 
 // tile answers one vector tile: 204 when empty, ETag from the collection's
