@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -39,6 +40,12 @@ func (s *Server) items(c echo.Context) error {
 		return err
 	}
 	switch {
+	case req.format == "html" || c.QueryParam("f") == "" && wantsHTML(c):
+		notModified, err := s.checkETag(ctx, c, id)
+		if err != nil || notModified {
+			return err
+		}
+		return s.itemsHTML(ctx, c, coll, req)
 	case req.format == "csv" && req.csv != nil:
 		notModified, err := s.checkETag(ctx, c, id)
 		if err != nil || notModified {
@@ -64,11 +71,13 @@ func (s *Server) checkETag(ctx context.Context, c echo.Context, collection strin
 		return false, err
 	}
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\n%s\n%s\n%s", collection, version, c.Request().URL.Path, c.QueryParams().Encode())
+	// The representation is negotiated by Accept too (HTML for browsers).
+	fmt.Fprintf(h, "%s\n%s\n%s\n%s\n%v", collection, version, c.Request().URL.Path, c.QueryParams().Encode(), wantsHTML(c))
 	etag := `W/"` + base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:18]) + `"`
 	hdr := c.Response().Header()
 	hdr.Set("ETag", etag)
 	hdr.Set("Cache-Control", "public, max-age=5, must-revalidate")
+	hdr.Add("Vary", echo.HeaderAccept)
 	if etagMatches(c.Request().Header.Get("If-None-Match"), etag) {
 		return true, c.NoContent(http.StatusNotModified)
 	}
@@ -115,10 +124,16 @@ func (s *Server) streamFeatureCollection(ctx context.Context, c echo.Context, re
 	if err != nil {
 		return err
 	}
+	links := pageLinks(c, page)
+	self := links[0].Href
+	links = append(links, link{Href: withFormat(self, "html"), Rel: "alternate", Type: mediaHTML, Title: "this page as HTML"})
+	if req.csv != nil {
+		links = append(links, link{Href: withFormat(self, "csv"), Rel: "alternate", Type: mediaCSV, Title: "this page as CSV"})
+	}
 	tail := map[string]any{
 		"numberReturned": page.Returned,
 		"timeStamp":      time.Now().UTC().Format(time.RFC3339),
-		"links":          pageLinks(c, page),
+		"links":          links,
 	}
 	// A first page that holds everything is its own count; otherwise count
 	// (capped) after the features, since numberMatched ends the document.
@@ -210,7 +225,7 @@ func pageLinks(c echo.Context, page geo.FeaturePage) []link {
 }
 
 func (s *Server) item(c echo.Context) error {
-	if err := rejectParams(c, "f"); err != nil {
+	if err := rejectParamsHTML(c); err != nil {
 		return err
 	}
 	ctx, cancel := s.requestContext(c)
@@ -235,6 +250,15 @@ func (s *Server) item(c echo.Context) error {
 	if err != nil || notModified {
 		return err
 	}
+	if wantsHTML(c) {
+		var f map[string]any
+		if err := json.Unmarshal(feature, &f); err != nil {
+			return fmt.Errorf("decode feature %d of %s: %w", fid, collection, err)
+		}
+		return renderHTML(c, http.StatusOK, "feature", htmlPage{Title: fmt.Sprintf("%s · feature %d", coll.title(), fid),
+			Links: []htmlLink{alternate(c, "json", "GeoJSON"), {Href: "/api/collections/" + collection + "?f=html", Title: "the collection"}},
+			Body:  map[string]any{"Rows": featureRows(f)}})
+	}
 	base := baseURL(c) + "/collections/" + collection
 	links, _ := json.Marshal([]link{
 		{Href: fmt.Sprintf("%s/items/%d", base, fid), Rel: "self", Type: mediaGeoJSON, Title: "this feature"},
@@ -243,4 +267,85 @@ func (s *Server) item(c echo.Context) error {
 	// Add the links as a member of the database-made feature.
 	body := append(append(append(feature[:len(feature)-1:len(feature)-1], `,"links":`...), links...), '}')
 	return c.Blob(http.StatusOK, mediaGeoJSON, body)
+}
+
+// htmlPageLimit caps the features of one HTML page: a table for people,
+// not a download.
+const htmlPageLimit = 1000
+
+// itemsHTML answers an items request with an HTML table of the page.
+func (s *Server) itemsHTML(ctx context.Context, c echo.Context, coll collection, req itemsRequest) error {
+	if req.limit > htmlPageLimit {
+		return geo.Invalidf("limit", "at most %d features per HTML page; use f=json for more", htmlPageLimit)
+	}
+	type row struct {
+		ID    any
+		Href  string
+		Cells []any
+	}
+	var (
+		rows    []row
+		columns []string
+		feats   []map[string]any
+	)
+	seen := map[string]bool{}
+	page, err := req.stream(ctx, func(raw []byte) error {
+		var f map[string]any
+		if err := json.Unmarshal(raw, &f); err != nil {
+			return fmt.Errorf("decode feature: %w", err)
+		}
+		props, _ := f["properties"].(map[string]any)
+		for k := range props {
+			if !seen[k] {
+				seen[k] = true
+				columns = append(columns, k)
+			}
+		}
+		feats = append(feats, f)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	sort.Strings(columns)
+	base := "/api/collections/" + c.Param("collectionId")
+	for _, f := range feats {
+		props, _ := f["properties"].(map[string]any)
+		r := row{ID: f["id"], Href: fmt.Sprintf("%s/items/%v?f=html", base, htmlValue(f["id"]))}
+		for _, k := range columns {
+			r.Cells = append(r.Cells, props[k])
+		}
+		rows = append(rows, r)
+	}
+	body := map[string]any{"Returned": page.Returned, "Columns": columns, "Rows": rows}
+	if !page.HasNext && !page.HasPrev && c.QueryParam("cursor") == "" {
+		body["Matched"] = page.Returned
+	} else if n, exact, err := s.countMatched(ctx, c, req); err == nil && exact {
+		body["Matched"] = n
+	}
+	for _, l := range pageLinks(c, page) {
+		switch l.Rel {
+		case "next":
+			body["Next"] = withFormat(l.Href, "html")
+		case "prev":
+			body["Prev"] = withFormat(l.Href, "html")
+		}
+	}
+	links := []htmlLink{alternate(c, "json", "GeoJSON"), {Href: base + "?f=html", Title: "the collection"}}
+	if req.csv != nil {
+		links = append(links, alternate(c, "csv", "CSV"))
+	}
+	return renderHTML(c, http.StatusOK, "items", htmlPage{Title: coll.title(), Links: links, Body: body})
+}
+
+// withFormat sets f on a link.
+func withFormat(href, format string) string {
+	u, err := url.Parse(href)
+	if err != nil {
+		return href
+	}
+	q := u.Query()
+	q.Set("f", format)
+	u.RawQuery = q.Encode()
+	return u.String()
 }

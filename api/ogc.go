@@ -87,26 +87,42 @@ func baseURL(c echo.Context) string {
 }
 
 func (s *Server) landing(c echo.Context) error {
-	if err := rejectParams(c, "f"); err != nil {
+	if err := rejectParamsHTML(c); err != nil {
 		return err
 	}
 	base := baseURL(c)
-	return c.JSON(http.StatusOK, map[string]any{
-		"title":       "incidentmap",
-		"description": "Incidents of armed conflict and crises, with their sources and verification status, and map layers — as OGC API – Features.",
-		"links": []link{
-			{Href: base, Rel: "self", Type: mediaJSON, Title: "this document"},
-			{Href: base + "/openapi", Rel: "service-desc", Type: mediaOpenAPI, Title: "the API definition (OpenAPI 3.0)"},
-			{Href: base + "/docs", Rel: "service-doc", Type: mediaHTML, Title: "the API documentation"},
-			{Href: base + "/conformance", Rel: "conformance", Type: mediaJSON, Title: "conformance classes implemented"},
-			{Href: base + "/collections", Rel: "data", Type: mediaJSON, Title: "the collections"},
-		},
-	})
+	const title = "incidentmap"
+	const description = "Incidents of armed conflict and crises, with their sources and verification status, and map layers — as OGC API – Features and Tiles."
+	links := []link{
+		{Href: base, Rel: "self", Type: mediaJSON, Title: "this document"},
+		{Href: base + "?f=html", Rel: "alternate", Type: mediaHTML, Title: "this document as HTML"},
+		{Href: base + "/openapi", Rel: "service-desc", Type: mediaOpenAPI, Title: "the API definition (OpenAPI 3.0)"},
+		{Href: base + "/docs", Rel: "service-doc", Type: mediaHTML, Title: "the API documentation"},
+		{Href: base + "/conformance", Rel: "conformance", Type: mediaJSON, Title: "conformance classes implemented"},
+		{Href: base + "/collections", Rel: "data", Type: mediaJSON, Title: "the collections"},
+	}
+	if wantsHTML(c) {
+		return renderHTML(c, http.StatusOK, "landing", htmlPage{Title: title, Description: description,
+			Links: []htmlLink{alternate(c, "json", "JSON")},
+			Body: []htmlLink{{Href: base + "/collections?f=html", Title: "The collections"},
+				{Href: base + "/conformance?f=html", Title: "Conformance classes"},
+				{Href: base + "/openapi", Title: "The API definition (OpenAPI 3.0, JSON)"},
+				{Href: base + "/docs", Title: "The API documentation"}, {Href: "/", Title: "The map"}}})
+	}
+	return c.JSON(http.StatusOK, map[string]any{"title": title, "description": description, "links": links})
 }
 
 func (s *Server) conformance(c echo.Context) error {
-	if err := rejectParams(c, "f"); err != nil {
+	if err := rejectParamsHTML(c); err != nil {
 		return err
+	}
+	if wantsHTML(c) {
+		body := make([]htmlLink, 0, len(conformanceClasses))
+		for _, cc := range conformanceClasses {
+			body = append(body, htmlLink{Href: cc, Title: cc})
+		}
+		return renderHTML(c, http.StatusOK, "landing", htmlPage{Title: "Conformance classes",
+			Links: []htmlLink{alternate(c, "json", "JSON")}, Body: body})
 	}
 	return c.JSON(http.StatusOK, map[string]any{"conformsTo": conformanceClasses})
 }
@@ -167,7 +183,7 @@ func layerCollectionDoc(base string, l geo.Layer) collectionDoc {
 }
 
 func (s *Server) collections(c echo.Context) error {
-	if err := rejectParams(c, "f"); err != nil {
+	if err := rejectParamsHTML(c); err != nil {
 		return err
 	}
 	ctx, cancel := s.requestContext(c)
@@ -189,14 +205,19 @@ func (s *Server) collections(c echo.Context) error {
 		}
 		docs = append(docs, doc)
 	}
+	if wantsHTML(c) {
+		return renderHTML(c, http.StatusOK, "collections", htmlPage{Title: "Collections",
+			Links: []htmlLink{alternate(c, "json", "JSON")}, Body: docs})
+	}
 	return c.JSON(http.StatusOK, map[string]any{
 		"collections": docs,
-		"links":       []link{{Href: base + "/collections", Rel: "self", Type: mediaJSON, Title: "the collections"}},
+		"links": []link{{Href: base + "/collections", Rel: "self", Type: mediaJSON, Title: "the collections"},
+			{Href: base + "/collections?f=html", Rel: "alternate", Type: mediaHTML, Title: "the collections as HTML"}},
 	})
 }
 
 func (s *Server) collection(c echo.Context) error {
-	if err := rejectParams(c, "f"); err != nil {
+	if err := rejectParamsHTML(c); err != nil {
 		return err
 	}
 	ctx, cancel := s.requestContext(c)
@@ -208,6 +229,11 @@ func (s *Server) collection(c echo.Context) error {
 	doc, err := coll.doc(ctx, baseURL(c))
 	if err != nil {
 		return err
+	}
+	if wantsHTML(c) {
+		return renderHTML(c, http.StatusOK, "collection", htmlPage{Title: doc.Title, Description: doc.Description,
+			Links: []htmlLink{alternate(c, "json", "JSON")},
+			Body:  map[string]any{"Href": baseURL(c) + "/collections/" + doc.ID, "Extent": doc.Extent}})
 	}
 	return c.JSON(http.StatusOK, doc)
 }
@@ -260,6 +286,20 @@ func rejectParams(c echo.Context, allowed ...string) error {
 	}
 	if f := c.QueryParam("f"); f != "" && f != "json" {
 		return geo.Invalidf("f", "unsupported format %s: this resource is JSON only", quoteForMessage(f))
+	}
+	return nil
+}
+
+// rejectParamsHTML is rejectParams for resources that also have an HTML
+// view: f may be json or html.
+func rejectParamsHTML(c echo.Context) error {
+	for name := range c.QueryParams() {
+		if name != "f" {
+			return geo.Invalidf(quoteForMessage(name), "unknown parameter")
+		}
+	}
+	if f := c.QueryParam("f"); f != "" && f != "json" && f != "html" {
+		return geo.Invalidf("f", "unsupported format %s (supported: json, html)", quoteForMessage(f))
 	}
 	return nil
 }
