@@ -96,7 +96,14 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 		if strings.HasSuffix(r.Path, "/*") || strings.HasPrefix(r.Method, "echo_route_") {
 			continue // catch-alls that only serve 404s and CORS preflights
 		}
+		// Paths are relative to the API root, the document's server.
 		path := param.ReplaceAllString(r.Path, "{$1}")
+		switch {
+		case path == "/api" || path == "/api/":
+			path = "/"
+		case strings.HasPrefix(path, "/api/"):
+			path = strings.TrimPrefix(path, "/api")
+		}
 		ops, ok := doc.Paths[path]
 		if !ok {
 			t.Errorf("route %s %s is not in the OpenAPI document", r.Method, path)
@@ -114,7 +121,11 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	seen := map[string]string{}
 	for path, ops := range doc.Paths {
 		for method, op := range ops {
-			id, _ := op.(map[string]any)["operationId"].(string)
+			opObj, isOp := op.(map[string]any)
+			if !isOp || method == "servers" {
+				continue
+			}
+			id, _ := opObj["operationId"].(string)
 			if other, dup := seen[id]; dup {
 				t.Errorf("operationId %q on %s %s and %s", id, method, path, other)
 			}
@@ -244,5 +255,39 @@ func TestTilesDiscoverable(t *testing.T) {
 	res := do(t, http.MethodGet, url, "", "")
 	if res.status != http.StatusOK || res.header.Get("Content-Type") != "application/vnd.mapbox-vector-tile" || len(res.body) == 0 {
 		t.Errorf("GET %s = %d %s (%d bytes), want an MVT tile", url, res.status, res.header.Get("Content-Type"), len(res.body))
+	}
+}
+
+// GDAL pushes an attribute filter on a documented parameter to the server
+// (it only does when the collection's own path lists the parameter).
+func TestGDALPushesAttributeFilters(t *testing.T) {
+	ogrinfo, err := exec.LookPath("ogrinfo")
+	if err != nil {
+		t.Fatal("ogrinfo not found: install gdal-bin (make deps does)")
+	}
+	ts := newTestServer(t)
+	for i := range 30 {
+		seedIncident(t, ts, 46.5+float64(i)*0.01, 39.0, func(inc *geo.Incident) {
+			if i%3 == 0 {
+				inc.EventType, inc.SubEventType = "Battles", "Armed clash"
+			}
+		})
+	}
+	cmd := exec.Command(ogrinfo, "-ro", "-al", "-q", "OAPIF:"+ts.URL+"/api", "incidents", "-where", "event_type='Battles'")
+	cmd.Env = append(cmd.Environ(), "CPL_DEBUG=ON")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("ogrinfo: %v\n%s", err, out)
+	}
+	if got := strings.Count(string(out), "OGRFeature(incidents)"); got != 10 {
+		t.Errorf("ogrinfo -where returned %d features, want 10", got)
+	}
+	fetches := regexp.MustCompile(`Fetch\((\S+/items\S*)\)`).FindAllStringSubmatch(string(out), -1)
+	pushed := false
+	for _, f := range fetches {
+		pushed = pushed || strings.Contains(f[1], "event_type=Battles")
+	}
+	if !pushed {
+		t.Errorf("GDAL did not send event_type=Battles; items requests: %v", fetches)
 	}
 }

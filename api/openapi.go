@@ -226,8 +226,44 @@ func writePaths() obj {
 }
 
 func (s *Server) openapi(c echo.Context) error {
+	ctx, cancel := s.requestContext(c)
+	defer cancel()
+	layers, err := s.deps.Features.Layers(ctx)
+	if err != nil {
+		return err
+	}
+	host := c.Scheme() + "://" + c.Request().Host
+	doc := openAPIDocument(host)
+	paths := doc["paths"].(obj)
+	for k, v := range collectionPaths(layers) {
+		paths[k] = v
+	}
 	c.Response().Header().Set(echo.HeaderContentType, mediaOpenAPI)
-	return c.JSON(http.StatusOK, openAPIDocument(c.Scheme()+"://"+c.Request().Host))
+	return c.JSON(http.StatusOK, relativeToAPI(doc, host))
+}
+
+// relativeToAPI makes the API root the document's server, with paths
+// relative to it (/collections/incidents/items), as OGC clients expect:
+// GDAL looks a collection's parameters up under the path it requests
+// below the landing page. The few routes outside /api keep their own
+// server.
+func relativeToAPI(doc obj, host string) obj {
+	paths := obj{}
+	for k, v := range doc["paths"].(obj) {
+		switch {
+		case k == "/api" || k == "/api/":
+			paths["/"] = v
+		case strings.HasPrefix(k, "/api/"):
+			paths[strings.TrimPrefix(k, "/api")] = v
+		default:
+			item := v.(obj)
+			item["servers"] = []obj{{"url": host}}
+			paths[k] = item
+		}
+	}
+	doc["paths"] = paths
+	doc["servers"] = []obj{{"url": host + "/api"}}
+	return doc
 }
 
 // docsPage renders the OpenAPI document as a plain HTML page; html/template
