@@ -105,7 +105,7 @@ var incidentPropertyTypes = map[string]obj{
 		"name": str(), "url": obj{"type": "string", "format": "uri"}, "date": obj{"type": "string", "format": "date"}}}},
 	"report_id": {"type": "integer", "nullable": true}, "country_code": {"type": "string", "nullable": true},
 	"admin1": str(), "nearest_place_id": {"type": "integer", "nullable": true},
-	"nearest_place_name": {"type": "string", "nullable": true},
+	"nearest_place_name":       {"type": "string", "nullable": true},
 	"nearest_place_distance_m": {"type": "number", "nullable": true}, "border_distance_m": {"type": "number", "nullable": true},
 	"demo": {"type": "boolean"}, "created_at": {"type": "string", "format": "date-time"},
 	"updated_at": {"type": "string", "format": "date-time"},
