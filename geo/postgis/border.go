@@ -34,6 +34,10 @@ const (
 
 const bordersSource = "Natural Earth 1:50m admin-0 (public domain), via the world-atlas package (ISC)."
 
+// builtInLayerOptions import the countries and borders tables as they
+// are: they are valid already (a CHECK), so a repair would be a bug.
+func builtInLayerOptions() geo.LayerOptions { return geo.LayerOptions{NoRepair: true, Strict: true} }
+
 // LoadCountries replaces the countries table with countries, in one
 // transaction. Geometries PostGIS finds invalid (self-touching rings of the
 // quantized source) are repaired with ST_MakeValid; each country is then
@@ -94,12 +98,12 @@ func (db *DB) LoadCountries(ctx context.Context, countries []geo.Country) (int, 
 	if err != nil {
 		return 0, fmt.Errorf("load countries: %w", err)
 	}
-	_, err = db.ImportLayer(ctx, geo.LayerMeta{
+	_, err = db.importLayer(ctx, geo.LayerMeta{
 		ID:    CountriesLayer,
 		Title: "Countries",
 		Description: "Admin-0 countries and areas with their ISO 3166-1 alpha-2 code (null for areas without one). " +
 			bordersSource,
-	}, fc)
+	}, fc, builtInLayerOptions())
 	if err != nil {
 		return 0, fmt.Errorf("load countries: import layer: %w", err)
 	}
@@ -166,12 +170,12 @@ func (db *DB) LoadBorders(ctx context.Context, borders []geo.Border) (int, error
 	if err != nil {
 		return 0, fmt.Errorf("load borders: %w", err)
 	}
-	_, err = db.ImportLayer(ctx, geo.LayerMeta{
+	_, err = db.importLayer(ctx, geo.LayerMeta{
 		ID:    BordersLayer,
 		Title: "Land borders",
 		Description: "International land borders, one feature per pair of neighbouring countries (coastlines excluded). " +
 			bordersSource,
-	}, fc)
+	}, fc, builtInLayerOptions())
 	if err != nil {
 		return 0, fmt.Errorf("load borders: import layer: %w", err)
 	}
