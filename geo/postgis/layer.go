@@ -121,7 +121,7 @@ func (db *DB) importLayer(ctx context.Context, meta geo.LayerMeta, fc *geojson.F
 		SELECT $1, id, geom, properties, occurred_at FROM layer_stage`, meta.ID); err != nil {
 		return res, fmt.Errorf("import layer %s: store features: %w", meta.ID, mapError(err))
 	}
-	stats, err := checkLayerFeatures(ctx, tx, meta.ID, n, int64(kept))
+	stats, err := layerFeatureStats(ctx, tx, meta.ID, n, int64(kept))
 	if err != nil {
 		return res, err
 	}
@@ -339,34 +339,24 @@ func (s *layerStats) add(b layerStats) {
 	}
 }
 
-// checkLayerFeatures checks the topology of the stored features of layer
-// id (ids 1..n, kept of them stored), by id range, and aggregates them.
-// The first invalid geometry is a *geo.ValidationError with PostGIS's
-// reason.
-func checkLayerFeatures(ctx context.Context, tx *sql.Tx, id string, n, kept int64) (layerStats, error) {
+// layerFeatureStats aggregates the stored features of layer id (ids
+// 1..n, kept of them stored), by id range. Their topology was checked
+// (and repaired) on the staged copies by prepareStagedFeatures.
+func layerFeatureStats(ctx context.Context, tx *sql.Tx, id string, n, kept int64) (layerStats, error) {
 	var total layerStats
 	for lo := int64(1); lo <= n; lo += checkBatchRows {
 		var (
-			b       layerStats
-			invalid sql.NullInt64
-			reason  sql.NullString
-			start   sql.NullTime
-			end     sql.NullTime
+			b          layerStats
+			start, end sql.NullTime
 		)
 		err := tx.QueryRowContext(ctx, `
 			WITH batch AS (
-				SELECT count(*) AS n, ST_Extent(geom) AS e, min(occurred_at) AS t0, max(occurred_at) AS t1,
-				       min(id) FILTER (WHERE NOT ST_IsValid(geom)) AS bad
+				SELECT count(*) AS n, ST_Extent(geom) AS e, min(occurred_at) AS t0, max(occurred_at) AS t1
 				FROM layer_features WHERE layer_id = $1 AND id BETWEEN $2 AND $3)
-			SELECT n, ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e), t0, t1, bad,
-			       (SELECT ST_IsValidReason(geom) FROM layer_features WHERE layer_id = $1 AND id = bad)
-			FROM batch`,
-			id, lo, lo+checkBatchRows-1).Scan(&b.count, &b.minx, &b.miny, &b.maxx, &b.maxy, &start, &end, &invalid, &reason)
+			SELECT n, ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e), t0, t1 FROM batch`,
+			id, lo, lo+checkBatchRows-1).Scan(&b.count, &b.minx, &b.miny, &b.maxx, &b.maxy, &start, &end)
 		if err != nil {
-			return total, fmt.Errorf("import layer %s: check features: %w", id, mapError(err))
-		}
-		if invalid.Valid {
-			return total, featureError(int(invalid.Int64-1), ".geometry", "invalid geometry: %s", reason.String)
+			return total, fmt.Errorf("import layer %s: aggregate features: %w", id, mapError(err))
 		}
 		if start.Valid {
 			b.start, b.end = &start.Time, &end.Time
