@@ -55,7 +55,7 @@ var demoWants = map[string]demoWant{
 	"demo-2020-10-18-calm-line-of-contact": {
 		at: time.Date(2020, 10, 18, 4, 0, 0, 0, time.UTC), precision: geo.TimeDay,
 		place: geo.DemoPlaceXankandi, geoPrecision: geo.GeoRegion,
-		status: geo.StatusDisputed,
+		status:    geo.StatusDisputed,
 		notesHave: []string{"Early on Sunday", "the line of contact", "Vagram Pogosyan"},
 		notesLack: []string{"Later"},
 	},
