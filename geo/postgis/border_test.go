@@ -134,7 +134,7 @@ func TestLoadCountriesAndBorders(t *testing.T) {
 		// it, on the Aras, is Azerbaijan; 330 m south, Iran.
 		{"on the Aras just inside Azerbaijan", orb.Point{47.0, 39.1839}, "AZ", "Azerbaijan"},
 		{"on the Aras just inside Iran", orb.Point{47.0, 39.1779}, "IR", "Iran"},
-		{"Goma, 600 m from GeoNames' point", orb.Point{29.2228, -1.6792}, "CD", "Dem. Rep. Congo"},
+		{"Goma, 850 m south-west of GeoNames' point", orb.Point{29.2228, -1.6792}, "CD", "Dem. Rep. Congo"},
 		{"Gisenyi", orb.Point{29.25639, -1.70278}, "RW", "Rwanda"},
 		{"Rafah, Egyptian side: 1 km from the line", orb.Point{34.2167, 31.2667}, "EG", "Egypt"},
 		{"Rafah, Gaza side", orb.Point{34.24357, 31.29722}, "PS", "Palestine"},
