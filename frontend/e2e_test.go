@@ -35,7 +35,6 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/geojson"
 
 	"github.com/incidentmap/incidentmap/api"
 	"github.com/incidentmap/incidentmap/frontend"
@@ -905,27 +904,20 @@ func TestPageHeaders(t *testing.T) {
 // Natural Earth ones a real deployment imports.
 func countriesAndBorders(t *testing.T, db *postgis.DB) {
 	t.Helper()
-	square := func(lon, lat, size float64) orb.Polygon {
-		return orb.Polygon{{{lon, lat}, {lon + size, lat}, {lon + size, lat + size}, {lon, lat + size}, {lon, lat}}}
+	square := func(lon, lat, size float64) orb.MultiPolygon {
+		return orb.MultiPolygon{{{{lon, lat}, {lon + size, lat}, {lon + size, lat + size}, {lon, lat + size}, {lon, lat}}}}
 	}
-	countries := geojson.NewFeatureCollection()
+	var countries []geo.Country
 	for i, name := range []string{"West <b>x</b>", "East"} {
-		f := geojson.NewFeature(square(45+float64(i)*2, 38.5, 2))
-		f.Properties = geojson.Properties{"name": name}
-		countries.Append(f)
+		countries = append(countries, geo.Country{Name: name, Geometry: square(45+float64(i)*2, 38.5, 2)})
 	}
-	borders := geojson.NewFeatureCollection()
-	borders.Append(geojson.NewFeature(orb.LineString{{47, 38.5}, {47, 40.5}}))
-	for _, l := range []struct {
-		meta geo.LayerMeta
-		fc   *geojson.FeatureCollection
-	}{
-		{geo.LayerMeta{ID: "countries", Title: "Countries"}, countries},
-		{geo.LayerMeta{ID: "borders", Title: "Borders"}, borders},
-	} {
-		if _, err := db.ImportLayer(context.Background(), l.meta, l.fc); err != nil {
-			t.Fatalf("import %s: %v", l.meta.ID, err)
-		}
+	// Built-in collections: loaded as `borders load` does, not as layers.
+	if _, err := db.LoadCountries(context.Background(), countries); err != nil {
+		t.Fatalf("load countries: %v", err)
+	}
+	border := geo.Border{NameA: "West <b>x</b>", NameB: "East", Geometry: orb.MultiLineString{{{47, 38.5}, {47, 40.5}}}}
+	if _, err := db.LoadBorders(context.Background(), []geo.Border{border}); err != nil {
+		t.Fatalf("load borders: %v", err)
 	}
 }
 

@@ -1,22 +1,49 @@
 package geo
 
-import "time"
+import (
+	"time"
 
-// DemoIncident is one incident of the bundled demonstration data set. Its
-// location comes from the gazetteer: Place names a GeoNames place (Near
-// only tells same-named places apart), and Aliases are the spellings the
-// news used, added to the gazetteer so a search for them finds the place.
+	"github.com/paulmach/orb"
+)
+
+// DemoIncident is one incident of the bundled demonstration data set.
 type DemoIncident struct {
-	Incident Incident // everything but the point
-	Place    string
-	Near     [2]float64 // lon, lat: disambiguation hint, not the location
-	Aliases  []string
+	// Incident is the record; its Point is taken from the gazetteer when
+	// GeoNamesID is set.
+	Incident Incident
+	// GeoNamesID is the gazetteer place the incident sits on (GeoNames ids
+	// are stable, so no spelling or alias is needed to find it); 0 when the
+	// source names no place GeoNames holds (a stretch of river), and
+	// Incident.Point is then set here.
+	GeoNamesID int64
+	// Evidence holds the sentences of the source, as written there (less
+	// the Markdown emphasis of the seed copy), that each statement of the
+	// incident rests on.
+	Evidence []string
 }
 
-// globalResearch is the article the project started from.
-var globalResearch = Source{
-	Name: "Global Research: Stephen Lendman, “Nagorno-Karabakh Ceasefire 2.0?”",
-	Date: "2020-10-19",
+// GeoNames ids of the places the demo incidents sit on.
+const (
+	DemoPlaceJebrail  = 148141 // Jebrail (Jabrayil), Azerbaijan
+	DemoPlaceXankandi = 146970 // Xankandi (Stepanakert), Nagorno-Karabakh
+	DemoPlaceMoscow   = 524901 // Moscow
+	DemoPlaceKhomarlu = 127409 // Khomārlū, Iran, on the Aras opposite Jabrayil district
+)
+
+// DemoArasVillages is where the demo puts "the liberated villages on the
+// Aras River": on the Azerbaijani bank of the Aras due south of Jabrayil
+// town, under a kilometre from the Azerbaijan–Iran border, as the source
+// names the river but no village.
+func DemoArasVillages() orb.Point { return orb.Point{47.0, 39.19} }
+
+// DemoSource is the article the project started from, the only source of
+// the demo data (its original is on globalresearch.ca; the seed copy has
+// no link, so none is given).
+func DemoSource() Source {
+	return Source{
+		Name: "Global Research: Stephen Lendman, “Nagorno-Karabakh Ceasefire 2.0?”",
+		Date: "2020-10-19",
+	}
 }
 
 func demoTime(s string) time.Time {
@@ -27,81 +54,132 @@ func demoTime(s string) time.Time {
 	return t
 }
 
-// DemoIncidents is a small curated data set from public reporting of the
-// Nagorno-Karabakh war of autumn 2020, around the humanitarian truces of
-// 10 and 18 October. Claims by one side that the other did not confirm are
-// marked disputed. Every record is flagged Demo.
+// DemoIncidents is a small data set told from one article (DemoSource) on
+// the Nagorno-Karabakh war of autumn 2020, around the humanitarian truce
+// of 18 October. Each statement rests on a sentence of the article (its
+// Evidence); nothing is added that the article does not say, except where
+// a map needs a point the article does not give, and the location name
+// then says so. A claim by one side that the other did not confirm is
+// marked disputed (the model has verified, disputed and retracted; there
+// is no "reported"). Azerbaijan's local time in October 2020 was UTC+4.
+// Every record is flagged Demo.
 func DemoIncidents() []DemoIncident {
+	article := []Source{DemoSource()}
 	return []DemoIncident{
 		{
-			Place: "Jebrail", Near: [2]float64{47.03, 39.40}, Aliases: []string{"Jabrayil", "Cebrayıl", "Jabrail"},
+			GeoNamesID: DemoPlaceXankandi,
 			Incident: Incident{
-				ExternalID: "demo-2020-10-18-jabrayil", OccurredAt: demoTime("2020-10-18T05:00:00+04:00"), TimePrecision: TimeDay,
-				EventType: "Explosions/Remote violence", SubEventType: "Shelling/artillery/missile attack",
-				Actor1: "Military Forces of Azerbaijan (2003-)", Actor2: "Military Forces of Armenia (2018-)",
-				Title:        "Mortar and artillery fire reported near Jabrayil",
-				Notes:        "Armenia's Defence Ministry spokeswoman Shushan Stepanyan said Azerbaijani forces launched mortar and artillery fire in the vicinity of Jabrayil before dawn, shortly after the humanitarian truce took effect; no casualties among personnel. Baku had no immediate response.",
-				LocationName: "Jabrayil", GeoPrecision: GeoNear, Status: StatusDisputed,
-				Sources: []Source{{Name: "Armenian Ministry of Defence (spokeswoman Shushan Stepanyan)", Date: "2020-10-18"}, globalResearch},
-			},
-		},
-		{
-			Place: "Jebrail", Near: [2]float64{47.03, 39.40},
-			Incident: Incident{
-				ExternalID: "demo-2020-10-18-aras-villages", OccurredAt: demoTime("2020-10-18T05:00:00+04:00"), TimePrecision: TimeDay,
-				EventType: "Explosions/Remote violence", SubEventType: "Shelling/artillery/missile attack",
-				Actor1: "Military Forces of Azerbaijan (2003-)", Actor2: "Military Forces of Armenia (2018-)",
-				Title:        "Fire reported on villages along the Aras River",
-				Notes:        "The same Armenian statement reported fire on the villages on the Aras River south of Jabrayil. Location known only to the district.",
-				LocationName: "Villages on the Aras River, Jabrayil district", GeoPrecision: GeoRegion, Status: StatusDisputed,
-				Sources: []Source{{Name: "Armenian Ministry of Defence (spokeswoman Shushan Stepanyan)", Date: "2020-10-18"}, globalResearch},
-			},
-		},
-		{
-			Place: "Xankandi", Near: [2]float64{46.75, 39.82}, Aliases: []string{"Stepanakert", "Khankendi"},
-			Incident: Incident{
-				ExternalID: "demo-2020-10-18-truce", OccurredAt: demoTime("2020-10-18T00:00:00Z"), TimePrecision: TimeDay,
+				ExternalID: "demo-2020-10-18-truce", OccurredAt: demoTime("2020-10-18T00:00:00+04:00"), TimePrecision: TimeDay,
 				EventType: "Strategic developments", SubEventType: "Agreement",
-				Actor1: "Government of Azerbaijan (2003-)", Actor2: "Government of Armenia (2018-)",
-				Title:        "Humanitarian truce takes effect",
-				Notes:        "Azerbaijan and Armenia agreed to a humanitarian truce from 18 October 00:00 local time (UTC+4), following statements of the OSCE Minsk Group co-chairs (France, Russia, the United States). Both sides accused the other of breaking it within hours.",
-				LocationName: "Nagorno-Karabakh", GeoPrecision: GeoRegion, Status: StatusVerified,
-				Sources: []Source{{Name: "Ministry of Foreign Affairs of Azerbaijan", Date: "2020-10-17"}, globalResearch},
+				Actor1: "Government of Azerbaijan", Actor2: "Government of Armenia",
+				Title: "Humanitarian truce takes effect",
+				Notes: "Azerbaijan's Foreign Ministry: the Republic of Azerbaijan and the Republic of Armenia agreed to a " +
+					"humanitarian truce as of 18 October, 00:00 local time (Azerbaijan's UTC+4: 20:00 UTC on 17 October). " +
+					"Straight after it took effect, Armenia accused Azerbaijan of breaching it.",
+				LocationName: "Nagorno-Karabakh (region; the truce has no single place)", GeoPrecision: GeoRegion,
+				Status: StatusVerified, Sources: article,
+			},
+			Evidence: []string{
+				"“The Republic of Azerbaijan and the Republic of Armenia have agreed to a humanitarian truce as of October 18th, 00h00 local time,”",
+				"An Azeri Foreign Ministry statement said the following:",
+				"Straightaway after it became effective, Armenia accused Azerbaijan of breaching it.",
 			},
 		},
 		{
-			Place: "Xankandi", Near: [2]float64{46.75, 39.82},
+			GeoNamesID: DemoPlaceJebrail,
 			Incident: Incident{
+				// Pre-dawn on Sunday 18 October; the hour is not given.
+				ExternalID: "demo-2020-10-18-jabrayil", OccurredAt: demoTime("2020-10-18T04:00:00+04:00"), TimePrecision: TimeDay,
+				EventType: "Explosions/Remote violence", SubEventType: "Shelling/artillery/missile attack",
+				Actor1: "Military Forces of Azerbaijan", Actor2: "Military Forces of Armenia",
+				Title: "Armenia says Azerbaijani forces fired mortars and artillery near Jabrayil",
+				Notes: "Armenia's Defence Ministry spokeswoman Shusan Stepanyan said that before dawn on Sunday Azerbaijani forces " +
+					"\"launched mortar and artillery fire in the vicinity of Jabrayil\"; no casualties among the personnel; " +
+					"Armenian units \"have taken adequate response measures\". Baku had no immediate response.",
+				LocationName: "Vicinity of Jabrayil", GeoPrecision: GeoNear,
+				Status: StatusDisputed, Sources: article,
+			},
+			Evidence: []string{
+				"Armenia’s Defense Ministry spokeswoman Shusan Stepanyan said Azeri shelling and rocket fire continued early on Sunday, adding:",
+				"Pre-dawn, Azeri forces “launched mortar and artillery fire in the vicinity of Jabrayil, as well as the liberated villages on the Aras River.”",
+				"“There are no casualties among the personnel. Our units have taken adequate response measures.”",
+				"Baku had no immediate response to the charge.",
+			},
+		},
+		{
+			Incident: Incident{
+				ExternalID: "demo-2020-10-18-aras-villages", OccurredAt: demoTime("2020-10-18T04:00:00+04:00"), TimePrecision: TimeDay,
+				EventType: "Explosions/Remote violence", SubEventType: "Shelling/artillery/missile attack",
+				Actor1: "Military Forces of Azerbaijan", Actor2: "Military Forces of Armenia",
+				Title: "Armenia says Azerbaijani forces fired on the villages on the Aras River",
+				Notes: "In the same statement, before dawn on Sunday, Azerbaijani forces fired mortars and artillery on " +
+					"\"the liberated villages on the Aras River\" as well as near Jabrayil; no casualties among the personnel. " +
+					"Baku had no immediate response. The villages are not named: the point stands for the stretch of " +
+					"the river south of Jabrayil, on the Azerbaijani bank.",
+				LocationName: "Villages on the Aras River south of Jabrayil (a stretch of the river, not Jabrayil town)",
+				Point:        DemoArasVillages(), GeoPrecision: GeoRegion,
+				Status: StatusDisputed, Sources: article,
+			},
+			Evidence: []string{
+				"Pre-dawn, Azeri forces “launched mortar and artillery fire in the vicinity of Jabrayil, as well as the liberated villages on the Aras River.”",
+				"“There are no casualties among the personnel. Our units have taken adequate response measures.”",
+				"Baku had no immediate response to the charge.",
+			},
+		},
+		{
+			GeoNamesID: DemoPlaceXankandi,
+			Incident: Incident{
+				// Early on Sunday 18 October; the hour is not given.
 				ExternalID: "demo-2020-10-18-calm-line-of-contact", OccurredAt: demoTime("2020-10-18T08:00:00+04:00"), TimePrecision: TimeDay,
 				EventType: "Strategic developments", SubEventType: "Other",
-				Title:        "Calm reported along the line of contact",
-				Notes:        "Later on Sunday the Armenian Defence Ministry spokeswoman and the presidential spokesman of Nagorno-Karabakh reported calm along the line of contact.",
-				LocationName: "Line of contact, Nagorno-Karabakh", GeoPrecision: GeoRegion, Status: StatusVerified,
-				Sources: []Source{globalResearch},
+				Title: "Calm reported along the line of contact",
+				Notes: "Early on Sunday, Armenia's Defence Ministry spokeswoman Shusan Stepanyan reported calm along " +
+					"\"the line of contact\"; Nagorno-Karabakh's presidential spokesman Vagram Pogosyan issued a similar statement.",
+				LocationName: "Line of contact, Nagorno-Karabakh (region)", GeoPrecision: GeoRegion,
+				Status: StatusDisputed, Sources: article,
+			},
+			Evidence: []string{
+				"Separately, Stepanyan reported calm along “the line of contact” early Sunday.",
+				"NK’s presidential spokesman Vagram Pogosyan issued a similar statement.",
 			},
 		},
 		{
-			Place: "Moscow", Near: [2]float64{37.62, 55.75},
+			GeoNamesID: DemoPlaceMoscow,
 			Incident: Incident{
 				ExternalID: "demo-2020-10-10-moscow-statement", OccurredAt: demoTime("2020-10-10T12:00:00+03:00"), TimePrecision: TimeDay,
 				EventType: "Strategic developments", SubEventType: "Agreement",
-				Actor1: "Government of Azerbaijan (2003-)", Actor2: "Government of Armenia (2018-)",
-				Title:        "Moscow statement: humanitarian ceasefire agreed",
-				Notes:        "After talks hosted by Russian Foreign Minister Sergey Lavrov, Armenia and Azerbaijan agreed a humanitarian ceasefire for the exchange of prisoners and bodies. It failed to take hold.",
-				LocationName: "Moscow", GeoPrecision: GeoExact, Status: StatusVerified,
-				Sources: []Source{{Name: "Ministry of Foreign Affairs of Russia", Date: "2020-10-10"}, globalResearch},
+				Actor1: "Government of Azerbaijan", Actor2: "Government of Armenia",
+				Title: "Russia-brokered ceasefire between Armenia and Azerbaijan (Moscow statement)",
+				Notes: "A Russia-brokered ceasefire between Armenia and Azerbaijan in Nagorno-Karabakh, of 9 October, " +
+					"failed to take hold; Azerbaijan's statement on the 18 October truce refers to the Moscow statement of 10 October 2020.",
+				LocationName: "Moscow", GeoPrecision: GeoExact,
+				Status: StatusVerified, Sources: article,
+			},
+			Evidence: []string{
+				"An October 9 Russia-brokered ceasefire between Armenia and Azerbaijan in Nagorno-Karabakh (NK below) failed to take hold.",
+				"and in line with Moscow statement of 10 October 2020.”",
 			},
 		},
 		{
-			Place: "Khomārlū", Near: [2]float64{47.04, 39.15}, Aliases: []string{"Khomarlu", "Khoda Afarin"},
+			GeoNamesID: DemoPlaceKhomarlu,
 			Incident: Incident{
-				ExternalID: "demo-2020-10-iran-border-villages", OccurredAt: demoTime("2020-10-12T00:00:00Z"), TimePrecision: TimeWeek,
+				// "Last week" in an article of Monday 19 October: 12 to 18 October.
+				ExternalID: "demo-2020-10-iran-border-villages", OccurredAt: demoTime("2020-10-12T12:00:00+03:30"), TimePrecision: TimeWeek,
 				EventType: "Explosions/Remote violence", SubEventType: "Shelling/artillery/missile attack",
-				Actor1:       "Unidentified Military Forces",
-				Title:        "Rockets and shells land in Iranian border villages",
-				Notes:        "Iranian officials reported rockets and shells from the fighting across the Aras landing in Iranian border villages of Khoda Afarin county in the week before the 18 October truce. Exact dates and places vary between reports.",
-				LocationName: "Iranian villages on the Aras River, Khoda Afarin county", GeoPrecision: GeoRegion, Status: StatusVerified,
-				Sources: []Source{{Name: "Iranian state media", Date: "2020-10"}},
+				Title: "Rockets struck two Iranian border villages",
+				Notes: "Reportedly in the week before the article, missiles or rockets struck two Iranian villages, with damage " +
+					"and at least one injury reported. On Thursday Iran's Foreign Ministry spokesman Saeed Khatibzadeh expressed " +
+					"concern about rockets striking along its border areas. Who fired is not said. The villages are not named: " +
+					"the point stands for Iran's side of the border opposite the fighting.",
+				LocationName:      "Two Iranian border villages (not named)",
+				GeoPrecision:      GeoRegion,
+				StatedCountry:     "Iran",
+				StatedCountryCode: "IR",
+				Status:            StatusDisputed, Sources: article,
+			},
+			Evidence: []string{
+				"Reportedly last week, missiles or rockets struck two Iranian villages, damage and at least one injury reported.",
+				"On Thursday, Iran’s Foreign Ministry spokesman Saeed Khatibzadeh expressed concern about rockets striking along its border areas, adding:",
 			},
 		},
 	}

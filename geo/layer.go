@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -25,6 +26,39 @@ const (
 
 // ReservedLayerIDs are collection ids that are not layers.
 var ReservedLayerIDs = []string{"incidents", "places"}
+
+// BuiltInLayerIDs are the collections the project maintains itself: a
+// layer import must not replace them (countries and borders are the
+// offline basemap, loaded by `incidentmap borders load`).
+var BuiltInLayerIDs = []string{"countries", "borders", "incidents", "places"}
+
+// LayerIDProperty is the property under which an imported feature keeps
+// the file's own feature "id" (the stored feature is numbered by position).
+const LayerIDProperty = "feature_id"
+
+// LayerOptions say how a layer file is read into WGS 84.
+type LayerOptions struct {
+	SRID     int  // EPSG code of the file's coordinates (LayerSRID); 0 means WGS 84 lon/lat
+	NoRepair bool // refuse invalid polygons instead of repairing them (ST_MakeValid)
+	Strict   bool // refuse features without a geometry instead of skipping them
+}
+
+// LayerImport is the outcome of a layer import.
+type LayerImport struct {
+	Layer    Layer
+	SRID     int // EPSG code the coordinates were read in
+	Repaired int // invalid polygons made valid
+	Skipped  int // features without a geometry, left out
+}
+
+// CheckLayerID returns a *ValidationError when id names a built-in
+// collection that a user import or delete must not touch.
+func CheckLayerID(id string) error {
+	if slices.Contains(BuiltInLayerIDs, id) {
+		return layerError("id", "%s is a built-in collection and cannot be replaced or deleted by a layer import; choose another name", quoteShort(id))
+	}
+	return nil
+}
 
 // LayerMeta describes a layer being imported.
 type LayerMeta struct {
@@ -115,8 +149,14 @@ func parseFeatureCollection(dec *json.Decoder) (*geojson.FeatureCollection, erro
 			if err := parseFeatures(dec, fc); err != nil {
 				return nil, err
 			}
+		case "crs":
+			// Read by LayerSRID; other foreign members (bbox, name...) are not kept.
+			var crs any
+			if err := dec.Decode(&crs); err != nil {
+				return nil, jsonError("crs", err)
+			}
+			fc.ExtraMembers = geojson.Properties{"crs": crs}
 		default:
-			// Foreign members (bbox, crs, name...) are not kept.
 			var skip json.RawMessage
 			if err := dec.Decode(&skip); err != nil {
 				return nil, jsonError("file", err)
@@ -331,15 +371,19 @@ func describeJSON(v any) string {
 }
 
 // ValidateLayer checks a layer before import: its metadata, that there is
-// at least one feature, and each feature's geometry (a supported type with
-// finite lon/lat in range, line strings of two or more points, closed rings
-// of four or more), properties (no NUL characters, which PostgreSQL cannot
-// store, and no non-finite numbers) and time property. Title must be given
-// (callers default it to the id). It does not check topology (self
-// intersections); the store does that. The error is a *ValidationError
-// with every metadata error and the first invalid feature, as
-// "features[i].geometry" or "features[i].properties..." (0-based).
-func ValidateLayer(meta LayerMeta, fc *geojson.FeatureCollection) error {
+// at least one feature with a geometry, and each feature's geometry (a
+// supported type, line strings of two or more points, closed rings of four
+// or more; with opts.SRID WGS 84, finite lon/lat in range: other CRSs are
+// checked after reprojection by the store), properties (no NUL characters,
+// which PostgreSQL cannot store, no non-finite numbers, and no
+// LayerIDProperty that differs from the feature's id) and time property.
+// A feature without a geometry is skipped, or refused with opts.Strict.
+// Title must be given (callers default it to the id). It does not check
+// topology (self intersections); the store does that. The error is a
+// *ValidationError with every metadata error and the first invalid
+// feature, as "features[i].geometry" or "features[i].properties..."
+// (0-based).
+func ValidateLayer(meta LayerMeta, fc *geojson.FeatureCollection, opts LayerOptions) error {
 	v := &ValidationError{}
 	switch {
 	case !layerIDRe.MatchString(meta.ID):
@@ -360,13 +404,40 @@ func ValidateLayer(meta LayerMeta, fc *geojson.FeatureCollection) error {
 		v.Add("features", "the collection has no features")
 		return v.Err()
 	}
+	lonLat := opts.SRID == 0 || opts.SRID == WGS84
+	kept := 0
 	for i, f := range fc.Features {
-		if field, msg := checkLayerFeature(f, meta.TimeProperty); msg != "" {
+		if f != nil && f.Geometry == nil && !opts.Strict {
+			continue
+		}
+		if field, msg := checkLayerFeature(f, meta.TimeProperty, lonLat); msg != "" {
+			if f != nil && f.Geometry == nil {
+				msg += " (--strict refuses features without one)"
+			}
 			v.Add(fmt.Sprintf("features[%d]%s", i, field), "%s", msg)
 			break
 		}
+		kept++
+	}
+	if kept == 0 && len(v.Errors) == 0 {
+		v.Add("features", "no feature has a geometry")
 	}
 	return v.Err()
+}
+
+// LayerFeatureProperties returns the properties to store for f: its own
+// with the file's feature id added as LayerIDProperty when it has one.
+// f's map is not changed.
+func LayerFeatureProperties(f *geojson.Feature) geojson.Properties {
+	if f.ID == nil {
+		return f.Properties
+	}
+	props := make(geojson.Properties, len(f.Properties)+1)
+	for k, v := range f.Properties {
+		props[k] = v
+	}
+	props[LayerIDProperty] = f.ID
+	return props
 }
 
 // checkLayerText checks a title or description and returns what is wrong.
@@ -389,18 +460,23 @@ func checkLayerText(s string, maxLen int, multiline bool) string {
 }
 
 // checkLayerFeature returns the sub-field (".geometry", ...) and message
-// of f's first problem, or "" messages when f is valid.
-func checkLayerFeature(f *geojson.Feature, timeProperty string) (field, msg string) {
+// of f's first problem, or "" messages when f is valid. lonLat says the
+// coordinates are WGS 84, so their range can be checked.
+func checkLayerFeature(f *geojson.Feature, timeProperty string, lonLat bool) (field, msg string) {
 	if f == nil {
 		return "", "null feature"
 	}
-	if msg := checkLayerGeometry(f.Geometry); msg != "" {
+	if msg := checkGeometryIn(f.Geometry, lonLat); msg != "" {
 		return ".geometry", msg
 	}
 	for k, val := range f.Properties {
 		if msg := checkPropertyValue(k, val, 0); msg != "" {
 			return ".properties", msg
 		}
+	}
+	if old, ok := f.Properties[LayerIDProperty]; ok && f.ID != nil && !reflect.DeepEqual(old, f.ID) {
+		return ".properties." + LayerIDProperty, fmt.Sprintf("is %s but the feature's id %s is kept under this name: rename the property",
+			describeJSON(old), describeJSON(f.ID))
 	}
 	if timeProperty != "" {
 		if _, err := LayerFeatureTime(f, timeProperty); err != nil {
@@ -491,40 +567,44 @@ func LayerFeatureTime(f *geojson.Feature, prop string) (*time.Time, error) {
 
 // checkLayerGeometry returns why g cannot be stored in a layer, or "".
 // Messages locate the problem within multi-part geometries, 0-based.
-func checkLayerGeometry(g orb.Geometry) string {
+func checkLayerGeometry(g orb.Geometry) string { return checkGeometryIn(g, true) }
+
+// checkGeometryIn is checkLayerGeometry; lonLat says whether the
+// coordinates are WGS 84 longitudes and latitudes whose range to check.
+func checkGeometryIn(g orb.Geometry, lonLat bool) string {
 	switch g := g.(type) {
 	case nil:
 		return "missing: every feature needs a geometry"
 	case orb.Point:
-		return checkPosition(g)
+		return checkPositionIn(g, lonLat)
 	case orb.MultiPoint:
 		if len(g) == 0 {
 			return "MultiPoint has no points"
 		}
 		for i, p := range g {
-			if msg := checkPosition(p); msg != "" {
+			if msg := checkPositionIn(p, lonLat); msg != "" {
 				return msg + at("point", i)
 			}
 		}
 	case orb.LineString:
-		return checkLineString(g)
+		return checkLineString(g, lonLat)
 	case orb.MultiLineString:
 		if len(g) == 0 {
 			return "MultiLineString has no line strings"
 		}
 		for i, ls := range g {
-			if msg := checkLineString(ls); msg != "" {
+			if msg := checkLineString(ls, lonLat); msg != "" {
 				return msg + at("line string", i)
 			}
 		}
 	case orb.Polygon:
-		return checkPolygon(g)
+		return checkPolygon(g, lonLat)
 	case orb.MultiPolygon:
 		if len(g) == 0 {
 			return "MultiPolygon has no polygons"
 		}
 		for i, p := range g {
-			if msg := checkPolygon(p); msg != "" {
+			if msg := checkPolygon(p, lonLat); msg != "" {
 				if strings.HasSuffix(msg, ")") { // merge with the ring's location
 					return strings.Replace(msg, " (ring ", fmt.Sprintf(" (polygon %d, ring ", i), 1)
 				}
@@ -542,11 +622,16 @@ func checkLayerGeometry(g orb.Geometry) string {
 // at locates a problem in part i of a geometry.
 func at(part string, i int) string { return fmt.Sprintf(" (%s %d)", part, i) }
 
-func checkPosition(p orb.Point) string {
+func checkPosition(p orb.Point) string { return checkPositionIn(p, true) }
+
+// checkPositionIn checks that p is finite and, when lonLat, a longitude
+// and latitude in range.
+func checkPositionIn(p orb.Point, lonLat bool) string {
 	lon, lat := p[0], p[1]
 	switch {
 	case math.IsNaN(lon) || math.IsInf(lon, 0) || math.IsNaN(lat) || math.IsInf(lat, 0):
 		return "coordinates must be finite numbers"
+	case !lonLat:
 	case lon < -180 || lon > 180:
 		return fmt.Sprintf("longitude %s out of range [-180, 180]", formatQueryFloat(lon))
 	case lat < -90 || lat > 90:
@@ -555,19 +640,19 @@ func checkPosition(p orb.Point) string {
 	return ""
 }
 
-func checkLineString(ls orb.LineString) string {
+func checkLineString(ls orb.LineString, lonLat bool) string {
 	if len(ls) < 2 {
 		return fmt.Sprintf("line string has %d point(s), need at least 2", len(ls))
 	}
 	for _, p := range ls {
-		if msg := checkPosition(p); msg != "" {
+		if msg := checkPositionIn(p, lonLat); msg != "" {
 			return msg
 		}
 	}
 	return ""
 }
 
-func checkPolygon(pg orb.Polygon) string {
+func checkPolygon(pg orb.Polygon, lonLat bool) string {
 	if len(pg) == 0 {
 		return "polygon has no rings"
 	}
@@ -576,7 +661,7 @@ func checkPolygon(pg orb.Polygon) string {
 			return fmt.Sprintf("polygon ring has %d point(s), need at least 4", len(ring)) + at("ring", i)
 		}
 		for _, p := range ring {
-			if msg := checkPosition(p); msg != "" {
+			if msg := checkPositionIn(p, lonLat); msg != "" {
 				return msg + at("ring", i)
 			}
 		}

@@ -77,7 +77,7 @@ func TestParseAndValidateLayerAcceptsEveryGeometryType(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ParseLayerFile: %v", err)
 	}
-	if err := geo.ValidateLayer(okMeta, fc); err != nil {
+	if err := geo.ValidateLayer(okMeta, fc, geo.LayerOptions{}); err != nil {
 		t.Fatalf("ValidateLayer: %v", err)
 	}
 	wantTypes := []string{"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"}
@@ -184,7 +184,7 @@ func TestValidateLayerRejects(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ParseLayerFile: %v", err)
 			}
-			err = geo.ValidateLayer(okMeta, fc)
+			err = geo.ValidateLayer(okMeta, fc, geo.LayerOptions{Strict: true})
 			if err == nil {
 				t.Fatal("ValidateLayer accepted it")
 			}
@@ -212,7 +212,7 @@ func TestValidateLayerRejectsNonFiniteValues(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fc := geojson.NewFeatureCollection().Append(geojson.NewFeature(orb.Point{1, 2})).Append(tt.f)
-			if field, _ := fieldOf(t, geo.ValidateLayer(geo.LayerMeta{ID: "x", Title: "x"}, fc)); field != tt.field {
+			if field, _ := fieldOf(t, geo.ValidateLayer(geo.LayerMeta{ID: "x", Title: "x"}, fc, geo.LayerOptions{})); field != tt.field {
 				t.Errorf("field %q, want %q", field, tt.field)
 			}
 		})
@@ -243,17 +243,141 @@ func TestValidateLayerMeta(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if field, _ := fieldOf(t, geo.ValidateLayer(tt.meta, fc)); field != tt.field {
+			if field, _ := fieldOf(t, geo.ValidateLayer(tt.meta, fc, geo.LayerOptions{})); field != tt.field {
 				t.Errorf("field %q, want %q", field, tt.field)
 			}
 		})
 	}
 	ok := geo.LayerMeta{ID: "a" + strings.Repeat("b", 62), Title: strings.Repeat("é", 200),
 		Description: strings.Repeat("x", 4999) + "\n", TimeProperty: "_Date2"}
-	if err := geo.ValidateLayer(ok, fc); err != nil {
+	if err := geo.ValidateLayer(ok, fc, geo.LayerOptions{}); err != nil {
 		t.Errorf("ValidateLayer(longest valid metadata) = %v", err)
 	}
-	if err := geo.ValidateLayer(geo.LayerMeta{ID: "x", Title: "x"}, nil); err == nil {
+	if err := geo.ValidateLayer(geo.LayerMeta{ID: "x", Title: "x"}, nil, geo.LayerOptions{}); err == nil {
 		t.Error("ValidateLayer(nil collection) = nil, want an error")
+	}
+}
+
+// Files as people have them: features without a geometry are skipped
+// unless Strict, coordinates in another CRS are not range-checked as
+// lon/lat, and the file's feature id must not clash with a property.
+func TestValidateLayerOptions(t *testing.T) {
+	mercator := feat(`{"type":"Point","coordinates":[5235413.5,4776545.7]}`, `{}`)
+	tests := []struct {
+		name  string
+		file  string
+		opts  geo.LayerOptions
+		field string // "" for valid
+	}{
+		{"null geometry skipped", collection(feat(okPoint, `{}`), feat(`null`, `{}`)), geo.LayerOptions{}, ""},
+		{"null geometry refused when strict", collection(feat(okPoint, `{}`), feat(`null`, `{}`)), geo.LayerOptions{Strict: true}, "features[1].geometry"},
+		{"only null geometries", collection(feat(`null`, `{}`), feat(`null`, `{}`)), geo.LayerOptions{}, "features"},
+		{"metres in EPSG:3857", collection(mercator), geo.LayerOptions{SRID: 3857}, ""},
+		{"metres read as lon/lat", collection(mercator), geo.LayerOptions{}, "features[0].geometry"},
+		{"non-finite in EPSG:3857 still refused", collection(feat(`{"type":"Point","coordinates":[1e999,0]}`, `{}`)), geo.LayerOptions{SRID: 3857}, "features[0].geometry"},
+		{"feature id equal to the property", collection(`{"type":"Feature","id":7,"geometry":` + okPoint + `,"properties":{"feature_id":7}}`), geo.LayerOptions{}, ""},
+		{"feature id clashing with the property", collection(`{"type":"Feature","id":7,"geometry":` + okPoint + `,"properties":{"feature_id":"x"}}`), geo.LayerOptions{}, "features[0].properties.feature_id"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fc, err := geo.ParseLayerFile(strings.NewReader(tt.file), 1<<20)
+			if err != nil {
+				if tt.field != "" && strings.Contains(err.Error(), "coordinates") {
+					return // 1e999 is refused by the parser already
+				}
+				t.Fatalf("ParseLayerFile: %v", err)
+			}
+			err = geo.ValidateLayer(geo.LayerMeta{ID: "x", Title: "x"}, fc, tt.opts)
+			if tt.field == "" {
+				if err != nil {
+					t.Errorf("ValidateLayer = %v, want nil", err)
+				}
+				return
+			}
+			if field, msg := fieldOf(t, err); field != tt.field {
+				t.Errorf("field %q (%s), want %q", field, msg, tt.field)
+			}
+		})
+	}
+}
+
+func TestLayerFeatureProperties(t *testing.T) {
+	fc, err := geo.ParseLayerFile(strings.NewReader(collection(
+		`{"type":"Feature","id":"front.12","geometry":`+okPoint+`,"properties":{"name":"a"}}`,
+		`{"type":"Feature","id":12345678901234567890,"geometry":`+okPoint+`,"properties":null}`,
+		feat(okPoint, `{"name":"b"}`))), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{`{"feature_id":"front.12","name":"a"}`, `{"feature_id":12345678901234567890}`, `{"name":"b"}`} {
+		b, _ := json.Marshal(geo.LayerFeatureProperties(fc.Features[i]))
+		if string(b) != want {
+			t.Errorf("feature %d: properties %s, want %s", i, b, want)
+		}
+	}
+	if _, ok := fc.Features[0].Properties[geo.LayerIDProperty]; ok {
+		t.Error("LayerFeatureProperties changed the feature's own map")
+	}
+}
+
+func TestLayerSRID(t *testing.T) {
+	named := func(name string) string {
+		return `{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"` + name + `"}},"features":[]}`
+	}
+	tests := []struct {
+		name, file string
+		want       int
+		errHas     string
+	}{
+		{"none (RFC 7946)", `{"type":"FeatureCollection","features":[]}`, 4326, ""},
+		{"GDAL CRS84", named("urn:ogc:def:crs:OGC:1.3:CRS84"), 4326, ""},
+		{"CRS84 without version", named("urn:ogc:def:crs:OGC::CRS84"), 4326, ""},
+		{"CRS84 URI", named("http://www.opengis.net/def/crs/OGC/1.3/CRS84"), 4326, ""},
+		{"EPSG URN", named("urn:ogc:def:crs:EPSG::3857"), 3857, ""},
+		{"EPSG URN with version", named("urn:ogc:def:crs:EPSG:6.18.3:32638"), 32638, ""},
+		{"short EPSG", named("EPSG:3857"), 3857, ""},
+		{"lower-case short EPSG", named("epsg:4326"), 4326, ""},
+		{"EPSG URI", named("http://www.opengis.net/def/crs/EPSG/0/28992"), 28992, ""},
+		{"old Google code", named("EPSG:900913"), 3857, ""},
+		{"ESRI web mercator", named("urn:ogc:def:crs:EPSG::102100"), 3857, ""},
+		{"2008 draft EPSG type", `{"type":"FeatureCollection","crs":{"type":"EPSG","properties":{"code":3857}},"features":[]}`, 3857, ""},
+		{"unknown name", named("urn:ogc:def:crs:ESRI::54030"), 0, `unknown coordinate reference system "urn:ogc:def:crs:ESRI::54030"`},
+		{"free text", named("Web Mercator"), 0, `"Web Mercator"`},
+		{"link", `{"type":"FeatureCollection","crs":{"type":"link","properties":{"href":"http://x/crs"}},"features":[]}`, 0, `unsupported crs type "link"`},
+		{"not an object", `{"type":"FeatureCollection","crs":"EPSG:3857","features":[]}`, 0, "must be an object"},
+		{"name missing", `{"type":"FeatureCollection","crs":{"type":"name","properties":{}},"features":[]}`, 0, "properties.name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fc, err := geo.ParseLayerFile(strings.NewReader(tt.file), 1<<20)
+			if err != nil {
+				t.Fatalf("ParseLayerFile: %v", err)
+			}
+			got, err := geo.LayerSRID(fc)
+			if tt.errHas == "" {
+				if err != nil || got != tt.want {
+					t.Errorf("LayerSRID = %d, %v; want %d", got, err, tt.want)
+				}
+				return
+			}
+			field, msg := fieldOf(t, err)
+			if field != "crs" || !strings.Contains(msg, tt.errHas) {
+				t.Errorf("error field %q message %q, want crs and %q", field, msg, tt.errHas)
+			}
+		})
+	}
+}
+
+func TestCheckLayerID(t *testing.T) {
+	for _, id := range []string{"countries", "borders", "places", "incidents"} {
+		field, msg := fieldOf(t, geo.CheckLayerID(id))
+		if field != "id" || !strings.Contains(msg, `"`+id+`" is a built-in collection`) {
+			t.Errorf("CheckLayerID(%q) = %s: %s", id, field, msg)
+		}
+	}
+	for _, id := range []string{"front", "countries2", "ceasefire-zone"} {
+		if err := geo.CheckLayerID(id); err != nil {
+			t.Errorf("CheckLayerID(%q) = %v, want nil", id, err)
+		}
 	}
 }

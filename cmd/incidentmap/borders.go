@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/incidentmap/incidentmap/geo"
@@ -15,7 +16,7 @@ import (
 // world-atlas (ISC; Natural Earth data, public domain) and
 // i18n-iso-countries (MIT).
 var (
-	defaultCountriesFile = filepath.Join("frontend", "node_modules", "world-atlas", "countries-50m.json")
+	defaultCountriesFile = filepath.Join("frontend", "node_modules", "world-atlas", "countries-10m.json")
 	defaultCodesFile     = filepath.Join("frontend", "node_modules", "i18n-iso-countries", "codes.json")
 )
 
@@ -45,7 +46,7 @@ func runBordersLoad(ctx context.Context, env *environment, args []string) error 
 		"Loads the countries of a world-atlas TopoJSON file and derives their land borders\n"+
 		"(boundary arcs two countries share; coastlines excluded), replacing the previous ones.\n"+
 		"Both are also served as the OGC collections countries and borders.\n"+
-		"Data: Natural Earth (public domain) via world-atlas (ISC); codes: i18n-iso-countries (MIT).", &cfg)
+		"Data: Natural Earth 1:10m (public domain) via world-atlas (ISC); codes: i18n-iso-countries (MIT).", &cfg)
 	fs.StringVar(&countriesPath, "countries", defaultCountriesFile, "TopoJSON with a \"countries\" object whose ids are ISO 3166-1 numeric codes")
 	fs.StringVar(&codes, "codes", defaultCodesFile, "codes.json of the i18n-iso-countries npm package (alpha-2, alpha-3, numeric)")
 	fs.BoolVar(&reenrich, "reenrich", true, "recompute the derived geography of existing incidents afterwards")
@@ -73,10 +74,11 @@ func runBordersLoad(ctx context.Context, env *environment, args []string) error 
 	if err != nil {
 		return fmt.Errorf("--countries %s: %w", countriesPath, err)
 	}
-	countries, borders, err := topojson.Countries(topo, countriesObject, numericToAlpha2)
+	set, err := topojson.BuildCountries(topo, countriesObject, numericToAlpha2)
 	if err != nil {
 		return fmt.Errorf("--countries %s: %w", countriesPath, err)
 	}
+	countries, borders := set.Countries, set.Borders
 	db, err := openMigrated(ctx, env, cfg)
 	if err != nil {
 		return err
@@ -99,6 +101,10 @@ func runBordersLoad(ctx context.Context, env *environment, args []string) error 
 	}
 	fmt.Fprintf(env.stdout, "loaded %d countries (%d without an ISO code) and %d land borders in %v\n",
 		nc, noCode, nb, time.Since(start).Round(time.Millisecond))
+	if len(set.Collapsed) > 0 {
+		fmt.Fprintf(env.stdout, "left out, too small for the file's grid (points there fall in the country around them): %s\n",
+			strings.Join(set.Collapsed, ", "))
+	}
 	if reenrich {
 		return reEnrich(ctx, env, db)
 	}

@@ -18,7 +18,7 @@ import (
 // maxLayerFileBytes caps the size of an imported GeoJSON file.
 const maxLayerFileBytes = 512 << 20
 
-const layerUsage = "layer import NAME FILE.geojson [--title T] [--description D] [--time-property P]\n" +
+const layerUsage = "layer import NAME FILE.geojson [--title T] [--description D] [--time-property P] [--no-repair] [--strict]\n" +
 	"       incidentmap layer list\n" +
 	"       incidentmap layer delete NAME"
 
@@ -33,14 +33,21 @@ func runLayerImport(ctx context.Context, env *environment, args []string) error 
 	var (
 		cfg  dbConfig
 		meta geo.LayerMeta
+		opts geo.LayerOptions
 	)
 	fs := newActionFlagSet(env, "layer import", "layer import NAME FILE.geojson [flags]\n\n"+
 		"Imports a GeoJSON FeatureCollection as layer NAME (replacing a layer of that name),\n"+
-		"all features or none. FILE may be - for standard input.", &cfg)
+		"all features or none. FILE may be - for standard input. A \"crs\" member (GDAL/QGIS\n"+
+		"files: \"urn:ogc:def:crs:EPSG::3857\", \"EPSG:3857\", OGC CRS84) is honoured: coordinates\n"+
+		"are reprojected to WGS 84. Each feature's own \"id\" is kept as property \""+geo.LayerIDProperty+"\".\n"+
+		"The built-in collections "+strings.Join(geo.BuiltInLayerIDs, ", ")+" cannot be replaced.", &cfg)
 	fs.StringVar(&meta.Title, "title", "", "human-readable title (default: NAME)")
 	fs.StringVar(&meta.Description, "description", "", "what the layer shows and where it comes from")
 	fs.StringVar(&meta.TimeProperty, "time-property", "",
 		"feature property holding an RFC 3339 date-time or a date (YYYY-MM-DD); enables datetime filtering")
+	fs.BoolVar(&opts.NoRepair, "no-repair", false,
+		"refuse invalid polygons (self-intersections...) instead of repairing them with ST_MakeValid")
+	fs.BoolVar(&opts.Strict, "strict", false, "refuse features without a geometry instead of skipping them")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -54,12 +61,18 @@ func runLayerImport(ctx context.Context, env *environment, args []string) error 
 	if meta.Title == "" {
 		meta.Title = meta.ID
 	}
+	// Check everything that needs no database before starting one.
+	if err := geo.CheckLayerID(meta.ID); err != nil {
+		return fmt.Errorf("layer import: %w", err)
+	}
 	fc, err := readLayerFile(env, path)
 	if err != nil {
 		return err
 	}
-	// Check everything that needs no database before starting one.
-	if err := geo.ValidateLayer(meta, fc); err != nil {
+	if opts.SRID, err = geo.LayerSRID(fc); err != nil {
+		return fmt.Errorf("invalid layer %s: %w", path, err)
+	}
+	if err := geo.ValidateLayer(meta, fc, opts); err != nil {
 		return fmt.Errorf("invalid layer %s: %w", path, err)
 	}
 	db, err := openMigrated(ctx, env, cfg)
@@ -68,16 +81,35 @@ func runLayerImport(ctx context.Context, env *environment, args []string) error 
 	}
 	defer db.Close()
 	start := time.Now()
-	layer, err := db.ImportLayer(ctx, meta, fc)
+	res, err := db.ImportLayerFile(ctx, meta, fc, opts)
 	if err != nil {
 		if errors.Is(err, geo.ErrInvalid) {
 			return fmt.Errorf("invalid layer %s: %w", path, err)
 		}
 		return err
 	}
-	fmt.Fprintf(env.stdout, "imported layer %s: %d features in %v\n",
-		layer.ID, layer.Features, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(env.stdout, "imported layer %s: %d features in %v%s\n",
+		res.Layer.ID, res.Layer.Features, time.Since(start).Round(time.Millisecond), importNotes(res))
 	return nil
+}
+
+// importNotes says what an import changed on the way in, for its summary
+// line: "" when the file was stored as given.
+func importNotes(res geo.LayerImport) string {
+	var notes []string
+	if res.SRID != geo.WGS84 {
+		notes = append(notes, "reprojected from "+geo.CRSName(res.SRID)+" to WGS 84")
+	}
+	if res.Repaired > 0 {
+		notes = append(notes, fmt.Sprintf("%d invalid polygon(s) repaired with ST_MakeValid (--no-repair refuses them)", res.Repaired))
+	}
+	if res.Skipped > 0 {
+		notes = append(notes, fmt.Sprintf("%d feature(s) without a geometry skipped (--strict refuses them)", res.Skipped))
+	}
+	if len(notes) == 0 {
+		return ""
+	}
+	return "; " + strings.Join(notes, "; ")
 }
 
 // readLayerFile reads and parses path ("-": standard input).
@@ -149,6 +181,9 @@ func runLayerDelete(ctx context.Context, env *environment, args []string) error 
 	if len(pos) != 1 {
 		fs.Usage()
 		return fmt.Errorf("%w: want NAME", errUsage)
+	}
+	if err := geo.CheckLayerID(pos[0]); err != nil {
+		return fmt.Errorf("layer delete: %w", err)
 	}
 	db, err := openMigrated(ctx, env, cfg)
 	if err != nil {

@@ -83,6 +83,9 @@ func TestLayerCommand(t *testing.T) {
 		layerFeature(cmdPoint, "2020-10-18"), layerFeature(cmdLine, "2020-10-18"), layerFeature(cmdPolygon, "2020-10-18"),
 		layerFeature(cmdBowtie, "2020-10-18"), layerFeature(cmdPoint, "2020-10-18"))
 	badTime := writeLayerFile(t, dir, "badtime.geojson", layerFeature(cmdPoint, "2020-10-18"), layerFeature(cmdPoint, "last week"))
+	withNull := writeLayerFile(t, dir, "null.geojson", layerFeature(cmdPoint, "2020-10-18"), layerFeature("null", "2020-10-18"))
+	unknownCRS := filepath.Join(dir, "albers.geojson")
+	os.WriteFile(unknownCRS, []byte(`{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:ESRI::102003"}},"features":[]}`), 0o644)
 	notJSON := filepath.Join(dir, "not.geojson")
 	os.WriteFile(notJSON, []byte(`{"type":"FeatureCollection","features":[`), 0o644)
 
@@ -95,7 +98,11 @@ func TestLayerCommand(t *testing.T) {
 		{"latitude out of range", []string{"front", badLat}, []string{"features[2].geometry", "latitude 95 out of range"}},
 		{"bad time", []string{"front", badTime, "--time-property", "date"}, []string{"features[1].properties.date", `"last week"`}},
 		{"truncated", []string{"front", notJSON}, []string{"not.geojson", "unexpected end of file"}},
-		{"reserved name", []string{"incidents", good}, []string{"id", "reserved"}},
+		{"reserved name", []string{"incidents", good}, []string{"id", "built-in"}},
+		{"the countries basemap", []string{"countries", good}, []string{`"countries" is a built-in collection`}},
+		{"the borders basemap", []string{"borders", good}, []string{`"borders" is a built-in collection`}},
+		{"unknown crs", []string{"front", unknownCRS}, []string{"crs", `"urn:ogc:def:crs:ESRI::102003"`}},
+		{"null geometry when strict", []string{"front", withNull, "--strict"}, []string{"features[1].geometry", "--strict"}},
 		{"missing file", []string{"front", filepath.Join(dir, "nope.geojson")}, []string{"no such file"}},
 	}
 	for _, tt := range rejected {
@@ -138,15 +145,40 @@ func TestLayerCommand(t *testing.T) {
 		t.Errorf("list after import:\n%s", out)
 	}
 
-	// A topology error found by PostGIS: one line naming the feature, and the
-	// layer as it was.
-	code, stdout, stderr = runLayerCmd(t, "layer", "import", "--data-dir", dataDir, "--title", "Broken", "front", bowtie)
+	// A topology error found by PostGIS, with --no-repair: one line naming
+	// the feature, and the layer as it was.
+	code, stdout, stderr = runLayerCmd(t, "layer", "import", "--data-dir", dataDir, "--title", "Broken", "front", bowtie, "--no-repair")
 	line := oneErrorLine(t, stderr)
 	if code != 1 || stdout != "" || !strings.Contains(line, "features[3].geometry") || !strings.Contains(line, "Self-intersection") {
 		t.Errorf("bowtie import: exit %d, stdout %q, stderr %q; want 1 and an error naming features[3].geometry", code, stdout, line)
 	}
 	if out := list(); !listRow.MatchString(out) {
 		t.Errorf("list after the failed import (want the layer unchanged):\n%s", out)
+	}
+	// Without it, the bow-tie is repaired and said so; a feature without a
+	// geometry is skipped and said so; a file in EPSG:3857 is reprojected.
+	for _, tt := range []struct {
+		name, file string
+		want       string
+	}{
+		{"bowtie", bowtie, "imported layer bowtie: 5 features in %; 1 invalid polygon(s) repaired with ST_MakeValid (--no-repair refuses them)\n"},
+		{"nulls", withNull, "imported layer nulls: 1 features in %; 1 feature(s) without a geometry skipped (--strict refuses them)\n"},
+		{"aras", filepath.Join("..", "..", "geo", "testdata", "layers", "aras_3857.geojson"), "imported layer aras: 3 features in %; reprojected from EPSG:3857 to WGS 84\n"},
+	} {
+		code, stdout, stderr := runLayerCmd(t, "layer", "import", "--data-dir", dataDir, tt.name, tt.file)
+		re := regexp.MustCompile("^" + strings.ReplaceAll(regexp.QuoteMeta(tt.want), "%", `[0-9.]+m?s`) + "$")
+		if code != 0 || !re.MatchString(stdout) {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want %q", tt.name, code, stdout, stderr, tt.want)
+		}
+	}
+	code, _, stderr = runLayerCmd(t, "layer", "delete", "--data-dir", dataDir, "countries")
+	if line := oneErrorLine(t, stderr); code != 1 || !strings.Contains(line, `"countries" is a built-in collection`) {
+		t.Errorf("delete countries: exit %d, stderr %q", code, line)
+	}
+	for _, name := range []string{"bowtie", "nulls", "aras"} {
+		if code, _, stderr := runLayerCmd(t, "layer", "delete", "--data-dir", dataDir, name); code != 0 {
+			t.Errorf("delete %s: exit %d, %s", name, code, stderr)
+		}
 	}
 
 	code, stdout, stderr = runLayerCmd(t, "layer", "delete", "--data-dir", dataDir, "front")

@@ -31,7 +31,7 @@ func realBorders(t testing.TB) ([]geo.Country, []geo.Border) {
 	t.Helper()
 	atlasOnce.Do(func() {
 		atlasErr = func() error {
-			f, err := os.Open(filepath.Join(npmData, "world-atlas", "countries-50m.json"))
+			f, err := os.Open(filepath.Join(npmData, "world-atlas", "countries-10m.json"))
 			if err != nil {
 				return fmt.Errorf("%w (run 'make frontend' to install the npm data packages)", err)
 			}
@@ -130,13 +130,32 @@ func TestLoadCountriesAndBorders(t *testing.T) {
 		{"Tabriz", orb.Point{46.29, 38.08}, "IR", "Iran"},
 		{"7.6 km off the coast of Azerbaijan", orb.Point{50.0, 40.25}, "AZ", "Azerbaijan"},
 		{"Pristina", orb.Point{21.17, 42.66}, "", "Kosovo"},
+		// The 1:10m AZ–IR line crosses 47°E at 39.1809°N: 330 m north of
+		// it, on the Aras, is Azerbaijan; 330 m south, Iran.
+		{"on the Aras just inside Azerbaijan", orb.Point{47.0, 39.1839}, "AZ", "Azerbaijan"},
+		{"on the Aras just inside Iran", orb.Point{47.0, 39.1779}, "IR", "Iran"},
+		{"Goma, 850 m south-west of GeoNames' point", orb.Point{29.2228, -1.6792}, "CD", "Dem. Rep. Congo"},
+		{"Gisenyi", orb.Point{29.25639, -1.70278}, "RW", "Rwanda"},
+		{"Rafah, Egyptian side: 1 km from the line", orb.Point{34.2167, 31.2667}, "EG", "Egypt"},
+		{"Rafah, Gaza side", orb.Point{34.24357, 31.29722}, "PS", "Palestine"},
+		// Rings across the antimeridian are cut there (before, Chukotka and
+		// Wrangel Island made bands around the globe).
+		{"Anadyr", orb.Point{177.5103, 64.73424}, "RU", "Russia"},
+		{"Egvekinot (west of 180°)", orb.Point{-179.12198, 66.32166}, "RU", "Russia"},
+		{"Taymyr", orb.Point{106.45, 71.21}, "RU", "Russia"},
+		{"Kiruna", orb.Point{20.2253, 67.8557}, "SE", "Sweden"},
+		{"Bodø", orb.Point{14.40, 67.28}, "NO", "Norway"},
+		{"Cairns", orb.Point{145.7667, -16.9167}, "AU", "Australia"},
+		{"Taveuni (east of 180°)", orb.Point{-179.97, -16.80}, "FJ", "Fiji"},
 	} {
 		code, name, err := db.CountryAt(ctx, tt.pt)
 		if err != nil || code != tt.code || name != tt.full {
 			t.Errorf("%s: CountryAt = %q %q, %v; want %q %q", tt.name, code, name, err, tt.code, tt.full)
 		}
 	}
-	for _, sea := range []orb.Point{{51, 41}, {50.45, 40.5}, {-30, 0}} {
+	// (50.45, 40.5), 14 km off Absheron at 1:50m, is 8 km from the
+	// islands 1:10m draws: 40 km off is far enough at either scale.
+	for _, sea := range []orb.Point{{51, 41}, {50.8, 40.7}, {-30, 0}} {
 		if code, name, err := db.CountryAt(ctx, sea); !errors.Is(err, geo.ErrNotFound) {
 			t.Errorf("CountryAt(%v) at sea = %q %q, %v; want ErrNotFound", sea, code, name, err)
 		}

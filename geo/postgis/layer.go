@@ -33,26 +33,62 @@ const (
 const layerColumns = `id, title, description, coalesce(time_property, ''), feature_count,
 	extent, time_start, time_end, updated_at`
 
-// layerFeatureSQL builds one layer feature as GeoJSON text.
+// layerFeatureSQL builds one layer feature as GeoJSON text, with 7
+// decimals: 1e-7° is about 1 cm, so no detail a file carries is lost.
 const layerFeatureSQL = `json_build_object('type', 'Feature', 'id', id,
-	'geometry', ST_AsGeoJSON(geom, 6)::json, 'properties', properties)::text`
+	'geometry', ST_AsGeoJSON(geom, 7)::json, 'properties', properties)::text`
 
-// ImportLayer stores fc as layer meta.ID in one transaction, replacing any
-// layer of that id: all features or none. Features are numbered by their
-// 1-based position in fc. It validates with geo.ValidateLayer, then checks
-// every geometry's topology with PostGIS: either failure is a
-// *geo.ValidationError naming "features[i]..." (0-based) and nothing is
-// written. It keeps the layer's feature count, extent and time span and
-// bumps its collection version.
+// ImportLayer imports fc as layer meta.ID with the default options
+// (WGS 84 coordinates, invalid polygons repaired, features without a
+// geometry skipped); see ImportLayerFile.
 func (db *DB) ImportLayer(ctx context.Context, meta geo.LayerMeta, fc *geojson.FeatureCollection) (geo.Layer, error) {
-	if err := geo.ValidateLayer(meta, fc); err != nil {
-		return geo.Layer{}, err
+	res, err := db.ImportLayerFile(ctx, meta, fc, geo.LayerOptions{})
+	return res.Layer, err
+}
+
+// ImportLayerFile stores fc as layer meta.ID in one transaction, replacing
+// any layer of that id: all features or none. It refuses the built-in
+// collections (geo.CheckLayerID). Features keep their 1-based position in
+// fc as id (a skipped feature leaves a gap) and the file's own feature id
+// as property geo.LayerIDProperty. Coordinates in opts.SRID are
+// reprojected to WGS 84 (ST_Transform); a code PostGIS does not know is a
+// *geo.ValidationError naming it. Invalid polygons are repaired with
+// ST_MakeValid and counted, or refused with opts.NoRepair; features
+// without a geometry are skipped and counted, or refused with opts.Strict.
+// Any refusal is a *geo.ValidationError naming "features[i]..." (0-based)
+// and nothing is written. It keeps the layer's feature count, extent and
+// time span and bumps its collection version.
+func (db *DB) ImportLayerFile(ctx context.Context, meta geo.LayerMeta, fc *geojson.FeatureCollection, opts geo.LayerOptions) (geo.LayerImport, error) {
+	if err := geo.CheckLayerID(meta.ID); err != nil {
+		return geo.LayerImport{}, err
 	}
+	return db.importLayer(ctx, meta, fc, opts)
+}
+
+// importLayer is ImportLayerFile without the built-in check, for the
+// store's own loads of countries and borders.
+func (db *DB) importLayer(ctx context.Context, meta geo.LayerMeta, fc *geojson.FeatureCollection, opts geo.LayerOptions) (geo.LayerImport, error) {
+	if opts.SRID == 0 {
+		opts.SRID = geo.WGS84
+	}
+	if err := geo.ValidateLayer(meta, fc, opts); err != nil {
+		return geo.LayerImport{}, err
+	}
+	res := geo.LayerImport{SRID: opts.SRID}
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
-		return geo.Layer{}, fmt.Errorf("import layer %s: %w", meta.ID, mapError(err))
+		return res, fmt.Errorf("import layer %s: %w", meta.ID, mapError(err))
 	}
 	defer tx.Rollback()
+	if opts.SRID != geo.WGS84 {
+		var known bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM spatial_ref_sys WHERE srid = $1)`, opts.SRID).Scan(&known); err != nil {
+			return res, fmt.Errorf("import layer %s: look up crs: %w", meta.ID, mapError(err))
+		}
+		if !known {
+			return res, fieldError("crs", "unknown coordinate reference system %s: PostGIS has no such code", geo.CRSName(opts.SRID))
+		}
+	}
 
 	_, err = tx.ExecContext(ctx, `
 		INSERT INTO layers (id, title, description, time_property)
@@ -61,101 +97,197 @@ func (db *DB) ImportLayer(ctx context.Context, meta geo.LayerMeta, fc *geojson.F
 			time_property = excluded.time_property, updated_at = now()`,
 		meta.ID, meta.Title, meta.Description, meta.TimeProperty)
 	if err != nil {
-		return geo.Layer{}, fmt.Errorf("import layer %s: %w", meta.ID, mapError(err))
+		return res, fmt.Errorf("import layer %s: %w", meta.ID, mapError(err))
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM layer_features WHERE layer_id = $1`, meta.ID); err != nil {
-		return geo.Layer{}, fmt.Errorf("import layer %s: delete old features: %w", meta.ID, mapError(err))
+		return res, fmt.Errorf("import layer %s: delete old features: %w", meta.ID, mapError(err))
 	}
-	if err := copyLayerFeatures(ctx, tx, meta, fc.Features); err != nil {
-		return geo.Layer{}, err
+	if _, err := tx.ExecContext(ctx, `
+		CREATE TEMPORARY TABLE layer_stage (id bigint PRIMARY KEY, geom geometry NOT NULL,
+			properties jsonb NOT NULL, occurred_at timestamptz) ON COMMIT DROP`); err != nil {
+		return res, fmt.Errorf("import layer %s: stage: %w", meta.ID, mapError(err))
 	}
-	stats, err := checkLayerFeatures(ctx, tx, meta.ID, int64(len(fc.Features)))
+	kept, err := copyLayerFeatures(ctx, tx, meta, fc.Features, opts.SRID)
 	if err != nil {
-		return geo.Layer{}, err
+		return res, err
+	}
+	res.Skipped = len(fc.Features) - kept
+	n := int64(len(fc.Features))
+	if res.Repaired, err = prepareStagedFeatures(ctx, tx, meta.ID, n, opts); err != nil {
+		return res, err
+	}
+	if _, err := tx.ExecContext(ctx, `
+		INSERT INTO layer_features (layer_id, id, geom, properties, occurred_at)
+		SELECT $1, id, geom, properties, occurred_at FROM layer_stage`, meta.ID); err != nil {
+		return res, fmt.Errorf("import layer %s: store features: %w", meta.ID, mapError(err))
+	}
+	stats, err := layerFeatureStats(ctx, tx, meta.ID, n, int64(kept))
+	if err != nil {
+		return res, err
 	}
 	row := tx.QueryRowContext(ctx, `
 		UPDATE layers SET feature_count = $2, extent = $3, time_start = $4, time_end = $5, updated_at = now()
 		WHERE id = $1 RETURNING `+layerColumns,
 		meta.ID, stats.count, pq.Array(stats.extent()), stats.start, stats.end)
-	layer, err := scanLayer(row)
-	if err != nil {
-		return geo.Layer{}, fmt.Errorf("import layer %s: %w", meta.ID, mapError(err))
+	if res.Layer, err = scanLayer(row); err != nil {
+		return res, fmt.Errorf("import layer %s: %w", meta.ID, mapError(err))
 	}
 	if err := bumpCollectionVersion(ctx, tx, meta.ID); err != nil {
-		return geo.Layer{}, fmt.Errorf("import layer %s: %w", meta.ID, err)
+		return res, fmt.Errorf("import layer %s: %w", meta.ID, err)
 	}
 	if err := commit(ctx, tx); err != nil {
-		return geo.Layer{}, fmt.Errorf("import layer %s: commit: %w", meta.ID, mapError(err))
+		return res, fmt.Errorf("import layer %s: commit: %w", meta.ID, mapError(err))
 	}
-	return layer, nil
+	return res, nil
 }
 
-// copyLayerFeatures writes features with COPY, in batches.
-func copyLayerFeatures(ctx context.Context, tx *sql.Tx, meta geo.LayerMeta, features []*geojson.Feature) error {
+// prepareStagedFeatures turns the staged features (ids 1..n, with gaps)
+// into what layer_features holds, by id range so no statement grows with
+// the layer: reprojected to WGS 84, checked to lie in lon/lat range, and
+// invalid polygons repaired (counted) or refused. Other invalid geometries
+// (a line of one repeated point) are refused: there is nothing to repair
+// them into that the file meant.
+func prepareStagedFeatures(ctx context.Context, tx *sql.Tx, layerID string, n int64, opts geo.LayerOptions) (repaired int, err error) {
+	for lo := int64(1); lo <= n; lo += checkBatchRows {
+		hi := lo + checkBatchRows - 1
+		if opts.SRID != geo.WGS84 {
+			if _, err := tx.ExecContext(ctx, `UPDATE layer_stage SET geom = ST_Transform(geom, 4326) WHERE id BETWEEN $1 AND $2`, lo, hi); err != nil {
+				return 0, fieldError("crs", "cannot reproject from %s to WGS 84: %s", geo.CRSName(opts.SRID), errorMessage(err))
+			}
+			var bad sql.NullInt64
+			if err := tx.QueryRowContext(ctx, `
+				SELECT min(id) FROM layer_stage WHERE id BETWEEN $1 AND $2
+				AND NOT (ST_XMin(geom) >= -180 AND ST_XMax(geom) <= 180 AND ST_YMin(geom) >= -90 AND ST_YMax(geom) <= 90)`,
+				lo, hi).Scan(&bad); err != nil {
+				return 0, fmt.Errorf("import layer %s: check range: %w", layerID, mapError(err))
+			}
+			if bad.Valid {
+				return 0, featureError(int(bad.Int64-1), ".geometry", "outside longitude [-180, 180] and latitude [-90, 90] once reprojected from %s: is that the file's CRS?", geo.CRSName(opts.SRID))
+			}
+		}
+		var (
+			bad    sql.NullInt64
+			reason sql.NullString
+			area   bool
+		)
+		err := tx.QueryRowContext(ctx, `
+			SELECT id, ST_IsValidReason(geom), ST_Dimension(geom) = 2 FROM layer_stage
+			WHERE id BETWEEN $1 AND $2 AND NOT ST_IsValid(geom) AND ($3 OR ST_Dimension(geom) < 2)
+			ORDER BY id LIMIT 1`, lo, hi, opts.NoRepair).Scan(&bad, &reason, &area)
+		switch {
+		case err == nil && area:
+			return 0, featureError(int(bad.Int64-1), ".geometry", "invalid polygon: %s (--no-repair refuses it; without it, it is repaired with ST_MakeValid)", reason.String)
+		case err == nil:
+			return 0, featureError(int(bad.Int64-1), ".geometry", "invalid geometry: %s", reason.String)
+		case !errors.Is(err, sql.ErrNoRows):
+			return 0, fmt.Errorf("import layer %s: check features: %w", layerID, mapError(err))
+		}
+		if opts.NoRepair {
+			continue
+		}
+		var fixed, empty int64
+		var firstEmpty sql.NullInt64
+		err = tx.QueryRowContext(ctx, `
+			WITH fixed AS (
+				UPDATE layer_stage SET geom = ST_CollectionExtract(ST_MakeValid(geom), 3)
+				WHERE id BETWEEN $1 AND $2 AND NOT ST_IsValid(geom) RETURNING id, geom)
+			SELECT count(*), count(*) FILTER (WHERE ST_IsEmpty(geom)), min(id) FILTER (WHERE ST_IsEmpty(geom)) FROM fixed`,
+			lo, hi).Scan(&fixed, &empty, &firstEmpty)
+		if err != nil {
+			return 0, fmt.Errorf("import layer %s: repair polygons: %w", layerID, mapError(err))
+		}
+		if firstEmpty.Valid {
+			return 0, featureError(int(firstEmpty.Int64-1), ".geometry", "invalid polygon with no area left once repaired")
+		}
+		repaired += int(fixed)
+	}
+	return repaired, nil
+}
+
+// errorMessage is the message of a PostgreSQL error without its
+// "pq: " prefix, for messages about the file.
+func errorMessage(err error) string {
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		return pqErr.Message
+	}
+	return err.Error()
+}
+
+// copyLayerFeatures stages the features that have a geometry with COPY,
+// in batches, their coordinates in srid, and returns how many it staged.
+func copyLayerFeatures(ctx context.Context, tx *sql.Tx, meta geo.LayerMeta, features []*geojson.Feature, srid int) (int, error) {
 	var props bytes.Buffer
 	enc := json.NewEncoder(&props)
 	enc.SetEscapeHTML(false)
+	kept := 0
 	for start := 0; start < len(features); {
-		stmt, err := tx.PrepareContext(ctx, `COPY layer_features (layer_id, id, geom, properties, occurred_at) FROM STDIN`)
+		stmt, err := tx.PrepareContext(ctx, `COPY layer_stage (id, geom, properties, occurred_at) FROM STDIN`)
 		if err != nil {
-			return fmt.Errorf("import layer %s: start copy: %w", meta.ID, mapError(err))
+			return 0, fmt.Errorf("import layer %s: start copy: %w", meta.ID, mapError(err))
 		}
+		var lines []int // the feature index of each COPY line
 		end, size := start, 0
-		for ; end < len(features) && end-start < importBatchRows && size < importBatchBytes; end++ {
+		for ; end < len(features) && len(lines) < importBatchRows && size < importBatchBytes; end++ {
 			f := features[end]
-			geom, err := ewkb.MarshalToHex(f.Geometry, 4326)
+			if f.Geometry == nil {
+				continue // skipped (ValidateLayer refused it if opts.Strict)
+			}
+			geom, err := ewkb.MarshalToHex(f.Geometry, srid)
 			if err != nil {
 				stmt.Close()
-				return featureError(end, ".geometry", "cannot encode: %v", err)
+				return 0, featureError(end, ".geometry", "cannot encode: %v", err)
 			}
 			props.Reset()
-			if f.Properties == nil {
+			if p := geo.LayerFeatureProperties(f); p == nil {
 				props.WriteString("{}")
-			} else if err := enc.Encode(f.Properties); err != nil {
+			} else if err := enc.Encode(p); err != nil {
 				stmt.Close()
-				return featureError(end, ".properties", "cannot encode as JSON: %v", err)
+				return 0, featureError(end, ".properties", "cannot encode as JSON: %v", err)
 			}
 			var occurredAt any
 			if meta.TimeProperty != "" {
 				t, err := geo.LayerFeatureTime(f, meta.TimeProperty)
 				if err != nil {
 					stmt.Close()
-					return featureError(end, ".properties."+meta.TimeProperty, "%v", err)
+					return 0, featureError(end, ".properties."+meta.TimeProperty, "%v", err)
 				}
 				if t != nil {
 					occurredAt = *t
 				}
 			}
 			propsText := string(bytes.TrimRight(props.Bytes(), "\n"))
-			if _, err := stmt.ExecContext(ctx, meta.ID, int64(end+1), geom, propsText, occurredAt); err != nil {
+			lines = append(lines, end)
+			if _, err := stmt.ExecContext(ctx, int64(end+1), geom, propsText, occurredAt); err != nil {
 				stmt.Close()
-				return copyError(meta.ID, start, err)
+				return 0, copyError(meta.ID, lines, err)
 			}
 			size += len(geom) + len(propsText)
 		}
 		if _, err := stmt.ExecContext(ctx); err != nil {
 			stmt.Close()
-			return copyError(meta.ID, start, err)
+			return 0, copyError(meta.ID, lines, err)
 		}
 		if err := stmt.Close(); err != nil {
-			return copyError(meta.ID, start, err)
+			return 0, copyError(meta.ID, lines, err)
 		}
+		kept += len(lines)
 		start = end
 	}
-	return nil
+	return kept, nil
 }
 
-var copyLineRe = regexp.MustCompile(`^COPY layer_features, line ([0-9]+)`)
+var copyLineRe = regexp.MustCompile(`^COPY layer_stage, line ([0-9]+)`)
 
-// copyError turns an error of the COPY batch starting at feature index
-// start into a ValidationError naming the feature when PostgreSQL says
-// which line it rejected.
-func copyError(layerID string, start int, err error) error {
+// copyError turns an error of a COPY batch, whose lines hold the features
+// of the given indexes, into a ValidationError naming the feature when
+// PostgreSQL says which line it rejected.
+func copyError(layerID string, lines []int, err error) error {
 	var pqErr *pq.Error
 	if errors.As(err, &pqErr) && pqErr.Code.Class() == "22" { // data exception
 		if m := copyLineRe.FindStringSubmatch(pqErr.Where); m != nil {
-			if line, perr := strconv.Atoi(m[1]); perr == nil && line >= 1 {
-				return featureError(start+line-1, "", "rejected by the database: %s", pqErr.Message)
+			if line, perr := strconv.Atoi(m[1]); perr == nil && line >= 1 && line <= len(lines) {
+				return featureError(lines[line-1], "", "rejected by the database: %s", pqErr.Message)
 			}
 		}
 	}
@@ -163,8 +295,13 @@ func copyError(layerID string, start int, err error) error {
 }
 
 func featureError(i int, field, format string, args ...any) *geo.ValidationError {
+	return fieldError(fmt.Sprintf("features[%d]%s", i, field), format, args...)
+}
+
+// fieldError is a *geo.ValidationError of one field of the layer file.
+func fieldError(field, format string, args ...any) *geo.ValidationError {
 	v := &geo.ValidationError{}
-	v.Add(fmt.Sprintf("features[%d]%s", i, field), format, args...)
+	v.Add(field, format, args...)
 	return v
 }
 
@@ -202,41 +339,32 @@ func (s *layerStats) add(b layerStats) {
 	}
 }
 
-// checkLayerFeatures checks the topology of the n stored features of
-// layer id, by id range, and aggregates them. The first invalid geometry
-// is a *geo.ValidationError with PostGIS's reason.
-func checkLayerFeatures(ctx context.Context, tx *sql.Tx, id string, n int64) (layerStats, error) {
+// layerFeatureStats aggregates the stored features of layer id (ids
+// 1..n, kept of them stored), by id range. Their topology was checked
+// (and repaired) on the staged copies by prepareStagedFeatures.
+func layerFeatureStats(ctx context.Context, tx *sql.Tx, id string, n, kept int64) (layerStats, error) {
 	var total layerStats
 	for lo := int64(1); lo <= n; lo += checkBatchRows {
 		var (
-			b       layerStats
-			invalid sql.NullInt64
-			reason  sql.NullString
-			start   sql.NullTime
-			end     sql.NullTime
+			b          layerStats
+			start, end sql.NullTime
 		)
 		err := tx.QueryRowContext(ctx, `
 			WITH batch AS (
-				SELECT count(*) AS n, ST_Extent(geom) AS e, min(occurred_at) AS t0, max(occurred_at) AS t1,
-				       min(id) FILTER (WHERE NOT ST_IsValid(geom)) AS bad
+				SELECT count(*) AS n, ST_Extent(geom) AS e, min(occurred_at) AS t0, max(occurred_at) AS t1
 				FROM layer_features WHERE layer_id = $1 AND id BETWEEN $2 AND $3)
-			SELECT n, ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e), t0, t1, bad,
-			       (SELECT ST_IsValidReason(geom) FROM layer_features WHERE layer_id = $1 AND id = bad)
-			FROM batch`,
-			id, lo, lo+checkBatchRows-1).Scan(&b.count, &b.minx, &b.miny, &b.maxx, &b.maxy, &start, &end, &invalid, &reason)
+			SELECT n, ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e), t0, t1 FROM batch`,
+			id, lo, lo+checkBatchRows-1).Scan(&b.count, &b.minx, &b.miny, &b.maxx, &b.maxy, &start, &end)
 		if err != nil {
-			return total, fmt.Errorf("import layer %s: check features: %w", id, mapError(err))
-		}
-		if invalid.Valid {
-			return total, featureError(int(invalid.Int64-1), ".geometry", "invalid geometry: %s", reason.String)
+			return total, fmt.Errorf("import layer %s: aggregate features: %w", id, mapError(err))
 		}
 		if start.Valid {
 			b.start, b.end = &start.Time, &end.Time
 		}
 		total.add(b)
 	}
-	if total.count != n {
-		return total, fmt.Errorf("import layer %s: stored %d features, want %d", id, total.count, n)
+	if total.count != kept {
+		return total, fmt.Errorf("import layer %s: stored %d features, want %d", id, total.count, kept)
 	}
 	return total, nil
 }
@@ -312,8 +440,12 @@ func (db *DB) Layer(ctx context.Context, id string) (geo.Layer, error) {
 }
 
 // DeleteLayer deletes layer id with its features and its collection
-// version. The error wraps geo.ErrNotFound when there is no such layer.
+// version. The error wraps geo.ErrNotFound when there is no such layer,
+// and is a *geo.ValidationError for a built-in collection.
 func (db *DB) DeleteLayer(ctx context.Context, id string) error {
+	if err := geo.CheckLayerID(id); err != nil {
+		return err
+	}
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("delete layer %q: %w", id, mapError(err))

@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -390,7 +393,8 @@ func TestImportLayerInvalidTopologyWritesNothing(t *testing.T) {
 
 	bad := pointLayer(6)
 	bad.Features[3].Geometry = bowtie
-	_, err := db.ImportLayer(ctx, geo.LayerMeta{ID: "zones", Title: "Bad"}, bad)
+	noRepair := geo.LayerOptions{NoRepair: true}
+	_, err := db.ImportLayerFile(ctx, geo.LayerMeta{ID: "zones", Title: "Bad"}, bad, noRepair)
 	var verr *geo.ValidationError
 	if !errors.As(err, &verr) || len(verr.Errors) != 1 {
 		t.Fatalf("import with a bowtie: error %v, want a ValidationError", err)
@@ -410,7 +414,7 @@ func TestImportLayerInvalidTopologyWritesNothing(t *testing.T) {
 	}
 
 	// A new layer that fails leaves no trace either.
-	if _, err := db.ImportLayer(ctx, geo.LayerMeta{ID: "fresh", Title: "Fresh"}, bad); !errors.As(err, &verr) {
+	if _, err := db.ImportLayerFile(ctx, geo.LayerMeta{ID: "fresh", Title: "Fresh"}, bad, noRepair); !errors.As(err, &verr) {
 		t.Fatalf("import of a new layer with a bowtie: error %v", err)
 	}
 	if _, err := db.Layer(ctx, "fresh"); !errors.Is(err, geo.ErrNotFound) {
@@ -459,7 +463,7 @@ func TestImportLayerInBatches(t *testing.T) {
 	}
 
 	fc.Features[n-2].Geometry = bowtie
-	_, err := db.ImportLayer(ctx, geo.LayerMeta{ID: "many", Title: "Many"}, fc)
+	_, err := db.ImportLayerFile(ctx, geo.LayerMeta{ID: "many", Title: "Many"}, fc, geo.LayerOptions{NoRepair: true})
 	var verr *geo.ValidationError
 	if !errors.As(err, &verr) || verr.Errors[0].Field != fmt.Sprintf("features[%d].geometry", n-2) {
 		t.Fatalf("error %v, want features[%d].geometry", err, n-2)
@@ -496,5 +500,221 @@ func TestDeleteLayer(t *testing.T) {
 	}
 	if ls, err := db.Layers(ctx); err != nil || ls == nil {
 		t.Errorf("Layers = %v, %v", ls, err)
+	}
+}
+
+// readLayerFixture parses a file of geo/testdata/layers, written as GDAL
+// and QGIS write GeoJSON (name, crs, feature ids).
+func readLayerFixture(t *testing.T, name string) *geojson.FeatureCollection {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "layers", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return parseLayer(t, string(b))
+}
+
+// layerFeatureJSON returns feature id of layer as served.
+func layerFeatureJSON(t *testing.T, db *postgis.DB, layer string, id int64) streamed {
+	t.Helper()
+	l, err := db.Layer(context.Background(), layer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := db.LayerFeature(context.Background(), l, id)
+	if err != nil {
+		t.Fatalf("LayerFeature(%s, %d): %v", layer, id, err)
+	}
+	var f streamed
+	if err := json.Unmarshal(b, &f); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// A file in EPSG:3857 (metres) lands where its points are: the fixture's
+// coordinates were computed from known lon/lat with the spherical
+// Mercator formulas, and come back within 1e-6°. The file's feature ids
+// are kept as property feature_id.
+func TestImportLayerReprojects(t *testing.T) {
+	db := openTestDB(t)
+	ctx := context.Background()
+	fc := readLayerFixture(t, "aras_3857.geojson")
+	srid, err := geo.LayerSRID(fc)
+	if err != nil || srid != 3857 {
+		t.Fatalf("LayerSRID = %d, %v; want 3857", srid, err)
+	}
+	res, err := db.ImportLayerFile(ctx, geo.LayerMeta{ID: "aras", Title: "Aras"}, fc, geo.LayerOptions{SRID: srid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.SRID != 3857 || res.Repaired != 0 || res.Skipped != 0 || res.Layer.Features != 3 {
+		t.Errorf("import = %+v, want 3 features from EPSG:3857, none repaired or skipped", res)
+	}
+	tests := []struct {
+		id   int64
+		want [][2]float64 // lon, lat of the vertices, in order
+	}{
+		{1, [][2]float64{{47.0302, 39.3987}}},
+		{2, [][2]float64{{46.9, 39.2}, {47.05, 39.15}, {47.2, 39.12}}},
+		{3, [][2]float64{{46.95, 39.18}, {47.10, 39.18}, {47.10, 39.30}, {46.95, 39.30}, {46.95, 39.18}}},
+	}
+	for _, tt := range tests {
+		var got [][2]float64
+		rows, err := db.SQL().Query(`SELECT ST_X(d.geom), ST_Y(d.geom) FROM layer_features f, ST_DumpPoints(f.geom) d
+			WHERE f.layer_id = 'aras' AND f.id = $1 ORDER BY d.path`, tt.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var p [2]float64
+			rows.Scan(&p[0], &p[1])
+			got = append(got, p)
+		}
+		rows.Close()
+		if len(got) != len(tt.want) {
+			t.Fatalf("feature %d: %d vertices, want %d", tt.id, len(got), len(tt.want))
+		}
+		for i := range got {
+			if math.Abs(got[i][0]-tt.want[i][0]) > 1e-6 || math.Abs(got[i][1]-tt.want[i][1]) > 1e-6 {
+				t.Errorf("feature %d vertex %d: got %v, want %v (within 1e-6°)", tt.id, i, got[i], tt.want[i])
+			}
+		}
+		served := layerFeatureJSON(t, db, "aras", tt.id)
+		if served.Properties[geo.LayerIDProperty] != float64(tt.id) {
+			t.Errorf("feature %d: properties %v, want %s = %d", tt.id, served.Properties, geo.LayerIDProperty, tt.id)
+		}
+	}
+	// Served with 7 decimals: the point's fourth decimal is not rounded away.
+	if g := string(layerFeatureJSON(t, db, "aras", 1).Geometry); !strings.Contains(g, "47.0302") || !strings.Contains(g, "39.3987") {
+		t.Errorf("served geometry %s, want 47.0302, 39.3987", g)
+	}
+
+	// The short form, and a code PostGIS does not know, named in the error.
+	short := parseLayer(t, `{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"EPSG:3857"}},
+		"features":[{"type":"Feature","geometry":{"type":"Point","coordinates":[5235377.916,4778943.906]},"properties":{}}]}`)
+	if srid, err := geo.LayerSRID(short); err != nil || srid != 3857 {
+		t.Errorf("LayerSRID(EPSG:3857) = %d, %v", srid, err)
+	}
+	unknown := readLayerFixture(t, "unknown_crs.geojson")
+	srid, err = geo.LayerSRID(unknown)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.ImportLayerFile(ctx, geo.LayerMeta{ID: "moll", Title: "x"}, unknown, geo.LayerOptions{SRID: srid})
+	var verr *geo.ValidationError
+	if !errors.As(err, &verr) || verr.Errors[0].Field != "crs" || !strings.Contains(err.Error(), "EPSG:99999") {
+		t.Errorf("import in EPSG:99999: error %v, want one on crs naming EPSG:99999", err)
+	}
+	// Metres read as if they were in a geographic CRS land outside the
+	// globe once reprojected: refused, naming the feature.
+	wrong := readLayerFixture(t, "aras_3857.geojson")
+	_, err = db.ImportLayerFile(ctx, geo.LayerMeta{ID: "moll", Title: "x"}, wrong, geo.LayerOptions{SRID: 4269})
+	if !errors.As(err, &verr) || verr.Errors[0].Field != "features[0].geometry" {
+		t.Errorf("metres in EPSG:4269: error %v, want one on features[0].geometry", err)
+	}
+	if _, err := db.Layer(ctx, "moll"); !errors.Is(err, geo.ErrNotFound) {
+		t.Errorf("failed imports left layer moll: %v", err)
+	}
+}
+
+// A file with a feature without geometry and a self-intersecting
+// (bow-tie) polygon imports: the first skipped, the second repaired with
+// ST_MakeValid, both counted; --no-repair and --strict refuse instead,
+// naming the feature, and write nothing.
+func TestImportLayerRepairsAndSkips(t *testing.T) {
+	db := openTestDB(t)
+	ctx := context.Background()
+	fc := readLayerFixture(t, "ceasefire_zones_crs84.geojson")
+	srid, err := geo.LayerSRID(fc)
+	if err != nil || srid != 4326 {
+		t.Fatalf("LayerSRID(CRS84) = %d, %v", srid, err)
+	}
+	meta := geo.LayerMeta{ID: "zones", Title: "Zones", TimeProperty: "drawn"}
+	res, err := db.ImportLayerFile(ctx, meta, fc, geo.LayerOptions{SRID: srid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Repaired != 1 || res.Skipped != 1 || res.Layer.Features != 3 {
+		t.Errorf("import = repaired %d, skipped %d, %d features; want 1, 1, 3", res.Repaired, res.Skipped, res.Layer.Features)
+	}
+	var ids []int64
+	var valid, sameArea bool
+	rows, err := db.SQL().Query(`SELECT id FROM layer_features WHERE layer_id = 'zones' ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id int64
+		rows.Scan(&id)
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if !slices.Equal(ids, []int64{1, 3, 4}) {
+		t.Errorf("stored ids %v, want [1 3 4] (positions in the file)", ids)
+	}
+	// The bow-tie becomes its two triangles: valid, same total area.
+	err = db.SQL().QueryRow(`SELECT ST_IsValid(geom), abs(ST_Area(geom) - 0.005) < 1e-12 FROM layer_features
+		WHERE layer_id = 'zones' AND id = 3`).Scan(&valid, &sameArea)
+	if err != nil || !valid || !sameArea {
+		t.Errorf("repaired bow-tie: valid %v, area of its two triangles %v, %v", valid, sameArea, err)
+	}
+	if p := layerFeatureJSON(t, db, "zones", 3).Properties; p[geo.LayerIDProperty] != "zones.3" || p["zone"] != "crossed" {
+		t.Errorf("repaired feature properties %v, want feature_id zones.3 and the file's own", p)
+	}
+
+	before, _ := db.Layer(ctx, "zones")
+	for _, tt := range []struct {
+		name  string
+		opts  geo.LayerOptions
+		field string
+		has   string
+	}{
+		{"no repair", geo.LayerOptions{NoRepair: true}, "features[2].geometry", "Self-intersection"},
+		{"strict", geo.LayerOptions{Strict: true}, "features[1].geometry", "missing"},
+	} {
+		_, err := db.ImportLayerFile(ctx, meta, fc, tt.opts)
+		var verr *geo.ValidationError
+		if !errors.As(err, &verr) || verr.Errors[0].Field != tt.field || !strings.Contains(verr.Errors[0].Message, tt.has) {
+			t.Errorf("%s: error %v, want %s: …%s…", tt.name, err, tt.field, tt.has)
+		}
+	}
+	if after, err := db.Layer(ctx, "zones"); err != nil || !reflect.DeepEqual(after, before) {
+		t.Errorf("refused imports changed the layer: %s", describeLayer(after))
+	}
+}
+
+// The built-in collections cannot be replaced or deleted through the
+// layer import; the countries basemap stays as borders load left it.
+func TestImportLayerRefusesBuiltIns(t *testing.T) {
+	db := openTestDB(t)
+	ctx := context.Background()
+	countries, _ := realBorders(t)
+	if _, err := db.LoadCountries(ctx, countries[:3]); err != nil {
+		t.Fatal(err)
+	}
+	snapshot := func() string {
+		var s string
+		err := db.SQL().QueryRow(`SELECT (SELECT md5(string_agg(id || code || ST_AsEWKB(geom)::text, ',' ORDER BY id)) FROM countries)
+			|| (SELECT md5(string_agg(id || ST_AsEWKB(geom)::text || properties::text, ',' ORDER BY id)) FROM layer_features WHERE layer_id = 'countries')
+			|| (SELECT version FROM collection_versions WHERE id = 'countries')`).Scan(&s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	before := snapshot()
+	for _, id := range geo.BuiltInLayerIDs {
+		_, err := db.ImportLayerFile(ctx, geo.LayerMeta{ID: id, Title: "mine"}, pointLayer(2), geo.LayerOptions{})
+		var verr *geo.ValidationError
+		if !errors.As(err, &verr) || verr.Errors[0].Field != "id" || !strings.Contains(err.Error(), "built-in") {
+			t.Errorf("import as %s: error %v, want a built-in refusal on id", id, err)
+		}
+		if err := db.DeleteLayer(ctx, id); !errors.As(err, &verr) {
+			t.Errorf("delete %s: error %v, want a refusal", id, err)
+		}
+	}
+	if after := snapshot(); after != before {
+		t.Errorf("countries changed: %s, want %s", after, before)
 	}
 }

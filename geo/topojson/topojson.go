@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 
 	"github.com/paulmach/orb"
 )
@@ -32,8 +33,12 @@ type Geometry struct {
 	Type       string
 	ID         string // "" when the geometry has none; numbers are formatted as in the file
 	Properties map[string]any
-	Geometry   orb.Geometry // nil for a null geometry
-	arcs       [][]int      // every arc reference, ring by ring, for SharedArcs
+	Geometry   orb.Geometry // nil for a null geometry, or a collapsed one
+	// Collapsed is true for a (multi)polygon whose every outer ring
+	// quantization reduced to fewer than 4 positions (Vatican at 1:10m);
+	// Geometry is then nil.
+	Collapsed bool
+	arcs      [][]int // every arc reference, ring by ring, for SharedArcs
 }
 
 // SharedArc is an arc referenced by two different geometries of an object.
@@ -146,7 +151,17 @@ func (t *Topology) build(g rawGeometry) (Geometry, error) {
 			return out, fmt.Errorf("polygon arcs: %w", err)
 		}
 		out.arcs = rings
-		out.Geometry, err = t.polygon(rings)
+		var p orb.Polygon
+		p, err = t.polygon(rings)
+		switch pieces := splitAntimeridian(p); {
+		case err != nil:
+		case p == nil:
+			out.Collapsed = true
+		case len(pieces) == 1:
+			out.Geometry = p
+		default:
+			out.Geometry = orb.MultiPolygon(pieces)
+		}
 	case "MultiPolygon":
 		var polys [][][]int
 		if err = json.Unmarshal(g.Arcs, &polys); err != nil {
@@ -159,9 +174,15 @@ func (t *Topology) build(g rawGeometry) (Geometry, error) {
 			if err != nil {
 				return out, err
 			}
-			mp = append(mp, p)
+			if p != nil { // nil: an islet collapsed by quantization
+				mp = append(mp, splitAntimeridian(p)...)
+			}
 		}
-		out.Geometry = mp
+		if len(mp) == 0 {
+			out.Collapsed = true
+		} else {
+			out.Geometry = mp
+		}
 	case "LineString":
 		var refs []int
 		if err = json.Unmarshal(g.Arcs, &refs); err != nil {
@@ -245,6 +266,11 @@ func (t *Topology) line(refs []int) (orb.LineString, error) {
 	return out, nil
 }
 
+// polygon builds a polygon from its rings' arcs. Quantization collapses
+// the smallest islets and lakes (1:10m has islets of a few metres) to a
+// closed ring of fewer than 4 positions, a point or a back-and-forth line:
+// such a hole is left out, and such an outer ring makes the polygon nil.
+// A ring that is not closed is an error.
 func (t *Topology) polygon(rings [][]int) (orb.Polygon, error) {
 	if len(rings) == 0 {
 		return nil, errors.New("polygon with no rings")
@@ -255,8 +281,14 @@ func (t *Topology) polygon(rings [][]int) (orb.Polygon, error) {
 		if err != nil {
 			return nil, err
 		}
-		if len(l) < 4 || l[0] != l[len(l)-1] {
-			return nil, fmt.Errorf("ring %d is not closed or has fewer than 4 positions", r)
+		if l[0] != l[len(l)-1] {
+			return nil, fmt.Errorf("ring %d is not closed", r)
+		}
+		if len(l) < 4 {
+			if r == 0 {
+				return nil, nil
+			}
+			continue
 		}
 		p = append(p, orb.Ring(l))
 	}
@@ -267,8 +299,9 @@ func (t *Topology) polygon(rings [][]int) (orb.Polygon, error) {
 // geometries of geoms, in arc order: between neighbouring polygons these
 // are their common boundary, while an arc referenced by one geometry only
 // is an outer edge (for countries, a coastline). An arc a geometry refers
-// to twice (an inner seam) is not shared. Arcs referenced by more than two
-// geometries cannot occur in a valid topology and are an error.
+// to twice (an inner seam) is not shared. An arc referenced by more than
+// two geometries is a segment quantization shrank to a tripoint (1:10m
+// has a few, one grid step long): it is shared by each pair of them.
 func (t *Topology) SharedArcs(geoms []Geometry) ([]SharedArc, error) {
 	users := make([][]int, len(t.Arcs)) // geometry indexes per arc, distinct
 	for _, g := range geoms {
@@ -299,7 +332,13 @@ func (t *Topology) SharedArcs(geoms []Geometry) ([]SharedArc, error) {
 			a, b := min(u[0], u[1]), max(u[0], u[1])
 			out = append(out, SharedArc{Arc: i, A: a, B: b, Line: t.Arcs[i]})
 		case len(u) > 2:
-			return nil, fmt.Errorf("topojson: arc %d is shared by %d geometries", i, len(u))
+			sorted := slices.Clone(u)
+			slices.Sort(sorted)
+			for x := 0; x < len(sorted); x++ {
+				for y := x + 1; y < len(sorted); y++ {
+					out = append(out, SharedArc{Arc: i, A: sorted[x], B: sorted[y], Line: t.Arcs[i]})
+				}
+			}
 		}
 	}
 	return out, nil

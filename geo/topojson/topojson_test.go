@@ -134,11 +134,11 @@ func TestDecodeErrors(t *testing.T) {
 	}
 }
 
-// The real world-atlas countries: polygons for every country, and land
-// borders that are shared boundaries only, never coastlines.
+// The real world-atlas countries at 1:10m: polygons for every country,
+// and land borders that are shared boundaries only, never coastlines.
 func TestWorldAtlasCountries(t *testing.T) {
 	dir := filepath.Join("..", "..", "frontend", "node_modules")
-	f, err := os.Open(filepath.Join(dir, "world-atlas", "countries-50m.json"))
+	f, err := os.Open(filepath.Join(dir, "world-atlas", "countries-10m.json"))
 	if err != nil {
 		t.Fatalf("%v (run 'make frontend')", err)
 	}
@@ -156,12 +156,16 @@ func TestWorldAtlasCountries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	countries, borders, err := topojson.Countries(topo, "countries", codes)
+	set, err := topojson.BuildCountries(topo, "countries", codes)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(countries) != 241 {
-		t.Errorf("%d countries, want the 241 of Natural Earth 1:50m", len(countries))
+	countries, borders := set.Countries, set.Borders
+	if len(countries) != 254 {
+		t.Errorf("%d countries, want the 255 of Natural Earth 1:10m less Vatican", len(countries))
+	}
+	if !slices.Equal(set.Collapsed, []string{"Vatican"}) {
+		t.Errorf("collapsed areas = %v, want [Vatican] (one grid cell at 1:10m)", set.Collapsed)
 	}
 	var noCode []string
 	byCode := map[string]geo.Country{}
@@ -173,7 +177,9 @@ func TestWorldAtlasCountries(t *testing.T) {
 		}
 	}
 	slices.Sort(noCode)
-	if want := []string{"Indian Ocean Ter.", "Kosovo", "N. Cyprus", "Siachen Glacier", "Somaliland"}; !slices.Equal(noCode, want) {
+	if want := []string{"Akrotiri", "Baikonur", "Bajo Nuevo Bank", "Clipperton I.", "Coral Sea Is.", "Cyprus U.N. Buffer Zone",
+		"Dhekelia", "Indian Ocean Ter.", "Kosovo", "N. Cyprus", "Scarborough Reef", "Serranilla Bank", "Siachen Glacier",
+		"Somaliland", "Spratly Is.", "USNB Guantanamo Bay"}; !slices.Equal(noCode, want) {
 		t.Errorf("areas without an ISO code = %v, want %v", noCode, want)
 	}
 	az := byCode["AZ"]
@@ -182,6 +188,36 @@ func TestWorldAtlasCountries(t *testing.T) {
 	}
 	if planar.MultiPolygonContains(az.Geometry, orb.Point{51, 41}) {
 		t.Error("Azerbaijan contains the middle of the Caspian Sea")
+	}
+	// Rings that cross the antimeridian are cut there: no edge spans
+	// more than 180° of longitude but Antarctica's, which circles the
+	// pole; Lapland is not in Russia nor Cairns in Fiji (bands around the
+	// globe before the cut). PostGIS tests check Chukotka and the rest.
+	for _, c := range countries {
+		for _, p := range c.Geometry {
+			for _, ring := range p {
+				for i := 1; i < len(ring); i++ {
+					if math.Abs(ring[i][0]-ring[i-1][0]) > 180 && c.Name != "Antarctica" {
+						t.Errorf("%s has an edge across the map: %v to %v", c.Name, ring[i-1], ring[i])
+					}
+				}
+			}
+		}
+	}
+	for _, tt := range []struct {
+		code, place string
+		pt          orb.Point
+		want        bool
+	}{
+		{"RU", "Kiruna", orb.Point{20.23, 67.86}, false},
+		{"RU", "Alaska", orb.Point{-160, 66}, false},
+		{"FJ", "Cairns", orb.Point{145.77, -16.92}, false},
+		{"SE", "Kiruna", orb.Point{20.23, 67.86}, true},
+	} {
+		got := planar.MultiPolygonContains(byCode[tt.code].Geometry, tt.pt)
+		if got != tt.want {
+			t.Errorf("%s contains %s %v = %v, want %v", tt.code, tt.place, tt.pt, got, tt.want)
+		}
 	}
 	var neighbours []string
 	for _, b := range borders {
@@ -218,7 +254,68 @@ func TestWorldAtlasCountries(t *testing.T) {
 	if !found {
 		t.Error("no Serbia–Kosovo border")
 	}
-	if len(borders) < 300 || len(borders) > 340 {
-		t.Errorf("%d land borders, want about 320", len(borders))
+	if len(borders) < 320 || len(borders) > 350 {
+		t.Errorf("%d land borders, want about 334", len(borders))
+	}
+}
+
+// An island astride the antimeridian, as d3's spherical TopoJSON has it
+// (an edge from 179° to -179° is 2° long, the short way), an islet that
+// quantization shrank to two positions, and a polygon around the pole
+// (one crossing) kept as it is. Not quantized.
+const antimeridian = `{
+  "type": "Topology",
+  "arcs": [
+    [[179, -17], [-179, -17], [-179, -16], [179, -16], [179, -17]],
+    [[10, 10], [10, 10]],
+    [[20, 20], [21, 20], [21, 21], [20, 20]],
+    [[-180, -80], [0, -75], [179, -80], [-180, -80]]
+  ],
+  "objects": {
+    "countries": {"type": "GeometryCollection", "geometries": [
+      {"type": "Polygon", "properties": {"name": "Astride"}, "arcs": [[0]]},
+      {"type": "MultiPolygon", "properties": {"name": "Islets"}, "arcs": [[[1]], [[2]]]},
+      {"type": "Polygon", "properties": {"name": "Speck"}, "arcs": [[1]]},
+      {"type": "Polygon", "properties": {"name": "Polar"}, "arcs": [[3]]}
+    ]}
+  }
+}`
+
+func TestDecodeAntimeridianAndCollapsedRings(t *testing.T) {
+	topo, err := topojson.Decode(strings.NewReader(antimeridian))
+	if err != nil {
+		t.Fatal(err)
+	}
+	geoms, err := topo.Object("countries")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		got       topojson.Geometry
+		want      orb.Geometry
+		collapsed bool
+	}{
+		{"astride", geoms[0], orb.MultiPolygon{
+			{{{180, -17}, {180, -16}, {179, -16}, {179, -17}, {180, -17}}},
+			{{{-180, -17}, {-179, -17}, {-179, -16}, {-180, -16}, {-180, -17}}},
+		}, false},
+		{"islets", geoms[1], orb.MultiPolygon{{{{20, 20}, {21, 20}, {21, 21}, {20, 20}}}}, false},
+		{"speck", geoms[2], nil, true},
+		{"polar", geoms[3], orb.Polygon{{{-180, -80}, {0, -75}, {179, -80}, {-180, -80}}}, false},
+	}
+	for _, tt := range tests {
+		if tt.got.Collapsed != tt.collapsed {
+			t.Errorf("%s: Collapsed = %v, want %v", tt.name, tt.got.Collapsed, tt.collapsed)
+		}
+		if tt.want == nil {
+			if tt.got.Geometry != nil {
+				t.Errorf("%s: geometry %v, want none", tt.name, tt.got.Geometry)
+			}
+			continue
+		}
+		if tt.got.Geometry == nil || !orb.Equal(tt.got.Geometry, tt.want) {
+			t.Errorf("%s: geometry\n%v\nwant\n%v", tt.name, tt.got.Geometry, tt.want)
+		}
 	}
 }
