@@ -263,18 +263,49 @@ const (
 	placeNearDegrees = 1.5
 )
 
+// Weights of the rank of equally good matches, in units of ln(population)
+// (see SearchPlaces): adding w counts as a place e^w times as big.
+const (
+	// placeWeightOwnName: the place's own name (or its ASCII form, or a
+	// local alias), as written rather than transliterated (im_name_forms:
+	// "Lachin" is Laçın in Azerbaijan, whose alternate names have it,
+	// before Laçin in Turkey, only transliterated), rather than one of its
+	// GeoNames alternate names, which
+	// include foreign exonyms: "Goris" is the Armenian town (pop. 20,000)
+	// before Georgian Gori (45,000, whose Greek name is Goris).
+	placeWeightOwnName = 2.5
+	// placeWeightAsTyped: the name matched as typed, accents and
+	// special letters included, when the query has any: "Şuşa" is Şuşa
+	// before Susa in Italy.
+	placeWeightAsTyped = 3.0
+	// placeWeightDistance and placeDistanceStepM: with near, minus
+	// 3·ln(1 + d/5 km), i.e. the weight falls with the cube of the distance
+	// in 5 km steps. A place 1 km away (−0.55) beats a match of the same
+	// quality (score, own or alternate name, spelling) 3,000 km away
+	// (−19.2) whatever their sizes and kinds: 18.6 exceeds the largest
+	// population term difference, ln((2.2·10^7 + 10) / 10) ≈ 14.6, plus
+	// the largest feature code difference, 1.5 − (−2) = 3.5.
+	placeWeightDistance = 3.0
+	placeDistanceStepM  = 5000.0
+)
+
 // SearchPlaces finds up to limit places whose name, ASCII name, alternate
 // name or alias matches q, compared in normal form (im_normalize: case,
-// accents and punctuation ignored). Matches rank by quality — exact name
-// (score 1), prefix (0.9), prefix of a later word (0.8), then trigram
-// similarity for typos (0.7 × similarity, from 3 characters on, only
-// looked for when fewer than limit places match better) — and for
-// equal quality by population, discounted by distance when near is given:
-// ln(population + 10) − 3·ln(1 + km/5), i.e. population over the cube of
-// distance in 5 km steps; with near, the 50 nearest matches within
-// about 150 km are candidates too, however small. Matched says which name
-// matched.
-// Invalid input is a *geo.ParamError.
+// accents and punctuation ignored; names in Azerbaijani/Turkish Latin are
+// also indexed under their transliterations, im_name_forms). Matches rank
+// first by quality — exact name (score 1), prefix (0.9), prefix of a
+// later word (0.8), then trigram similarity for typos (0.7 × similarity,
+// from 3 characters on, only looked for when fewer than limit places
+// match better) — and for equal quality by the weight
+//
+//	ln(population + 10) + im_place_weight(feature code)
+//	  + 2.5 when the place's own name (or ASCII name or an alias) matched
+//	  + 3 when the name matched as typed, accents included (queries with any)
+//	  − 3·ln(1 + km/5) with near: the distance from near
+//
+// (see the placeWeight constants for why). With near, the 50 nearest
+// matches within about 150 km are candidates too, however small. Matched
+// says which name matched. Invalid input is a *geo.ParamError.
 func (db *DB) SearchPlaces(ctx context.Context, q string, near *orb.Point, limit int) ([]geo.PlaceMatch, error) {
 	q, err := geo.CheckPlaceSearch(q)
 	if err != nil {
@@ -338,18 +369,18 @@ func (db *DB) SearchPlaces(ctx context.Context, q string, near *orb.Point, limit
 	}
 	rows, err := tx.QueryContext(ctx, fmt.Sprintf(`
 		WITH exact AS (
-			SELECT n.place_id, n.name, n.kind, %[1]v::float8 AS score
+			SELECT n.place_id, n.name, n.kind, n.norm, %[1]v::float8 AS score
 			FROM place_names n WHERE n.norm = $1
 		), prefix AS (
 			SELECT * FROM exact
 			UNION ALL
-			(SELECT n.place_id, n.name, n.kind, %[2]v::float8
+			(SELECT n.place_id, n.name, n.kind, n.norm, %[2]v::float8
 			 FROM place_names n WHERE %[5]s AND n.norm <> $1
 			 ORDER BY n.population DESC LIMIT $5)
 			UNION ALL
 			-- With near, the places around it that match, however small:
 			-- the most populous matches of a short prefix may all be far.
-			(SELECT n.place_id, n.name, n.kind,
+			(SELECT n.place_id, n.name, n.kind, n.norm,
 			        CASE WHEN n.norm = $1 THEN %[1]v WHEN n.norm LIKE $2 THEN %[2]v ELSE %[3]v END::float8
 			 FROM places p JOIN place_names n ON n.place_id = p.id
 			 WHERE $6::float8 IS NOT NULL
@@ -361,38 +392,46 @@ func (db *DB) SearchPlaces(ctx context.Context, q string, near *orb.Point, limit
 		), word AS (
 			SELECT * FROM prefix
 			UNION ALL
-			(SELECT n.place_id, n.name, n.kind, %[3]v::float8
+			(SELECT n.place_id, n.name, n.kind, n.norm, %[3]v::float8
 			 FROM place_names n
 			 WHERE $4 AND (SELECT count(DISTINCT place_id) FROM prefix) < $8 AND n.norm LIKE $3
 			 ORDER BY n.population DESC LIMIT $5)
 		), cand AS (
 			SELECT * FROM word
 			UNION ALL
-			(SELECT n.place_id, n.name, n.kind, %[4]v::float8 * similarity(n.norm, $1)
+			(SELECT n.place_id, n.name, n.kind, n.norm, %[4]v::float8 * similarity(n.norm, $1)
 			 FROM place_names n
 			 WHERE $4 AND (SELECT count(DISTINCT place_id) FROM word) < $8 AND n.norm %% $1
 			 ORDER BY 4 DESC, n.population DESC LIMIT $5)
 		), best AS (
-			SELECT DISTINCT ON (place_id) place_id, name, score
+			-- Per place its best match: the strongest, then one spelled
+			-- as typed, then its own name before an alias, an alternate.
+			SELECT DISTINCT ON (place_id) place_id, name, kind, score, norm <> im_normalize(name) AS folded
 			FROM cand
-			ORDER BY place_id, score DESC,
+			ORDER BY place_id, score DESC, lower(name) = lower($10) DESC, norm <> im_normalize(name),
 			         array_position(ARRAY['name', 'ascii', 'alias', 'alternate'], kind)
 		), ranked AS (
 			SELECT p.id, p.name, p.ascii_name, coalesce(p.country_code, '') AS country_code, p.admin1,
+			       p.feature_class, p.feature_code,
 			       p.population, ST_X(p.geom) AS lon, ST_Y(p.geom) AS lat, b.name AS matched,
 			       round(b.score::numeric, 3)::float8 AS score,
 			       CASE WHEN $6::float8 IS NOT NULL
 			            THEN ST_Distance(p.geom::geography, ST_SetSRID(ST_MakePoint($6, $7), 4326)::geography)
-			       END AS distance_m
+			       END AS distance_m,
+			       ln(p.population + 10) + im_place_weight(p.feature_code)
+			       + CASE WHEN b.kind IN ('name', 'ascii', 'alias') AND NOT b.folded THEN %[7]v ELSE 0 END
+			       + CASE WHEN lower(b.name) = lower($10) AND lower($10) <> $1 THEN %[8]v ELSE 0 END AS weight
 			FROM best b JOIN places p ON p.id = b.place_id
 		)
-		SELECT id, name, ascii_name, country_code, admin1, population, lon, lat, matched, score, distance_m
+		SELECT id, name, ascii_name, country_code, admin1, feature_class, feature_code, population, lon, lat,
+		       matched, score, distance_m
 		FROM ranked
 		ORDER BY score DESC,
-		         ln(population + 10) - CASE WHEN distance_m IS NULL THEN 0 ELSE 3 * ln(1 + distance_m / 5000) END DESC,
+		         weight - CASE WHEN distance_m IS NULL THEN 0 ELSE %[9]v * ln(1 + distance_m / %[10]v) END DESC,
 		         id
-		LIMIT $8`, placeScoreExact, placeScorePrefix, placeScoreWordPrefix, placeScoreFuzzy, prefixCond, placeNearDegrees),
-		norm, esc+"%", "% "+esc+"%", fuzzy, placeCandidates, nearLon, nearLat, limit, string(runes[:head]))
+		LIMIT $8`, placeScoreExact, placeScorePrefix, placeScoreWordPrefix, placeScoreFuzzy, prefixCond, placeNearDegrees,
+		placeWeightOwnName, placeWeightAsTyped, placeWeightDistance, placeDistanceStepM),
+		norm, esc+"%", "% "+esc+"%", fuzzy, placeCandidates, nearLon, nearLat, limit, string(runes[:head]), q)
 	if err != nil {
 		return nil, fmt.Errorf("search places: %w", mapError(err))
 	}
@@ -404,7 +443,7 @@ func (db *DB) SearchPlaces(ctx context.Context, q string, near *orb.Point, limit
 			lon, lat float64
 			dist     sql.NullFloat64
 		)
-		if err := rows.Scan(&m.ID, &m.Name, &m.ASCIIName, &m.CountryCode, &m.Admin1, &m.Population,
+		if err := rows.Scan(&m.ID, &m.Name, &m.ASCIIName, &m.CountryCode, &m.Admin1, &m.FeatureClass, &m.FeatureCode, &m.Population,
 			&lon, &lat, &m.Matched, &m.Score, &dist); err != nil {
 			return nil, fmt.Errorf("search places: %w", mapError(err))
 		}

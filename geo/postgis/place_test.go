@@ -574,9 +574,121 @@ func TestSearchPlacesNear(t *testing.T) {
 	}
 }
 
-func TestGazetteerLoadTmp(t *testing.T) {
+// regionalNames are names of places of the 2020 Nagorno-Karabakh war and
+// its borders as reports spell them — Azerbaijani and English Latin,
+// Armenian and Cyrillic script — each with the GeoNames id (cities500)
+// that must come first. Ids looked up in cities500.txt by name and
+// alternate names; near is the map's centre when the case needs one.
+var regionalNames = []struct {
+	q    string
+	want int64
+	near *orb.Point
+}{
+	// Latin: Azerbaijani, English and Russian-style spellings.
+	{"Shusha", 147105, nil}, {"Şuşa", 147105, nil}, {"Shushi", 147105, nil},
+	{"Fuzuli", 148106, nil}, {"Füzuli", 148106, nil}, {"Fizuli", 148106, nil},
+	{"Lachin", 147625, nil}, {"Laçın", 147625, nil},
+	{"Tartar", 584871, nil}, {"Tərtər", 584871, nil}, {"Terter", 584871, nil},
+	{"Gəncə", 586523, nil}, {"Ganja", 586523, nil}, {"Ganca", 586523, nil},
+	{"Bərdə", 587057, nil}, {"Barda", 587057, nil},
+	{"Naxçıvan", 147429, nil}, {"Nakhchivan", 147429, nil},
+	{"Cəbrayıl", 148141, nil}, {"Jabrayil", 148141, nil}, {"Jebrail", 148141, nil},
+	{"Stepanakert", 146970, nil}, {"Khankendi", 146970, nil}, {"Xankəndi", 146970, nil},
+	{"Hadrut", 148105, nil}, {"Agdam", 148619, nil}, {"Ağdam", 148619, nil}, {"Aghdam", 148619, nil},
+	{"Horadiz", 148003, nil}, {"Khoda Afarin", 127409, nil},
+	{"Zəngilan", 146901, nil}, {"Zangilan", 146901, nil}, {"Qubadlı", 147305, nil},
+	{"Kəlbəcər", 586268, nil}, {"Kalbajar", 586268, nil},
+	{"Martakert", 587379, nil}, {"Ağdərə", 587379, nil},
+	{"Xocalı", 147774, nil}, {"Khojaly", 147774, nil}, {"Khojavend", 146969, nil},
+	{"Ağcabədi", 587384, nil}, {"Agjabadi", 587384, nil}, {"Beyləqan", 148354, nil},
+	{"Goris", 174895, nil}, {"Kapan", 174875, nil}, {"Yerevan", 616052, nil}, {"Baku", 587084, nil},
+	// Armenian script.
+	{"Ջաբրայիլ", 148141, nil}, {"Ջաբրաիլ", 148141, nil}, {"Ստեփանակերտ", 146970, nil}, {"Շուշի", 147105, nil},
+	{"Գորիս", 174895, nil}, {"Հադրութ", 148105, nil}, {"Մարտակերտ", 587379, nil}, {"Երևան", 616052, nil},
+	// Cyrillic script.
+	{"Степанакерт", 146970, nil}, {"Ханкенди", 146970, nil}, {"Шуша", 147105, nil}, {"Гянджа", 586523, nil},
+	{"Физули", 148106, nil}, {"Лачин", 147625, nil}, {"Тертер", 584871, nil}, {"Агдам", 148619, nil},
+	{"Нахичевань", 147429, nil}, {"Горадиз", 148003, nil}, {"Гадрут", 148105, nil}, {"Джебраил", 148141, nil},
+	// Two places share a name: Martuni in Armenia is the bigger, but seen
+	// from Stepanakert, Martuni is Xocavənd 20 km away.
+	{"Martuni", 616438, nil}, {"Martuni", 146969, &orb.Point{46.7528, 39.8177}},
+}
+
+// Every regional name finds its place first, on the whole gazetteer.
+func TestSearchPlacesRegionalNames(t *testing.T) {
+	ctx := context.Background()
 	db := gazetteerDB(t)
-	var n int64
-	db.SQL().QueryRow(`SELECT count(*) FROM place_names`).Scan(&n)
-	t.Logf("place_names: %d", n)
+	// Once to warm the cache, then timed: each search alone.
+	for _, tt := range regionalNames {
+		if _, err := db.SearchPlaces(ctx, tt.q, tt.near, 10); err != nil {
+			t.Fatalf("%q: %v", tt.q, err)
+		}
+	}
+	first := 0
+	var times []time.Duration
+	for _, tt := range regionalNames {
+		t0 := time.Now()
+		matches, err := db.SearchPlaces(ctx, tt.q, tt.near, 10)
+		times = append(times, time.Since(t0))
+		if err != nil {
+			t.Fatalf("%q: %v", tt.q, err)
+		}
+		switch {
+		case len(matches) == 0:
+			t.Errorf("%q: got nothing, want %d", tt.q, tt.want)
+		case matches[0].ID != tt.want:
+			t.Errorf("%q: got %d %s (%s, matched %q, score %v) first, want %d", tt.q, matches[0].ID, matches[0].Name,
+				matches[0].CountryCode, matches[0].Matched, matches[0].Score, tt.want)
+		default:
+			first++
+		}
+	}
+	slices.Sort(times)
+	t.Logf("%d of %d names found their place first; search p50 %v, p95 %v, max %v", first, len(regionalNames),
+		times[len(times)/2], times[len(times)*95/100], times[len(times)-1])
+	if len(regionalNames) < 40 {
+		t.Errorf("only %d names", len(regionalNames))
+	}
+}
+
+// Ranking on the whole gazetteer: exact before prefix, however near the
+// prefix match; near before size for matches of the same quality.
+func TestSearchPlacesRankingReal(t *testing.T) {
+	ctx := context.Background()
+	db := gazetteerDB(t)
+	search := func(q string, near *orb.Point) []geo.PlaceMatch {
+		t.Helper()
+		m, err := db.SearchPlaces(ctx, q, near, 10)
+		if err != nil || len(m) == 0 {
+			t.Fatalf("%q: %v, %d results", q, err, len(m))
+		}
+		return m
+	}
+	lachin := orb.Point{46.55045, 39.59881}
+	// "Lachi" is a town in Pakistan and the prefix of Lachin: exact first,
+	// even seen from Lachin.
+	for _, near := range []*orb.Point{nil, &lachin} {
+		m := search("Lachi", near)
+		if m[0].Score != 1 || m[0].CountryCode != "PK" {
+			t.Errorf("Lachi near %v: got %d %s (%s, score %v) first, want the exact match in PK", near, m[0].ID, m[0].Name, m[0].CountryCode, m[0].Score)
+		}
+		if i := slices.IndexFunc(m, func(p geo.PlaceMatch) bool { return p.ID == 147625 }); i < 1 || m[i].Score != 0.9 {
+			t.Errorf("Lachi near %v: Lachin at %d, want it after the exact match as a prefix match", near, i)
+		}
+	}
+	// Barda in Azerbaijan (37,000) and Barda in Russia's Perm krai (8,000),
+	// 2,000 km apart: the bigger without near, each seen from 1 km away.
+	bardaAZ, bardaRU := int64(587057), int64(579132)
+	for _, tt := range []struct {
+		near *orb.Point
+		want int64
+	}{{nil, bardaAZ}, {&orb.Point{55.5962, 56.9377}, bardaRU}, {&orb.Point{47.12619, 40.3848}, bardaAZ}} {
+		m := search("Barda", tt.near)
+		if m[0].ID != tt.want {
+			t.Errorf("Barda near %v: got %d (%s) first, want %d", tt.near, m[0].ID, m[0].CountryCode, tt.want)
+		}
+		if tt.near != nil && (m[0].DistanceM == nil || *m[0].DistanceM < 900 || *m[0].DistanceM > 1100) {
+			t.Errorf("Barda near %v: distance %v, want about 1 km", tt.near, m[0].DistanceM)
+		}
+	}
 }
