@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -714,6 +715,62 @@ func TestSearchPlacesRankingReal(t *testing.T) {
 		}
 		if tt.near != nil && (m[0].DistanceM == nil || *m[0].DistanceM < 900 || *m[0].DistanceM > 1100) {
 			t.Errorf("Barda near %v: distance %v, want about 1 km", tt.near, m[0].DistanceM)
+		}
+	}
+}
+
+// Free-text incident search finds incidents by place name under any of
+// its spellings: at the place (nearest place) or named after it.
+func TestIncidentTextMatchesPlaceNames(t *testing.T) {
+	ctx := context.Background()
+	db := openTestDB(t)
+	loadCaucasus(t, db)
+	create := func(pt orb.Point, title, location string) int64 {
+		t.Helper()
+		inc := geo.Incident{
+			OccurredAt: time.Date(2020, 10, 18, 4, 0, 0, 0, time.UTC),
+			EventType:  "Explosions/Remote violence", SubEventType: "Shelling/artillery/missile attack",
+			Title: title, LocationName: location, Point: pt,
+		}
+		if err := db.CreateIncident(ctx, &inc); err != nil {
+			t.Fatal(err)
+		}
+		return inc.ID
+	}
+	atXankandi := create(orb.Point{46.7528, 39.8177}, "Shelling", "")
+	namedKhankendi := create(orb.Point{45.0, 41.0}, "Shelling", "Khankendi outskirts")
+	atYerevan := create(orb.Point{44.51361, 40.18111}, "Shelling reported", "Yerevan")
+	for _, tt := range []struct {
+		q    string
+		want []int64
+	}{
+		{"Stepanakert", []int64{atXankandi, namedKhankendi}},
+		{"Степанакерт", []int64{atXankandi, namedKhankendi}},
+		{"Xankəndi", []int64{atXankandi, namedKhankendi}},
+		{"khankendi", []int64{atXankandi, namedKhankendi}},
+		{"Ереван", []int64{atYerevan}},
+		{"shelling", []int64{atXankandi, namedKhankendi, atYerevan}},
+		{"reported", []int64{atYerevan}},
+		{"Shusha", nil},
+	} {
+		q, err := geo.ParseIncidentQuery(url.Values{"q": {tt.q}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int64
+		if _, err := db.StreamIncidents(ctx, q, func(b []byte) error {
+			var f struct{ ID int64 }
+			if err := json.Unmarshal(b, &f); err != nil {
+				return err
+			}
+			got = append(got, f.ID)
+			return nil
+		}); err != nil {
+			t.Fatalf("q=%s: %v", tt.q, err)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("q=%s: got incidents %v, want %v", tt.q, got, tt.want)
 		}
 	}
 }
