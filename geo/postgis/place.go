@@ -405,11 +405,12 @@ func (db *DB) SearchPlaces(ctx context.Context, q string, near *orb.Point, limit
 			 ORDER BY 4 DESC, n.population DESC LIMIT $5)
 		), best AS (
 			-- Per place its best match: the strongest, then one spelled
-			-- as typed, then its own name before an alias, an alternate.
+			-- as typed, one not transliterated, its own name before an
+			-- alias and an alternate, the shortest.
 			SELECT DISTINCT ON (place_id) place_id, name, kind, score, norm <> im_normalize(name) AS folded
 			FROM cand
 			ORDER BY place_id, score DESC, lower(name) = lower($10) DESC, norm <> im_normalize(name),
-			         array_position(ARRAY['name', 'ascii', 'alias', 'alternate'], kind)
+			         array_position(ARRAY['name', 'ascii', 'alias', 'alternate'], kind), length(name), name
 		), ranked AS (
 			SELECT p.id, p.name, p.ascii_name, coalesce(p.country_code, '') AS country_code, p.admin1,
 			       p.feature_class, p.feature_code,
