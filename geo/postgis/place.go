@@ -295,8 +295,9 @@ const (
 // also indexed under their transliterations, im_name_forms). Matches rank
 // first by quality — exact name (score 1), prefix (0.9), prefix of a
 // later word (0.8), then trigram similarity for typos (0.7 × similarity,
-// from 3 characters on, only looked for when fewer than limit places
-// match better) — and for equal quality by the weight
+// from 3 characters on, only looked for when no name matches exactly and
+// fewer than limit places match better) — and for equal quality by the
+// weight
 //
 //	ln(population + 10) + im_place_weight(feature code)
 //	  + 2.5 when the place's own name (or ASCII name or an alias) matched
@@ -380,12 +381,16 @@ func (db *DB) SearchPlaces(ctx context.Context, q string, near *orb.Point, limit
 			UNION ALL
 			-- With near, the places around it that match, however small:
 			-- the most populous matches of a short prefix may all be far.
+			-- Place by place (OFFSET 0 keeps the planner from joining the
+			-- whole name table instead): a few index reads each.
 			(SELECT n.place_id, n.name, n.kind, n.norm,
 			        CASE WHEN n.norm = $1 THEN %[1]v WHEN n.norm LIKE $2 THEN %[2]v ELSE %[3]v END::float8
-			 FROM places p JOIN place_names n ON n.place_id = p.id
-			 WHERE $6::float8 IS NOT NULL
-			   AND p.geom && ST_Expand(ST_SetSRID(ST_MakePoint($6, $7), 4326), %[6]v)
-			   AND (n.norm LIKE $2 OR $4 AND n.norm LIKE $3)
+			 FROM (SELECT p.id, p.geom FROM places p
+			       WHERE $6::float8 IS NOT NULL
+			         AND p.geom && ST_Expand(ST_SetSRID(ST_MakePoint($6, $7), 4326), %[6]v) OFFSET 0) p
+			 CROSS JOIN LATERAL (
+			       SELECT * FROM place_names n
+			       WHERE n.place_id = p.id AND (n.norm LIKE $2 OR $4 AND n.norm LIKE $3) OFFSET 0) n
 			 ORDER BY p.geom <-> ST_SetSRID(ST_MakePoint($6, $7), 4326) LIMIT 50)
 		-- Each weaker kind of match scores below every stronger one, so it
 		-- is only looked for when fewer than limit places matched so far.
@@ -401,8 +406,9 @@ func (db *DB) SearchPlaces(ctx context.Context, q string, near *orb.Point, limit
 			UNION ALL
 			(SELECT n.place_id, n.name, n.kind, n.norm, %[4]v::float8 * similarity(n.norm, $1)
 			 FROM place_names n
-			 WHERE $4 AND (SELECT count(DISTINCT place_id) FROM word) < $8 AND n.norm %% $1
-			 ORDER BY 4 DESC, n.population DESC LIMIT $5)
+			 WHERE $4 AND (SELECT count(DISTINCT place_id) FROM word) < $8
+			   AND NOT EXISTS (SELECT 1 FROM exact) AND n.norm %% $1
+			 ORDER BY 5 DESC, n.population DESC LIMIT $5)
 		), best AS (
 			-- Per place its best match: the strongest, then one spelled
 			-- as typed, one not transliterated, its own name before an

@@ -480,34 +480,19 @@ func TestPlacesCollection(t *testing.T) {
 	}
 }
 
-// The whole real gazetteer (135k places): load time and search latency.
-// Each search is timed alone; each kind of query reports its median, 95th
-// percentile and worst time (the target: under 20 ms).
+// The whole real gazetteer (cities500: 200k places, 820k names): search
+// latency. Each search is timed alone; each kind of query reports its
+// median, 95th percentile and worst time (the target: p95 under 20 ms).
+// The load time is printed when the gazetteer is loaded.
 func BenchmarkSearchPlaces(b *testing.B) {
 	ctx := context.Background()
-	db, err := postgis.Open(ctx, pgtest.NewDB(b), postgis.Options{})
-	if err != nil {
-		b.Fatal(err)
+	db := gazetteerDB(b)
+	queries := benchQueries(realPlaces(b))
+	for _, r := range regionalNames {
+		queries["regional"] = append(queries["regional"], r.q)
 	}
-	defer db.Close()
-	places := realPlaces(b)
-	start := time.Now()
-	if _, err := db.LoadPlaces(ctx, places); err != nil {
-		b.Fatal(err)
-	}
-	b.Logf("loaded %d places in %v", len(places), time.Since(start).Round(time.Millisecond))
-	start = time.Now()
-	if res, err := db.LoadPlaces(ctx, places); err != nil || res.Unchanged != int64(len(places)) {
-		b.Fatal(res, err)
-	}
-	b.Logf("reloaded (no change) in %v", time.Since(start).Round(time.Millisecond))
-	loadAliases(b, db)
-	if _, err := db.SQL().Exec(`VACUUM ANALYZE place_names`); err != nil {
-		b.Fatal(err)
-	}
-	queries := benchQueries(places)
 	near := orb.Point{47.03, 39.40}
-	for _, kind := range []string{"prefix1", "prefix2", "prefix3", "prefix5", "name", "typo", "two words", "contested"} {
+	for _, kind := range []string{"regional", "prefix1", "prefix2", "prefix3", "prefix5", "name", "typo", "two words", "contested"} {
 		b.Run(kind, func(b *testing.B) {
 			qs := queries[kind]
 			var times []time.Duration
@@ -534,23 +519,10 @@ func BenchmarkSearchPlaces(b *testing.B) {
 	}
 }
 
-// loadAliases adds the test aliases to a full gazetteer.
-func loadAliases(t testing.TB, db *postgis.DB) {
-	t.Helper()
-	for _, a := range []struct {
-		id    int64
-		alias string
-	}{{idJebrail, "Jabrayil"}, {idJebrail, "Cəbrayıl"}, {idXankandi, "Stepanakert"}, {idShushi, "Shusha"}} {
-		if _, err := db.AddAlias(context.Background(), a.id, a.alias, ""); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 // benchQueries draws queries of each kind from real names, deterministically.
 func benchQueries(places []geo.Place) map[string][]string {
 	out := map[string][]string{
-		"contested": {"jabr", "Jabrayil", "cebrayil", "Stepanakret", "Stepanakert", "shusha", "Xankendi"},
+		"contested": {"jabr", "Jabrayil", "cebrayil", "Stepanakret", "Stepanakert", "shusha", "Xankendi", "Ստեփանակերտ", "Степанакерт"},
 	}
 	for i := 0; i < len(places); i += len(places) / 200 {
 		name := []rune(strings.ToLower(places[i].Name))
