@@ -111,7 +111,7 @@ func (s *Server) searchPlaces(c echo.Context) error {
 			Properties: placeProperties{
 				ID: m.ID, Name: m.Name, ASCIIName: m.ASCIIName, Admin1: m.Admin1, FeatureCode: m.FeatureCode,
 				Population: m.Population,
-				Matched: m.Matched, Score: m.Score,
+				Matched:    m.Matched, Score: m.Score,
 			},
 		}
 		if m.CountryCode != "" {
