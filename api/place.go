@@ -110,8 +110,7 @@ func (s *Server) searchPlaces(c echo.Context) error {
 			Geometry: placePoint{Type: "Point", Coordinates: [2]float64{m.Point.Lon(), m.Point.Lat()}},
 			Properties: placeProperties{
 				ID: m.ID, Name: m.Name, ASCIIName: m.ASCIIName, Admin1: m.Admin1, FeatureCode: m.FeatureCode,
-				Population: m.Population,
-				Matched:    m.Matched, Score: m.Score,
+				Population: m.Population, Matched: m.Matched, Score: m.Score,
 			},
 		}
 		if m.CountryCode != "" {
