@@ -90,6 +90,13 @@ $$;
 COMMENT ON COLUMN place_names.norm IS 'A normal form of the name (im_name_forms: im_normalize, plus transliterations of Azerbaijani/Turkish letters): what searches compare (prefix and trigram indexes).';
 COMMENT ON COLUMN place_names.kind IS 'name, ascii, alias (added locally: built-in or by a user) or alternate (GeoNames alternate names): where the name comes from (the first in this order wins a tie).';
 
+-- Prefixes of one to three letters in every script: several thousand
+-- distinct values, whose frequencies the planner must know to read the
+-- common ones in population order rather than all of them.
+ALTER INDEX place_names_prefix1_idx ALTER COLUMN 1 SET STATISTICS 1000;
+ALTER INDEX place_names_prefix2_idx ALTER COLUMN 1 SET STATISTICS 1000;
+ALTER INDEX place_names_prefix3_idx ALTER COLUMN 1 SET STATISTICS 1000;
+
 -- Free-text incident search also finds incidents by their nearest place.
 CREATE INDEX incidents_nearest_place_idx ON incidents (nearest_place_id);
 
@@ -99,6 +106,9 @@ SELECT refresh_place_names(ARRAY(SELECT id FROM places));
 -- +goose Down
 -- +goose StatementBegin
 DROP INDEX incidents_nearest_place_idx;
+ALTER INDEX place_names_prefix1_idx ALTER COLUMN 1 SET STATISTICS -1;
+ALTER INDEX place_names_prefix2_idx ALTER COLUMN 1 SET STATISTICS -1;
+ALTER INDEX place_names_prefix3_idx ALTER COLUMN 1 SET STATISTICS -1;
 CREATE OR REPLACE FUNCTION refresh_place_names(ids bigint[]) RETURNS void LANGUAGE sql AS $$
     DELETE FROM place_names WHERE place_id = ANY(ids);
     INSERT INTO place_names (place_id, norm, name, kind, population)

@@ -381,16 +381,16 @@ func (db *DB) SearchPlaces(ctx context.Context, q string, near *orb.Point, limit
 			UNION ALL
 			-- With near, the places around it that match, however small:
 			-- the most populous matches of a short prefix may all be far.
-			-- Place by place (OFFSET 0 keeps the planner from joining the
-			-- whole name table instead): a few index reads each.
+			-- Place by place, reading each one's few names by its key: the
+			-- OFFSET 0 fences keep the planner from scanning every name
+			-- with the prefix instead (thousands for two letters).
 			(SELECT n.place_id, n.name, n.kind, n.norm,
 			        CASE WHEN n.norm = $1 THEN %[1]v WHEN n.norm LIKE $2 THEN %[2]v ELSE %[3]v END::float8
 			 FROM (SELECT p.id, p.geom FROM places p
 			       WHERE $6::float8 IS NOT NULL
 			         AND p.geom && ST_Expand(ST_SetSRID(ST_MakePoint($6, $7), 4326), %[6]v) OFFSET 0) p
-			 CROSS JOIN LATERAL (
-			       SELECT * FROM place_names n
-			       WHERE n.place_id = p.id AND (n.norm LIKE $2 OR $4 AND n.norm LIKE $3) OFFSET 0) n
+			 CROSS JOIN LATERAL (SELECT * FROM place_names n WHERE n.place_id = p.id OFFSET 0) n
+			 WHERE n.norm LIKE $2 OR $4 AND n.norm LIKE $3
 			 ORDER BY p.geom <-> ST_SetSRID(ST_MakePoint($6, $7), 4326) LIMIT 50)
 		-- Each weaker kind of match scores below every stronger one, so it
 		-- is only looked for when fewer than limit places matched so far.
@@ -420,21 +420,25 @@ func (db *DB) SearchPlaces(ctx context.Context, q string, near *orb.Point, limit
 		), ranked AS (
 			SELECT p.id, p.name, p.ascii_name, coalesce(p.country_code, '') AS country_code, p.admin1,
 			       p.feature_class, p.feature_code,
-			       p.population, ST_X(p.geom) AS lon, ST_Y(p.geom) AS lat, b.name AS matched,
-			       round(b.score::numeric, 3)::float8 AS score,
+			       p.population, p.geom, b.name AS matched, round(b.score::numeric, 3)::float8 AS score,
+			       -- On the sphere for ranking (within 0.5%% of the spheroid,
+			       -- and much cheaper); the results' distance_m is exact.
 			       CASE WHEN $6::float8 IS NOT NULL
-			            THEN ST_Distance(p.geom::geography, ST_SetSRID(ST_MakePoint($6, $7), 4326)::geography)
-			       END AS distance_m,
+			            THEN ST_Distance(p.geom::geography, ST_SetSRID(ST_MakePoint($6, $7), 4326)::geography, false)
+			       END AS sphere_m,
 			       ln(p.population + 10) + im_place_weight(p.feature_code)
 			       + CASE WHEN b.kind IN ('name', 'ascii', 'alias') AND NOT b.folded THEN %[7]v ELSE 0 END
 			       + CASE WHEN lower(b.name) = lower($10) AND lower($10) <> $1 THEN %[8]v ELSE 0 END AS weight
 			FROM best b JOIN places p ON p.id = b.place_id
 		)
-		SELECT id, name, ascii_name, country_code, admin1, feature_class, feature_code, population, lon, lat,
-		       matched, score, distance_m
+		SELECT id, name, ascii_name, country_code, admin1, feature_class, feature_code, population,
+		       ST_X(geom), ST_Y(geom), matched, score,
+		       CASE WHEN $6::float8 IS NOT NULL
+		            THEN ST_Distance(geom::geography, ST_SetSRID(ST_MakePoint($6, $7), 4326)::geography)
+		       END AS distance_m
 		FROM ranked
 		ORDER BY score DESC,
-		         weight - CASE WHEN distance_m IS NULL THEN 0 ELSE %[9]v * ln(1 + distance_m / %[10]v) END DESC,
+		         weight - CASE WHEN sphere_m IS NULL THEN 0 ELSE %[9]v * ln(1 + sphere_m / %[10]v) END DESC,
 		         id
 		LIMIT $8`, placeScoreExact, placeScorePrefix, placeScoreWordPrefix, placeScoreFuzzy, prefixCond, placeNearDegrees,
 		placeWeightOwnName, placeWeightAsTyped, placeWeightDistance, placeDistanceStepM),
