@@ -23,7 +23,7 @@ func geoNamesRow(id, name, ascii, alt, lat, lon, class, code, cc, admin1, pop st
 }
 
 func TestDecodeGeoNamesSynthetic(t *testing.T) {
-	file := geoNamesRow("148141", "Jebrail", "Jebrail", "Cabrayil,Cəbrayıl,Jebrail,Ջաբրաիլ", "39.39917", "47.02835",
+	file := geoNamesRow("148141", "Jebrail", "Jebrail", "Cabrayil,Cəbrayıl,Jebrail,Ջաբրաիլ,bad\x01name,Cabrayil", "39.39917", "47.02835",
 		"P", "PPLA", "AZ", "14", "8396") + "\n" +
 		geoNamesRow("1", "Nowhere", "Nowhere", "", "-1.5", "-2.25", "P", "PPL", "AQ", "", "") + "\n"
 	places, err := geo.DecodeGeoNames(strings.NewReader(file))
@@ -39,7 +39,7 @@ func TestDecodeGeoNamesSynthetic(t *testing.T) {
 		t.Errorf("got %+v", j)
 	}
 	if got, want := strings.Join(j.AlternateNames, "|"), "Cabrayil|Cəbrayıl|Ջաբրաիլ"; got != want {
-		t.Errorf("alternate names: got %q, want %q (the name itself dropped)", got, want)
+		t.Errorf("alternate names: got %q, want %q (the name itself, repeats and control characters dropped)", got, want)
 	}
 	if n := places[1]; n.Population != 0 || n.AlternateNames != nil || n.Point != (orb.Point{-2.25, -1.5}) {
 		t.Errorf("got %+v, want population 0, no alternate names", n)
@@ -135,6 +135,8 @@ func TestValidatePlace(t *testing.T) {
 		{"name", func(p *geo.Place) { p.Name = "\xff" }},
 		{"alternate_names[1]", func(p *geo.Place) { p.AlternateNames = []string{"ok", ""} }},
 		{"country_code", func(p *geo.Place) { p.CountryCode = "az" }},
+		{"feature_class", func(p *geo.Place) { p.FeatureClass = "PP" }},
+		{"feature_code", func(p *geo.Place) { p.FeatureCode = "ppl<" }},
 		{"population", func(p *geo.Place) { p.Population = -1 }},
 		{"location", func(p *geo.Place) { p.Point = orb.Point{181, 0} }},
 		{"location", func(p *geo.Place) { p.Point = orb.Point{0, math.NaN()} }},
