@@ -267,12 +267,11 @@ const (
 // (see SearchPlaces): adding w counts as a place e^w times as big.
 const (
 	// placeWeightOwnName: the place's own name (or its ASCII form, or a
-	// local alias), as written rather than transliterated (im_name_forms:
-	// "Lachin" is Laçın in Azerbaijan, whose alternate names have it,
-	// before Laçin in Turkey, only transliterated), rather than one of its
-	// GeoNames alternate names, which
+	// local alias) rather than one of its GeoNames alternate names, which
 	// include foreign exonyms: "Goris" is the Armenian town (pop. 20,000)
-	// before Georgian Gori (45,000, whose Greek name is Goris).
+	// before Georgian Gori (45,000, whose Greek name is Goris). Only as
+	// written, not transliterated (im_name_forms): "Lachin" is Laçın in
+	// Azerbaijan, whose alternate names have it, before Laçin in Turkey.
 	placeWeightOwnName = 2.5
 	// placeWeightAsTyped: the name matched as typed, accents and
 	// special letters included, when the query has any: "Şuşa" is Şuşa

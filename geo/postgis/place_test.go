@@ -566,6 +566,36 @@ func TestSearchPlacesNear(t *testing.T) {
 	if err != nil || len(near) != 10 || near[0].ID != village.ID || near[0].DistanceM == nil || *near[0].DistanceM > 70000 {
 		t.Errorf("near: first = %+v, %v; want the village", near[0], err)
 	}
+	// The worst case of the distance weight: an exact match 1 km away, of
+	// no population and a section of a city, beats the same exact match
+	// 3,000 km away in a capital of 22 million.
+	if _, err := db.LoadPlaces(ctx, []geo.Place{
+		{ID: 11, Name: "Samename", FeatureCode: "PPLX", Point: orb.Point{10, 50}},
+		{ID: 12, Name: "Samename", FeatureCode: "PPLC", Population: 22_000_000, Point: orb.Point{52.45, 50}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		near   *orb.Point
+		want   int64
+		wantKm float64
+	}{{nil, 12, 0}, {&orb.Point{10.014, 50}, 11, 1}, {&orb.Point{52.436, 50}, 12, 1}} {
+		m, err := db.SearchPlaces(ctx, "Samename", tt.near, 2)
+		if err != nil || len(m) != 2 {
+			t.Fatalf("Samename near %v: %+v, %v", tt.near, m, err)
+		}
+		if m[0].ID != tt.want || m[0].Score != 1 || m[1].Score != 1 {
+			t.Errorf("Samename near %v: got %d first (score %v), want %d", tt.near, m[0].ID, m[0].Score, tt.want)
+		}
+		if tt.near != nil {
+			if d := *m[0].DistanceM / 1000; math.Abs(d-tt.wantKm) > 0.05 {
+				t.Errorf("Samename near %v: %.2f km from the first, want %v", tt.near, d, tt.wantKm)
+			}
+			if d := *m[1].DistanceM / 1000; d < 2990 || d > 3010 {
+				t.Errorf("Samename near %v: %.0f km from the second, want 3,000", tt.near, d)
+			}
+		}
+	}
 	// A word inside its name, too.
 	if m, err := db.SearchPlaces(ctx, "village", &orb.Point{47.03, 39.40}, 1); err != nil || len(m) != 1 || m[0].ID != village.ID || m[0].Score != 0.8 {
 		t.Errorf("word near: %+v, %v", m, err)
