@@ -32,10 +32,14 @@ func (s *Server) placeRoutes(g routeGroup) {
 func placePaths() obj {
 	return obj{
 		"/api/places": obj{"get": operation(
-			"Search the gazetteer (GeoNames places with population ≥ 1000, plus aliases such as contested or "+
-				"transliterated names) by name: accent- and case-insensitive, by prefix, and tolerant of typos. "+
-				"Best match first (exact name, prefix, prefix of a later word, then similar spelling), then larger "+
-				"places, or larger and nearer ones with near. Place data: GeoNames (geonames.org), CC BY 4.0.",
+			"Search the gazetteer (GeoNames cities500: places with population ≥ 500, with their alternate names "+
+				"in every script, plus aliases such as contested or transliterated names) by name: accent- and "+
+				"case-insensitive, Azerbaijani letters matched under their transliterations (ə as e or a, ş as sh, "+
+				"x as kh, c as j...), by prefix, and tolerant of typos. Best match first (exact name, prefix, prefix "+
+				"of a later word, then similar spelling); equal matches by ln(population + 10), the feature code "+
+				"(capitals and administrative seats first), the place's own name before an alternate name, the "+
+				"spelling as typed, and with near minus 3·ln(1 + km/5): a place 1 km away beats an equal match "+
+				"3,000 km away. Place data: GeoNames (geonames.org), CC BY 4.0.",
 			"searchPlaces",
 			[]obj{
 				param("q", "query", "The name to look for: 1 to 100 characters with a letter or digit.",
@@ -46,7 +50,7 @@ func placePaths() obj {
 				param("f", "query", "Output format: json (the default).", obj{"type": "string", "enum": []string{"json"}}),
 			},
 			jsonResponse("A GeoJSON FeatureCollection of places; properties id, name, ascii_name, country_code, "+
-				"admin1, population, matched (the name or alias that matched), score (1 exact, 0.9 prefix, "+
+				"admin1, feature_code, population, matched (the name or alias that matched), score (1 exact, 0.9 prefix, "+
 				"0.8 word prefix, below that spelling similarity) and, with near, distance_m.", mediaGeoJSON),
 			"400", "503")},
 	}
@@ -71,6 +75,7 @@ type placeProperties struct {
 	ASCIIName   string   `json:"ascii_name"`
 	CountryCode *string  `json:"country_code"`
 	Admin1      string   `json:"admin1"`
+	FeatureCode string   `json:"feature_code"`
 	Population  int64    `json:"population"`
 	Matched     string   `json:"matched"`
 	Score       float64  `json:"score"`
@@ -104,8 +109,8 @@ func (s *Server) searchPlaces(c echo.Context) error {
 			ID:       m.ID,
 			Geometry: placePoint{Type: "Point", Coordinates: [2]float64{m.Point.Lon(), m.Point.Lat()}},
 			Properties: placeProperties{
-				ID: m.ID, Name: m.Name, ASCIIName: m.ASCIIName, Admin1: m.Admin1, Population: m.Population,
-				Matched: m.Matched, Score: m.Score,
+				ID: m.ID, Name: m.Name, ASCIIName: m.ASCIIName, Admin1: m.Admin1, FeatureCode: m.FeatureCode,
+				Population: m.Population, Matched: m.Matched, Score: m.Score,
 			},
 		}
 		if m.CountryCode != "" {
@@ -143,4 +148,4 @@ type PlaceCollectionStore interface {
 	PlaceFeature(ctx context.Context, id int64) ([]byte, error)
 }
 
-const placesDescription = "GeoNames populated places (population ≥ 1000) with their aliases; search them at /api/places. Data: GeoNames (geonames.org), CC BY 4.0."
+const placesDescription = "GeoNames populated places (cities500: population ≥ 500) with their alternate names and aliases; search them at /api/places. Data: GeoNames (geonames.org), CC BY 4.0."

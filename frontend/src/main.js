@@ -38,6 +38,7 @@ import { LegendControl } from './legend.js';
 import { connectEvents, createLiveNotice, matchesFilters } from './live.js';
 import { createModeration } from './moderation.js';
 import { decodeHash, encodeHash } from './permalink.js';
+import { PlaceSearchControl } from './placecontrol.js';
 import { incidentContent } from './popup.js';
 import { createReportForm } from './report.js';
 import { createSharePanel } from './share.js';
@@ -214,6 +215,7 @@ async function start() {
 
   createBasemap(map, config, collections.map((c) => c.id));
   new LegendControl().addTo(map);
+  new PlaceSearchControl().addTo(map);
   layers = createLayerPanel(
     map,
     {

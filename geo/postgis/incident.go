@@ -100,7 +100,7 @@ func incidentFilter(q geo.IncidentQuery) *where {
 		w.add("(actor1 ILIKE %s OR actor2 ILIKE %s)", p, p)
 	}
 	if q.Text != "" {
-		w.add("search @@ websearch_to_tsquery('simple', %s)", q.Text)
+		w.addIncidentText(q.Text)
 	}
 	if q.NearBorderKm != nil {
 		w.add("border_distance_m <= %s", *q.NearBorderKm*1000)

@@ -52,6 +52,7 @@ func (db *DB) LoadPlaces(ctx context.Context, places []geo.Place) (PlaceLoadResu
 	if _, err := tx.ExecContext(ctx, `
 		CREATE TEMP TABLE load_places (
 			n bigint, id bigint, name text, ascii_name text, alternate_names text[],
+			feature_class text, feature_code text,
 			country_code text, admin1 text, population bigint, lon float8, lat float8
 		) ON COMMIT DROP`); err != nil {
 		return res, fmt.Errorf("load places: %w", mapError(err))
@@ -66,20 +67,23 @@ func (db *DB) LoadPlaces(ctx context.Context, places []geo.Place) (PlaceLoadResu
 		var ins, upd int64
 		err := tx.QueryRowContext(ctx, `
 			WITH up AS (
-				INSERT INTO places AS p (id, name, ascii_name, alternate_names, country_code, admin1, population, geom)
+				INSERT INTO places AS p (id, name, ascii_name, alternate_names, feature_class, feature_code,
+				                         country_code, admin1, population, geom)
 				SELECT id, name,
 				       CASE WHEN ascii_name <> '' THEN ascii_name ELSE translate(unaccent(name), 'əƏ', 'eE') END,
-				       alternate_names, NULLIF(country_code, ''), admin1, population,
+				       alternate_names, feature_class, feature_code, NULLIF(country_code, ''), admin1, population,
 				       ST_SetSRID(ST_MakePoint(lon, lat), 4326)
 				FROM load_places WHERE n >= $1 AND n < $2
 				ON CONFLICT (id) DO UPDATE SET
 					name = excluded.name, ascii_name = excluded.ascii_name,
-					alternate_names = excluded.alternate_names, country_code = excluded.country_code,
+					alternate_names = excluded.alternate_names, feature_class = excluded.feature_class,
+					feature_code = excluded.feature_code, country_code = excluded.country_code,
 					admin1 = excluded.admin1, population = excluded.population, geom = excluded.geom
-				WHERE (p.name, p.ascii_name, p.alternate_names, p.country_code, p.admin1, p.population, p.geom)
+				WHERE (p.name, p.ascii_name, p.alternate_names, p.feature_class, p.feature_code,
+				       p.country_code, p.admin1, p.population, p.geom)
 				      IS DISTINCT FROM
-				      (excluded.name, excluded.ascii_name, excluded.alternate_names, excluded.country_code,
-				       excluded.admin1, excluded.population, excluded.geom)
+				      (excluded.name, excluded.ascii_name, excluded.alternate_names, excluded.feature_class,
+				       excluded.feature_code, excluded.country_code, excluded.admin1, excluded.population, excluded.geom)
 				RETURNING xmax = 0 AS inserted)
 			SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up`,
 			start, start+placeLoadBatch).Scan(&ins, &upd)
@@ -106,7 +110,8 @@ func (db *DB) LoadPlaces(ctx context.Context, places []geo.Place) (PlaceLoadResu
 // position of the batch's first place in the whole input.
 func copyPlaces(ctx context.Context, tx *sql.Tx, places []geo.Place, n int) error {
 	stmt, err := tx.PrepareContext(ctx, pq.CopyIn("load_places",
-		"n", "id", "name", "ascii_name", "alternate_names", "country_code", "admin1", "population", "lon", "lat"))
+		"n", "id", "name", "ascii_name", "alternate_names", "feature_class", "feature_code",
+		"country_code", "admin1", "population", "lon", "lat"))
 	if err != nil {
 		return fmt.Errorf("load places: start copy: %w", mapError(err))
 	}
@@ -117,7 +122,7 @@ func copyPlaces(ctx context.Context, tx *sql.Tx, places []geo.Place, n int) erro
 			alt = []string{}
 		}
 		if _, err := stmt.ExecContext(ctx, n+i, p.ID, p.Name, p.ASCIIName, pq.Array(alt),
-			p.CountryCode, p.Admin1, p.Population, p.Point.Lon(), p.Point.Lat()); err != nil {
+			p.FeatureClass, p.FeatureCode, p.CountryCode, p.Admin1, p.Population, p.Point.Lon(), p.Point.Lat()); err != nil {
 			return fmt.Errorf("load places: copy: %w", mapError(err))
 		}
 	}
@@ -175,6 +180,33 @@ func (db *DB) AddAlias(ctx context.Context, placeID int64, alias, note string) (
 	return a, nil
 }
 
+// AddBuiltinAliases records the built-in aliases (geo.BuiltinAliases)
+// whose place is in the gazetteer and that it lacks, all or none, and
+// returns how many it added. Running it again adds nothing.
+func (db *DB) AddBuiltinAliases(ctx context.Context, aliases []geo.BuiltinAlias) (int64, error) {
+	ids, names, notes := make([]int64, len(aliases)), make([]string, len(aliases)), make([]string, len(aliases))
+	for i, a := range aliases {
+		if err := geo.ValidateAlias(a.PlaceID, a.Alias, a.Note); err != nil {
+			return 0, prefixFields(fmt.Sprintf("aliases[%d].", i), err)
+		}
+		ids[i], names[i], notes[i] = a.PlaceID, strings.TrimSpace(a.Alias), strings.TrimSpace(a.Note)
+	}
+	var n int64
+	err := db.db.QueryRowContext(ctx, `
+		WITH ins AS (
+			INSERT INTO place_aliases (place_id, alias, note)
+			SELECT a.id, a.alias, a.note
+			FROM unnest($1::bigint[], $2::text[], $3::text[]) a(id, alias, note)
+			WHERE EXISTS (SELECT 1 FROM places p WHERE p.id = a.id)
+			ON CONFLICT (place_id, im_normalize(alias)) DO NOTHING
+			RETURNING 1)
+		SELECT count(*) FROM ins`, pq.Array(ids), pq.Array(names), pq.Array(notes)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("add built-in aliases: %w", mapError(err))
+	}
+	return n, nil
+}
+
 // PlaceAliases returns the aliases of place placeID, oldest first.
 func (db *DB) PlaceAliases(ctx context.Context, placeID int64) ([]PlaceAlias, error) {
 	rows, err := db.db.QueryContext(ctx,
@@ -204,9 +236,11 @@ func (db *DB) Place(ctx context.Context, id int64) (geo.Place, error) {
 		lon, lat float64
 	)
 	err := db.db.QueryRowContext(ctx, `
-		SELECT id, name, ascii_name, alternate_names, coalesce(country_code, ''), admin1, population, ST_X(geom), ST_Y(geom)
+		SELECT id, name, ascii_name, alternate_names, feature_class, feature_code, coalesce(country_code, ''),
+		       admin1, population, ST_X(geom), ST_Y(geom)
 		FROM places WHERE id = $1`, id).
-		Scan(&p.ID, &p.Name, &p.ASCIIName, pq.Array(&p.AlternateNames), &p.CountryCode, &p.Admin1, &p.Population, &lon, &lat)
+		Scan(&p.ID, &p.Name, &p.ASCIIName, pq.Array(&p.AlternateNames), &p.FeatureClass, &p.FeatureCode,
+			&p.CountryCode, &p.Admin1, &p.Population, &lon, &lat)
 	if err != nil {
 		return geo.Place{}, fmt.Errorf("place %d: %w", id, mapError(err))
 	}
@@ -229,18 +263,49 @@ const (
 	placeNearDegrees = 1.5
 )
 
+// Weights of the rank of equally good matches, in units of ln(population)
+// (see SearchPlaces): adding w counts as a place e^w times as big.
+const (
+	// placeWeightOwnName: the place's own name (or its ASCII form, or a
+	// local alias) rather than one of its GeoNames alternate names, which
+	// include foreign exonyms: "Goris" is the Armenian town (pop. 20,000)
+	// before Georgian Gori (45,000, whose Greek name is Goris). Only as
+	// written, not transliterated (im_name_forms): "Lachin" is Laçın in
+	// Azerbaijan, whose alternate names have it, before Laçin in Turkey.
+	placeWeightOwnName = 2.5
+	// placeWeightAsTyped: the name matched as typed, accents and
+	// special letters included, when the query has any: "Şuşa" is Şuşa
+	// before Susa in Italy.
+	placeWeightAsTyped = 3.0
+	// placeWeightDistance and placeDistanceStepM: with near, minus
+	// 3·ln(1 + d/5 km), i.e. the weight falls with the cube of the distance
+	// in 5 km steps. A place 1 km away (−0.55) beats a match of the same
+	// quality (score, own or alternate name, spelling) 3,000 km away
+	// (−19.2) whatever their sizes and kinds: 18.6 exceeds the largest
+	// population term difference, ln((2.2·10^7 + 10) / 10) ≈ 14.6, plus
+	// the largest feature code difference, 1.5 − (−2) = 3.5.
+	placeWeightDistance = 3.0
+	placeDistanceStepM  = 5000.0
+)
+
 // SearchPlaces finds up to limit places whose name, ASCII name, alternate
 // name or alias matches q, compared in normal form (im_normalize: case,
-// accents and punctuation ignored). Matches rank by quality — exact name
-// (score 1), prefix (0.9), prefix of a later word (0.8), then trigram
-// similarity for typos (0.7 × similarity, from 3 characters on, only
-// looked for when fewer than limit places match better) — and for
-// equal quality by population, discounted by distance when near is given:
-// ln(population + 10) − 3·ln(1 + km/5), i.e. population over the cube of
-// distance in 5 km steps; with near, the 50 nearest matches within
-// about 150 km are candidates too, however small. Matched says which name
-// matched.
-// Invalid input is a *geo.ParamError.
+// accents and punctuation ignored; names in Azerbaijani/Turkish Latin are
+// also indexed under their transliterations, im_name_forms). Matches rank
+// first by quality — exact name (score 1), prefix (0.9), prefix of a
+// later word (0.8), then trigram similarity for typos (0.7 × similarity,
+// from 3 characters on, only looked for when no name matches exactly and
+// fewer than limit places match better) — and for equal quality by the
+// weight
+//
+//	ln(population + 10) + im_place_weight(feature code)
+//	  + 2.5 when the place's own name (or ASCII name or an alias) matched
+//	  + 3 when the name matched as typed, accents included (queries with any)
+//	  − 3·ln(1 + km/5) with near: the distance from near
+//
+// (see the placeWeight constants for why). With near, the 50 nearest
+// matches within about 150 km are candidates too, however small. Matched
+// says which name matched. Invalid input is a *geo.ParamError.
 func (db *DB) SearchPlaces(ctx context.Context, q string, near *orb.Point, limit int) ([]geo.PlaceMatch, error) {
 	q, err := geo.CheckPlaceSearch(q)
 	if err != nil {
@@ -304,61 +369,79 @@ func (db *DB) SearchPlaces(ctx context.Context, q string, near *orb.Point, limit
 	}
 	rows, err := tx.QueryContext(ctx, fmt.Sprintf(`
 		WITH exact AS (
-			SELECT n.place_id, n.name, n.kind, %[1]v::float8 AS score
+			SELECT n.place_id, n.name, n.kind, n.norm, %[1]v::float8 AS score
 			FROM place_names n WHERE n.norm = $1
 		), prefix AS (
 			SELECT * FROM exact
 			UNION ALL
-			(SELECT n.place_id, n.name, n.kind, %[2]v::float8
+			(SELECT n.place_id, n.name, n.kind, n.norm, %[2]v::float8
 			 FROM place_names n WHERE %[5]s AND n.norm <> $1
 			 ORDER BY n.population DESC LIMIT $5)
 			UNION ALL
 			-- With near, the places around it that match, however small:
 			-- the most populous matches of a short prefix may all be far.
-			(SELECT n.place_id, n.name, n.kind,
+			-- Place by place, reading each one's few names by its key: the
+			-- OFFSET 0 fences keep the planner from scanning every name
+			-- with the prefix instead (thousands for two letters).
+			(SELECT n.place_id, n.name, n.kind, n.norm,
 			        CASE WHEN n.norm = $1 THEN %[1]v WHEN n.norm LIKE $2 THEN %[2]v ELSE %[3]v END::float8
-			 FROM places p JOIN place_names n ON n.place_id = p.id
-			 WHERE $6::float8 IS NOT NULL
-			   AND p.geom && ST_Expand(ST_SetSRID(ST_MakePoint($6, $7), 4326), %[6]v)
-			   AND (n.norm LIKE $2 OR $4 AND n.norm LIKE $3)
+			 FROM (SELECT p.id, p.geom FROM places p
+			       WHERE $6::float8 IS NOT NULL
+			         AND p.geom && ST_Expand(ST_SetSRID(ST_MakePoint($6, $7), 4326), %[6]v) OFFSET 0) p
+			 CROSS JOIN LATERAL (SELECT * FROM place_names n WHERE n.place_id = p.id OFFSET 0) n
+			 WHERE n.norm LIKE $2 OR $4 AND n.norm LIKE $3
 			 ORDER BY p.geom <-> ST_SetSRID(ST_MakePoint($6, $7), 4326) LIMIT 50)
 		-- Each weaker kind of match scores below every stronger one, so it
 		-- is only looked for when fewer than limit places matched so far.
 		), word AS (
 			SELECT * FROM prefix
 			UNION ALL
-			(SELECT n.place_id, n.name, n.kind, %[3]v::float8
+			(SELECT n.place_id, n.name, n.kind, n.norm, %[3]v::float8
 			 FROM place_names n
 			 WHERE $4 AND (SELECT count(DISTINCT place_id) FROM prefix) < $8 AND n.norm LIKE $3
 			 ORDER BY n.population DESC LIMIT $5)
 		), cand AS (
 			SELECT * FROM word
 			UNION ALL
-			(SELECT n.place_id, n.name, n.kind, %[4]v::float8 * similarity(n.norm, $1)
+			(SELECT n.place_id, n.name, n.kind, n.norm, %[4]v::float8 * similarity(n.norm, $1)
 			 FROM place_names n
-			 WHERE $4 AND (SELECT count(DISTINCT place_id) FROM word) < $8 AND n.norm %% $1
-			 ORDER BY 4 DESC, n.population DESC LIMIT $5)
+			 WHERE $4 AND (SELECT count(DISTINCT place_id) FROM word) < $8
+			   AND NOT EXISTS (SELECT 1 FROM exact) AND n.norm %% $1
+			 ORDER BY 5 DESC, n.population DESC LIMIT $5)
 		), best AS (
-			SELECT DISTINCT ON (place_id) place_id, name, score
+			-- Per place its best match: the strongest, then one spelled
+			-- as typed, one not transliterated, its own name before an
+			-- alias and an alternate, the shortest.
+			SELECT DISTINCT ON (place_id) place_id, name, kind, score, norm <> im_normalize(name) AS folded
 			FROM cand
-			ORDER BY place_id, score DESC,
-			         array_position(ARRAY['name', 'ascii', 'alias', 'alternate'], kind)
+			ORDER BY place_id, score DESC, lower(name) = lower($10) DESC, norm <> im_normalize(name),
+			         array_position(ARRAY['name', 'ascii', 'alias', 'alternate'], kind), length(name), name
 		), ranked AS (
 			SELECT p.id, p.name, p.ascii_name, coalesce(p.country_code, '') AS country_code, p.admin1,
-			       p.population, ST_X(p.geom) AS lon, ST_Y(p.geom) AS lat, b.name AS matched,
-			       round(b.score::numeric, 3)::float8 AS score,
+			       p.feature_class, p.feature_code,
+			       p.population, p.geom, b.name AS matched, round(b.score::numeric, 3)::float8 AS score,
+			       -- On the sphere for ranking (within 0.5%% of the spheroid,
+			       -- and much cheaper); the results' distance_m is exact.
 			       CASE WHEN $6::float8 IS NOT NULL
-			            THEN ST_Distance(p.geom::geography, ST_SetSRID(ST_MakePoint($6, $7), 4326)::geography)
-			       END AS distance_m
+			            THEN ST_Distance(p.geom::geography, ST_SetSRID(ST_MakePoint($6, $7), 4326)::geography, false)
+			       END AS sphere_m,
+			       ln(p.population + 10) + im_place_weight(p.feature_code)
+			       + CASE WHEN b.kind IN ('name', 'ascii', 'alias') AND NOT b.folded THEN %[7]v ELSE 0 END
+			       + CASE WHEN lower(b.name) = lower($10) AND lower($10) <> $1 THEN %[8]v ELSE 0 END AS weight
 			FROM best b JOIN places p ON p.id = b.place_id
 		)
-		SELECT id, name, ascii_name, country_code, admin1, population, lon, lat, matched, score, distance_m
+		SELECT id, name, ascii_name, country_code, admin1, feature_class, feature_code, population,
+		       ST_X(geom), ST_Y(geom), matched, score,
+		       CASE WHEN $6::float8 IS NOT NULL
+		            THEN ST_Distance(geom::geography, ST_SetSRID(ST_MakePoint($6, $7), 4326)::geography)
+		       END AS distance_m
 		FROM ranked
 		ORDER BY score DESC,
-		         ln(population + 10) - CASE WHEN distance_m IS NULL THEN 0 ELSE 3 * ln(1 + distance_m / 5000) END DESC,
+		         weight - CASE WHEN sphere_m IS NULL THEN 0 ELSE %[9]v * ln(1 + sphere_m / %[10]v) END DESC,
 		         id
-		LIMIT $8`, placeScoreExact, placeScorePrefix, placeScoreWordPrefix, placeScoreFuzzy, prefixCond, placeNearDegrees),
-		norm, esc+"%", "% "+esc+"%", fuzzy, placeCandidates, nearLon, nearLat, limit, string(runes[:head]))
+		LIMIT $8`, placeScoreExact, placeScorePrefix, placeScoreWordPrefix, placeScoreFuzzy, prefixCond, placeNearDegrees,
+		placeWeightOwnName, placeWeightAsTyped, placeWeightDistance, placeDistanceStepM),
+		norm, esc+"%", "% "+esc+"%", fuzzy, placeCandidates, nearLon, nearLat, limit, string(runes[:head]), q)
 	if err != nil {
 		return nil, fmt.Errorf("search places: %w", mapError(err))
 	}
@@ -370,7 +453,7 @@ func (db *DB) SearchPlaces(ctx context.Context, q string, near *orb.Point, limit
 			lon, lat float64
 			dist     sql.NullFloat64
 		)
-		if err := rows.Scan(&m.ID, &m.Name, &m.ASCIIName, &m.CountryCode, &m.Admin1, &m.Population,
+		if err := rows.Scan(&m.ID, &m.Name, &m.ASCIIName, &m.CountryCode, &m.Admin1, &m.FeatureClass, &m.FeatureCode, &m.Population,
 			&lon, &lat, &m.Matched, &m.Score, &dist); err != nil {
 			return nil, fmt.Errorf("search places: %w", mapError(err))
 		}

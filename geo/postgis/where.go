@@ -80,3 +80,24 @@ func likePattern(value string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 	return "%" + r.Replace(value) + "%"
 }
+
+// maxTextPlaces bounds the places whose names a free-text search also
+// looks for (a common name such as "San Jose" names many).
+const maxTextPlaces = 20
+
+// addIncidentText restricts incidents to those matching text: its words
+// in title, notes or location_name (full text), or text as a place name
+// under any spelling — the incident's nearest place has text as one of
+// its names (compared in normal form, im_normalize), or its words hold
+// any name of such a place (q=Khankendi finds incidents located at
+// "Stepanakert", q=Stepanakert those nearest Xankandi). Both arms use
+// indexes (search GIN, nearest_place_id btree).
+func (w *where) addIncidentText(text string) {
+	ph := w.arg(text)
+	places := fmt.Sprintf(`SELECT DISTINCT place_id FROM place_names WHERE norm = im_normalize(%s) LIMIT %d`, ph, maxTextPlaces)
+	w.conds = append(w.conds, fmt.Sprintf(`(search @@ websearch_to_tsquery('simple', %[1]s)
+		OR nearest_place_id = ANY (ARRAY(%[2]s))
+		OR search @@ (SELECT string_agg(DISTINCT '(' || t.q::text || ')', ' | ')::tsquery
+		              FROM place_names n CROSS JOIN LATERAL phraseto_tsquery('simple', n.name) t(q)
+		              WHERE n.place_id IN (%[2]s) AND t.q::text <> ''))`, ph, places))
+}
