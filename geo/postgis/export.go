@@ -9,6 +9,8 @@ import (
 	"math"
 	"time"
 
+	"github.com/lib/pq"
+
 	"github.com/incidentmap/incidentmap/geo"
 )
 
@@ -16,13 +18,18 @@ import (
 // sources text comes first: it is the column stream passes to emit. The
 // names matter: a backward page orders the rows again by occurred_at or
 // fatalities and id.
+//
+// The public role may not read source_file (a local file name): for it
+// the column is empty.
 const incidentRecordSQL = `sources::text AS sources_text, id, coalesce(external_id, '') AS external_id,
 	occurred_at, time_precision, event_type, coalesce(sub_event_type, '') AS sub_event_type,
 	actor1, actor2, fatalities, title, notes, location_name, ST_X(geom) AS lon, ST_Y(geom) AS lat,
 	geo_precision, status, report_id, demo, coalesce(country_code, '') AS country_code, admin1,
 	nearest_place_id, coalesce(nearest_place_name, '') AS nearest_place_name,
 	round(nearest_place_distance_m) AS place_distance, round(border_distance_m) AS border_distance,
-	version, created_at, updated_at`
+	version, created_at, updated_at, source_dataset, %s AS source_file, source_record::text AS source_record_text,
+	stated_country, stated_iso, coalesce(stated_country_code, '') AS stated_country_code, admin2, admin3,
+	original_event_type, original_sub_event_type, geo_check`
 
 // incidentRecord holds the scan destinations of incidentRecordSQL after
 // the sources text.
@@ -32,6 +39,7 @@ type incidentRecord struct {
 	lon, lat              float64
 	reportID, nearestID   sql.NullInt64
 	placeDist, borderDist sql.NullFloat64
+	record                []byte
 }
 
 func (r *incidentRecord) dest() []any {
@@ -40,7 +48,9 @@ func (r *incidentRecord) dest() []any {
 		&i.Actor1, &i.Actor2, &r.fatalities, &i.Title, &i.Notes, &i.LocationName, &r.lon, &r.lat,
 		&r.gp, &i.Status, &r.reportID, &i.Demo, &i.CountryCode, &i.Admin1,
 		&r.nearestID, &i.NearestPlaceName, &r.placeDist, &r.borderDist,
-		&i.Version, &i.CreatedAt, &i.UpdatedAt}
+		&i.Version, &i.CreatedAt, &i.UpdatedAt, &i.SourceDataset, &i.SourceFile, &r.record,
+		&i.StatedCountry, &i.StatedISO, &i.StatedCountryCode, &i.Admin2, &i.Admin3,
+		&i.OriginalEventType, &i.OriginalSubEventType, (*pq.StringArray)(&i.GeoCheck)}
 }
 
 // incident completes the scanned incident with its sources.
@@ -66,6 +76,15 @@ func (r *incidentRecord) incident(sources []byte) (*geo.Incident, error) {
 	if err := json.Unmarshal(sources, &i.Sources); err != nil {
 		return nil, fmt.Errorf("incident %d: decode sources: %w", i.ID, err)
 	}
+	i.SourceRecord = nil
+	if len(r.record) > 2 { // not {}
+		if err := json.Unmarshal(r.record, &i.SourceRecord); err != nil {
+			return nil, fmt.Errorf("incident %d: decode source record: %w", i.ID, err)
+		}
+	}
+	if len(i.GeoCheck) == 0 {
+		i.GeoCheck = nil
+	}
 	return i, nil
 }
 
@@ -79,7 +98,11 @@ func (db *DB) StreamIncidentRecords(ctx context.Context, q geo.IncidentQuery, em
 		limit = math.MaxInt32 - 1
 	}
 	var rec incidentRecord
-	return db.streamIncidentPage(ctx, q, limit, incidentRecordSQL, rec.dest(), func() geo.Cursor {
+	sourceFile := "source_file"
+	if db.role == RolePublic {
+		sourceFile = "''"
+	}
+	return db.streamIncidentPage(ctx, q, limit, fmt.Sprintf(incidentRecordSQL, sourceFile), rec.dest(), func() geo.Cursor {
 		return incidentPosition(q.Sort, rec.inc.ID, rec.inc.OccurredAt, rec.fatalities)
 	}, func(sources []byte) error {
 		inc, err := rec.incident(sources)
