@@ -71,9 +71,9 @@ const (
 // ImportProgress says how far an import has come.
 type ImportProgress struct {
 	Phase  string
-	Rows   int64 // records read so far
-	Merged int64 // staged rows merged so far (ImportMerging; of Staged)
-	Staged int64 // rows staged (known from ImportChecking on)
+	Rows   int64  // records read so far
+	Merged int64  // staged rows merged so far (ImportMerging; of Staged)
+	Staged int64  // rows staged (known from ImportChecking on)
 	Step   string // ImportEnriching: what is being computed
 	Points int64  // ImportEnriching: distinct locations to enrich
 }
