@@ -105,7 +105,13 @@ func incidentFilter(q geo.IncidentQuery) *where {
 		w.add("sub_event_type = ANY(%s)", pq.Array(q.SubEventTypes))
 	}
 	if len(q.Countries) > 0 {
-		w.add("country_code = ANY(%s)", pq.Array(q.Countries))
+		// The source's country where it states one, else the polygon's
+		// (index incidents_country_idx, migration 00009).
+		w.add("coalesce(stated_country_code, country_code) = ANY(%s)", pq.Array(q.Countries))
+	}
+	if len(q.GeoChecks) > 0 {
+		// The predicate repeats the partial index's (incidents_geo_check_idx).
+		w.add("geo_check && %s AND geo_check <> '{}'", pq.Array(q.GeoChecks))
 	}
 	if q.Actor != "" {
 		p := likePattern(q.Actor)
