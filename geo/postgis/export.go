@@ -93,6 +93,11 @@ func (r *incidentRecord) incident(sources []byte) (*geo.Incident, error) {
 // from PostgreSQL. q.Limit <= 0 means every matching incident in one page.
 // The incident passed to emit is reused: it is only valid during the call.
 func (db *DB) StreamIncidentRecords(ctx context.Context, q geo.IncidentQuery, emit func(*geo.Incident) error) (geo.FeaturePage, error) {
+	return db.streamIncidentRecords(ctx, nil, q, emit)
+}
+
+// streamIncidentRecords is StreamIncidentRecords on on (nil: the pool).
+func (db *DB) streamIncidentRecords(ctx context.Context, on querier, q geo.IncidentQuery, emit func(*geo.Incident) error) (geo.FeaturePage, error) {
 	limit := q.Limit
 	if limit <= 0 {
 		limit = math.MaxInt32 - 1
@@ -102,7 +107,7 @@ func (db *DB) StreamIncidentRecords(ctx context.Context, q geo.IncidentQuery, em
 	if db.role == RolePublic {
 		sourceFile = "''"
 	}
-	return db.streamIncidentPage(ctx, q, limit, fmt.Sprintf(incidentRecordSQL, sourceFile), rec.dest(), func() geo.Cursor {
+	return db.streamIncidentPage(ctx, on, q, limit, fmt.Sprintf(incidentRecordSQL, sourceFile), rec.dest(), func() geo.Cursor {
 		return incidentPosition(q.Sort, rec.inc.ID, rec.inc.OccurredAt, rec.fatalities)
 	}, func(sources []byte) error {
 		inc, err := rec.incident(sources)
@@ -113,36 +118,108 @@ func (db *DB) StreamIncidentRecords(ctx context.Context, q geo.IncidentQuery, em
 	})
 }
 
-// StreamIncidentCSV writes the page of incidents q selects (as
-// StreamIncidentRecords: q.Limit <= 0 for all) to w as CSV, in ACLED's
-// column layout plus incidentmap's own columns (geo.ACLEDWriter), row by
-// row as they arrive. Nothing is written to w before the query has
-// returned its first row or ended, so an early database error leaves w
-// untouched.
-func (db *DB) StreamIncidentCSV(ctx context.Context, q geo.IncidentQuery, w io.Writer) (geo.FeaturePage, error) {
-	cw := geo.NewACLEDWriter(w)
+// CSVLayout is a two-pass CSV layout: it sees every incident of an export
+// first (Observe), so that the header lists only the columns that carry
+// data or that the layout requires, then writes them.
+type CSVLayout interface {
+	// Observe notes the columns inc needs.
+	Observe(inc *geo.Incident)
+	// NewWriter returns a writer of the observed columns to w.
+	NewWriter(w io.Writer) CSVWriter
+}
+
+// CSVWriter writes incidents as CSV rows of a layout's columns.
+type CSVWriter interface {
+	WriteHeader() error
+	Write(inc *geo.Incident) error
+	Flush() error
+}
+
+// NewCSVLayout returns the ACLED CSV layout of exports; derived adds the
+// columns incidentmap derives (country by polygon, nearest place, border
+// distance, geo_check).
+func NewCSVLayout(derived bool) CSVLayout {
+	return fixedACLEDLayout{}
+}
+
+// fixedACLEDLayout is the single-pass layout of geo.ACLEDWriter: every
+// ACLED column and incidentmap's own, whatever the rows hold.
+type fixedACLEDLayout struct{}
+
+func (fixedACLEDLayout) Observe(*geo.Incident)           {}
+func (fixedACLEDLayout) NewWriter(w io.Writer) CSVWriter { return geo.NewACLEDWriter(w) }
+
+// csvSnapshot runs both passes of a CSV export in one REPEATABLE READ,
+// read-only transaction, so the rows the layout observed are the rows
+// written. each runs one pass over the snapshot.
+func (db *DB) csvSnapshot(ctx context.Context, layout CSVLayout, w io.Writer,
+	each func(tx *sql.Tx, emit func(*geo.Incident) error) error) error {
+	tx, err := db.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("export csv: %w", mapError(err))
+	}
+	defer tx.Rollback()
+	if err := each(tx, func(inc *geo.Incident) error { layout.Observe(inc); return nil }); err != nil {
+		return err
+	}
+	cw := layout.NewWriter(w)
 	started := false
 	start := func() error {
 		started = true
 		return cw.WriteHeader()
 	}
-	page, err := db.StreamIncidentRecords(ctx, q, func(inc *geo.Incident) error {
+	if err := each(tx, func(inc *geo.Incident) error {
 		if !started {
 			if err := start(); err != nil {
 				return err
 			}
 		}
 		return cw.Write(inc)
-	})
-	if err != nil {
-		return page, err
+	}); err != nil {
+		return err
 	}
 	if !started {
 		if err := start(); err != nil {
-			return page, err
+			return err
 		}
 	}
-	return page, cw.Flush()
+	if err := cw.Flush(); err != nil {
+		return err
+	}
+	return commit(ctx, tx)
+}
+
+// StreamIncidentCSV writes the page of incidents q selects (as
+// StreamIncidentRecords: q.Limit <= 0 for all) to w as CSV in the layout
+// of NewCSVLayout(q.Derived): the page is read twice from one snapshot,
+// once to choose the columns, once to write them. Nothing is written to w
+// before the second read has returned its first row or ended, so an early
+// database error leaves w untouched.
+func (db *DB) StreamIncidentCSV(ctx context.Context, q geo.IncidentQuery, w io.Writer) (geo.FeaturePage, error) {
+	var page geo.FeaturePage
+	err := db.csvSnapshot(ctx, NewCSVLayout(q.Derived), w, func(tx *sql.Tx, emit func(*geo.Incident) error) error {
+		var err error
+		page, err = db.streamIncidentRecords(ctx, tx, q, emit)
+		return err
+	})
+	return page, err
+}
+
+// ExportIncidentCSV writes every incident q matches (q.Limit and q.Cursor
+// are ignored) to w as CSV in the layout of NewCSVLayout(derived), both
+// passes over one snapshot, a page at a time. It returns how many
+// incidents it wrote.
+func (db *DB) ExportIncidentCSV(ctx context.Context, q geo.IncidentQuery, derived bool, w io.Writer) (int64, error) {
+	var n int64
+	err := db.csvSnapshot(ctx, NewCSVLayout(derived), w, func(tx *sql.Tx, emit func(*geo.Incident) error) error {
+		n = 0
+		_, err := db.exportIncidents(ctx, tx, q, func(inc *geo.Incident) error {
+			n++
+			return emit(inc)
+		})
+		return err
+	})
+	return n, err
 }
 
 // exportPageRows is the page size of ExportIncidents: each page is one
@@ -153,10 +230,15 @@ const exportPageRows = 10_000
 // q.Cursor are ignored), in q's order, a page at a time. It returns how
 // many it emitted.
 func (db *DB) ExportIncidents(ctx context.Context, q geo.IncidentQuery, emit func(*geo.Incident) error) (int64, error) {
+	return db.exportIncidents(ctx, nil, q, emit)
+}
+
+// exportIncidents is ExportIncidents on on (nil: the pool).
+func (db *DB) exportIncidents(ctx context.Context, on querier, q geo.IncidentQuery, emit func(*geo.Incident) error) (int64, error) {
 	q.Limit, q.Cursor = exportPageRows, nil
 	var n int64
 	for {
-		page, err := db.StreamIncidentRecords(ctx, q, func(inc *geo.Incident) error {
+		page, err := db.streamIncidentRecords(ctx, on, q, func(inc *geo.Incident) error {
 			n++
 			return emit(inc)
 		})

@@ -143,14 +143,15 @@ func (db *DB) StreamIncidents(ctx context.Context, q geo.IncidentQuery, emit fun
 		occurredAt time.Time
 		fatalities int64
 	)
-	return db.streamIncidentPage(ctx, q, q.Limit, feature+" AS feature, id, occurred_at, fatalities",
+	return db.streamIncidentPage(ctx, nil, q, q.Limit, feature+" AS feature, id, occurred_at, fatalities",
 		[]any{&id, &occurredAt, &fatalities}, func() geo.Cursor { return incidentPosition(q.Sort, id, occurredAt, fatalities) }, emit)
 }
 
 // streamIncidentPage streams one keyset page of q (limit rows) selecting
 // columns: the emitted text first, then the scan destinations keys, from
-// which position reads a row's paging position.
-func (db *DB) streamIncidentPage(ctx context.Context, q geo.IncidentQuery, limit int, columns string, keys []any,
+// which position reads a row's paging position. on runs the query (nil:
+// the pool).
+func (db *DB) streamIncidentPage(ctx context.Context, on querier, q geo.IncidentQuery, limit int, columns string, keys []any,
 	position func() geo.Cursor, emit func([]byte) error) (geo.FeaturePage, error) {
 	sortCol, ok := incidentSortSQL[q.Sort.Field]
 	if !ok {
@@ -183,6 +184,7 @@ func (db *DB) streamIncidentPage(ctx context.Context, q geo.IncidentQuery, limit
 		cursor:       q.Cursor,
 		keys:         keys,
 		position:     position,
+		on:           on,
 	}, emit)
 }
 
