@@ -539,3 +539,29 @@ func TestImportEnriches(t *testing.T) {
 		})
 	}
 }
+
+// The reasons count every error, not only the ones kept.
+func TestImportReasonsCountAllErrors(t *testing.T) {
+	db := openTestDB(t)
+	var rows []map[string]string
+	for i := range 30 {
+		r := nkRow(i)
+		if i%2 == 0 {
+			r["latitude"] = "95"
+		}
+		rows = append(rows, r)
+	}
+	rows = append(rows, nkRow(1)) // a duplicate of row 1
+	res, err := importCSV(t, db, acledCSV(t, rows...), postgis.ImportOptions{SkipInvalid: true, MaxErrors: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkCounts(t, res, 31, 15, 0, 0, 16)
+	if len(res.Errors) != 3 || res.ErrorsOmitted != 13 {
+		t.Errorf("kept %d errors, omitted %d; want 3, 13", len(res.Errors), res.ErrorsOmitted)
+	}
+	if len(res.Reasons) != 2 || res.Reasons[0].Column != "latitude" || res.Reasons[0].Count != 15 ||
+		res.Reasons[1] != (postgis.ImportReason{Column: "event_id_cnty", Kind: "duplicate external id", Count: 1}) {
+		t.Errorf("reasons = %+v, want 15 latitude, 1 duplicate", res.Reasons)
+	}
+}
