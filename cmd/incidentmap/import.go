@@ -305,7 +305,7 @@ func (p *progress) update(ip postgis.ImportProgress) {
 		p.drawn = true
 		return
 	}
-	fmt.Fprintln(p.w, line)
+	fmt.Fprintf(p.w, "%s [%v]\n", line, now.Sub(p.start).Round(100*time.Millisecond))
 }
 
 // finish ends the bar's line.
