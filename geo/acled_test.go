@@ -84,7 +84,7 @@ func TestParseACLEDDate(t *testing.T) {
 	if got, ok := ParseACLEDDate("8 November 2020"); !ok || got.Day() != 8 {
 		t.Errorf("single-digit day: %v, %v", got, ok)
 	}
-	for _, s := range []string{"", "2020-13-45", "2020/10/18", "18.10.2020", "31 February 2020", "October 18, 2020", "18 Octobre 2020"} {
+	for _, s := range []string{"", "2020-13-45", "5/9/2020", "31 February 2020", "October 18, 2020", "18 Octobre 2020"} {
 		if got, ok := ParseACLEDDate(s); ok {
 			t.Errorf("ParseACLEDDate(%q) = %v, want not a date", s, got)
 		}
@@ -105,9 +105,13 @@ func TestACLEDReaderRecord(t *testing.T) {
 		Title:        "Shelling/artillery/missile attack in Ganja",
 		Notes:        "On 17 October 2020, a missile strike hit a residential area of Ganja at night, killing 13 civilians.",
 		LocationName: "Ganja", Admin1: "Ganja", Point: [2]float64{46.3606, 40.6828}, GeoPrecision: GeoExact,
-		Sources: []Source{{Name: "Azerbaijani Ministry of Defence", Date: "2020-10-18"}, {Name: "Reuters", Date: "2020-10-18"}},
+		Sources:       []Source{{Name: "Azerbaijani Ministry of Defence"}, {Name: "Reuters"}},
+		SourceDataset: DatasetACLED, StatedCountry: "Azerbaijan", StatedISO: "31", StatedCountryCode: "AZ",
+		SourceRecord: map[string]string{"civilian_targeting": "Civilian targeting", "disorder_type": "Political violence",
+			"event_date": "18 October 2020", "inter1": "1", "inter2": "7", "interaction": "17",
+			"region": "Caucasus and Central Asia", "source_scale": "National-International", "timestamp": "1603065600"},
 	}
-	if !incidentsEqual(got, want) {
+	if !incidentsEqualFull(got, want) {
 		t.Errorf("incident =\n%+v\nwant\n%+v", got, want)
 	}
 	if rows[0].Line != 2 {
@@ -126,8 +130,17 @@ func incidentsEqual(a, b Incident) bool {
 		slices.Equal(a.Sources, b.Sources) && a.Demo == b.Demo
 }
 
+// incidentsEqualFull also compares provenance, stated fields and the
+// source record.
+func incidentsEqualFull(a, b Incident) bool {
+	return incidentsEqual(a, b) && a.SourceDataset == b.SourceDataset &&
+		maps.Equal(a.SourceRecord, b.SourceRecord) && a.StatedCountry == b.StatedCountry && a.StatedISO == b.StatedISO &&
+		a.StatedCountryCode == b.StatedCountryCode && a.Admin2 == b.Admin2 && a.Admin3 == b.Admin3 &&
+		a.OriginalEventType == b.OriginalEventType && a.OriginalSubEventType == b.OriginalSubEventType
+}
+
 // The header is matched by name, whatever its order, case, padding or
-// byte order mark; unknown columns are ignored; missing required columns
+// byte order mark; unknown columns are kept; missing required columns
 // are all reported, and so are duplicates.
 func TestACLEDReaderHeader(t *testing.T) {
 	row := acledTestRow()
@@ -141,6 +154,12 @@ func TestACLEDReaderHeader(t *testing.T) {
 	}
 	if got := rows[0].Incident.Title; got != "Battles" {
 		t.Errorf("title without sub-event type or location = %q", got)
+	}
+	if got := rows[0].Incident.SourceRecord; !maps.Equal(got, map[string]string{"extra": "x"}) {
+		t.Errorf("source record = %v, want the unknown column", got)
+	}
+	if cols, _ := csvTable(t, exportRows(t, []Incident{rows[0].Incident})); !slices.Contains(cols, "extra") {
+		t.Errorf("export columns %v lack the unknown column", cols)
 	}
 
 	tests := []struct {
@@ -175,6 +194,8 @@ func TestACLEDReaderInvalidValues(t *testing.T) {
 		{"event_date", "2020-13-45", "not a date"},
 		{"event_date", "18 October 1850", "year 1850 out of range"},
 		{"event_date", "", "missing date"},
+		{"year", "2019", `year "2019" does not match event_date 2020-10-18`},
+		{"year", "twenty", "does not match"},
 		{"time_precision", "4", "must be 1, 2 or 3"},
 		{"event_type", "Skirmish", `unknown event type "Skirmish"`},
 		{"event_type", "", "missing event type"},
@@ -189,7 +210,8 @@ func TestACLEDReaderInvalidValues(t *testing.T) {
 		{"latitude", "-90.5", "out of range"},
 		{"latitude", "", "missing latitude"},
 		{"latitude", "40,68", "not a number"},
-		{"latitude", "NaN", "not a number"},
+		{"latitude", "NaN", "missing latitude"}, // pandas' missing value
+		{"latitude", "Inf", "not a number"},
 		{"latitude", "1e999", "not a finite number"},
 		{"longitude", "-181", "longitude -181 is out of range [-180, 180]"},
 		{"longitude", "0x2E", "not a number"},
@@ -460,5 +482,14 @@ func TestInvalidRowsError(t *testing.T) {
 	}
 	if got := (RowError{Line: 5, Reason: "has 2 fields"}).Error(); got != "line 5: has 2 fields" {
 		t.Errorf("RowError without column = %q", got)
+	}
+}
+
+// A byte order mark before a quoted header is not a bare quote.
+func TestACLEDReaderBOMQuotedHeader(t *testing.T) {
+	text := "\uFEFF\"event_id_cnty\",\"event_date\",\"event_type\",\"latitude\",\"longitude\"\r\n\"AZE1\",\"18 October 2020\",\"Battles\",\"40.6828\",\"46.3606\"\r\n"
+	rows := readACLED(t, text)
+	if len(rows) != 1 || len(rows[0].Errors) > 0 || rows[0].Incident.ExternalID != "AZE1" {
+		t.Errorf("rows = %+v", rows)
 	}
 }
