@@ -135,19 +135,24 @@ type CSVWriter interface {
 	Flush() error
 }
 
-// NewCSVLayout returns the ACLED CSV layout of exports; derived adds the
-// columns incidentmap derives (country by polygon, nearest place, border
-// distance, geo_check).
+// NewCSVLayout returns the ACLED CSV layout of exports (geo.ACLEDLayout);
+// derived adds the columns incidentmap derives (country by polygon,
+// nearest place, border distance, geo_check).
 func NewCSVLayout(derived bool) CSVLayout {
-	return fixedACLEDLayout{}
+	var opts []geo.ACLEDOption
+	if derived {
+		opts = append(opts, geo.WithDerived())
+	}
+	return acledLayout{geo.NewACLEDLayout(opts...)}
 }
 
-// fixedACLEDLayout is the single-pass layout of geo.ACLEDWriter: every
-// ACLED column and incidentmap's own, whatever the rows hold.
-type fixedACLEDLayout struct{}
+// acledLayout adapts geo.ACLEDLayout to CSVLayout.
+type acledLayout struct{ l *geo.ACLEDLayout }
 
-func (fixedACLEDLayout) Observe(*geo.Incident)           {}
-func (fixedACLEDLayout) NewWriter(w io.Writer) CSVWriter { return geo.NewACLEDWriter(w) }
+func (a acledLayout) Observe(inc *geo.Incident) { a.l.Observe(inc) }
+func (a acledLayout) NewWriter(w io.Writer) CSVWriter {
+	return geo.NewACLEDColumnsWriter(w, a.l.Columns())
+}
 
 // csvSnapshot runs both passes of a CSV export in one REPEATABLE READ,
 // read-only transaction, so the rows the layout observed are the rows
