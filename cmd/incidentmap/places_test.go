@@ -135,7 +135,7 @@ func TestPlacesAndBordersCommands(t *testing.T) {
 	if out := run("places", "search", "Cebrayıl"); !strings.Contains(strings.Split(out, "\n")[1], "Jebrail") {
 		t.Errorf("search for the Azerbaijani spelling:\n%s", out)
 	}
-	code, csv, _ := runLayerCmd(t, "export", "--format", "csv", "--query", "country=AZ", "--data-dir", dataDir)
+	code, csv, _ := runLayerCmd(t, "export", "--format", "csv", "--derived", "--query", "country=AZ", "--data-dir", dataDir)
 	if code != 0 {
 		t.Errorf("export exit %d", code)
 	}

@@ -137,7 +137,8 @@ type CSVWriter interface {
 
 // NewCSVLayout returns the ACLED CSV layout of exports; derived adds the
 // columns incidentmap derives (country by polygon, nearest place, border
-// distance, geo_check).
+// distance, geo_check). Until geo's two-pass ACLEDLayout is merged this is
+// the single-pass layout (branch store-trial-merge has the adapter).
 func NewCSVLayout(derived bool) CSVLayout {
 	return fixedACLEDLayout{}
 }

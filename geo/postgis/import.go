@@ -145,12 +145,16 @@ var importColumns = []importColumn{
 	{name: "stated_country_code", expr: "s.stated_country_code"},
 	{name: "original_event_type", expr: "s.original_event_type"},
 	{name: "original_sub_event_type", expr: "s.original_sub_event_type"},
-	{name: "source_dataset", expr: "s.source_dataset"},
-	{name: "source_record", expr: "s.source_record"},
+	// A file that carries no source record (a GeoJSON export, which
+	// leaves it out unless asked) keeps the stored one.
+	{name: "source_record", expr: "CASE WHEN s.source_record = '{}' THEN coalesce(i.source_record, '{}') ELSE s.source_record END"},
 	{name: "status", expr: "coalesce(s.status, i.status, 'verified')"},
 	{name: "sources", expr: "s.sources"},
 	{name: "demo", expr: "s.demo"},
 	{name: "source_file", expr: "s.source_file", derived: true},
+	// Provenance names the data set a record first came from: a file
+	// incidentmap exported ("incidentmap") re-imported keeps it.
+	{name: "source_dataset", expr: "CASE WHEN coalesce(i.source_dataset, '') IN ('', 'incidentmap') THEN s.source_dataset ELSE i.source_dataset END", derived: true},
 	{name: "country_code", expr: "coalesce(p.country_code, i.country_code)", derived: true},
 	{name: "nearest_place_id", expr: "CASE WHEN p.place_id IS NULL THEN i.nearest_place_id ELSE p.place_id END", derived: true},
 	{name: "nearest_place_name", expr: "CASE WHEN p.place_id IS NULL THEN i.nearest_place_name ELSE p.place_name END", derived: true},
