@@ -74,14 +74,16 @@ func openAPIDocument(base string) obj {
 		param("event_type", "query", "Incidents only: comma-separated ACLED event types.", str()),
 		param("sub_event_type", "query", "Incidents only: comma-separated ACLED sub-event types.", str()),
 		param("status", "query", "Incidents only: verified, disputed, retracted (default verified,disputed).", str()),
-		param("country", "query", "Incidents only: comma-separated ISO 3166-1 alpha-2 codes.", str()),
+		param("country", "query", "Incidents only: comma-separated ISO 3166-1 alpha-2 codes: the country the source states where it states one, else the country whose polygon holds the point.", str()),
+		param("geo_check", "query", "Incidents only: country_mismatch (stated country differs from the polygon's) and/or no_country (stated, but no country polygon there), comma-separated.", str()),
+		param("derived", "query", "Incidents, f=csv only: true adds the derived columns (country by polygon, nearest place, border distance, geo_check).", obj{"type": "boolean"}),
 		param("actor", "query", "Incidents only: substring of actor1 or actor2.", str()),
 		param("q", "query", "Incidents only: full-text search in title, notes and location.", str()),
 		param("near_border_km", "query", "Incidents only: at most this many km from an international land border.", obj{"type": "number"}),
 		param("near_place", "query", "Incidents only: gazetteer place id; with within_km (default 10).", obj{"type": "integer"}),
 		param("within_km", "query", "Incidents only: radius around near_place in km.", obj{"type": "number"}),
 		param("sortby", "query", "Incidents only: occurred_at or fatalities, prefixed with + or - (default -occurred_at).", str()),
-		param("properties", "query", "Incidents only: comma-separated property names to return.", str()),
+		param("properties", "query", "Incidents only: comma-separated property names to return; source_record (the source row as imported) only when named here.", str()),
 		f,
 	}
 	health := func(summary, id string) obj {

@@ -81,7 +81,11 @@ func incidentItemsParams() []obj {
 		param("within_km", "query", "Radius around near_place in km.", obj{"type": "number", "minimum": 0}),
 		param("sortby", "query", "occurred_at or fatalities, prefixed with + or - (default -occurred_at).",
 			obj{"type": "string", "enum": sortByValues()}),
-		listOf("properties", "Property names to return.", geo.IncidentProperties),
+		listOf("geo_check", "Where the derived geography disagrees with the source: country_mismatch, no_country.", geo.GeoChecks),
+		param("derived", "query", "f=csv only: true adds the derived columns (country by polygon, nearest place, border distance, geo_check).",
+			obj{"type": "boolean"}),
+		listOf("properties", "Property names to return (source_record only when named).",
+			append(slices.Clone(geo.IncidentProperties), geo.IncidentOnRequestProperties...)),
 	)
 }
 
@@ -109,6 +113,13 @@ var incidentPropertyTypes = map[string]obj{
 	"nearest_place_distance_m": {"type": "number", "nullable": true}, "border_distance_m": {"type": "number", "nullable": true},
 	"demo": {"type": "boolean"}, "created_at": {"type": "string", "format": "date-time"},
 	"updated_at": {"type": "string", "format": "date-time"},
+	// Stated by the source, as given.
+	"country": str(), "iso": str(), "stated_country_code": {"type": "string", "nullable": true},
+	"admin2": str(), "admin3": str(), "original_event_type": str(), "original_sub_event_type": str(),
+	"source_dataset": str(),
+	"source_record":  {"type": "object", "additionalProperties": obj{"type": "string"}},
+	// Derived.
+	"geo_check": {"type": "array", "items": obj{"type": "string", "enum": geo.GeoChecks}},
 }
 
 func incidentPropertySchemas() obj {

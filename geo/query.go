@@ -294,7 +294,20 @@ var IncidentProperties = []string{
 	"geo_precision", "status", "sources", "report_id", "country_code", "admin1",
 	"nearest_place_id", "nearest_place_name", "nearest_place_distance_m",
 	"border_distance_m", "demo", "created_at", "updated_at",
+	// Stated by the source, as given (ACLED's names), and provenance.
+	"country", "iso", "stated_country_code", "admin2", "admin3",
+	"original_event_type", "original_sub_event_type", "source_dataset",
+	// Derived: where the derived and stated geography disagree.
+	"geo_check",
 }
+
+// IncidentOnRequestProperties are properties only returned when asked for
+// by name with properties=: the source's row as imported is bulky and not
+// part of the map's record.
+var IncidentOnRequestProperties = []string{"source_record"}
+
+// GeoChecks lists the geo_check values incidents can be filtered on.
+var GeoChecks = []string{GeoCheckCountryMismatch, GeoCheckNoCountry}
 
 // IncidentSortFields lists the fields incidents can be sorted by.
 var IncidentSortFields = []string{"occurred_at", "fatalities"}
@@ -306,7 +319,9 @@ type IncidentQuery struct {
 	EventTypes    []string // canonical ACLED event types
 	SubEventTypes []string // canonical ACLED sub-event types
 	Statuses      []string // nil means verified and disputed
-	Countries     []string // ISO 3166-1 alpha-2, upper case
+	Countries     []string // ISO 3166-1 alpha-2, upper case: the stated country where given, else the derived one
+	GeoChecks     []string // incidents carrying any of these geo checks
+	Derived       bool     // CSV: add the derived columns
 	Actor         string   // substring of actor1 or actor2
 	Text          string   // full-text query
 	NearBorderKm  *float64 // within this distance of a land border
@@ -323,7 +338,7 @@ type IncidentQuery struct {
 var incidentQueryParams = []string{
 	"bbox", "bbox-crs", "datetime", "limit", "cursor", "sortby", "properties", "f",
 	"event_type", "sub_event_type", "status", "country", "actor", "q",
-	"near_border_km", "near_place", "within_km",
+	"near_border_km", "near_place", "within_km", "geo_check", "derived",
 }
 
 // ParseIncidentQuery validates the query parameters of GET
@@ -370,6 +385,18 @@ func ParseIncidentQuery(v url.Values) (IncidentQuery, error) {
 			return IncidentQuery{}, err
 		}
 	}
+	if s := queryValue(v, "geo_check"); s != "" {
+		if q.GeoChecks, err = parseQueryList("geo_check", s, "geo check", canonicalIn(GeoChecks)); err != nil {
+			return IncidentQuery{}, err
+		}
+	}
+	switch s := queryValue(v, "derived"); s {
+	case "", "false":
+	case "true":
+		q.Derived = true
+	default:
+		return IncidentQuery{}, Invalidf("derived", "want true or false, got %s", quoteShort(s))
+	}
 	if q.Actor, err = parseQueryText(v, "actor"); err != nil {
 		return IncidentQuery{}, err
 	}
@@ -412,7 +439,7 @@ func ParseIncidentQuery(v url.Values) (IncidentQuery, error) {
 		}
 	}
 	if s := queryValue(v, "properties"); s != "" {
-		if q.Properties, err = ParseProperties(s, IncidentProperties); err != nil {
+		if q.Properties, err = ParseProperties(s, slices.Concat(IncidentProperties, IncidentOnRequestProperties)); err != nil {
 			return IncidentQuery{}, err
 		}
 	}

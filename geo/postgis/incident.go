@@ -41,6 +41,18 @@ var incidentPropertySQL = map[string]string{
 	"demo":                     "demo",
 	"created_at":               "created_at",
 	"updated_at":               "updated_at",
+	// Stated by the source, as given (ACLED's names).
+	"country":                 "stated_country",
+	"iso":                     "stated_iso",
+	"stated_country_code":     "stated_country_code",
+	"admin2":                  "admin2",
+	"admin3":                  "admin3",
+	"original_event_type":     "NULLIF(original_event_type, '')",
+	"original_sub_event_type": "NULLIF(original_sub_event_type, '')",
+	"source_dataset":          "NULLIF(source_dataset, '')",
+	"geo_check":               "geo_check",
+	// Only when asked for by name (not in geo.IncidentProperties).
+	"source_record": "source_record",
 }
 
 // incidentSortSQL is the allow-list of sort keys.
@@ -93,7 +105,13 @@ func incidentFilter(q geo.IncidentQuery) *where {
 		w.add("sub_event_type = ANY(%s)", pq.Array(q.SubEventTypes))
 	}
 	if len(q.Countries) > 0 {
-		w.add("country_code = ANY(%s)", pq.Array(q.Countries))
+		// The source's country where it states one, else the polygon's
+		// (index incidents_country_idx, migration 00009).
+		w.add("coalesce(stated_country_code, country_code) = ANY(%s)", pq.Array(q.Countries))
+	}
+	if len(q.GeoChecks) > 0 {
+		// The predicate repeats the partial index's (incidents_geo_check_idx).
+		w.add("geo_check && %s AND geo_check <> '{}'", pq.Array(q.GeoChecks))
 	}
 	if q.Actor != "" {
 		p := likePattern(q.Actor)
@@ -125,14 +143,15 @@ func (db *DB) StreamIncidents(ctx context.Context, q geo.IncidentQuery, emit fun
 		occurredAt time.Time
 		fatalities int64
 	)
-	return db.streamIncidentPage(ctx, q, q.Limit, feature+" AS feature, id, occurred_at, fatalities",
+	return db.streamIncidentPage(ctx, nil, q, q.Limit, feature+" AS feature, id, occurred_at, fatalities",
 		[]any{&id, &occurredAt, &fatalities}, func() geo.Cursor { return incidentPosition(q.Sort, id, occurredAt, fatalities) }, emit)
 }
 
 // streamIncidentPage streams one keyset page of q (limit rows) selecting
 // columns: the emitted text first, then the scan destinations keys, from
-// which position reads a row's paging position.
-func (db *DB) streamIncidentPage(ctx context.Context, q geo.IncidentQuery, limit int, columns string, keys []any,
+// which position reads a row's paging position. on runs the query (nil:
+// the pool).
+func (db *DB) streamIncidentPage(ctx context.Context, on querier, q geo.IncidentQuery, limit int, columns string, keys []any,
 	position func() geo.Cursor, emit func([]byte) error) (geo.FeaturePage, error) {
 	sortCol, ok := incidentSortSQL[q.Sort.Field]
 	if !ok {
@@ -165,6 +184,7 @@ func (db *DB) streamIncidentPage(ctx context.Context, q geo.IncidentQuery, limit
 		cursor:       q.Cursor,
 		keys:         keys,
 		position:     position,
+		on:           on,
 	}, emit)
 }
 
@@ -284,22 +304,44 @@ type querier interface {
 }
 
 // insertIncident inserts inc with its encoded sources and fills its id,
-// version and timestamps.
+// version, timestamps and derived fields.
 func insertIncident(ctx context.Context, q querier, inc *geo.Incident, sources []byte) error {
+	record, err := encodeSourceRecord(inc.SourceRecord)
+	if err != nil {
+		return err
+	}
 	return q.QueryRowContext(ctx, `
 		INSERT INTO incidents (external_id, occurred_at, time_precision, event_type, sub_event_type,
 			actor1, actor2, fatalities, title, notes, location_name, geom, geo_precision,
-			status, sources, report_id, demo, country_code, admin1)
+			status, sources, report_id, demo, country_code, admin1,
+			admin2, admin3, stated_country, stated_iso, stated_country_code, original_event_type,
+			original_sub_event_type, source_dataset, source_file, source_record)
 		VALUES (NULLIF($1, ''), $2, $3, $4, NULLIF($5, ''), $6, $7, $8, $9, $10, $11,
-			ST_SetSRID(ST_MakePoint($12, $13), 4326), $14, $15, $16, $17, $18, NULLIF($19, ''), $20)
+			ST_SetSRID(ST_MakePoint($12, $13), 4326), $14, $15, $16, $17, $18, NULLIF($19, ''), $20,
+			$21, $22, $23, $24, NULLIF($25, ''), $26, $27, $28, $29, $30)
 		RETURNING id, version, created_at, updated_at, coalesce(country_code, ''),
-			nearest_place_id, coalesce(nearest_place_name, ''), nearest_place_distance_m, border_distance_m`,
+			nearest_place_id, coalesce(nearest_place_name, ''), nearest_place_distance_m, border_distance_m, geo_check`,
 		inc.ExternalID, inc.OccurredAt, max(inc.TimePrecision, 1), inc.EventType, inc.SubEventType,
 		inc.Actor1, inc.Actor2, inc.Fatalities, inc.Title, inc.Notes, inc.LocationName,
 		inc.Point.Lon(), inc.Point.Lat(), max(inc.GeoPrecision, 1),
 		inc.Status, string(sources), inc.ReportID, inc.Demo, inc.CountryCode, inc.Admin1,
+		inc.Admin2, inc.Admin3, inc.StatedCountry, inc.StatedISO, inc.StatedCountryCode, inc.OriginalEventType,
+		inc.OriginalSubEventType, inc.SourceDataset, inc.SourceFile, string(record),
 	).Scan(&inc.ID, &inc.Version, &inc.CreatedAt, &inc.UpdatedAt, &inc.CountryCode,
-		&inc.NearestPlaceID, &inc.NearestPlaceName, &inc.NearestPlaceDistance, &inc.BorderDistance)
+		&inc.NearestPlaceID, &inc.NearestPlaceName, &inc.NearestPlaceDistance, &inc.BorderDistance,
+		(*pq.StringArray)(&inc.GeoCheck))
+}
+
+// encodeSourceRecord is the jsonb text of a source record ({} when empty).
+func encodeSourceRecord(rec map[string]string) ([]byte, error) {
+	if len(rec) == 0 {
+		return []byte("{}"), nil
+	}
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return nil, fmt.Errorf("encode source record: %w", err)
+	}
+	return b, nil
 }
 
 // IncidentCollectionSQL returns one SQL statement that produces the first
