@@ -1,0 +1,156 @@
+package cql2_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"testing"
+
+	_ "github.com/lib/pq"
+
+	"github.com/incidentmap/incidentmap/geo/cql2"
+	"github.com/incidentmap/incidentmap/geo/postgis/pgtest"
+)
+
+func TestMain(m *testing.M) {
+	pgtest.Main(m, func(ctx context.Context, dsn string) error {
+		db, err := sql.Open("postgres", dsn)
+		if err != nil {
+			return fmt.Errorf("open template: %w", err)
+		}
+		defer db.Close()
+		if _, err := db.ExecContext(ctx, "CREATE EXTENSION IF NOT EXISTS postgis"); err != nil {
+			return fmt.Errorf("create postgis: %w", err)
+		}
+		return nil
+	})
+}
+
+// events is a small table with every kind of queryable; row 3's name is
+// an injection attempt stored as data.
+const events = `
+CREATE TABLE events (
+	id integer PRIMARY KEY, name text, kind text, n integer, x double precision,
+	ok boolean, at timestamptz, day date, geom geometry(Geometry, 4326));
+INSERT INTO events VALUES
+(1, 'Stepanakert shelling', 'Battles', 0, 1.5, true, '2020-10-01T10:00:00Z', '2020-10-01', 'SRID=4326;POINT(46.75 39.82)'),
+(2, 'Martuni clash', 'Battles', 5, 2.5, false, '2020-10-18T00:00:00Z', '2020-10-18', 'SRID=4326;POINT(47.15 39.79)'),
+(3, 'O''Brien''s report; DROP TABLE events;--', 'Protests', 12, NULL, true, '2020-10-18T23:59:59.999999Z', '2020-10-18', 'SRID=4326;POINT(44.51 40.18)'),
+(4, 'Fuzuli 100% strike', 'Explosions/Remote violence', NULL, 10, NULL, '2020-11-10T00:00:00Z', '2020-11-10', 'SRID=4326;LINESTRING(47.1 39.5, 47.2 39.6)'),
+(5, 'fuzuli lowercase', 'Explosions/Remote violence', 3, -1, true, NULL, NULL, 'SRID=4326;POLYGON((46 39, 47 39, 47 40, 46 40, 46 39))'),
+(6, 'Antimeridian', 'Other', 1, 0, false, '2021-01-01T00:00:00Z', '2021-01-01', 'SRID=4326;POINT(179.5 -16.5)')`
+
+// eventQueryables maps filter properties to the columns of events.
+func eventQueryables() map[string]cql2.Queryable {
+	return map[string]cql2.Queryable{
+		"name":       {SQL: "e.name", Type: cql2.String},
+		"kind":       {SQL: "e.kind", Type: cql2.String},
+		"n":          {SQL: "e.n", Type: cql2.Integer},
+		"x":          {SQL: "e.x", Type: cql2.Number},
+		"ok":         {SQL: "e.ok", Type: cql2.Boolean},
+		"at":         {SQL: "e.at", Type: cql2.Timestamp},
+		"day":        {SQL: "e.day", Type: cql2.Date},
+		"geometry":   {SQL: "e.geom", Type: cql2.Geometry},
+		"event type": {SQL: "e.kind", Type: cql2.String},
+	}
+}
+
+func TestCompiledSQLSelectsTheRightRows(t *testing.T) {
+	db, err := sql.Open("postgres", pgtest.NewDB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ctx := t.Context()
+	if _, err := db.ExecContext(ctx, events); err != nil {
+		t.Fatalf("create events: %v", err)
+	}
+	tests := []struct {
+		lang, filter string
+		want         []int
+	}{
+		{"text", "kind = 'Battles'", []int{1, 2}},
+		{"text", `"event type" <> 'Battles'`, []int{3, 4, 5, 6}},
+		{"text", "n > 3", []int{2, 3}},
+		{"text", "n >= 3 AND n <= 5", []int{2, 5}},
+		{"text", "x < 2", []int{1, 5, 6}},
+		{"text", "x BETWEEN 1.5 AND 2.5", []int{1, 2}},
+		{"text", "n > 2.5", []int{2, 3, 5}},
+		{"text", "n IN (0, 12)", []int{1, 3}},
+		{"text", "n NOT IN (0, 12)", []int{2, 5, 6}},
+		{"text", "n IS NULL", []int{4}},
+		{"text", "x IS NOT NULL", []int{1, 2, 4, 5, 6}},
+		{"text", "ok = TRUE", []int{1, 3, 5}},
+		{"text", "name LIKE 'Fuzuli%'", []int{4}},
+		{"text", `name LIKE '%100\%%'`, []int{4}},
+		{"text", "name LIKE '_artuni%'", []int{2}},
+		{"text", "name NOT LIKE '%a%'", []int{3, 4}},
+		{"text", "name = 'O''Brien''s report; DROP TABLE events;--'", []int{3}},
+		{"text", "NOT (kind = 'Battles' OR n > 3) AND ok = false", []int{6}},
+		{"text", "at = DATE('2020-10-18')", []int{2, 3}},
+		{"text", "at > DATE('2020-10-18')", []int{4, 6}},
+		{"text", "at <= DATE('2020-10-18')", []int{1, 2, 3}},
+		{"text", "at < TIMESTAMP('2020-10-18T00:00:00Z')", []int{1}},
+		{"text", "at <= '2020-10-18T00:00:00'", []int{1, 2}},
+		{"text", "at BETWEEN DATE('2020-10-02') AND DATE('2020-11-10')", []int{2, 3, 4}},
+		{"text", "day = DATE('2020-10-18')", []int{2, 3}},
+		{"text", "day IN (DATE('2020-10-01'), DATE('2021-01-01'))", []int{1, 6}},
+		{"text", "T_BEFORE(at, TIMESTAMP('2020-10-18T00:00:00Z'))", []int{1}},
+		{"text", "T_AFTER(at, DATE('2020-10-18'))", []int{4, 6}},
+		{"text", "T_INTERSECTS(at, INTERVAL('2020-10-18', '..'))", []int{2, 3, 4, 6}},
+		{"text", "T_INTERSECTS(at, INTERVAL('..', '2020-10-01'))", []int{1}},
+		{"text", "T_DURING(at, INTERVAL('2020-10-18T00:00:00Z', '2020-11-10T00:00:00Z'))", []int{3}},
+		{"text", "T_DURING(at, INTERVAL('..', '..'))", []int{1, 2, 3, 4, 6}},
+		{"text", "T_DURING(day, INTERVAL('2020-10-01', '2020-11-10'))", []int{2, 3}},
+		{"text", "T_EQUALS(at, TIMESTAMP('2020-11-10T00:00:00Z'))", []int{4}},
+		{"text", "S_INTERSECTS(geometry, BBOX(46, 39, 48, 40))", []int{1, 2, 4, 5}},
+		{"text", "S_INTERSECTS(geometry, BBOX(179, -17, -179, -16))", []int{6}},
+		{"text", "S_WITHIN(geometry, POLYGON((46 39, 47 39, 47 40, 46 40, 46 39)))", []int{1, 5}},
+		{"text", "S_CONTAINS(geometry, POINT(46.5 39.5))", []int{5}},
+		{"text", "S_INTERSECTS(geometry, POINT(44.51 40.18))", []int{3}},
+		{"text", "S_DWITHIN(geometry, POINT(44.5 40.18), 1000, meters)", []int{3}},
+		{"text", "S_DWITHIN(geometry, POINT(44.5 40.18), 500)", nil},
+		{"text", "S_DISJOINT(geometry, BBOX(40, 30, 50, 45))", []int{6}},
+		{"json", `{"op":"s_intersects","args":[{"property":"geometry"},{"type":"Polygon","coordinates":[[[46,39],[48,39],[48,40],[46,40],[46,39]]]}]}`, []int{1, 2, 4, 5}},
+		{"json", `{"op":"and","args":[{"op":"=","args":[{"property":"kind"},"Battles"]},{"op":"t_after","args":[{"property":"at"},{"date":"2020-10-17"}]}]}`, []int{2}},
+		{"json", `{"op":"not","args":[{"op":"isNull","args":[{"property":"at"}]}]}`, []int{1, 2, 3, 4, 6}},
+		{"json", `{"op":"in","args":[{"property":"kind"},["Protests","Other"]]}`, []int{3, 6}},
+		{"json", `{"op":"t_during","args":[{"property":"at"},{"interval":["2020-10-18","2020-11-10"]}]}`, []int{3, 4}}, // a date end is its whole day
+	}
+	for _, tc := range tests {
+		t.Run(tc.filter, func(t *testing.T) {
+			e, err := cql2.Parse(tc.filter, "cql2-"+tc.lang)
+			if err != nil {
+				t.Fatalf("parse: %v", err)
+			}
+			where, args, err := cql2.Compile(e, eventQueryables(), 1)
+			if err != nil {
+				t.Fatalf("compile: %v", err)
+			}
+			rows, err := db.QueryContext(ctx, "SELECT e.id FROM events e WHERE "+where+" ORDER BY e.id", args...)
+			if err != nil {
+				t.Fatalf("query %s %v: %v", where, args, err)
+			}
+			defer rows.Close()
+			var got []int
+			for rows.Next() {
+				var id int
+				if err := rows.Scan(&id); err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, id)
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("got ids %v, want %v (SQL %s, args %v)", got, tc.want, where, args)
+			}
+		})
+	}
+	var n int
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM events").Scan(&n); err != nil || n != 6 {
+		t.Errorf("events after the filters: got %d rows (%v), want 6", n, err)
+	}
+}
