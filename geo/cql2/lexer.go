@@ -130,7 +130,8 @@ func lex(s string) ([]token, error) {
 }
 
 // lexQuoted reads a quoted run starting at s[0] == q. A doubled quote
-// stands for one; in strings \' does too (CQL2 escapeQuote).
+// stands for one; in strings \' does too (CQL2 escapeQuote), and \\ is
+// kept as it is so that a string may end in an escaped backslash.
 func lexQuoted(s string, q byte) (text string, n int, err error) {
 	var b strings.Builder
 	for i := 1; i < len(s); i++ {
@@ -141,6 +142,9 @@ func lexQuoted(s string, q byte) (text string, n int, err error) {
 			i++
 		case c == q:
 			return b.String(), i + 1, nil
+		case q == '\'' && c == '\\' && i+1 < len(s) && s[i+1] == '\\':
+			b.WriteString(`\\`) // kept for LIKE, where it means one \
+			i++
 		case q == '\'' && c == '\\' && i+1 < len(s) && s[i+1] == '\'':
 			b.WriteByte('\'')
 			i++

@@ -154,3 +154,58 @@ func TestCompiledSQLSelectsTheRightRows(t *testing.T) {
 		t.Errorf("events after the filters: got %d rows (%v), want 6", n, err)
 	}
 }
+
+// TestEdgeFiltersNeverFailInTheDatabase runs filters that parse and compile
+// but sit at the edges of what PostgreSQL accepts: none may make the query
+// fail (that would be a 500 for the client's mistake).
+func TestEdgeFiltersNeverFailInTheDatabase(t *testing.T) {
+	db, err := sql.Open("postgres", pgtest.NewDB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ctx := t.Context()
+	if _, err := db.ExecContext(ctx, events); err != nil {
+		t.Fatalf("create events: %v", err)
+	}
+	for _, f := range []string{
+		"S_WITHIN(geometry, POLYGON((0 0, 10 10, 10 0, 0 10, 0 0)))",
+		"S_INTERSECTS(geometry, POLYGON((0 0, 10 10, 10 0, 0 10, 0 0)))",
+		"S_OVERLAPS(geometry, MULTIPOLYGON(((0 0, 10 10, 10 0, 0 10, 0 0)), ((0 0, 10 10, 10 0, 0 10, 0 0))))",
+		"S_DWITHIN(geometry, POINT(180 90), 100000000, meters)",
+		"S_DWITHIN(geometry, POLYGON((0 0, 10 10, 10 0, 0 10, 0 0)), 10)",
+		"S_EQUALS(geometry, GEOMETRYCOLLECTION(POINT(1 2), LINESTRING(0 0, 0 0)))",
+		"S_CROSSES(geometry, BBOX(1, 1, 1, 1))",
+		"S_TOUCHES(geometry, POINT Z (1 2 3))",
+		"n = 99999999999 OR n < -1e300 OR x > 1e308 OR x = 0.000000000000001",
+		"at > TIMESTAMP('9999-12-31T23:59:59.999999999Z') OR at < DATE('0001-01-01')",
+		"at = DATE('9999-12-31') OR day = DATE('9999-12-31')",
+		"T_CONTAINS(at, INTERVAL('0001-01-01', '9999-12-31'))",
+		"T_OVERLAPS(INTERVAL(at, '..'), INTERVAL('..', '2020-01-01T00:00:00+14:00'))",
+		"T_METBY(INTERVAL(day, day), INTERVAL('..', '..'))",
+		"name LIKE '\\\\' OR name LIKE '%\\_%' OR name = ''",
+		"name = '\u00e9\u0301 \U0001F600'",
+	} {
+		e, err := cql2.ParseText(f)
+		if err != nil {
+			t.Errorf("parse %s: %v", f, err)
+			continue
+		}
+		where, args, err := cql2.Compile(e, eventQueryables(), 1)
+		if err != nil {
+			t.Errorf("compile %s: %v", f, err)
+			continue
+		}
+		rows, err := db.QueryContext(ctx, "SELECT e.id FROM events e WHERE "+where, args...)
+		if err != nil {
+			t.Errorf("%s: database error %v (SQL %s, args %v)", f, err, where, args)
+			continue
+		}
+		for rows.Next() {
+		}
+		if err := rows.Err(); err != nil {
+			t.Errorf("%s: database error %v (SQL %s, args %v)", f, err, where, args)
+		}
+		rows.Close()
+	}
+}
