@@ -149,7 +149,7 @@ func TestTextAndJSONCompileAlike(t *testing.T) {
 // names and the spec's double-quoted interval ends.
 func TestKeywordsAndNames(t *testing.T) {
 	tests := []struct{ a, b string }{
-		{"kind = 'x' AND n IS NOT NULL", "KIND = 'x' and n is not null"},
+		{"kind = 'x' AND n IS NOT NULL", "kind = 'x' and n is not null"},
 		{"kind = 'x' AND n IS NOT NULL", `"kind" = 'x' AnD NOT n Is NuLl`},
 		{"s_intersects(geometry, point(1 2))", "S_INTERSECTS(geometry,POINT(1 2))"},
 		{"S_INTERSECTS(geometry, POINT(1 2))", "S_INTERSECTS(geometry, POINT Z (1 2 3))"},
