@@ -3,7 +3,9 @@ package cql2_test
 import (
 	"context"
 	"database/sql"
+	"flag"
 	"fmt"
+	"os"
 	"slices"
 	"testing"
 
@@ -14,6 +16,13 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	// Fuzzing needs no database: do not start a cluster in every worker.
+	flag.Parse()
+	for _, name := range []string{"test.fuzz", "test.fuzzworker"} {
+		if f := flag.Lookup(name); f != nil && f.Value.String() != "" && f.Value.String() != "false" {
+			os.Exit(m.Run())
+		}
+	}
 	pgtest.Main(m, func(ctx context.Context, dsn string) error {
 		db, err := sql.Open("postgres", dsn)
 		if err != nil {
