@@ -311,9 +311,9 @@ func TestHostileFilters(t *testing.T) {
 }
 
 func TestParseRejectsUnknownLanguage(t *testing.T) {
-	_, err := cql2.Parse("n = 1", "cql-text")
+	_, err := cql2.Parse("n = 1", "cql-json")
 	var ce *cql2.Error
-	if !errors.As(err, &ce) || !strings.Contains(err.Error(), `filter-lang "cql-text" is not supported`) {
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), `filter-lang "cql-json" is not supported`) {
 		t.Errorf("got %v, want a *cql2.Error naming the language", err)
 	}
 }
@@ -355,5 +355,46 @@ func TestCompileRejectsBadTrees(t *testing.T) {
 	}
 	if _, _, err := cql2.Compile(&cql2.BoolLit{Value: true}, q, 0); err == nil {
 		t.Error("firstArg 0: got no error")
+	}
+}
+
+// TestGDALFilters compiles the filters GDAL 3.6's OAPIF driver sent (seen
+// with a stub server) for ogr2ogr/ogrinfo -where: it names the language
+// cql-text, quotes timestamps as strings and turns BETWEEN into two
+// comparisons.
+func TestGDALFilters(t *testing.T) {
+	q := eventQueryables()
+	q["updated_at"] = cql2.Queryable{SQL: "e.updated_at", Type: cql2.Timestamp}
+	q["event_type"] = cql2.Queryable{SQL: "e.kind", Type: cql2.String}
+	q["fatalities"] = cql2.Queryable{SQL: "e.n", Type: cql2.Integer}
+	tests := []struct {
+		where, filter, sql string
+		args               []any
+	}{
+		{"event_type = 'Battles' AND fatalities > 2", "(event_type = 'Battles') AND (fatalities > 2)",
+			"((e.kind = $1) AND (e.n > $2::bigint))", []any{"Battles", int64(2)}},
+		{"updated_at < '2021-01-01T00:00:00'", "updated_at < '2021-01-01T00:00:00Z'",
+			"(e.updated_at < $1::timestamptz)", []any{"2021-01-01T00:00:00Z"}},
+		{"updated_at >= '2020/01/01 12:00:00' AND NOT (fatalities BETWEEN 1 AND 5)",
+			"(updated_at >= '2020-01-01T12:00:00Z') AND (NOT ((fatalities >= 1) AND (fatalities <= 5)))",
+			"((e.updated_at >= $1::timestamptz) AND (NOT ((e.n >= $2::bigint) AND (e.n <= $3::bigint))))",
+			[]any{"2020-01-01T12:00:00Z", int64(1), int64(5)}},
+		{"event_type IS NULL OR event_type <> 'x'", "((event_type IS NULL)) OR (event_type <> 'x')",
+			"((e.kind IS NULL) OR (e.kind <> $1))", []any{"x"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.where, func(t *testing.T) {
+			e, err := cql2.Parse(tc.filter, "cql-text")
+			if err != nil {
+				t.Fatalf("parse %s: %v", tc.filter, err)
+			}
+			sql, args, err := cql2.Compile(e, q, 1)
+			if err != nil {
+				t.Fatalf("compile %s: %v", tc.filter, err)
+			}
+			if sql != tc.sql || !reflect.DeepEqual(args, tc.args) {
+				t.Errorf("got %s %#v, want %s %#v", sql, args, tc.sql, tc.args)
+			}
+		})
 	}
 }
