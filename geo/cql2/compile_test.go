@@ -273,6 +273,8 @@ func TestHostileFilters(t *testing.T) {
 		{"text", "n = 1e999", "", "out of range"},
 		{"text", "name = 'x' name = 'y'", "", "after the end of the expression"},
 		{"text", "name = '\xff'", "", "not valid UTF-8"},
+		{"text", "name = 'a\x00b'", "", "NUL character"},
+		{"json", `{"op":"=","args":[{"property":"name"},"a\u0000b"]}`, "", "NUL character"},
 		{"json", `{"op":"=","args":[{"property":"name"},null]}`, "", "null is not a value"},
 		{"json", `{"op":"=","args":[{"property":"name"},"x"],"extra":1}`, "", `unexpected member "extra"`},
 		{"json", `{"op":"=","args":[{"property":"name"}]}`, "", "takes 2 arguments, got 1"},

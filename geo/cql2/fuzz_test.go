@@ -84,6 +84,9 @@ func FuzzCQL2(f *testing.F) {
 	} {
 		f.Add(s)
 	}
+	for _, c := range selectionCases() {
+		f.Add(c.filter)
+	}
 	q := eventQueryables()
 	f.Fuzz(func(t *testing.T, s string) {
 		for _, parse := range []func(string) (cql2.Expr, error){

@@ -216,6 +216,10 @@ func (p *jsonParser) operand(v any) (Expr, error) {
 	defer p.leave()
 	switch v := v.(type) {
 	case string:
+		if strings.IndexByte(v, 0) >= 0 {
+			// PostgreSQL text cannot hold it: the query would fail.
+			return nil, errorf("a string holds a NUL character")
+		}
 		return &StringLit{Value: v}, nil
 	case json.Number:
 		f, err := strconv.ParseFloat(string(v), 64)

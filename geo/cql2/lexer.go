@@ -58,6 +58,9 @@ func lex(s string) ([]token, error) {
 	if !utf8.ValidString(s) {
 		return nil, errorf("filter is not valid UTF-8")
 	}
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		return nil, &Error{Offset: i, Message: "filter holds a NUL character"}
+	}
 	var toks []token
 	i := 0
 	for i < len(s) {

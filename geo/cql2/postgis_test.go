@@ -6,7 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	_ "github.com/lib/pq"
@@ -65,20 +68,16 @@ func eventQueryables() map[string]cql2.Queryable {
 	}
 }
 
-func TestCompiledSQLSelectsTheRightRows(t *testing.T) {
-	db, err := sql.Open("postgres", pgtest.NewDB(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	ctx := t.Context()
-	if _, err := db.ExecContext(ctx, events); err != nil {
-		t.Fatalf("create events: %v", err)
-	}
-	tests := []struct {
-		lang, filter string
-		want         []int
-	}{
+// selectionCase is a filter and the ids of events it selects.
+type selectionCase struct {
+	lang, filter string
+	want         []int
+}
+
+// selectionCases are the filters of TestCompiledSQLSelectsTheRightRows;
+// they also seed FuzzCQL2.
+func selectionCases() []selectionCase {
+	return []selectionCase{
 		{"text", "kind = 'Battles'", []int{1, 2}},
 		{"text", `"event type" <> 'Battles'`, []int{3, 4, 5, 6}},
 		{"text", "n > 3", []int{2, 3}},
@@ -127,7 +126,19 @@ func TestCompiledSQLSelectsTheRightRows(t *testing.T) {
 		{"json", `{"op":"in","args":[{"property":"kind"},["Protests","Other"]]}`, []int{3, 6}},
 		{"json", `{"op":"t_during","args":[{"property":"at"},{"interval":["2020-10-18","2020-11-10"]}]}`, []int{3, 4}}, // a date end is its whole day
 	}
-	for _, tc := range tests {
+}
+
+func TestCompiledSQLSelectsTheRightRows(t *testing.T) {
+	db, err := sql.Open("postgres", pgtest.NewDB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ctx := t.Context()
+	if _, err := db.ExecContext(ctx, events); err != nil {
+		t.Fatalf("create events: %v", err)
+	}
+	for _, tc := range selectionCases() {
 		t.Run(tc.filter, func(t *testing.T) {
 			e, err := cql2.Parse(tc.filter, "cql2-"+tc.lang)
 			if err != nil {
@@ -217,4 +228,59 @@ func TestEdgeFiltersNeverFailInTheDatabase(t *testing.T) {
 		}
 		rows.Close()
 	}
+}
+
+// TestFuzzCorpusRunsInPostGIS runs every checked-in fuzz input that
+// compiles against the database: a compiled filter must never make the
+// query fail.
+func TestFuzzCorpusRunsInPostGIS(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "fuzz", "FuzzCQL2", "*"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("fuzz corpus: %d files, %v", len(files), err)
+	}
+	db, err := sql.Open("postgres", pgtest.NewDB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ctx := t.Context()
+	if _, err := db.ExecContext(ctx, events); err != nil {
+		t.Fatalf("create events: %v", err)
+	}
+	ran := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// go test fuzz v1, then string("...").
+		_, line, _ := strings.Cut(string(b), "\n")
+		line = strings.TrimSpace(line)
+		input, err := strconv.Unquote(strings.TrimSuffix(strings.TrimPrefix(line, "string("), ")"))
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for _, parse := range []func(string) (cql2.Expr, error){
+			cql2.ParseText,
+			func(s string) (cql2.Expr, error) { return cql2.ParseJSON([]byte(s)) },
+		} {
+			e, err := parse(input)
+			if err != nil {
+				continue
+			}
+			where, args, err := cql2.Compile(e, eventQueryables(), 1)
+			if err != nil {
+				continue
+			}
+			ran++
+			var n int
+			if err := db.QueryRowContext(ctx, "SELECT count(*) FROM events e WHERE "+where, args...).Scan(&n); err != nil {
+				t.Errorf("%s (%q): database error %v (SQL %s, args %v)", filepath.Base(f), input, err, where, args)
+			}
+		}
+	}
+	if ran == 0 {
+		t.Error("no corpus input compiled: the test checked nothing")
+	}
+	t.Logf("%d of %d corpus inputs compiled and ran", ran, len(files))
 }
