@@ -355,7 +355,15 @@ func (c *compiler) spatial(e *Spatial) (string, error) {
 	}
 	geom := "ST_GeomFromText(" + c.arg(g.WKT, "text") + ", 4326)"
 	if op == "s_dwithin" {
-		return "ST_DWithin(" + q.SQL + "::geography, " + geom + "::geography, " + c.arg(e.Distance, "float8") + ")", nil
+		within := "ST_DWithin(" + q.SQL + "::geography, " + geom + "::geography, " + c.arg(e.Distance, "float8") + ")"
+		box, ok := dwithinBox(g.WKT, e.Distance)
+		if !ok {
+			return within, nil
+		}
+		// The box holds every point within the distance, so the && test
+		// only lets a geometry index skip rows that cannot match.
+		return "(" + q.SQL + " && ST_MakeEnvelope(" + c.arg(box[0], "float8") + ", " + c.arg(box[1], "float8") + ", " +
+			c.arg(box[2], "float8") + ", " + c.arg(box[3], "float8") + ", 4326) AND " + within + ")", nil
 	}
 	return spatialSQL(op) + "(" + q.SQL + ", " + geom + ")", nil
 }

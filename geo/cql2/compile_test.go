@@ -85,7 +85,8 @@ func TestTextAndJSONCompileAlike(t *testing.T) {
 		{
 			"S_DWITHIN(geometry, POINT(44.5 40.18), 1000, meters)",
 			`{"op":"s_dwithin","args":[{"property":"geometry"},{"type":"Point","coordinates":[44.5,40.18]},1000,"meters"]}`,
-			"ST_DWithin(e.geom::geography, ST_GeomFromText($3::text, 4326)::geography, $4::float8)", []any{"POINT(44.5 40.18)", 1000.0},
+			"(e.geom && ST_MakeEnvelope($5::float8, $6::float8, $7::float8, $8::float8, 4326) AND ST_DWithin(e.geom::geography, ST_GeomFromText($3::text, 4326)::geography, $4::float8))",
+			[]any{"POINT(44.5 40.18)", 1000.0, 44.48808474671006, 40.170896492846, 44.51191525328994, 40.189103507154},
 		},
 		{
 			"T_INTERSECTS(at, INTERVAL('2020-10-18', '..'))",

@@ -87,9 +87,11 @@
 //     PostGIS functions of the same name; a literal first and a property
 //     second is swapped (S_WITHIN becoming S_CONTAINS and back).
 //   - S_DWITHIN(property, geometry, distance[, meters]) is an extension,
-//     not part of CQL2 1.0: true where the geography distance is at most
-//     distance metres (ST_DWithin on geography; it does not use a geometry
-//     index).
+//     not part of CQL2 1.0: true where the geography (WGS 84 spheroid)
+//     distance is at most distance metres. ST_DWithin on geography cannot
+//     use a geometry index, so a longitude/latitude box holding every
+//     point within reach is tested first with && (see dwithinBox); no box
+//     is added when a pole or the antimeridian is within reach.
 //   - Timestamps are RFC 3339; a space may replace the T and a missing
 //     offset means UTC (GDAL sends them so). Dates are full-dates.
 //     Against a Timestamp queryable a string holding a date or timestamp

@@ -12,14 +12,14 @@ import (
 // sqlToken matches every token compiled SQL may hold: placeholders,
 // keywords, PostGIS names, the SRID and the infinities. A literal of the
 // input (a quote, a number other than the SRID, a word) cannot match.
-var sqlToken = regexp.MustCompile(`^(\$\d+(::(bigint|numeric|boolean|text|float8|timestamptz|date))?|'-?infinity'::(timestamptz|date)|::geography|4326|<>|<=|>=|[=<>(),]|\s+|[A-Za-z_.]+)`)
+var sqlToken = regexp.MustCompile(`^(\$\d+(::(bigint|numeric|boolean|text|float8|timestamptz|date))?|'-?infinity'::(timestamptz|date)|::geography|4326|&&|<>|<=|>=|[=<>(),]|\s+|[A-Za-z_.]+)`)
 
 // sqlWord tells whether a word may appear in compiled SQL.
 func sqlWord(w string) bool {
 	switch w {
 	case "AND", "OR", "NOT", "TRUE", "FALSE", "IS", "NULL", "IN", "BETWEEN", "LIKE",
 		"ST_Intersects", "ST_Within", "ST_Contains", "ST_Disjoint", "ST_Equals",
-		"ST_Touches", "ST_Overlaps", "ST_Crosses", "ST_DWithin", "ST_GeomFromText":
+		"ST_Touches", "ST_Overlaps", "ST_Crosses", "ST_DWithin", "ST_GeomFromText", "ST_MakeEnvelope":
 		return true
 	}
 	_, ok := eventQueryableSQL()[w]

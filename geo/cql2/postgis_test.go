@@ -284,3 +284,116 @@ func TestFuzzCorpusRunsInPostGIS(t *testing.T) {
 	}
 	t.Logf("%d of %d corpus inputs compiled and ran", ran, len(files))
 }
+
+// TestDWithinBoxLosesNoRow compares S_DWITHIN as compiled (an index-usable
+// box test AND the geography distance) with the distance alone, on probe
+// points placed just inside and just outside the distance around every
+// vertex of the literal, at any bearing, and on points all over the globe.
+func TestDWithinBoxLosesNoRow(t *testing.T) {
+	db, err := sql.Open("postgres", pgtest.NewDB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ctx := t.Context()
+	q := map[string]cql2.Queryable{"geometry": {SQL: "p.geom", Type: cql2.Geometry}}
+	geoms := []string{
+		"POINT(0 0)", "POINT(44.5 40.18)", "POINT(10 60)", "POINT(-120 75)", "POINT(170 -80)",
+		"POINT(179.9 0)", "POINT(-179.5 10)", "LINESTRING(10 50, 20 55)", "MULTIPOINT((-60 -40), (60 40))",
+		"POLYGON((30 30, 31 30, 31 31, 30 31, 30 30))",
+	}
+	boxed := 0
+	for _, g := range geoms {
+		for _, d := range []float64{10, 1000, 50000, 500000, 3000000} {
+			f := fmt.Sprintf("S_DWITHIN(geometry, %s, %g)", g, d)
+			e, err := cql2.ParseText(f)
+			if err != nil {
+				t.Fatalf("parse %s: %v", f, err)
+			}
+			where, args, err := cql2.Compile(e, q, 3)
+			if err != nil {
+				t.Fatalf("compile %s: %v", f, err)
+			}
+			if strings.Contains(where, "&&") {
+				boxed++
+			}
+			probes := `
+WITH lit AS (SELECT ST_GeomFromText($1, 4326) AS g),
+probe AS (
+	SELECT ST_Project(v.geom::geography, $2 * (0.99 + 0.02 * random()), 2 * pi() * random())::geometry AS geom
+	FROM lit, ST_DumpPoints(lit.g) v, generate_series(1, 300)
+	UNION ALL
+	SELECT ST_SetSRID(ST_MakePoint(360 * random() - 180, 180 * random() - 90), 4326) FROM generate_series(1, 1000)
+)`
+			var exact, compiled, total int
+			query := probes + `SELECT count(*) FILTER (WHERE ST_DWithin(p.geom::geography, lit.g::geography, $2)),
+	count(*) FILTER (WHERE ` + where + `), count(*) FROM probe p, lit`
+			// setseed holds for the session: use one connection.
+			conn, err := db.Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := conn.ExecContext(ctx, "SELECT setseed(0.42)"); err != nil {
+				t.Fatal(err)
+			}
+			err = conn.QueryRowContext(ctx, query, append([]any{g, d}, args...)...).Scan(&exact, &compiled, &total)
+			conn.Close()
+			if err != nil {
+				t.Fatalf("%s: %v (SQL %s)", f, err, where)
+			}
+			if exact == 0 || exact == total || compiled != exact {
+				t.Errorf("%s: compiled filter selects %d of %d probes, the distance alone %d (want equal, neither none nor all)", f, compiled, total, exact)
+			}
+		}
+	}
+	t.Logf("%d of %d filters got a box", boxed, len(geoms)*5)
+	if boxed < 20 {
+		t.Errorf("only %d of %d filters got a box; the test checks too little", boxed, len(geoms)*5)
+	}
+}
+
+// TestDWithinUsesGeometryIndex checks that a compiled S_DWITHIN lets
+// PostgreSQL use a GiST index on the geometry column.
+func TestDWithinUsesGeometryIndex(t *testing.T) {
+	db, err := sql.Open("postgres", pgtest.NewDB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ctx := t.Context()
+	_, err = db.ExecContext(ctx, `
+CREATE TABLE pts AS SELECT i AS id, ST_SetSRID(ST_MakePoint(360 * random() - 180, 170 * random() - 85), 4326) AS geom
+	FROM generate_series(1, 50000) i;
+CREATE INDEX pts_geom ON pts USING gist (geom);
+ANALYZE pts`)
+	if err != nil {
+		t.Fatalf("create pts: %v", err)
+	}
+	e, err := cql2.ParseText("S_DWITHIN(geometry, POINT(44.5 40.18), 50000, meters)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	where, args, err := cql2.Compile(e, map[string]cql2.Queryable{"geometry": {SQL: "p.geom", Type: cql2.Geometry}}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.QueryContext(ctx, "EXPLAIN SELECT p.id FROM pts p WHERE "+where, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan strings.Builder
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		plan.WriteString(line + "\n")
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(plan.String(), "pts_geom") {
+		t.Errorf("got plan\n%s\nwant it to use index pts_geom", plan.String())
+	}
+}
