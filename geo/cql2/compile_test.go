@@ -135,6 +135,9 @@ func TestTextAndJSONCompileAlike(t *testing.T) {
 			if tsql != jsql || !reflect.DeepEqual(targs, jargs) {
 				t.Errorf("text and JSON differ:\n text %s %#v\n json %s %#v", tsql, targs, jsql, jargs)
 			}
+			if tf, jf := cql2.Format(te), cql2.Format(je); tf != jf {
+				t.Errorf("Format: text gives %s, JSON %s", tf, jf)
+			}
 			wantSQL := tc.sql
 			if !strings.HasPrefix(wantSQL, "(") {
 				wantSQL = "(" + wantSQL + ")"
@@ -397,6 +400,33 @@ func TestGDALFilters(t *testing.T) {
 			}
 			if sql != tc.sql || !reflect.DeepEqual(args, tc.args) {
 				t.Errorf("got %s %#v, want %s %#v", sql, args, tc.sql, tc.args)
+			}
+		})
+	}
+}
+
+func TestFormat(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"kind = 'O''Brien' and not (n < -2.5 or x is null)", `("kind" = 'O''Brien' AND NOT ("n" < -2.5 OR "x" IS NULL))`},
+		{"name NOT LIKE 'a%' AND n NOT IN (1, 2) AND x NOT BETWEEN 1e21 AND 2", `(NOT "name" LIKE 'a%' AND NOT "n" IN (1, 2) AND NOT "x" BETWEEN 1e+21 AND 2)`},
+		{"s_dwithin(geometry, point(1 2), 10, meters)", `S_DWITHIN("geometry", POINT(1 2), 10)`},
+		{"T_DURING(INTERVAL(at, '..'), INTERVAL('2020-01-01', '2020-01-02T03:04:05.5+01:00'))",
+			`T_DURING(INTERVAL("at", '..'), INTERVAL(DATE('2020-01-01'), TIMESTAMP('2020-01-02T02:04:05.5Z')))`},
+		{"S_INTERSECTS(geometry, BBOX(0, 0, 1, 1))", `S_INTERSECTS("geometry", POLYGON((0 0,1 0,1 1,0 1,0 0)))`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			e, err := cql2.ParseText(tc.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := cql2.Format(e)
+			if got != tc.want {
+				t.Errorf("got %s, want %s", got, tc.want)
+			}
+			back, err := cql2.ParseText(got)
+			if err != nil || !reflect.DeepEqual(back, e) {
+				t.Errorf("Format output %s reads back as %#v, %v; want the same tree", got, back, err)
 			}
 		})
 	}

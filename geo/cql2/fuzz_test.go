@@ -1,6 +1,7 @@
 package cql2_test
 
 import (
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -13,6 +14,9 @@ import (
 // keywords, PostGIS names, the SRID and the infinities. A literal of the
 // input (a quote, a number other than the SRID, a word) cannot match.
 var sqlToken = regexp.MustCompile(`^(\$\d+(::(bigint|numeric|boolean|text|float8|timestamptz|date))?|'-?infinity'::(timestamptz|date)|::geography|4326|&&|<>|<=|>=|[=<>(),]|\s+|[A-Za-z_.]+)`)
+
+// backslashRun matches backslashes before a quote or the end.
+var backslashRun = regexp.MustCompile(`\\+('|$)`)
 
 // sqlWord tells whether a word may appear in compiled SQL.
 func sqlWord(w string) bool {
@@ -100,6 +104,7 @@ func FuzzCQL2(f *testing.F) {
 				}
 				continue
 			}
+			checkRoundTrip(t, s, e)
 			sql, args, err := cql2.Compile(e, q, 4)
 			if err != nil {
 				if _, ok := err.(*cql2.Error); !ok {
@@ -110,4 +115,77 @@ func FuzzCQL2(f *testing.F) {
 			checkSQL(t, s, sql, args, 4)
 		}
 	})
+}
+
+// checkRoundTrip fails when Format(e) does not read back as e (where CQL2
+// text can spell e at all).
+func checkRoundTrip(t *testing.T, input string, e cql2.Expr) {
+	text := cql2.Format(e)
+	if len(text) > cql2.MaxInputBytes || !spellable(e) {
+		return
+	}
+	back, err := cql2.ParseText(text)
+	if err != nil {
+		t.Fatalf("input %q: Format gave %q, which does not parse: %v", input, text, err)
+	}
+	if !reflect.DeepEqual(back, e) {
+		t.Fatalf("input %q: Format gave %q, which reads back as a different tree", input, text)
+	}
+}
+
+// spellable tells whether CQL2 text can spell every value of e (see
+// Format).
+func spellable(e cql2.Expr) bool {
+	ok := true
+	var walk func(e cql2.Expr)
+	walk = func(e cql2.Expr) {
+		switch e := e.(type) {
+		case *cql2.Logical:
+			for _, a := range e.Args {
+				walk(a)
+			}
+		case *cql2.Not:
+			walk(e.Arg)
+		case *cql2.Comparison:
+			walk(e.Left)
+			walk(e.Right)
+		case *cql2.Like:
+			walk(e.Left)
+			walk(e.Pattern)
+		case *cql2.Between:
+			walk(e.Left)
+			walk(e.Low)
+			walk(e.High)
+		case *cql2.In:
+			walk(e.Left)
+			for _, a := range e.List {
+				walk(a)
+			}
+		case *cql2.IsNull:
+			walk(e.Arg)
+		case *cql2.Spatial:
+			walk(e.Left)
+			walk(e.Right)
+		case *cql2.Temporal:
+			walk(e.Left)
+			walk(e.Right)
+		case *cql2.IntervalLit:
+			for _, end := range []cql2.Expr{e.Start, e.End} {
+				if p, isProp := end.(*cql2.Property); isProp {
+					if _, err := cql2.ParseText("T_AFTER(x, INTERVAL('" + strings.ReplaceAll(p.Name, "'", "''") + "', '..'))"); err == nil {
+						ok = false // the name reads as a literal end
+					}
+				}
+			}
+		case *cql2.StringLit:
+			runs := backslashRun.FindAllString(e.Value, -1)
+			for _, r := range runs {
+				if strings.Count(r, `\`)%2 == 1 {
+					ok = false
+				}
+			}
+		}
+	}
+	walk(e)
+	return ok
 }

@@ -245,8 +245,8 @@ func (p *jsonParser) object(m map[string]any) (Expr, error) {
 			return nil, err
 		}
 		name, ok := m["property"].(string)
-		if !ok || name == "" {
-			return nil, errorf("\"property\" must be a non-empty string")
+		if !ok || name == "" || strings.IndexByte(name, 0) >= 0 {
+			return nil, errorf("\"property\" must be a non-empty string without NUL")
 		}
 		return &Property{Name: name}, nil
 	case has(m, "date"), has(m, "timestamp"):
