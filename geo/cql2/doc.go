@@ -8,6 +8,9 @@
 //	where, args, err := cql2.Compile(e, queryables, len(otherArgs)+1)
 //	rows, err := db.Query("SELECT ... WHERE ... AND "+where, append(otherArgs, args...)...)
 //
+// Format writes a tree back as canonical CQL2 text, the same for both
+// encodings of a filter.
+//
 // Only the SQL of a Queryable is ever written into the fragment; every
 // literal of the filter is passed as an argument ($n). String queryables
 // must yield text (cast enums with ::text): literals are compared with
