@@ -82,7 +82,10 @@ func (ic incidentCollection) doc(ctx context.Context, base string) (collectionDo
 	if err != nil {
 		return collectionDoc{}, err
 	}
-	return newCollectionDoc(base, incidentsCollection, ic.title(), incidentsDescription, ext, true), nil
+	doc := newCollectionDoc(base, incidentsCollection, ic.title(), incidentsDescription, ext, true)
+	doc.Links = append(doc.Links, link{Href: base + "/collections/" + incidentsCollection + "/queryables",
+		Rel: relQueryables, Type: mediaJSONSchema, Title: "what a filter may name"})
+	return doc, nil
 }
 
 func (ic incidentCollection) items(query url.Values) (itemsRequest, error) {

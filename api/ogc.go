@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -77,6 +78,7 @@ func (s *Server) ogcRoutes(g routeGroup) {
 	g.GET("/collections/:collectionId", s.collection)
 	g.GET("/collections/:collectionId/items", s.items)
 	g.GET("/collections/:collectionId/items/:featureId", s.item)
+	g.GET("/collections/:collectionId/queryables", s.queryables)
 	g.GET("/openapi", s.openapi)
 	g.GET("/docs", s.apiDocs)
 }
@@ -116,15 +118,16 @@ func (s *Server) conformance(c echo.Context) error {
 	if err := rejectParamsHTML(c); err != nil {
 		return err
 	}
+	all := slices.Concat(conformanceClasses, filterConformanceClasses)
 	if wantsHTML(c) {
-		body := make([]htmlLink, 0, len(conformanceClasses))
-		for _, cc := range conformanceClasses {
+		body := make([]htmlLink, 0, len(all))
+		for _, cc := range all {
 			body = append(body, htmlLink{Href: cc, Title: cc})
 		}
 		return renderHTML(c, http.StatusOK, "landing", htmlPage{Title: "Conformance classes",
 			Links: []htmlLink{alternate(c, "json", "JSON")}, Body: body})
 	}
-	return c.JSON(http.StatusOK, map[string]any{"conformsTo": conformanceClasses})
+	return c.JSON(http.StatusOK, map[string]any{"conformsTo": all})
 }
 
 // collectionDoc is the description of one collection.

@@ -259,7 +259,8 @@ func TestTilesDiscoverable(t *testing.T) {
 }
 
 // GDAL pushes an attribute filter on a documented parameter to the server
-// (it only does when the collection's own path lists the parameter).
+// (it only does when the collection's own path lists the parameter), as a
+// parameter or as CQL text.
 func TestGDALPushesAttributeFilters(t *testing.T) {
 	ogrinfo, err := exec.LookPath("ogrinfo")
 	if err != nil {
@@ -285,7 +286,9 @@ func TestGDALPushesAttributeFilters(t *testing.T) {
 	fetches := regexp.MustCompile(`Fetch\((\S+/items\S*)\)`).FindAllStringSubmatch(string(out), -1)
 	pushed := false
 	for _, f := range fetches {
-		pushed = pushed || strings.Contains(f[1], "event_type=Battles")
+		// As a parameter or, when GDAL sees CQL text offered, a filter.
+		pushed = pushed || strings.Contains(f[1], "event_type=Battles") ||
+			strings.Contains(f[1], "filter=event_type%20%3D%20'Battles'")
 	}
 	if !pushed {
 		t.Errorf("GDAL did not send event_type=Battles; items requests: %v", fetches)

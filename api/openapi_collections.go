@@ -69,7 +69,7 @@ func commonItemsParams(datetime bool, formats ...string) []obj {
 
 // incidentItemsParams are the parameters of the incidents' items.
 func incidentItemsParams() []obj {
-	return append(commonItemsParams(true, "json", "geojson", "csv", "html"),
+	ps := append(commonItemsParams(true, "json", "geojson", "csv", "html"),
 		listOf("event_type", "ACLED event types.", geo.EventTypes),
 		listOf("sub_event_type", "ACLED sub-event types.", geo.SubEventTypes()),
 		listOf("status", "Statuses (default verified,disputed).", geo.IncidentStatuses),
@@ -86,7 +86,21 @@ func incidentItemsParams() []obj {
 			obj{"type": "boolean"}),
 		listOf("properties", "Property names to return (source_record only when named).",
 			append(slices.Clone(geo.IncidentProperties), geo.IncidentOnRequestProperties...)),
+		param("filter", "query", "A CQL2 filter on the queryables (see /collections/incidents/queryables): "+
+			"comparisons, LIKE, IN, BETWEEN, IS NULL, S_INTERSECTS/S_WITHIN/S_DWITHIN on geometry, T_* on any timestamp.", str()),
+		param("filter-lang", "query", "cql2-text (the default) or cql2-json; cql-text is read as cql2-text.",
+			obj{"type": "string", "enum": geo.FilterLangs, "default": "cql2-text"}),
+		param("filter-crs", "query", "Only "+crs84+".", obj{"type": "string", "enum": []string{crs84}}),
 	)
+	// Every other queryable as a parameter meaning equality (Part 1's
+	// filtering on properties): GDAL treats a property as one it may send
+	// to the server only when it finds it here.
+	for _, name := range geo.IncidentPropertyParams() {
+		schema := queryableSchema(name, geo.IncidentQueryables[name])
+		delete(schema, "x-ogc-role")
+		ps = append(ps, param(name, "query", "Incidents whose "+name+" equals this value.", schema))
+	}
+	return ps
 }
 
 func sortByValues() []string {

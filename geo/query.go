@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/incidentmap/incidentmap/geo/cql2"
 )
 
 // Limits and defaults of items queries.
@@ -333,12 +335,16 @@ type IncidentQuery struct {
 	Properties    []string // nil means all
 	Cursor        *Cursor  // matches Sort
 	Format        string   // "geojson", "csv" or "html"
+	// Filter is the CQL2 filter and property parameters, checked against
+	// IncidentQueryables; nil when none was given.
+	Filter cql2.Expr
 }
 
 var incidentQueryParams = []string{
 	"bbox", "bbox-crs", "datetime", "limit", "cursor", "sortby", "properties", "f",
 	"event_type", "sub_event_type", "status", "country", "actor", "q",
 	"near_border_km", "near_place", "within_km", "geo_check", "derived",
+	"filter", "filter-lang", "filter-crs",
 }
 
 // ParseIncidentQuery validates the query parameters of GET
@@ -349,7 +355,11 @@ var incidentQueryParams = []string{
 // case-insensitively, normalised and deduplicated. All errors are *ParamError.
 func ParseIncidentQuery(v url.Values) (IncidentQuery, error) {
 	q := IncidentQuery{Sort: SortKey{Field: "occurred_at", Desc: true}}
-	if err := checkQueryParams(v, incidentQueryParams); err != nil {
+	if err := checkQueryParams(v, slices.Concat(incidentQueryParams, IncidentPropertyParams())); err != nil {
+		return IncidentQuery{}, err
+	}
+	var err error
+	if q.Filter, err = parseIncidentFilter(v); err != nil {
 		return IncidentQuery{}, err
 	}
 	c, err := parseCommonQuery(v, true)
@@ -558,7 +568,11 @@ func checkQueryParams(v url.Values, allowed []string) error {
 			return Invalidf(k, "given more than once")
 		}
 		if len(vals) == 1 {
-			if err := checkQueryValue(k, vals[0]); err != nil {
+			check := checkQueryValue
+			if k == "filter" {
+				check = func(_, s string) error { return checkFilterValue(s) }
+			}
+			if err := check(k, vals[0]); err != nil {
 				return err
 			}
 		}

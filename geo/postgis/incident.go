@@ -11,6 +11,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/incidentmap/incidentmap/geo"
+	"github.com/incidentmap/incidentmap/geo/cql2"
 )
 
 // incidentPropertySQL maps each public property name to the SQL that
@@ -88,9 +89,54 @@ func incidentFeatureSQL(props []string) (string, error) {
 	return incidentFeatureJSON(props)
 }
 
+// incidentQueryableSQL is the SQL of each filter queryable
+// (geo.IncidentQueryables): the column, as text where CQL2 compares text,
+// and as the public property shows it (empty as NULL) where it differs.
+var incidentQueryableSQL = map[string]string{
+	"geometry": "geom", "external_id": "external_id", "occurred_at": "occurred_at",
+	"time_precision": "time_precision", "event_type": "event_type", "sub_event_type": "sub_event_type",
+	"actor1": "actor1", "actor2": "actor2", "fatalities": "fatalities", "title": "title", "notes": "notes",
+	"location_name": "location_name", "geo_precision": "geo_precision", "status": "status", "report_id": "report_id",
+	"country_code": "country_code::text", "admin1": "admin1", "admin2": "admin2", "admin3": "admin3",
+	"country": "stated_country", "iso": "stated_iso", "stated_country_code": "stated_country_code::text",
+	"nearest_place_id": "nearest_place_id", "nearest_place_name": "nearest_place_name",
+	"nearest_place_distance_m": "nearest_place_distance_m", "border_distance_m": "border_distance_m", "demo": "demo",
+	"original_event_type": "NULLIF(original_event_type, '')", "original_sub_event_type": "NULLIF(original_sub_event_type, '')",
+	"source_dataset": "NULLIF(source_dataset, '')", "created_at": "created_at", "updated_at": "updated_at",
+}
+
+// incidentQueryables pairs geo.IncidentQueryables with their SQL.
+var incidentQueryables = func() map[string]cql2.Queryable {
+	m := make(map[string]cql2.Queryable, len(geo.IncidentQueryables))
+	for name, kind := range geo.IncidentQueryables {
+		if sql, ok := incidentQueryableSQL[name]; ok {
+			m[name] = cql2.Queryable{SQL: sql, Type: kind}
+		}
+	}
+	return m
+}()
+
+// addFilter appends a checked CQL2 filter. The query parser checked its
+// names and types against the same queryables, so an error here is ours.
+func (w *where) addFilter(e cql2.Expr) error {
+	if e == nil {
+		return nil
+	}
+	sql, args, err := cql2.Compile(e, incidentQueryables, len(w.args)+1)
+	if err != nil {
+		return fmt.Errorf("compile filter: %w", err)
+	}
+	w.args = append(w.args, args...)
+	w.conds = append(w.conds, sql)
+	return nil
+}
+
 // incidentFilter renders the filters of q (everything but paging).
-func incidentFilter(q geo.IncidentQuery) *where {
+func incidentFilter(q geo.IncidentQuery) (*where, error) {
 	w := &where{}
+	if err := w.addFilter(q.Filter); err != nil {
+		return nil, err
+	}
 	w.addBBox("geom", q.BBox)
 	w.addTime("occurred_at", q.Time)
 	statuses := q.Statuses
@@ -127,7 +173,7 @@ func incidentFilter(q geo.IncidentQuery) *where {
 		w.add(`ST_DWithin(geom::geography, (SELECT geom::geography FROM places WHERE id = %s), %s)`,
 			*q.NearPlace, *q.WithinKm*1000)
 	}
-	return w
+	return w, nil
 }
 
 // StreamIncidents runs q and calls emit with each feature's GeoJSON text,
@@ -157,7 +203,10 @@ func (db *DB) streamIncidentPage(ctx context.Context, on querier, q geo.Incident
 	if !ok {
 		return geo.FeaturePage{}, geo.Invalidf("sortby", "cannot sort by %q", q.Sort.Field)
 	}
-	w := incidentFilter(q)
+	w, err := incidentFilter(q)
+	if err != nil {
+		return geo.FeaturePage{}, err
+	}
 	desc := q.Sort.Desc
 	back := q.Cursor != nil && q.Cursor.Back
 	if q.Cursor != nil {
@@ -209,7 +258,10 @@ func cursorValue(c geo.Cursor) any {
 // CountIncidents counts the features q matches, up to limit. exact is false
 // when there are more than limit (counting them all would cost too much).
 func (db *DB) CountIncidents(ctx context.Context, q geo.IncidentQuery, limit int) (n int64, exact bool, err error) {
-	w := incidentFilter(q)
+	w, err := incidentFilter(q)
+	if err != nil {
+		return 0, false, err
+	}
 	query := fmt.Sprintf(`SELECT count(*) FROM (SELECT 1 FROM incidents %s LIMIT %s) matched`, w.sql(), w.arg(limit+1))
 	if err := db.db.QueryRowContext(ctx, query, w.args...).Scan(&n); err != nil {
 		return 0, false, mapError(err)
@@ -361,7 +413,10 @@ func IncidentCollectionSQL(q geo.IncidentQuery) (string, []any, error) {
 	if q.Sort.Desc {
 		dir = "DESC"
 	}
-	w := incidentFilter(q)
+	w, err := incidentFilter(q)
+	if err != nil {
+		return "", nil, err
+	}
 	limit := w.arg(q.Limit)
 	query := fmt.Sprintf(`SELECT json_build_object('type', 'FeatureCollection',
 		'features', coalesce(json_agg(f.feature), '[]'), 'numberReturned', count(*))::text

@@ -81,8 +81,11 @@ func (f tileFrame) envelopeSQL(w *where) string {
 // set_config once, which PostgreSQL marks parallel unsafe (it sets a custom
 // variable for the statement only); unlike SET LOCAL in a transaction that
 // costs no round trip.
-func IncidentTileSQL(t geo.Tile, q geo.IncidentQuery, clusterBelow int) (string, []any) {
-	w := incidentFilter(q)
+func IncidentTileSQL(t geo.Tile, q geo.IncidentQuery, clusterBelow int) (string, []any, error) {
+	w, err := incidentFilter(q)
+	if err != nil {
+		return "", nil, err
+	}
 	f := newTileFrame(t)
 	w.conds = append(w.conds, "geom && "+f.envelopeSQL(w))
 	px, py := f.pixelSQL(w)
@@ -91,7 +94,7 @@ func IncidentTileSQL(t geo.Tile, q geo.IncidentQuery, clusterBelow int) (string,
 			SELECT id, ST_MakePoint(round(%s), round(%s)) AS geom,
 			       title, event_type, status, fatalities, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS occurred_at
 			FROM incidents %s
-		) f %s`, tileExtent, px, py, w.sql(), noParallel), w.args
+		) f %s`, tileExtent, px, py, w.sql(), noParallel), w.args, nil
 	}
 	// Aggregated in two hashable steps: per cell and event type, then per
 	// cell (mode() would force a sort of every point). The OFFSET 0 fence
@@ -109,7 +112,7 @@ func IncidentTileSQL(t geo.Tile, q geo.IncidentQuery, clusterBelow int) (string,
 				GROUP BY cell, event_type
 			) t GROUP BY cell
 		) k WHERE x BETWEEN %d AND %d AND y BETWEEN %d AND %d
-	) c %s`, tileExtent, clusterCell, clusterCell, px, py, w.sql(), lo, hi, lo, hi, noParallel), w.args
+	) c %s`, tileExtent, clusterCell, clusterCell, px, py, w.sql(), lo, hi, lo, hi, noParallel), w.args, nil
 }
 
 // noParallel ends a tile statement: see IncidentTileSQL. A HAVING clause
@@ -121,7 +124,10 @@ const noParallel = "HAVING set_config('incidentmap.tile', '', true) IS NOT NULL"
 // tile t (layer "incidents"), clustered below zoom clusterBelow (see
 // IncidentTileSQL). Empty tiles are nil.
 func (db *DB) IncidentTile(ctx context.Context, t geo.Tile, q geo.IncidentQuery, clusterBelow int) ([]byte, error) {
-	query, args := IncidentTileSQL(t, q, clusterBelow)
+	query, args, err := IncidentTileSQL(t, q, clusterBelow)
+	if err != nil {
+		return nil, err
+	}
 	if t.Z >= clusterBelow {
 		// Point tiles are cheap to run, so the statement's overhead
 		// counts: prepared, it is parsed once per connection and runs in
