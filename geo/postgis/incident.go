@@ -277,8 +277,17 @@ func (db *DB) CountIncidents(ctx context.Context, q geo.IncidentQuery, limit int
 // Returns ErrNotFound when there is no such incident.
 func (db *DB) IncidentFeature(ctx context.Context, id int64) ([]byte, error) {
 	feature, _ := incidentFeatureSQL(nil)
+	query := `SELECT ` + feature + ` FROM incidents WHERE id = $1`
+	st, err := db.prepared(ctx, &db.featureStmts, query)
+	if err != nil {
+		return nil, err
+	}
 	var txt []byte
-	err := db.db.QueryRowContext(ctx, `SELECT `+feature+` FROM incidents WHERE id = $1`, id).Scan(&txt)
+	if st != nil {
+		err = st.QueryRowContext(ctx, id).Scan(&txt)
+	} else {
+		err = db.db.QueryRowContext(ctx, query, id).Scan(&txt)
+	}
 	if err != nil {
 		return nil, mapError(err)
 	}

@@ -198,7 +198,12 @@ type stmtSet struct {
 // tileStmt returns the prepared statement of query, preparing it on first
 // use; nil (and no error) once the DB holds maxTileStmts others.
 func (db *DB) tileStmt(ctx context.Context, query string) (*sql.Stmt, error) {
-	set := &db.tileStmts
+	return db.prepared(ctx, &db.tileStmts, query)
+}
+
+// prepared returns set's prepared statement of query, preparing it on
+// first use; nil (and no error) once set holds maxTileStmts others.
+func (db *DB) prepared(ctx context.Context, set *stmtSet, query string) (*sql.Stmt, error) {
 	set.mu.Lock()
 	st, ok := set.stmts[query]
 	full := len(set.stmts) >= maxTileStmts
@@ -211,7 +216,7 @@ func (db *DB) tileStmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	// a slow database holds up no other tile.
 	st, err := db.db.PrepareContext(ctx, query)
 	if err != nil {
-		return nil, fmt.Errorf("prepare tile statement: %w", mapError(err))
+		return nil, fmt.Errorf("prepare statement: %w", mapError(err))
 	}
 	set.mu.Lock()
 	defer set.mu.Unlock()
