@@ -163,7 +163,7 @@ func tableDigest(t *testing.T, db *sql.DB, table, where string) string {
 	t.Helper()
 	var n int
 	var sum sql.NullString
-	err := db.QueryRow(`SELECT count(*), md5(string_agg(r::text, E'\n' ORDER BY r::text)) FROM public.` + table + ` r WHERE ` + where).Scan(&n, &sum)
+	err := db.QueryRow(`SELECT count(*), md5(string_agg(r::text, E'\n' ORDER BY r::text)) FROM public.`+table+` r WHERE `+where).Scan(&n, &sum)
 	if err != nil {
 		t.Fatalf("digest of %s: %v", table, err)
 	}
