@@ -485,3 +485,80 @@ func TestRestoreRefusesBadBackups(t *testing.T) {
 		t.Errorf("after restore --force of the same backup:\n got %s\nwant %s", got, want)
 	}
 }
+
+// With --database-url, backup and restore need no superuser: the
+// application's owner login (LOGIN CREATEROLE, owner of the database; a
+// DBA installed PostGIS once) backs up, restores into an empty database
+// and replaces a filled one, and the public login reads the restored map
+// but still not what the public role may not read.
+func TestBackupRestoreAsOwner(t *testing.T) {
+	src := startSourceDatabase(t) // also makes the cluster-wide roles of migration 00007
+	ctx := context.Background()
+	for _, stmt := range []string{
+		`CREATE ROLE im_owner LOGIN CREATEROLE`,
+		`CREATE ROLE im_web LOGIN IN ROLE incidentmap_public`,
+		`CREATE DATABASE app_src OWNER im_owner`,
+		`CREATE DATABASE app_dst OWNER im_owner`,
+	} {
+		if err := src.cluster.Exec(ctx, "postgres", stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	urls := map[string]string{}
+	for _, name := range []string{"app_src", "app_dst"} {
+		for _, ext := range []string{"postgis", "pg_trgm", "unaccent"} {
+			if err := src.cluster.Exec(ctx, name, "CREATE EXTENSION "+ext); err != nil {
+				t.Fatal(err)
+			}
+		}
+		u, err := postgis.WithUser(src.cluster.DSN(name), "im_owner")
+		if err != nil {
+			t.Fatal(err)
+		}
+		urls[name] = u
+	}
+	if code, out, errOut := runLayerCmd(t, "migrate", "up", "--database-url", urls["app_src"]); code != 0 {
+		t.Fatalf("migrate up as the owner: exit %d\n%s%s", code, out, errOut)
+	}
+	owner, err := sql.Open("postgres", urls["app_src"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer owner.Close()
+	fillEveryTable(t, owner, 32)
+
+	file := filepath.Join(traversableTempDir(t), "owner.dump")
+	if code, out, errOut := runLayerCmd(t, "backup", file, "--database-url", urls["app_src"]); code != 0 {
+		t.Fatalf("backup as the owner: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, args := range [][]string{
+		{"restore", file, "--database-url", urls["app_dst"]},
+		{"restore", file, "--database-url", urls["app_dst"], "--force"},
+	} {
+		if code, out, errOut := runLayerCmd(t, args...); code != 0 {
+			t.Fatalf("%v as the owner: exit %d\n%s%s", args, code, out, errOut)
+		}
+	}
+	webURL, err := postgis.WithUser(src.cluster.DSN("app_dst"), "im_web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	web, err := sql.Open("postgres", webURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer web.Close()
+	var got, want int
+	if err := web.QueryRow(`SELECT count(*) FROM incidents`).Scan(&got); err != nil {
+		t.Fatalf("public login reads incidents after the restore: %v", err)
+	}
+	owner.QueryRow(`SELECT count(*) FROM incidents`).Scan(&want)
+	if got != want {
+		t.Errorf("public login sees %d incidents, want %d", got, want)
+	}
+	for _, q := range []string{`SELECT contact FROM reports`, `SELECT count(*) FROM users`, `SELECT count(*) FROM report_photos`} {
+		if _, err := web.Exec(q); err == nil || !strings.Contains(err.Error(), "permission denied") {
+			t.Errorf("public login: %s: err = %v, want permission denied (grants restored as they were)", q, err)
+		}
+	}
+}
