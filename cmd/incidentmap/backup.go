@@ -108,6 +108,9 @@ func writeBackup(ctx context.Context, dsn, path string) (archiveInfo, int64, err
 	}
 	args = append(args, "--dbname="+conninfo)
 	if err := runTool(ctx, exec.Command(pgDump, args...), connEnv, nil); err != nil {
+		if strings.Contains(err.Error(), "permission denied") {
+			return archiveInfo{}, 0, fmt.Errorf("pg_dump: %w: back up with the login that owns the tables (the one migrations run as)", err)
+		}
 		return archiveInfo{}, 0, fmt.Errorf("pg_dump: %w", err)
 	}
 	f, err := os.Open(tmpPath)
