@@ -271,6 +271,9 @@ func restoreArchive(ctx context.Context, dsn, path string, info archiveInfo, rep
 			return fmt.Errorf("the roles %s and %s do not exist in this cluster and this login may not create them: create them first (docs/deploy.md): %w",
 				postgis.RolePublic, postgis.RoleModerator, sinkErr)
 		}
+		if strings.Contains(sinkErr.Error(), "permission denied to create extension") {
+			return fmt.Errorf("%w: a superuser has to run CREATE EXTENSION postgis, pg_trgm and unaccent in the target database first (docs/deploy.md)", sinkErr)
+		}
 		return sinkErr
 	}
 	return nil
