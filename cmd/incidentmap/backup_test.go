@@ -34,7 +34,7 @@ type sourceDatabase struct {
 func startSourceDatabase(t *testing.T) *sourceDatabase {
 	t.Helper()
 	dataDir := traversableTempDir(t)
-	if code, out, errOut := runLayerCmd(t, "migrate", "up", "--data-dir", dataDir); code != 0 {
+	if code, out, errOut := runOpsCmd(t, "migrate", "up", "--data-dir", dataDir); code != 0 {
 		t.Fatalf("migrate up: exit %d\n%s%s", code, out, errOut)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -238,7 +238,7 @@ func TestBackupRestoreWhileWriting(t *testing.T) {
 	}
 	before := w.snapshot()
 	file := filepath.Join(traversableTempDir(t), "incidentmap.dump")
-	code, out, errOut := runLayerCmd(t, "backup", file, "--data-dir", src.dataDir)
+	code, out, errOut := runOpsCmd(t, "backup", file, "--data-dir", src.dataDir)
 	during := w.snapshot()
 	stopWriting()
 	writing.Wait()
@@ -259,7 +259,7 @@ func TestBackupRestoreWhileWriting(t *testing.T) {
 	}
 
 	dst := traversableTempDir(t)
-	code, out, errOut = runLayerCmd(t, "restore", file, "--data-dir", dst)
+	code, out, errOut = runOpsCmd(t, "restore", file, "--data-dir", dst)
 	if code != 0 || !strings.Contains(out, "restored "+file) {
 		t.Fatalf("restore: exit %d\n%s%s", code, out, errOut)
 	}
@@ -374,14 +374,14 @@ func TestRestoreRefusesBadBackups(t *testing.T) {
 	fillEveryTable(t, src.db, 160) // photos make most of the file compressed data
 	dir := traversableTempDir(t)
 	good := filepath.Join(dir, "good.dump")
-	if code, out, errOut := runLayerCmd(t, "backup", good, "--data-dir", src.dataDir); code != 0 {
+	if code, out, errOut := runOpsCmd(t, "backup", good, "--data-dir", src.dataDir); code != 0 {
 		t.Fatalf("backup: exit %d\n%s%s", code, out, errOut)
 	}
 	if _, err := src.db.Exec(`INSERT INTO goose_db_version (version_id, is_applied) VALUES (99999, true)`); err != nil {
 		t.Fatal(err)
 	}
 	newer := filepath.Join(dir, "newer.dump")
-	if code, out, errOut := runLayerCmd(t, "backup", newer, "--data-dir", src.dataDir); code != 0 {
+	if code, out, errOut := runOpsCmd(t, "backup", newer, "--data-dir", src.dataDir); code != 0 {
 		t.Fatalf("backup: exit %d\n%s%s", code, out, errOut)
 	}
 	data, err := os.ReadFile(good)
@@ -408,7 +408,7 @@ func TestRestoreRefusesBadBackups(t *testing.T) {
 	}
 	// The restored target: a data dir holding the good backup.
 	target := traversableTempDir(t)
-	if code, out, errOut := runLayerCmd(t, "restore", good, "--data-dir", target); code != 0 {
+	if code, out, errOut := runOpsCmd(t, "restore", good, "--data-dir", target); code != 0 {
 		t.Fatalf("restore of the good backup: exit %d\n%s%s", code, out, errOut)
 	}
 	fingerprint := func() string {
@@ -453,7 +453,7 @@ func TestRestoreRefusesBadBackups(t *testing.T) {
 				if force {
 					args = append(args, "--force")
 				}
-				code, _, errOut := runLayerCmd(t, args...)
+				code, _, errOut := runOpsCmd(t, args...)
 				lines := strings.Split(strings.TrimSpace(errOut), "\n")
 				msg := lines[len(lines)-1]
 				if code == 0 || !strings.Contains(msg, tt.want) {
@@ -461,7 +461,7 @@ func TestRestoreRefusesBadBackups(t *testing.T) {
 				}
 			}
 			fresh := filepath.Join(dir, "fresh-"+strings.ReplaceAll(tt.name, " ", "-"))
-			if code, _, _ := runLayerCmd(t, "restore", tt.file, "--data-dir", fresh); code == 0 {
+			if code, _, _ := runOpsCmd(t, "restore", tt.file, "--data-dir", fresh); code == 0 {
 				t.Errorf("restore into a fresh data dir succeeded")
 			}
 			if _, err := os.Stat(fresh); !os.IsNotExist(err) {
@@ -474,11 +474,11 @@ func TestRestoreRefusesBadBackups(t *testing.T) {
 	}
 	// The target is not empty: without --force the good backup is refused
 	// too, saying what is there; with it, it is replaced.
-	code, _, errOut := runLayerCmd(t, "restore", good, "--data-dir", target)
+	code, _, errOut := runOpsCmd(t, "restore", good, "--data-dir", target)
 	if code == 0 || !strings.Contains(errOut, "is not empty") || !strings.Contains(errOut, "300 incidents") || !strings.Contains(errOut, "--force") {
 		t.Errorf("restore onto a filled database: exit %d %q; want a refusal naming 300 incidents and --force", code, errOut)
 	}
-	if code, out, errOut := runLayerCmd(t, "restore", good, "--data-dir", target, "--force"); code != 0 {
+	if code, out, errOut := runOpsCmd(t, "restore", good, "--data-dir", target, "--force"); code != 0 {
 		t.Errorf("restore --force: exit %d\n%s%s", code, out, errOut)
 	}
 	if got := fingerprint(); got != want {
@@ -517,7 +517,7 @@ func TestBackupRestoreAsOwner(t *testing.T) {
 		}
 		urls[name] = u
 	}
-	if code, out, errOut := runLayerCmd(t, "migrate", "up", "--database-url", urls["app_src"]); code != 0 {
+	if code, out, errOut := runOpsCmd(t, "migrate", "up", "--database-url", urls["app_src"]); code != 0 {
 		t.Fatalf("migrate up as the owner: exit %d\n%s%s", code, out, errOut)
 	}
 	owner, err := sql.Open("postgres", urls["app_src"])
@@ -528,14 +528,14 @@ func TestBackupRestoreAsOwner(t *testing.T) {
 	fillEveryTable(t, owner, 32)
 
 	file := filepath.Join(traversableTempDir(t), "owner.dump")
-	if code, out, errOut := runLayerCmd(t, "backup", file, "--database-url", urls["app_src"]); code != 0 {
+	if code, out, errOut := runOpsCmd(t, "backup", file, "--database-url", urls["app_src"]); code != 0 {
 		t.Fatalf("backup as the owner: exit %d\n%s%s", code, out, errOut)
 	}
 	for _, args := range [][]string{
 		{"restore", file, "--database-url", urls["app_dst"]},
 		{"restore", file, "--database-url", urls["app_dst"], "--force"},
 	} {
-		if code, out, errOut := runLayerCmd(t, args...); code != 0 {
+		if code, out, errOut := runOpsCmd(t, args...); code != 0 {
 			t.Fatalf("%v as the owner: exit %d\n%s%s", args, code, out, errOut)
 		}
 	}
@@ -561,4 +561,15 @@ func TestBackupRestoreAsOwner(t *testing.T) {
 			t.Errorf("public login: %s: err = %v, want permission denied (grants restored as they were)", q, err)
 		}
 	}
+}
+
+// runOpsCmd runs an incidentmap command in process with an empty
+// environment and returns its exit code and output.
+func runOpsCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	code = Run(ctx, args, func(string) string { return "" }, &out, &errOut)
+	return code, out.String(), errOut.String()
 }

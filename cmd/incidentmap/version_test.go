@@ -55,7 +55,7 @@ func TestVersionCommand(t *testing.T) {
 	schema := fmt.Sprintf("schema version %d (the highest migration in this binary)\n", postgis.LatestMigration())
 	src := startSourceDatabase(t)
 	stopped := traversableTempDir(t)
-	if code, out, errOut := runLayerCmd(t, "migrate", "up", "--data-dir", stopped); code != 0 {
+	if code, out, errOut := runOpsCmd(t, "migrate", "up", "--data-dir", stopped); code != 0 {
 		t.Fatalf("migrate up: exit %d\n%s%s", code, out, errOut)
 	}
 	empty := traversableTempDir(t)
@@ -75,7 +75,7 @@ func TestVersionCommand(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, out, errOut := runLayerCmd(t, append([]string{"version"}, tt.args...)...)
+			code, out, errOut := runOpsCmd(t, append([]string{"version"}, tt.args...)...)
 			if code != tt.wantCode || !strings.Contains(out, schema) || !strings.Contains(out, tt.want) {
 				t.Errorf("exit %d (want %d), stdout:\n%s\nwant %q and %q; stderr: %s", code, tt.wantCode, out, schema, tt.want, errOut)
 			}
