@@ -573,3 +573,54 @@ func runOpsCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	code = Run(ctx, args, func(string) string { return "" }, &out, &errOut)
 	return code, out.String(), errOut.String()
 }
+
+// A URL's password reaches the client programs through PGPASSWORD, never
+// their command line (visible to every user in the process list).
+func TestToolConnection(t *testing.T) {
+	tests := []struct {
+		dsn, wantConn string
+		wantEnv       []string
+	}{
+		{"postgres://owner:s3cr%40t@db.internal:5432/incidentmap?sslmode=verify-full", "postgres://owner@db.internal:5432/incidentmap?sslmode=verify-full", []string{"PGPASSWORD=s3cr@t"}},
+		{"postgresql://owner@db.internal/incidentmap", "postgresql://owner@db.internal/incidentmap", nil},
+		{"host=/run/pg user=postgres dbname=incidentmap", "host=/run/pg user=postgres dbname=incidentmap", nil},
+	}
+	for _, tt := range tests {
+		conn, env, err := toolConnection(tt.dsn)
+		if err != nil || conn != tt.wantConn || !slices.Equal(env, tt.wantEnv) {
+			t.Errorf("toolConnection(%q) = %q, %q, %v; want %q, %q", tt.dsn, conn, env, err, tt.wantConn, tt.wantEnv)
+		}
+	}
+}
+
+// The script scan counts rows per table and reads the highest applied
+// migration, and notices rows that end early.
+func TestScanScript(t *testing.T) {
+	tests := []struct {
+		name        string
+		script      string
+		wantVersion int64
+		wantRows    map[string]int64
+		wantErr     string
+	}{
+		{"tables and versions", "SET x = 1;\nCOPY public.goose_db_version (id, version_id, is_applied, tstamp) FROM stdin;\n1\t0\tt\t2026-01-01\n2\t7\tt\t2026-01-01\n3\t9\tf\t2026-01-01\n\\.\n\nCOPY public.incidents (id, title) FROM stdin;\n1\tA\\ttab\n2\tB\n\\.\nCOPY public.users (id) FROM stdin;\n\\.\n",
+			7, map[string]int64{"goose_db_version": 3, "incidents": 2, "users": 0}, ""},
+		{"cut in the middle", "COPY public.incidents (id) FROM stdin;\n1\n2\n", 0, nil, "the rows of table incidents end early"},
+		{"bad version", "COPY public.goose_db_version (id, version_id, is_applied) FROM stdin;\n1\tseven\tt\n\\.\n", 0, nil, "version_id"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			info := archiveInfo{rows: map[string]int64{}}
+			err := scanScript(strings.NewReader(tt.script), &info)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || info.schemaVersion != tt.wantVersion || fmt.Sprint(info.rows) != fmt.Sprint(tt.wantRows) {
+				t.Errorf("got version %d rows %v err %v; want %d %v", info.schemaVersion, info.rows, err, tt.wantVersion, tt.wantRows)
+			}
+		})
+	}
+}
