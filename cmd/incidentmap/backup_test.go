@@ -624,3 +624,25 @@ func TestScanScript(t *testing.T) {
 		})
 	}
 }
+
+// Restoring into an embedded database that a server is running on is
+// refused, even with --force: the server would go on with caches of data
+// that is gone.
+func TestRestoreRefusesRunningEmbedded(t *testing.T) {
+	src := startSourceDatabase(t) // running, as under a serve
+	file := filepath.Join(traversableTempDir(t), "running.dump")
+	if code, out, errOut := runOpsCmd(t, "backup", file, "--data-dir", src.dataDir); code != 0 {
+		t.Fatalf("backup: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, err := src.db.Exec(`INSERT INTO users (name, role, token_hash) VALUES ('carol', 'moderator', sha256('c'))`); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runOpsCmd(t, "restore", file, "--data-dir", src.dataDir, "--force")
+	if code == 0 || !strings.Contains(errOut, "a server is running on the embedded database") {
+		t.Errorf("restore beside a running server: exit %d %q; want a refusal", code, errOut)
+	}
+	var n int
+	if err := src.db.QueryRow(`SELECT count(*) FROM users WHERE name = 'carol'`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("carol after the refused restore: %d rows (%v), want 1", n, err)
+	}
+}
