@@ -88,6 +88,7 @@ func fillEveryTable(t *testing.T, db *sql.DB, photoSide int) {
 			(1, 'Ağdam', 'Agdam', '{Агдам}', 'AA', '01', 28000, ST_SetSRID(ST_MakePoint(45.8, 39.9), 4326)),
 			(2, 'Şuşa', 'Shusha', '{Шуша}', 'BB', '02', 4000, ST_SetSRID(ST_MakePoint(46.7, 39.7), 4326))`,
 		`INSERT INTO place_aliases (place_id, alias, note) VALUES (2, 'Shushi', 'other spelling')`,
+		`INSERT INTO data_loads (name, fingerprint) VALUES ('places', repeat('ab', 32))`,
 		`INSERT INTO layers (id, title, description, feature_count) VALUES ('contact-line', 'Line of contact', 'made up', 1)`,
 		`INSERT INTO layer_features (layer_id, id, geom, properties)
 			VALUES ('contact-line', 1, ST_SetSRID(ST_MakeLine(ST_MakePoint(46.5, 39), ST_MakePoint(46.9, 40.2)), 4326), '{"name": "line"}')`,

@@ -302,6 +302,12 @@ func (db *DB) ImportIncidents(ctx context.Context, rows geo.IncidentReader, opts
 		`SET LOCAL work_mem = '64MB'`,
 		// Enrichment is set-based (enrichStagedPoints), not per row.
 		`SET LOCAL incidentmap.enrich = 'off'`,
+		// New rows' full-text entries gather in the GIN index's pending
+		// list and are merged into the index in larger, cheaper batches.
+		`SET LOCAL gin_pending_list_limit = '64MB'`,
+		// The import's statements are few and long: compiling them (JIT)
+		// costs more than it saves on this work.
+		`SET LOCAL jit = off`,
 		createStagingSQL,
 	} {
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
