@@ -35,8 +35,10 @@ const layerColumns = `id, title, description, coalesce(time_property, ''), featu
 
 // layerFeatureSQL builds one layer feature as GeoJSON text, with 7
 // decimals: 1e-7° is about 1 cm, so no detail a file carries is lost.
+// Polygon rings are written as RFC 7946 wants them, outer rings
+// counterclockwise, whichever way the imported file had them.
 const layerFeatureSQL = `json_build_object('type', 'Feature', 'id', id,
-	'geometry', ST_AsGeoJSON(geom, 7)::json, 'properties', properties)::text`
+	'geometry', ST_AsGeoJSON(ST_ForcePolygonCCW(geom), 7)::json, 'properties', properties)::text`
 
 // ImportLayer imports fc as layer meta.ID with the default options
 // (WGS 84 coordinates, invalid polygons repaired, features without a
