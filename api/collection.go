@@ -237,6 +237,6 @@ func (lc layerCollection) tiles(query url.Values, t geo.Tile) (tileRequest, erro
 	}, nil
 }
 
-func (lc layerCollection) tileFields() map[string]string {
-	return map[string]string{"properties": "String: the feature's properties as JSON"}
-}
+// tileFields of a layer: each feature's properties are attributes of
+// their own (ST_AsMVT expands them, typed); their names vary by feature.
+func (lc layerCollection) tileFields() map[string]string { return map[string]string{} }

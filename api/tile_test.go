@@ -453,3 +453,31 @@ func TestTileCacheRefreshAfterEdit(t *testing.T) {
 		}
 	}
 }
+
+// Layer tiles carry each property as a typed attribute of its own, as
+// vector-tile clients (QGIS, GDAL, MapLibre) expect, not one JSON string.
+func TestLayerTileAttributesTyped(t *testing.T) {
+	ts := newTestServer(t)
+	fc := geojson.NewFeatureCollection()
+	f := geojson.NewFeature(orb.Polygon{{{46, 39}, {47, 39}, {47, 40}, {46, 40}, {46, 39}}})
+	f.Properties = geojson.Properties{"name": "Zone A", "level": 3, "active": true}
+	fc.Append(f)
+	if _, err := ts.DB.ImportLayer(context.Background(), geo.LayerMeta{ID: "zones", Title: "Zones"}, fc); err != nil {
+		t.Fatal(err)
+	}
+	res := do(t, http.MethodGet, ts.URL+"/api/collections/zones/tiles/WebMercatorQuad/5/12/20", "", "")
+	if res.status != http.StatusOK {
+		t.Fatalf("tile = %d", res.status)
+	}
+	layers, err := mvt.Unmarshal(res.body)
+	if err != nil || len(layers) != 1 || len(layers[0].Features) != 1 {
+		t.Fatalf("tile: %v, %d layers", err, len(layers))
+	}
+	props := layers[0].Features[0].Properties
+	if props["name"] != "Zone A" || props["level"] != float64(3) || props["active"] != true {
+		t.Errorf("attributes = %#v, want name, level and active typed", props)
+	}
+	if _, packed := props["properties"]; packed {
+		t.Errorf("attributes still packed into one properties string: %#v", props)
+	}
+}

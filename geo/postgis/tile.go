@@ -152,7 +152,7 @@ func (db *DB) LayerTile(ctx context.Context, layer geo.Layer, t geo.Tile, q geo.
 	name := w.arg(layer.ID)
 	query := fmt.Sprintf(`
 		SELECT ST_AsMVT(f, %s, %d, 'geom', 'id') FROM (
-			SELECT id, ST_AsMVTGeom(ST_Transform(geom, 3857), %s, %d, %d, true) AS geom, properties::text AS properties
+			SELECT id, ST_AsMVTGeom(ST_Transform(geom, 3857), %s, %d, %d, true) AS geom, properties
 			FROM layer_features %s
 		) f WHERE geom IS NOT NULL`,
 		name, tileExtent, env3857, tileExtent, tileBuffer, w.sql())
