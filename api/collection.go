@@ -155,7 +155,7 @@ func (pc placeCollection) doc(ctx context.Context, base string) (collectionDoc, 
 	if err != nil {
 		return collectionDoc{}, err
 	}
-	return newCollectionDoc(base, placesCollectionID, pc.title(), placesDescription, ext, false), nil
+	return newCollectionDoc(base, placesCollectionID, pc.title(), placesDescription, ext, true), nil
 }
 
 func (pc placeCollection) items(query url.Values) (itemsRequest, error) {
@@ -177,11 +177,18 @@ func (pc placeCollection) feature(ctx context.Context, id int64) ([]byte, error)
 	return pc.s.deps.Features.PlaceFeature(ctx, id)
 }
 
-func (pc placeCollection) tiles(url.Values, geo.Tile) (tileRequest, error) {
-	return tileRequest{}, &PublicError{Msg: "the places collection has no tiles", Err: geo.ErrNotFound}
+func (pc placeCollection) tiles(query url.Values, t geo.Tile) (tileRequest, error) {
+	for name := range query {
+		return tileRequest{}, geo.Invalidf(quoteForMessage(name), "unknown parameter: places tiles take none")
+	}
+	store := pc.s.deps.Features
+	return tileRequest{render: func(ctx context.Context) ([]byte, error) { return store.PlaceTile(ctx, t) }}, nil
 }
 
-func (pc placeCollection) tileFields() map[string]string { return nil }
+func (pc placeCollection) tileFields() map[string]string {
+	return map[string]string{"name": "String", "population": "Number", "feature_code": "String (GeoNames)",
+		"country_code": "String (ISO 3166-1 alpha-2)"}
+}
 
 // layerCollection is an imported layer.
 type layerCollection struct {

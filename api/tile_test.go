@@ -481,3 +481,44 @@ func TestLayerTileAttributesTyped(t *testing.T) {
 		t.Errorf("attributes still packed into one properties string: %#v", props)
 	}
 }
+
+// The gazetteer has tiles too: the largest places at low zoom, every
+// village close in, each with its name and population.
+func TestPlaceTiles(t *testing.T) {
+	ts := newTestServer(t)
+	loadTestPlaces(t, ts)
+	names := func(z int, lon, lat float64) map[string]float64 {
+		t.Helper()
+		tile := maptile.At(orb.Point{lon, lat}, maptile.Zoom(z))
+		res := do(t, http.MethodGet, fmt.Sprintf("%s/api/collections/places/tiles/WebMercatorQuad/%d/%d/%d", ts.URL, z, tile.Y, tile.X), "", "")
+		if res.status == http.StatusNoContent {
+			return nil
+		}
+		if res.status != http.StatusOK {
+			t.Fatalf("z%d tile = %d %s", z, res.status, res.body)
+		}
+		layers, err := mvt.Unmarshal(res.body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]float64{}
+		for _, f := range layers[0].Features {
+			out[f.Properties["name"].(string)] = f.Properties["population"].(float64)
+		}
+		return out
+	}
+	world := names(2, 47, 40)
+	if world["Baku"] < 1_000_000 || len(world) == 0 {
+		t.Errorf("z2 tile: %v, want Baku", world)
+	}
+	for name, pop := range world {
+		if pop < 1_000_000 {
+			t.Errorf("z2 tile shows %s (population %v): want only cities of a million or more", name, pop)
+		}
+	}
+	if near := names(11, 47.03, 39.40); !hasKey(near, "Jebrail") {
+		t.Errorf("z11 tile at Jabrayil: %v, want Jebrail", near)
+	}
+}
+
+func hasKey(m map[string]float64, k string) bool { _, ok := m[k]; return ok }

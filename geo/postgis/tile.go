@@ -159,6 +159,40 @@ func (db *DB) LayerTile(ctx context.Context, layer geo.Layer, t geo.Tile, q geo.
 	return db.tile(ctx, query, w.args)
 }
 
+// PlaceMinPopulation is the smallest place a places tile at zoom z shows:
+// the world view names only the largest cities, a district every village.
+func PlaceMinPopulation(z int) int64 {
+	switch {
+	case z < 3:
+		return 1_000_000
+	case z < 5:
+		return 200_000
+	case z < 7:
+		return 50_000
+	case z < 9:
+		return 10_000
+	}
+	return 0
+}
+
+// PlaceTile returns the Mapbox Vector Tile of the gazetteer in tile t
+// (layer "places"): each place a point with its id, name, population,
+// feature code and country, the most populous first and only those of at
+// least PlaceMinPopulation(t.Z). Empty tiles are nil.
+func (db *DB) PlaceTile(ctx context.Context, t geo.Tile) ([]byte, error) {
+	w := &where{}
+	w.conds = append(w.conds, "geom && "+newTileFrame(t).envelopeSQL(w))
+	w.add("population >= %s", PlaceMinPopulation(t.Z))
+	env3857 := fmt.Sprintf("ST_TileEnvelope(%s, %s, %s)", w.arg(t.Z), w.arg(t.X), w.arg(t.Y))
+	query := fmt.Sprintf(`
+		SELECT ST_AsMVT(f, 'places', %d, 'geom', 'id') FROM (
+			SELECT id, ST_AsMVTGeom(ST_Transform(geom, 3857), %s, %d, %d, true) AS geom,
+			       name, population, feature_code, coalesce(country_code, '') AS country_code
+			FROM places %s ORDER BY population DESC LIMIT 20000
+		) f WHERE geom IS NOT NULL`, tileExtent, env3857, tileExtent, tileBuffer, w.sql())
+	return db.tile(ctx, query, w.args)
+}
+
 func (db *DB) tile(ctx context.Context, query string, args []any) ([]byte, error) {
 	return scanTile(db.db.QueryRowContext(ctx, query, args...))
 }
