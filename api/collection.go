@@ -41,6 +41,8 @@ type itemsRequest struct {
 	count   func(ctx context.Context) (int64, bool, error)
 	// csv writes the same page as CSV; nil when the collection has none.
 	csv func(ctx context.Context, w io.Writer) (geo.FeaturePage, error)
+	// crs is the CRS of the geometries, for Content-Crs.
+	crs geo.CRS
 }
 
 // tileRequest is what the tile handler needs, whichever collection.
@@ -95,7 +97,7 @@ func (ic incidentCollection) items(query url.Values) (itemsRequest, error) {
 	}
 	store := ic.s.deps.Features
 	return itemsRequest{
-		limit: q.Limit, clamped: q.LimitClamped, format: q.Format,
+		limit: q.Limit, clamped: q.LimitClamped, format: q.Format, crs: q.CRS,
 		stream: func(ctx context.Context, emit func([]byte) error) (geo.FeaturePage, error) {
 			return store.StreamIncidents(ctx, q, emit)
 		},
@@ -165,7 +167,7 @@ func (pc placeCollection) items(query url.Values) (itemsRequest, error) {
 	}
 	store := pc.s.deps.Features
 	return itemsRequest{
-		limit: q.Limit, clamped: q.LimitClamped, format: q.Format,
+		limit: q.Limit, clamped: q.LimitClamped, format: q.Format, crs: q.CRS,
 		stream: func(ctx context.Context, emit func([]byte) error) (geo.FeaturePage, error) {
 			return store.StreamPlaces(ctx, q, emit)
 		},
@@ -211,7 +213,7 @@ func (lc layerCollection) items(query url.Values) (itemsRequest, error) {
 	}
 	store, l := lc.s.deps.Features, lc.layer
 	return itemsRequest{
-		limit: q.Limit, clamped: q.LimitClamped, format: q.Format,
+		limit: q.Limit, clamped: q.LimitClamped, format: q.Format, crs: q.CRS,
 		stream: func(ctx context.Context, emit func([]byte) error) (geo.FeaturePage, error) {
 			return store.StreamLayerFeatures(ctx, l, q, emit)
 		},

@@ -25,6 +25,7 @@ var conformanceClasses = []string{
 	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
 	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
 	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+	"http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
 	"http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
 	"http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
 	"http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
@@ -137,6 +138,7 @@ type collectionDoc struct {
 	Description string         `json:"description,omitempty"`
 	ItemType    string         `json:"itemType"`
 	CRS         []string       `json:"crs"`
+	StorageCRS  string         `json:"storageCrs"`
 	Extent      map[string]any `json:"extent,omitempty"`
 	Links       []link         `json:"links"`
 }
@@ -146,7 +148,7 @@ const crs84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 func newCollectionDoc(base, id, title, description string, ext geo.Extent, tiles bool) collectionDoc {
 	href := base + "/collections/" + id
 	doc := collectionDoc{
-		ID: id, Title: title, Description: description, ItemType: "feature", CRS: []string{crs84},
+		ID: id, Title: title, Description: description, ItemType: "feature", CRS: geo.SupportedCRS, StorageCRS: crs84,
 		Links: []link{
 			{Href: href, Rel: "self", Type: mediaJSON, Title: title},
 			{Href: href + "/items", Rel: "items", Type: mediaGeoJSON, Title: title + " (GeoJSON)"},
@@ -294,10 +296,10 @@ func rejectParams(c echo.Context, allowed ...string) error {
 }
 
 // rejectParamsHTML is rejectParams for resources that also have an HTML
-// view: f may be json or html.
-func rejectParamsHTML(c echo.Context) error {
+// view: f may be json or html; more are other parameters they take.
+func rejectParamsHTML(c echo.Context, more ...string) error {
 	for name := range c.QueryParams() {
-		if name != "f" {
+		if name != "f" && !slices.Contains(more, name) {
 			return geo.Invalidf(quoteForMessage(name), "unknown parameter")
 		}
 	}

@@ -18,7 +18,7 @@ func collectionPaths(layers []geo.Layer) obj {
 			params, featureCollectionResponse(properties), "400", "503")
 		paths["/api/collections/"+id+"/items"] = obj{"get": op}
 		one := operation("One feature of "+title+".", "getFeature_"+id,
-			[]obj{featureIDParam(), formatParam("json", "html")}, featureResponse(properties), "400", "404", "503")
+			[]obj{featureIDParam(), formatParam("json", "html"), crsParam()}, featureResponse(properties), "400", "404", "503")
 		paths["/api/collections/"+id+"/items/{featureId}"] = obj{"get": one}
 	}
 	add(incidentsCollection, "the incidents", incidentItemsParams(), incidentPropertySchemas())
@@ -30,6 +30,11 @@ func collectionPaths(layers []geo.Layer) obj {
 		add(l.ID, l.Title, commonItemsParams(l.TimeProperty != "", "json", "html"), obj{})
 	}
 	return paths
+}
+
+func crsParam() obj {
+	return param("crs", "query", "CRS of the geometries written (default CRS84; Content-Crs names it).",
+		obj{"type": "string", "enum": geo.SupportedCRS})
 }
 
 func featureIDParam() obj {
@@ -52,7 +57,9 @@ func commonItemsParams(datetime bool, formats ...string) []obj {
 	ps := []obj{
 		param("bbox", "query", "minLon,minLat,maxLon,maxLat in CRS84; minLon > maxLon crosses the antimeridian.",
 			obj{"type": "array", "items": obj{"type": "number"}, "minItems": 4, "maxItems": 6}),
-		param("bbox-crs", "query", "Only "+crs84+".", obj{"type": "string", "enum": []string{crs84}}),
+		param("bbox-crs", "query", "CRS of bbox (default CRS84; EPSG:4326 is latitude first; EPSG:3857 in metres).",
+			obj{"type": "string", "enum": geo.SupportedCRS}),
+		crsParam(),
 		// maximum tells clients such as GDAL how large a page they may ask
 		// for, so they do not page through a layer 10 features at a time.
 		param("limit", "query", "Features per page (larger values are clamped).",

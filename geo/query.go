@@ -335,13 +335,14 @@ type IncidentQuery struct {
 	Properties    []string // nil means all
 	Cursor        *Cursor  // matches Sort
 	Format        string   // "geojson", "csv" or "html"
+	CRS           CRS      // of the geometries written
 	// Filter is the CQL2 filter and property parameters, checked against
 	// IncidentQueryables; nil when none was given.
 	Filter cql2.Expr
 }
 
 var incidentQueryParams = []string{
-	"bbox", "bbox-crs", "datetime", "limit", "cursor", "sortby", "properties", "f",
+	"bbox", "bbox-crs", "crs", "datetime", "limit", "cursor", "sortby", "properties", "f",
 	"event_type", "sub_event_type", "status", "country", "actor", "q",
 	"near_border_km", "near_place", "within_km", "geo_check", "derived",
 	"filter", "filter-lang", "filter-crs",
@@ -366,7 +367,7 @@ func ParseIncidentQuery(v url.Values) (IncidentQuery, error) {
 	if err != nil {
 		return IncidentQuery{}, err
 	}
-	q.BBox, q.Time, q.Limit, q.LimitClamped, q.Format = c.bbox, c.time, c.limit, c.clamped, c.format
+	q.BBox, q.Time, q.Limit, q.LimitClamped, q.Format, q.CRS = c.bbox, c.time, c.limit, c.clamped, c.format, c.crs
 
 	if s := queryValue(v, "event_type"); s != "" {
 		if q.EventTypes, err = parseQueryList("event_type", s, "event type", canonicalIn(EventTypes)); err != nil {
@@ -479,9 +480,10 @@ type LayerQuery struct {
 	LimitClamped bool
 	Cursor       *Cursor // pages by feature id: Sort is empty
 	Format       string  // "geojson", "csv" or "html"
+	CRS          CRS     // of the geometries written
 }
 
-var layerQueryParams = []string{"bbox", "bbox-crs", "datetime", "limit", "cursor", "f"}
+var layerQueryParams = []string{"bbox", "bbox-crs", "crs", "datetime", "limit", "cursor", "f"}
 
 // ParseLayerQuery validates the query parameters of a generic layer's items.
 // datetime is only accepted when the layer has a time property (hasTime).
@@ -495,7 +497,7 @@ func ParseLayerQuery(v url.Values, hasTime bool) (LayerQuery, error) {
 	if err != nil {
 		return LayerQuery{}, err
 	}
-	q := LayerQuery{BBox: c.bbox, Time: c.time, Limit: c.limit, LimitClamped: c.clamped, Format: c.format}
+	q := LayerQuery{BBox: c.bbox, Time: c.time, Limit: c.limit, LimitClamped: c.clamped, Format: c.format, CRS: c.crs}
 	if s := queryValue(v, "cursor"); s != "" {
 		cur, err := DecodeCursor(s)
 		if err != nil {
@@ -511,6 +513,7 @@ func ParseLayerQuery(v url.Values, hasTime bool) (LayerQuery, error) {
 
 // commonQuery holds the parameters shared by every items query.
 type commonQuery struct {
+	crs     CRS
 	bbox    *BBox
 	time    *TimeInterval
 	limit   int
@@ -520,15 +523,22 @@ type commonQuery struct {
 
 func parseCommonQuery(v url.Values, hasTime bool) (commonQuery, error) {
 	c := commonQuery{format: "geojson"}
+	bboxCRS, err := ParseCRS("bbox-crs", queryValue(v, "bbox-crs"))
+	if err != nil {
+		return c, err
+	}
+	if c.crs, err = ParseCRS("crs", queryValue(v, "crs")); err != nil {
+		return c, err
+	}
 	if s := queryValue(v, "bbox"); s != "" {
+		if s, err = bboxToCRS84(s, bboxCRS); err != nil {
+			return c, err
+		}
 		b, err := ParseBBox(s)
 		if err != nil {
 			return c, err
 		}
 		c.bbox = &b
-	}
-	if s := queryValue(v, "bbox-crs"); s != "" && s != BBoxCRS84 {
-		return c, Invalidf("bbox-crs", "unsupported CRS %s (only %s)", quoteShort(s), BBoxCRS84)
 	}
 	if s := queryValue(v, "datetime"); s != "" {
 		if !hasTime {
@@ -540,7 +550,6 @@ func parseCommonQuery(v url.Values, hasTime bool) (commonQuery, error) {
 		}
 		c.time = &ti
 	}
-	var err error
 	if c.limit, c.clamped, err = ParseLimit(queryValue(v, "limit"), ItemsDefaultLimit, ItemsMaxLimit); err != nil {
 		return c, err
 	}

@@ -64,7 +64,7 @@ var incidentSortSQL = map[string]string{
 
 // incidentFeatureJSON returns the SQL expression building one GeoJSON
 // Feature (as json) with the given properties (nil: all public ones).
-func incidentFeatureJSON(props []string) (string, error) {
+func incidentFeatureJSON(props []string, crs geo.CRS) (string, error) {
 	if props == nil {
 		props = geo.IncidentProperties
 	}
@@ -77,16 +77,16 @@ func incidentFeatureJSON(props []string) (string, error) {
 		pairs = append(pairs, fmt.Sprintf("'%s', %s", p, expr))
 	}
 	return fmt.Sprintf(`json_build_object('type', 'Feature', 'id', id,
-		'geometry', ST_AsGeoJSON(geom, 6)::json,
-		'properties', json_build_object(%s))`, strings.Join(pairs, ", ")), nil
+		'geometry', %s,
+		'properties', json_build_object(%s))`, geometryJSON("geom", crs, 6), strings.Join(pairs, ", ")), nil
 }
 
 // incidentFeatureSQL is incidentFeatureJSON, ready to stream. Left as
 // json, not cast to text: lib/pq hands json over as the bytes it read,
 // where text would be copied into a string per row (measured: a tenth of
 // the server's CPU for a 100-feature page).
-func incidentFeatureSQL(props []string) (string, error) {
-	return incidentFeatureJSON(props)
+func incidentFeatureSQL(props []string, crs geo.CRS) (string, error) {
+	return incidentFeatureJSON(props, crs)
 }
 
 // incidentQueryableSQL is the SQL of each filter queryable
@@ -180,7 +180,7 @@ func incidentFilter(q geo.IncidentQuery) (*where, error) {
 // in order, as rows arrive from PostgreSQL: memory does not grow with the
 // page size. The bytes passed to emit are only valid during the call.
 func (db *DB) StreamIncidents(ctx context.Context, q geo.IncidentQuery, emit func([]byte) error) (geo.FeaturePage, error) {
-	feature, err := incidentFeatureSQL(q.Properties)
+	feature, err := incidentFeatureSQL(q.Properties, q.CRS)
 	if err != nil {
 		return geo.FeaturePage{}, err
 	}
@@ -276,7 +276,7 @@ func (db *DB) CountIncidents(ctx context.Context, q geo.IncidentQuery, limit int
 // status: a link to a retracted incident shows that it was retracted.
 // Returns ErrNotFound when there is no such incident.
 func (db *DB) IncidentFeature(ctx context.Context, id int64) ([]byte, error) {
-	feature, _ := incidentFeatureSQL(nil)
+	feature, _ := incidentFeatureSQL(nil, geo.CRS84)
 	query := `SELECT ` + feature + ` FROM incidents WHERE id = $1`
 	st, err := db.prepared(ctx, &db.featureStmts, query)
 	if err != nil {
@@ -410,7 +410,7 @@ func encodeSourceRecord(rec map[string]string) ([]byte, error) {
 // the physical limit the streaming items endpoint is benchmarked against
 // (bench/): PostgreSQL doing all the work in a single statement.
 func IncidentCollectionSQL(q geo.IncidentQuery) (string, []any, error) {
-	feature, err := incidentFeatureJSON(q.Properties)
+	feature, err := incidentFeatureJSON(q.Properties, q.CRS)
 	if err != nil {
 		return "", nil, err
 	}
