@@ -61,7 +61,7 @@ func readDataFile(flagName, path string, limit int64) ([]byte, error) {
 
 func runPlacesLoad(ctx context.Context, env *environment, args []string) error {
 	var (
-		cfg      dbConfig
+		cfg       dbConfig
 		cities    string
 		reenrich  bool
 		ifChanged bool
