@@ -37,8 +37,12 @@ const layerColumns = `id, title, description, coalesce(time_property, ''), featu
 // decimals: 1e-7° is about 1 cm, so no detail a file carries is lost.
 // Polygon rings are written as RFC 7946 wants them, outer rings
 // counterclockwise, whichever way the imported file had them.
+// ccwPolygons turns polygons counterclockwise (RFC 7946) and leaves every
+// other geometry alone: ST_ForcePolygonCCW would reverse lines too.
+const ccwPolygons = `CASE WHEN GeometryType(geom) IN ('POLYGON', 'MULTIPOLYGON') THEN ST_ForcePolygonCCW(geom) ELSE geom END`
+
 func layerFeatureSQL(crs geo.CRS) string {
-	return `json_build_object('type', 'Feature', 'id', id, 'geometry', ` + geometryJSON("ST_ForcePolygonCCW(geom)", crs, 7) +
+	return `json_build_object('type', 'Feature', 'id', id, 'geometry', ` + geometryJSON(ccwPolygons, crs, 7) +
 		`, 'properties', properties)::text`
 }
 
