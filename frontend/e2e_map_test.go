@@ -130,6 +130,42 @@ func TestFiltersChangeWhatIsShown(t *testing.T) {
 	}
 }
 
+// TestHeatmapOffThenReload turns the heatmap on, off and on again, then
+// changes a filter: the loads after it still succeed (leaflet.heat used to
+// throw on new data once removed, "reading '_animating'", and every later
+// load failed until a reload).
+func TestHeatmapOffThenReload(t *testing.T) {
+	s := newSite(t, offlineTiles)
+	for i := range 3 {
+		s.seed(t, 46.9+0.05*float64(i), 39.4, func(inc *geo.Incident) {
+			inc.EventType, inc.SubEventType, inc.Title = "Battles", "Armed clash", fmt.Sprintf("Clash %d", i)
+		})
+	}
+	s.seed(t, 47.1, 39.35, nil)
+
+	b := newBrowser(t, 1280, 800)
+	b.do(b.ctx, "open the map", chromedp.Navigate(s.URL+"/#map=9/39.40/47.03"), waitRendered(0), openPanel())
+	heatOn := `!!document.querySelector('#map canvas.leaflet-heatmap-layer')`
+	for i, want := range []bool{true, false, true, false} {
+		b.do(b.ctx, fmt.Sprintf("toggle the heatmap %d", i), chromedp.Click(chromedp.CSS(`label[for="layer-heat"]`)),
+			chromedp.Poll[chromedp.Void](fmt.Sprintf(`%s === %t`, heatOn, want)))
+		// A filter change while the heatmap is on or off: a load with new data.
+		n := b.renders(b.ctx)
+		b.do(b.ctx, fmt.Sprintf("toggle Battles %d", i), chromedp.Click(chromedp.CSS(`label[for="f-type-0"]`)), waitRendered(n))
+		wantCount := 1
+		if i%2 == 1 {
+			wantCount = 4
+		}
+		if got := b.shownCount(b.ctx); got != wantCount {
+			t.Errorf("step %d (heatmap on: %t): count = %d, want %d", i, want, got, wantCount)
+		}
+		if shown := eval[bool](b, b.ctx, `!document.getElementById('load-error').hidden`); shown {
+			t.Errorf("step %d: error shown: %q", i, eval[string](b, b.ctx, `document.getElementById('load-error').textContent`))
+		}
+	}
+	b.screenshot(b.ctx, "after-heatmap-toggles")
+}
+
 func TestPopupShowsTextNotMarkup(t *testing.T) {
 	s := newSite(t, offlineTiles)
 	const title = `<img src=x onerror=alert(1)>`
@@ -380,6 +416,48 @@ func TestNarrowScreen(t *testing.T) {
 	if id := eval[string](b, b.ctx, `document.activeElement.id`); id != "moderate-open" {
 		t.Errorf("focus after Escape is on #%s, want the Moderate button", id)
 	}
+}
+
+// TestPhonePopupIsNotCovered opens a popup near the top of a phone's map,
+// offline: neither the "Map tiles unavailable" notice nor the zoom and
+// place controls may cover its title or its close button.
+func TestPhonePopupIsNotCovered(t *testing.T) {
+	s := newSite(t, offlineTiles)
+	s.seed(t, 47.03, 39.40, func(inc *geo.Incident) { inc.Title = "Shelling near Jabrayil" })
+	b := newBrowser(t, 390, 844)
+	// The marker about 190 px above the centre: its popup would reach the top edge.
+	b.do(b.ctx, "open the map", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
+		chromedp.Navigate(s.URL+"/#map=10/39.20/47.03"), waitRendered(0),
+		chromedp.WaitVisible(chromedp.CSS(`#map .map-notice`)))
+	b.do(b.ctx, "tap the marker", chromedp.Click(chromedp.CSS(`#map .incident-marker`)),
+		chromedp.WaitVisible(chromedp.CSS(`.leaflet-popup .incident-title`)),
+		// The popup pans into view (an animation) and then fills in its incident.
+		chromedp.Poll[chromedp.Void](`!document.querySelector('.leaflet-pan-anim')`),
+		chromedp.Sleep(500*time.Millisecond))
+	b.screenshot(b.ctx, "popup")
+	for _, sel := range []string{".leaflet-popup-close-button", ".leaflet-popup .incident-title"} {
+		// What a tap at its centre reaches, and what is drawn over any part
+		// of it (the notice lets taps through, yet hides what is under it).
+		got := eval[[]string](b, b.ctx, fmt.Sprintf(`(() => {
+			const want = document.querySelector(%q);
+			const r = want.getBoundingClientRect();
+			const found = [];
+			const at = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+			if (!at || (at !== want && !want.contains(at))) found.push('at its centre: ' + (at ? at.outerHTML.slice(0, 80) : 'nothing'));
+			for (const e of document.querySelectorAll('#map .leaflet-control, #map .map-notice, #map .live-box > :not(:empty)')) {
+				const o = e.getBoundingClientRect();
+				if (o.width && o.height && o.left < r.right && r.left < o.right && o.top < r.bottom && r.top < o.bottom) {
+					found.push('over it: ' + e.className);
+				}
+			}
+			return found;
+		})()`, sel))
+		if len(got) > 0 {
+			t.Errorf("%s is covered: %q", sel, got)
+		}
+	}
+	b.do(b.ctx, "tap the close button", chromedp.Click(chromedp.CSS(`.leaflet-popup-close-button`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`.leaflet-popup`)))
 }
 
 // TestTenThousandMarkers measures the time from navigation to 10,000

@@ -20,6 +20,21 @@ const LabelledIcon = L.DivIcon.extend({
   },
 });
 
+// leaflet.heat 0.2.0 reads this._map._animating in redraw(), and its
+// pending animation frame reads this._map, both after the layer has left the
+// map (this._map is then null): new data for a hidden heatmap threw, and
+// every later load failed. Hidden, it only keeps the points; onAdd draws them.
+const HeatLayer = L.HeatLayer.extend({
+  redraw() {
+    return this._map ? L.HeatLayer.prototype.redraw.call(this) : this;
+  },
+  onRemove(map) {
+    if (this._frame) L.Util.cancelAnimFrame(this._frame);
+    this._frame = null;
+    L.HeatLayer.prototype.onRemove.call(this, map);
+  },
+});
+
 /**
  * createIncidentLayers makes the cluster and heat layers. onSelect(feature)
  * is called when a marker is clicked or pressed with Enter or Space.
@@ -36,7 +51,7 @@ export function createIncidentLayers({ onSelect }) {
     chunkedLoading: false,
     iconCreateFunction: clusterIcon,
   });
-  const heat = L.heatLayer([], { radius: 18, blur: 15, maxZoom: 12, minOpacity: 0.35 });
+  const heat = new HeatLayer([], { radius: 18, blur: 15, maxZoom: 12, minOpacity: 0.35 });
   // One listener on the group rather than two on each of 10,000 markers.
   // Clusters' own events arrive as clusterclick and clusterkeydown.
   clusters.on('click', (e) => onSelect(e.layer.feature));

@@ -578,7 +578,14 @@ function select(feature, { pan = true, focus = false } = {}) {
   selected = String(feature.id);
   const content = decorate(incidentContent(feature), feature);
   const room = mapEl.clientWidth - 60; // a popup wider than the map cannot be read
-  const p = L.popup({ maxWidth: Math.min(360, room), minWidth: Math.min(220, room), autoPan: pan, className: 'incident-popup' })
+  const p = L.popup({
+    maxWidth: Math.min(360, room),
+    minWidth: Math.min(220, room),
+    autoPan: pan,
+    // Clear of the controls and notices along the top (on a phone they span it).
+    autoPanPaddingTopLeft: L.point(8, topOverlaysBottom() + 8),
+    className: 'incident-popup',
+  })
     .setLatLng([lat, map.getBounds().getEast() - west >= 360 ? lng : lngNear(lng, west)])
     .setContent(content);
   popup = p;
@@ -595,6 +602,20 @@ function select(feature, { pan = true, focus = false } = {}) {
   }
   writeHash();
   if (!('sources' in feature.properties)) completePopup(p, feature.id);
+}
+
+/**
+ * topOverlaysBottom is how far down from the map's top edge its top
+ * controls (zoom, place search) and notices reach, in pixels.
+ */
+function topOverlaysBottom() {
+  const top = mapEl.getBoundingClientRect().top;
+  let bottom = 0;
+  for (const e of mapEl.querySelectorAll('.leaflet-top .leaflet-control, .map-notice, .live-box > :not(:empty)')) {
+    const r = e.getBoundingClientRect();
+    if (r.height && r.top - top < mapEl.clientHeight / 2) bottom = Math.max(bottom, r.bottom - top);
+  }
+  return bottom;
 }
 
 /** completePopup replaces a popup's partial incident with the whole one. */
