@@ -364,8 +364,11 @@ func TestKeyboardOpensAndClosesAPopup(t *testing.T) {
 	b.screenshot(b.ctx, "popup")
 	b.do(b.ctx, "press Escape", chromedp.KeyEvent(kb.Escape),
 		chromedp.Poll[chromedp.Void](`!document.querySelector('.leaflet-popup')`))
-	if !eval[bool](b, b.ctx, `document.activeElement.classList.contains('incident-marker') || document.activeElement.id === 'map'`) {
-		t.Errorf("focus after Escape is on %s, want the marker or the map", eval[string](b, b.ctx, `document.activeElement.outerHTML.slice(0, 80)`))
+	// The popup panned the map clear of the controls, and the incidents were
+	// drawn again: focus still goes back to the marker, not the page.
+	b.do(b.ctx, "wait for the reload", chromedp.Sleep(600*time.Millisecond), waitRendered(0))
+	if !eval[bool](b, b.ctx, `document.activeElement.classList.contains('incident-marker')`) {
+		t.Errorf("focus after Escape is on %s, want the marker", eval[string](b, b.ctx, `document.activeElement.outerHTML.slice(0, 80)`))
 	}
 }
 

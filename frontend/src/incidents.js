@@ -74,7 +74,27 @@ export function createIncidentLayers({ onSelect }) {
     return icon;
   }
 
+  let byId = new Map(); // incident id -> its marker, as rendered last
+
+  /** markerElement is the marker of incident id on the page, if it is not in a cluster. */
+  function markerElement(id) {
+    const icon = byId.get(String(id))?._icon;
+    return icon?.isConnected ? icon : null;
+  }
+
   function render(features, west) {
+    // A marker with keyboard focus is replaced below: its successor takes the focus.
+    const active = document.activeElement;
+    let focusedId = null;
+    if (active?.classList.contains('incident-marker')) {
+      for (const [id, m] of byId) {
+        if (m._icon === active) {
+          focusedId = id;
+          break;
+        }
+      }
+    }
+    const next = new Map();
     const markers = new Array(features.length);
     const points = new Array(features.length);
     for (let i = 0; i < features.length; i++) {
@@ -88,15 +108,20 @@ export function createIncidentLayers({ onSelect }) {
         riseOnHover: true,
       });
       marker.feature = f;
+      next.set(String(f.id), marker);
       markers[i] = marker;
       points[i] = ll;
     }
     clusters.clearLayers();
     clusters.addLayers(markers);
     heat.setLatLngs(points);
+    byId = next;
+    if (focusedId !== null && !active.isConnected) {
+      (markerElement(focusedId) || clusters._map?.getContainer())?.focus({ preventScroll: true });
+    }
   }
 
-  return { clusters, heat, render };
+  return { clusters, heat, render, markerElement };
 }
 
 function clusterIcon(cluster) {

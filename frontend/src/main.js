@@ -149,13 +149,16 @@ map.on('popupclose', (e) => {
   // Focus was in the popup (or fell to the body as it was removed).
   const active = document.activeElement;
   const hadFocus = returnFocus && (active === document.body || e.popup.getElement()?.contains(active));
+  const closed = selected;
   popup = null;
   popupFeature = null;
   selected = null;
   writeHash();
   if (hadFocus) {
-    // The marker may have been redrawn since; the map is the next best place.
-    (returnFocus?.isConnected ? returnFocus : mapEl).focus({ preventScroll: true });
+    // The marker may have been redrawn since (its successor then), or be in
+    // a cluster or a tile: the map is the next best place.
+    const back = returnFocus?.isConnected ? returnFocus : incidents.markerElement(closed) || mapEl;
+    back.focus({ preventScroll: true });
   }
   returnFocus = null;
 });
