@@ -102,3 +102,70 @@ func TestModerationSignInMergeAndReject(t *testing.T) {
 		t.Error("the refused token is still stored")
 	}
 }
+
+// TestReviewOfAPhotoLessReport reviews a report with no photos and no
+// place name: the review shows no stray "null", and the public title does
+// not start as the bare event type, nor can it be published as one.
+func TestReviewOfAPhotoLessReport(t *testing.T) {
+	s := newSite(t, offlineTiles)
+	token := s.moderator(t, "mod")
+	at := time.Now().UTC().Add(-3 * time.Hour).Truncate(time.Second)
+	var out struct{ ID int64 }
+	s.call(t, http.MethodPost, "/api/reports", "", map[string]any{
+		"type":     "Feature",
+		"geometry": map[string]any{"type": "Point", "coordinates": []float64{47.03, 39.40}},
+		"properties": map[string]any{"occurred_at": at.Format(time.RFC3339), "event_type": "Battles",
+			"description": "Gunfire heard from the hills for an hour."},
+	}, http.StatusCreated, &out)
+
+	b := newBrowser(t, 1280, 800)
+	b.do(b.ctx, "open moderation", chromedp.Navigate(s.URL+"/#moderate&map=11/39.40/47.03"), waitRendered(0),
+		chromedp.WaitVisible(chromedp.ID("m-token")))
+	b.do(b.ctx, "sign in", chromedp.SendKeys(chromedp.ID("m-token"), token),
+		chromedp.Click(chromedp.CSS(`#m-sign-in button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`[data-report-id="%d"]`, out.ID))))
+	b.do(b.ctx, "review the report", chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-report-id="%d"] button`, out.ID))),
+		chromedp.WaitVisible(chromedp.ID("m-title")))
+	b.screenshot(b.ctx, "review")
+	// Text nodes of the review, outside the form controls' values.
+	nulls := eval[[]string](b, b.ctx, `(() => {
+		const main = document.getElementById('m-review-heading').parentElement;
+		const walk = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
+		const out = [];
+		for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+			if (/\b(null|undefined)\b/.test(n.data)) out.push((n.parentElement?.tagName || '') + ': ' + n.data);
+		}
+		return out;
+	})()`)
+	if len(nulls) > 0 {
+		t.Errorf("the review shows %q", nulls)
+	}
+	if title := get(b, b.ctx, "read the title", chromedp.Value(chromedp.ID("m-title"))); strings.EqualFold(title, "Battles") {
+		t.Errorf("the title starts as %q, the bare event type", title)
+	}
+
+	// Publishing with the bare type as title is refused, by the field.
+	b.do(b.ctx, "verify with the bare type", emptyField("m-title"), chromedp.SendKeys(chromedp.ID("m-title"), "Battles"),
+		chromedp.Click(chromedp.ID("m-verify")), chromedp.WaitVisible(chromedp.ID("m-title-error")))
+	if got := get(b, b.ctx, "read the error", chromedp.Text(chromedp.ID("m-title-error"))); !strings.Contains(got, "what happened and where") {
+		t.Errorf("title error = %q", got)
+	}
+	if got := eval[string](b, b.ctx, `document.activeElement.id`); got != "m-title" {
+		t.Errorf("focus after the refusal is on #%s, want the title", got)
+	}
+	if n := len(s.pendingReports(t, token)); n != 1 {
+		t.Errorf("%d reports pending after the refusal, want 1", n)
+	}
+	const title = "Gunfire in the hills north of Jabrayil"
+	b.do(b.ctx, "verify with a title", emptyField("m-title"), chromedp.SendKeys(chromedp.ID("m-title"), title),
+		chromedp.Click(chromedp.ID("m-verify")), chromedp.WaitVisible(chromedp.ID("m-done")))
+	var inc struct {
+		Features []struct {
+			Properties struct{ Title string } `json:"properties"`
+		} `json:"features"`
+	}
+	s.call(t, http.MethodGet, "/api/collections/incidents/items?limit=10", "", nil, http.StatusOK, &inc)
+	if len(inc.Features) != 1 || inc.Features[0].Properties.Title != title {
+		t.Errorf("published incidents = %+v, want one titled %q", inc.Features, title)
+	}
+}

@@ -83,6 +83,28 @@ export function defaultTitle({ event_type: type, sub_event_type: sub, location_n
   return [...title].slice(0, 300).join('');
 }
 
+/**
+ * suggestedTitle is the title a moderator's form starts with: the server's
+ * default when the report names a place, else nothing, since a bare type
+ * ("Battles") says neither what happened nor where.
+ */
+export function suggestedTitle(p) {
+  return p.location_name ? defaultTitle(p) : '';
+}
+
+/**
+ * titleProblem says what is wrong with a title about to be published, or
+ * gives null: it is needed, and more than the event's type or sub-type.
+ */
+export function titleProblem(title, { event_type: type, sub_event_type: sub }) {
+  const t = title.trim().toLowerCase();
+  if (!t) return 'Write a public title: what happened, and where.';
+  if ([type, sub, 'incident'].some((k) => k && k.toLowerCase() === t)) {
+    return 'Say what happened and where: a type of event alone is not a title.';
+  }
+  return null;
+}
+
 /** formatLonLat writes a point for people: "39.40000° N, 47.03000° E". */
 export function formatLonLat(lon, lat) {
   const ns = lat < 0 ? 'S' : 'N';

@@ -11,6 +11,8 @@ import {
   formatOffset,
   localInputValue,
   newIdempotencyKey,
+  suggestedTitle,
+  titleProblem,
   toRFC3339,
 } from '../src/fields.js';
 import { bboxAround, bboxContains, distanceMetres } from '../src/geo.js';
@@ -163,4 +165,26 @@ test('the moderation view is part of the permalink', () => {
   assert.equal(decodeHash('#moderate').moderate, true);
   assert.equal(decodeHash('#map=7/39.40/47.03&moderate').moderate, true);
   assert.equal(decodeHash('#map=7/39.40/47.03').moderate, false);
+});
+
+test('a moderator starts from a title with a place, never from a bare type, and cannot publish one', () => {
+  const battle = { event_type: 'Battles', sub_event_type: 'Armed clash' };
+  for (const [p, want] of [
+    [{ ...battle, location_name: 'Jabrayil' }, 'Armed clash near Jabrayil'],
+    [battle, ''],
+    [{ event_type: 'Battles' }, ''],
+  ]) {
+    assert.equal(suggestedTitle(p), want, JSON.stringify(p));
+  }
+  for (const [title, bad] of [
+    ['', true],
+    ['   ', true],
+    ['Battles', true],
+    ['armed clash', true],
+    ['Incident', true],
+    ['Armed clash near Jabrayil', false],
+    ['Gunfire in the hills', false],
+  ]) {
+    assert.equal(titleProblem(title, battle) !== null, bad, `titleProblem(${JSON.stringify(title)})`);
+  }
 });
