@@ -166,6 +166,37 @@ func TestHeatmapOffThenReload(t *testing.T) {
 	b.screenshot(b.ctx, "after-heatmap-toggles")
 }
 
+// TestHalfTypedDateSendsNothing types a year digit by digit, as a date
+// input reports it (0002, 0020, 0202, 2020): nothing is asked of the server
+// until the date is whole, so no request fails with a 400 meanwhile.
+func TestHalfTypedDateSendsNothing(t *testing.T) {
+	s := newSite(t, offlineTiles)
+	s.seed(t, 47.03, 39.40, nil)
+	b := newBrowser(t, 1280, 800)
+	b.do(b.ctx, "open the map", chromedp.Navigate(s.URL+"/#map=9/39.40/47.03"), waitRendered(0), openPanel(),
+		chromedp.Evaluate[chromedp.Void](clearTimings))
+	for _, year := range []string{"0002", "0020", "0202"} {
+		b.do(b.ctx, "type year "+year, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(
+			`(() => { const i = document.getElementById('f-from'); i.value = '%s-10-01'; i.dispatchEvent(new Event('change', { bubbles: true })); })()`, year)),
+			chromedp.Sleep(100*time.Millisecond))
+	}
+	b.do(b.ctx, "wait a little", chromedp.Sleep(500*time.Millisecond))
+	asked := eval[[]string](b, b.ctx, `performance.getEntriesByType('resource').map(e => e.name).filter(u => u.includes('/items'))`)
+	if len(asked) != 0 {
+		t.Errorf("requests while the year was typed: %q", asked)
+	}
+	n := b.renders(b.ctx)
+	b.do(b.ctx, "finish the year", chromedp.Evaluate[chromedp.Void](
+		`(() => { const i = document.getElementById('f-from'); i.value = '2020-10-01'; i.dispatchEvent(new Event('change', { bubbles: true })); })()`),
+		waitRendered(n))
+	if got := b.shownCount(b.ctx); got != 1 {
+		t.Errorf("count from 2020-10-01 = %d, want 1", got)
+	}
+	if strings.Contains(eval[string](b, b.ctx, `location.hash`), "0202") {
+		t.Error("a half-typed year reached the permalink")
+	}
+}
+
 func TestPopupShowsTextNotMarkup(t *testing.T) {
 	s := newSite(t, offlineTiles)
 	const title = `<img src=x onerror=alert(1)>`

@@ -94,6 +94,15 @@ func TestPageHeaders(t *testing.T) {
 	}
 	t.Logf("bundle script: %d bytes, %d gzipped", len(plain), len(gz))
 
+	// The page names its icon, so browsers do not ask /favicon.ico (a 404 on every load).
+	icon := regexp.MustCompile(`<link rel="icon" href="(/assets/favicon-[A-Z0-9]+\.svg)"`).FindSubmatch(index)
+	if icon == nil {
+		t.Errorf("no hashed icon in index.html")
+	} else if res, body := get(string(icon[1])); res.StatusCode != http.StatusOK ||
+		res.Header.Get("Content-Type") != "image/svg+xml" || !bytes.HasPrefix(body, []byte("<svg")) {
+		t.Errorf("GET %s = %d %s", icon[1], res.StatusCode, res.Header.Get("Content-Type"))
+	}
+
 	for _, path := range []string{"/assets/nope.js", "/assets/", "/assets/../index.html", "/nope", string(script[1]) + ".gz"} {
 		if res, _ := get(path); res.StatusCode != http.StatusNotFound {
 			t.Errorf("GET %s = %d, want 404", path, res.StatusCode)
