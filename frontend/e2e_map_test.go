@@ -197,6 +197,27 @@ func TestHalfTypedDateSendsNothing(t *testing.T) {
 	}
 }
 
+// TestLegendStaysSmall opens the legend on a laptop screen: it covers at
+// most a sixth of the map, and using the map puts it away.
+func TestLegendStaysSmall(t *testing.T) {
+	s := newSite(t, offlineTiles)
+	s.seed(t, 47.03, 39.40, nil)
+	b := newBrowser(t, 1366, 768)
+	b.do(b.ctx, "open the map", chromedp.Navigate(s.URL+"/#map=9/39.40/47.03"), waitRendered(0))
+	b.do(b.ctx, "open the legend", chromedp.Click(chromedp.CSS(`.legend summary`)),
+		chromedp.Poll[chromedp.Void](`document.querySelector('.legend').open`))
+	b.screenshot(b.ctx, "legend-open")
+	share := eval[float64](b, b.ctx, `(() => {
+		const l = document.querySelector('.legend').getBoundingClientRect();
+		const m = document.getElementById('map').getBoundingClientRect();
+		return (l.width * l.height) / (m.width * m.height); })()`)
+	if share > 1.0/6 {
+		t.Errorf("the open legend covers %.0f%% of the map, want at most a sixth", share*100)
+	}
+	b.do(b.ctx, "click the map", chromedp.MouseClickXY(900, 300),
+		chromedp.Poll[chromedp.Void](`!document.querySelector('.legend').open`))
+}
+
 func TestPopupShowsTextNotMarkup(t *testing.T) {
 	s := newSite(t, offlineTiles)
 	const title = `<img src=x onerror=alert(1)>`

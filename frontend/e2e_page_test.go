@@ -163,6 +163,10 @@ func TestOfflineBasemap(t *testing.T) {
 	if n := eval[int](b, b.ctx, `document.querySelectorAll('.leaflet-tile-pane img').length`); n != 0 {
 		t.Errorf("%d tile images left on the offline map", n)
 	}
+	// The outlines' source is credited, not only Leaflet.
+	if got := get(b, b.ctx, "read the attribution", chromedp.Text(chromedp.CSS(`.leaflet-control-attribution`))); !strings.Contains(got, "Natural Earth") {
+		t.Errorf("offline attribution = %q, want the outlines' source", got)
+	}
 	// The outlines are painted: some pixel of the canvas is not transparent.
 	painted := eval[bool](b, b.ctx, `(() => {
 		const c = document.querySelector('.leaflet-basemap-pane canvas');

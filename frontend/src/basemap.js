@@ -15,6 +15,9 @@ const TILE_TIMEOUT_MS = 8000;
 const OUTLINE_COLLECTIONS = ['countries', 'borders'];
 const OUTLINE_CAP = 50000;
 
+/** The offline outlines come from Natural Earth (public domain; credit asked, not required). */
+const OUTLINE_CREDIT = 'Outlines: Natural Earth';
+
 export const OFFLINE_NOTICE = 'Map tiles unavailable — showing country outlines';
 
 /**
@@ -70,7 +73,8 @@ async function drawOutlines(map, collectionIds, attribution) {
   const renderer = L.canvas({ pane: 'basemap', padding: 0.5 });
   graticule(renderer).addTo(map);
   const ids = OUTLINE_COLLECTIONS.filter((id) => collectionIds.includes(id));
-  attribution.set(''); // the tile server's credit no longer applies
+  // The tile server's credit no longer applies; the outlines' source does.
+  attribution.set(ids.length ? OUTLINE_CREDIT : '');
   for (const id of ids) {
     try {
       const params = new URLSearchParams({ limit: String(PAGE_LIMIT) });
