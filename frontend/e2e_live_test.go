@@ -135,7 +135,7 @@ func TestReportModerateAndLiveUpdates(t *testing.T) {
 		t.Error("the page reloaded")
 	}
 	public.do(pub, "open the new incident",
-		chromedp.Click(chromedp.CSS(`#map .incident-marker[title^="`+title+`"]`)),
+		chromedp.Click(chromedp.CSS(`#map .incident-marker[aria-label^="`+title+`"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`.leaflet-popup .incident-title`)))
 	public.screenshot(pub, "live-added")
 	if got := get(public, pub, "read the popup", chromedp.Text(chromedp.CSS(`.leaflet-popup .incident-title`))); got != title {
@@ -159,7 +159,7 @@ func TestReportModerateAndLiveUpdates(t *testing.T) {
 	// (c) Retracted through the API: it leaves the first browser's map.
 	s.call(t, http.MethodPatch, "/api/incidents/"+incidentID, token, map[string]string{"status": "retracted"}, http.StatusOK, nil)
 	public.do(pub, "wait for the retraction", countIs(1),
-		chromedp.Poll[chromedp.Void](`!document.querySelector('#map .incident-marker[title^="`+title+`"]')`),
+		chromedp.Poll[chromedp.Void](`!document.querySelector('#map .incident-marker[aria-label^="`+title+`"]')`),
 		chromedp.Poll[chromedp.Void](`document.querySelector('.leaflet-popup .status-badge')?.textContent === 'retracted'`))
 	public.screenshot(pub, "live-retracted")
 
@@ -177,7 +177,7 @@ func TestReportModerateAndLiveUpdates(t *testing.T) {
 	public.screenshot(pub, "reconnecting")
 	s.seed(t, 47.05, 39.38, func(inc *geo.Incident) { inc.Title = "Published while the stream was down" })
 	public.do(pub, "wait for the stream and the incident", liveConnected(), countIs(2),
-		chromedp.WaitReady(chromedp.CSS(`#map .incident-marker[title^="Published while the stream was down"]`)))
+		chromedp.WaitReady(chromedp.CSS(`#map .incident-marker[aria-label^="Published while the stream was down"]`)))
 	if got := get(public, pub, "read the live state", chromedp.Text(chromedp.CSS(`.live-state`))); got != "" {
 		t.Errorf("live state after reconnecting = %q, want it gone", got)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 	"github.com/paulmach/orb"
@@ -636,5 +637,71 @@ func TestGoToPlace(t *testing.T) {
 			chromedp.WithPollingInterval(50*time.Millisecond)))
 	if v := eval[string](b, b.ctx, `document.getElementById('place-search-q').value`); v != "" {
 		t.Errorf("after Escape the box holds %q", v)
+	}
+}
+
+// TestPopupActionsAndWording: a district-precise incident's popup says in
+// which area it is (not "0 m from" a place), "Zoom to" zooms as close as
+// the point is precise, "Copy link" gives a link that opens the same
+// popup; hovering a marker shows its title; and an incident that arrives
+// live is marked as new.
+func TestPopupActionsAndWording(t *testing.T) {
+	s := newSite(t, offlineTiles)
+	const title = "Shelling of the Jabrayil district"
+	inc := s.seed(t, 47.03, 39.40, func(inc *geo.Incident) {
+		inc.Title, inc.LocationName, inc.Admin1, inc.GeoPrecision = title, "Jebrail", "Jabrayil", geo.GeoRegion
+	})
+	b := newBrowser(t, 1280, 800)
+	b.do(b.ctx, "open the map", chromedp.Navigate(s.URL+"/#map=8/39.40/47.03"), waitRendered(0), liveConnected())
+
+	// Hover: the title in a tooltip, and no browser tooltip beside it.
+	at := eval[[]float64](b, b.ctx, `(() => { const r = document.querySelector('#map .incident-marker').getBoundingClientRect();
+		return [r.left + r.width / 2, r.top + r.height / 2]; })()`)
+	b.do(b.ctx, "hover the marker", chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, at[0]-30, at[1]-30), chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, at[0], at[1]),
+		chromedp.WaitVisible(chromedp.CSS(`.leaflet-tooltip.incident-tooltip`)))
+	b.screenshot(b.ctx, "tooltip")
+	if got := get(b, b.ctx, "read the tooltip", chromedp.Text(chromedp.CSS(`.incident-tooltip`))); got != title {
+		t.Errorf("tooltip = %q, want %q", got, title)
+	}
+	if n := eval[int](b, b.ctx, `document.querySelectorAll('#map .incident-marker[title]').length`); n != 0 {
+		t.Errorf("%d markers keep a title attribute (a second, browser tooltip)", n)
+	}
+
+	b.do(b.ctx, "open the popup", chromedp.Click(chromedp.CSS(`#map .incident-marker`)),
+		chromedp.WaitVisible(chromedp.CSS(`.leaflet-popup .popup-zoom`)),
+		chromedp.Poll[chromedp.Void](`document.querySelector('.leaflet-popup .props')?.textContent.includes('Sources')`))
+	place := get(b, b.ctx, "read the popup", chromedp.Text(chromedp.CSS(`.leaflet-popup .props`)))
+	if !strings.Contains(place, "in the Jabrayil area") || regexp.MustCompile(`\d m from`).MatchString(place) {
+		t.Errorf("popup place = %q, want the area and no distance in metres", place)
+	}
+
+	n := b.renders(b.ctx)
+	b.do(b.ctx, "zoom to", chromedp.Click(chromedp.CSS(`.leaflet-popup .popup-zoom`)),
+		chromedp.Poll[chromedp.Void](`location.hash.startsWith('#map=10/')`), waitRendered(n))
+	b.do(b.ctx, "copy the link", chromedp.Click(chromedp.CSS(`.leaflet-popup .popup-copy`)),
+		chromedp.WaitVisible(chromedp.CSS(`.leaflet-popup .popup-link`)))
+	b.screenshot(b.ctx, "link")
+	// After the zoom the popup is whole again, clear of the map's top edge.
+	if top := eval[float64](b, b.ctx, `document.querySelector('.leaflet-popup').getBoundingClientRect().top - document.getElementById('map').getBoundingClientRect().top`); top < 0 {
+		t.Errorf("the popup starts %.0f px above the map after zooming to it", -top)
+	}
+	link := get(b, b.ctx, "read the link", chromedp.Value(chromedp.CSS(`.leaflet-popup .popup-link`)))
+	if !strings.HasPrefix(link, s.URL+"/#") || !strings.Contains(link, fmt.Sprintf("sel=%d", inc.ID)) {
+		t.Fatalf("link = %q, want this site with sel=%d", link, inc.ID)
+	}
+	tab := b.openTab(b.ctx)
+	b.do(tab, "open the link", chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS(`.leaflet-popup .incident-title`)))
+	if got := get(b, tab, "read the title", chromedp.Text(chromedp.CSS(`.leaflet-popup .incident-title`))); got != title {
+		t.Errorf("the link opens %q, want %q", got, title)
+	}
+
+	// A live arrival is marked until the view loads again.
+	b.do(b.ctx, "close the popup", chromedp.Click(chromedp.CSS(`.leaflet-popup-close-button`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`.leaflet-popup`)))
+	s.seed(t, 47.2, 39.45, func(inc *geo.Incident) { inc.Title = "Arrived live" })
+	b.do(b.ctx, "wait for the live incident", chromedp.WaitVisible(chromedp.CSS(`#map .incident-marker.is-new[aria-label^="Arrived live"]`)))
+	b.screenshot(b.ctx, "new")
+	if n := eval[int](b, b.ctx, `document.querySelectorAll('#map .incident-marker.is-new').length`); n != 1 {
+		t.Errorf("%d markers marked new, want the one that arrived", n)
 	}
 }

@@ -6,6 +6,7 @@
 import L from 'leaflet';
 import 'leaflet.markercluster';
 import 'leaflet.heat';
+import { el } from './dom.js';
 import { formatCount, formatIncidentTime } from './format.js';
 import { lngNear } from './geo.js';
 import { typeClass } from './taxonomy.js';
@@ -32,6 +33,18 @@ const HeatLayer = L.HeatLayer.extend({
     if (this._frame) L.Util.cancelAnimFrame(this._frame);
     this._frame = null;
     L.HeatLayer.prototype.onRemove.call(this, map);
+  },
+});
+
+// A marker whose text is its accessible name (aria-label) rather than a
+// title attribute: the browser's own tooltip would repeat the map's.
+const NamedMarker = L.Marker.extend({
+  _initIcon() {
+    L.Marker.prototype._initIcon.call(this);
+    if (this.options.title && this._icon) {
+      this._icon.setAttribute('aria-label', this.options.title);
+      this._icon.removeAttribute('title');
+    }
   },
 });
 
@@ -63,9 +76,23 @@ export function createIncidentLayers({ onSelect }) {
     onSelect(e.layer.feature);
   });
 
+  // One tooltip for every marker, moved to the one under the pointer or
+  // with focus, rather than one bound to each of 10,000 markers.
+  const tooltip = L.tooltip({ direction: 'top', offset: [0, -10], className: 'incident-tooltip' });
+  const showTooltip = (e) => {
+    const p = e.layer.feature?.properties;
+    if (!p || !clusters._map) return;
+    tooltip.setLatLng(e.layer.getLatLng()).setContent(el('span', {}, p.title || 'Incident'));
+    clusters._map.openTooltip(tooltip);
+  };
+  const hideTooltip = () => clusters._map?.closeTooltip(tooltip);
+  clusters.on('mouseover', showTooltip);
+  clusters.on('mouseout click', hideTooltip);
+  clusters.on('clusterclick animationend', hideTooltip);
+
   const icons = new Map();
-  function iconFor(p) {
-    const key = `${typeClass(p.event_type)} status-${p.status || 'verified'}`;
+  function iconFor(p, fresh) {
+    const key = `${typeClass(p.event_type)} status-${p.status || 'verified'}${fresh ? ' is-new' : ''}`;
     let icon = icons.get(key);
     if (!icon) {
       icon = L.divIcon({ className: `incident-marker ${key}`, iconSize: [18, 18], html: false });
@@ -82,7 +109,12 @@ export function createIncidentLayers({ onSelect }) {
     return icon?.isConnected ? icon : null;
   }
 
-  function render(features, west) {
+  /**
+   * render shows features; west is the western edge of the view. fresh
+   * holds the ids (strings) of incidents that arrived live: they are marked.
+   */
+  function render(features, west, fresh = null) {
+    hideTooltip();
     // A marker with keyboard focus is replaced below: its successor takes the focus.
     const active = document.activeElement;
     let focusedId = null;
@@ -102,8 +134,8 @@ export function createIncidentLayers({ onSelect }) {
       const [lng, lat] = f.geometry.coordinates;
       const ll = L.latLng(lat, lngNear(lng, west));
       const p = f.properties;
-      const marker = L.marker(ll, {
-        icon: iconFor(p),
+      const marker = new NamedMarker(ll, {
+        icon: iconFor(p, fresh?.has(String(f.id))),
         title: `${p.title || 'Incident'} — ${formatIncidentTime(p.occurred_at, p.time_precision)}`,
         riseOnHover: true,
       });

@@ -40,6 +40,7 @@ import { createModeration } from './moderation.js';
 import { decodeHash, encodeHash } from './permalink.js';
 import { PlaceSearchControl } from './placecontrol.js';
 import { incidentContent } from './popup.js';
+import { popupActions, zoomFor } from './popupactions.js';
 import { createReportForm } from './report.js';
 import { createSharePanel } from './share.js';
 import { IncidentTileLayer } from './tiles.js';
@@ -536,7 +537,7 @@ function renderLoaded() {
   const shown = timeline.filter(loaded.features);
   const b = map.getBounds();
   // Points go on the copy of the world in view (the map can be panned past ±180°).
-  incidents.render(shown, b.getEast() - b.getWest() >= 360 ? -180 : b.getWest());
+  incidents.render(shown, b.getEast() - b.getWest() >= 360 ? -180 : b.getWest(), newInView);
   countEl.textContent = countText(shown.length);
   markRendered(shown.length);
 }
@@ -636,9 +637,38 @@ async function completePopup(p, id) {
   }
 }
 
-/** decorate adds what a signed-in moderator may do with an incident to its popup. */
+/** decorate adds the popup's actions, and what a signed-in moderator may do, to an incident's popup. */
 function decorate(content, feature) {
+  content.append(
+    popupActions({
+      onZoom: () => {
+        const [lng, lat] = feature.geometry.coordinates;
+        const west = map.getBounds().getWest();
+        // The point goes below the centre, so that its popup (above it) fits
+        // under the top controls.
+        const zoom = Math.max(map.getZoom(), zoomFor(feature.properties));
+        const ll = L.latLng(lat, map.getBounds().getEast() - west >= 360 ? lng : lngNear(lng, west));
+        const lift = Math.min(((popup?.getElement()?.offsetHeight || 0) + topOverlaysBottom()) / 2, map.getSize().y / 2 - 80);
+        map.setView(map.unproject(map.project(ll, zoom).subtract([0, lift]), zoom), zoom);
+      },
+      link: () => incidentLink(feature.id),
+    }),
+  );
   return moderation.decoratePopup(content, feature);
+}
+
+/** incidentLink is the permalink of the view with incident id selected. */
+function incidentLink(id) {
+  const c = map.getCenter();
+  const hash = encodeHash({
+    view: { lat: c.lat, lng: c.lng, zoom: map.getZoom() },
+    filters: filters.get(),
+    window: timeline.window(),
+    selected: String(id),
+    layers: layers.active(),
+    defaultLayers: DEFAULT_LAYERS,
+  });
+  return location.href.replace(/#.*$/, '') + hash;
 }
 
 /** refreshPopup redraws the open popup (after signing in or out). */

@@ -106,3 +106,23 @@ test('filters become API parameters', () => {
   assert.ok(!selectsNothing(defaultFilters()));
   assert.ok(sameFilters({ ...f, types: ['Riots', 'Battles'] }, { ...f, types: ['Battles', 'Riots'] }));
 });
+
+test('a popup says where as exactly as the point is known', async () => {
+  const { placeText } = await import('../src/popup.js');
+  const base = { location_name: 'Jebrail', nearest_place_name: 'Jebrail', nearest_place_distance_m: 0, country_code: 'AZ' };
+  for (const [name, p, want] of [
+    ['exact', { ...base, geo_precision: 1, nearest_place_distance_m: 1234, border_distance_m: 14250 },
+      ['Jebrail', '1.2 km from Jebrail; 14.3 km from the border', 'Country: AZ']],
+    ['no precision is a point', { ...base, border_distance_m: 500 }, ['Jebrail', '0 m from Jebrail; 500 m from the border', 'Country: AZ']],
+    ['near', { ...base, geo_precision: 2, border_distance_m: 14250 }, ['near Jebrail', 'about 14 km from the border', 'Country: AZ']],
+    ['near, by the nearest place', { nearest_place_name: 'Horadiz', nearest_place_distance_m: 0, geo_precision: 2 }, ['near Horadiz']],
+    ['district', { ...base, admin1: 'Jabrayil', geo_precision: 3, border_distance_m: 14250 },
+      ['in the Jabrayil area', 'about 10 km from the border', 'Country: AZ']],
+    ['district near the border', { ...base, admin2: 'Jabrayil District', admin1: 'Karabakh', geo_precision: 3, border_distance_m: 3000 },
+      ['in the Jabrayil District area', 'close to the border', 'Country: AZ']],
+  ]) {
+    const got = placeText(p);
+    assert.deepEqual(got, want, name);
+    if (p.geo_precision >= 2) assert.ok(!got.some((l) => / m from /.test(l)), `${name}: no metres from a place`);
+  }
+});
