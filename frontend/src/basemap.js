@@ -90,6 +90,8 @@ async function drawOutlines(map, collectionIds, attribution) {
       console.warn(`incidentmap: cannot draw the ${id} outlines`, err);
     }
   }
+  performance.mark('incidentmap:basemap');
+  map.getContainer().dataset.basemap = 'drawn';
 }
 
 function outlineStyle(id, feature) {
