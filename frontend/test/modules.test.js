@@ -126,3 +126,32 @@ test('a popup says where as exactly as the point is known', async () => {
     if (p.geo_precision >= 2) assert.ok(!got.some((l) => / m from /.test(l)), `${name}: no metres from a place`);
   }
 });
+
+test('the offline basemap names a country where its largest piece is, and keeps labels apart', async () => {
+  const { labelAnchors, minPopulation, placeLabels, placeSize, ringArea } = await import('../src/outlinedata.js');
+  const square = (x, y, s) => [[x, y], [x + s, y], [x + s, y + s], [x, y + s], [x, y]];
+  // A country of two pieces (the larger one with a hole) and a crescent-like U.
+  const u = [[0, 0], [90, 0], [90, 90], [60, 90], [60, 30], [30, 30], [30, 90], [0, 90], [0, 0]];
+  const anchors = labelAnchors([
+    { type: 3, rings: [square(0, 0, 10), square(100, 100, 100), square(140, 140, 20).reverse()], props: { name: 'Big' } },
+    { type: 3, rings: [u], props: { name: 'U' } },
+    { type: 3, rings: [square(0, 0, 5)], props: {} }, // no name: no label
+    { type: 2, rings: [[[0, 0], [5, 5]]], props: { name: 'a line' } },
+  ]);
+  assert.deepEqual(anchors.map((a) => a.name), ['Big', 'U']);
+  const [big, cup] = anchors;
+  assert.deepEqual([big.x, big.y, big.width], [150, 150, 100]);
+  assert.equal(big.area, 10000);
+  assert.equal(Math.abs(ringArea(u)), 90 * 90 - 30 * 60);
+  // The U's centroid lies in its gap: the label goes in its widest span instead.
+  assert.ok(cup.x < 30 || cup.x > 60 || cup.y < 30, `U label at ${cup.x},${cup.y} is in the gap`);
+
+  const kept = placeLabels([
+    { key: 'a', x: 100, y: 100, w: 60, h: 14 },
+    { key: 'b', x: 120, y: 105, w: 60, h: 14 }, // overlaps a
+    { key: 'c', x: 100, y: 130, w: 60, h: 14 },
+  ]);
+  assert.deepEqual(kept.map((k) => k.key), ['a', 'c']);
+  assert.ok(minPopulation(2) > minPopulation(6) && minPopulation(6) > minPopulation(10));
+  assert.deepEqual([placeSize(20e6, false), placeSize(2e6, false), placeSize(2e5, false), placeSize(800, false), placeSize(800, true)], ['l', 'm', 's', 'xs', 'l']);
+});
