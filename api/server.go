@@ -172,6 +172,7 @@ func (s *Server) routes() {
 	s.ogcRoutes(g)
 	s.placeRoutes(g)
 	s.labelRoutes(g)
+	s.coreRoutes(g)
 	s.tileRoutes(g)
 	g.GET("/events", s.events)
 
