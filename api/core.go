@@ -9,14 +9,10 @@ import (
 	"github.com/incidentmap/incidentmap/geo"
 )
 
-// coreTrim is the share of incidents left out on each side of the core
-// box, in longitude and in latitude.
-const coreTrim = 0.02
-
 // IncidentCoreStore gives the box of the central part of the incidents a
 // query matches: what the map frames first and on "fit to data".
 type IncidentCoreStore interface {
-	IncidentCore(ctx context.Context, q geo.IncidentQuery, trim float64) (*geo.BBox, int64, error)
+	IncidentCore(ctx context.Context, q geo.IncidentQuery) (*geo.BBox, int64, error)
 }
 
 // coreRoutes registers the core-box endpoint.
@@ -28,9 +24,10 @@ func (s *Server) coreRoutes(g routeGroup) {
 func corePaths() obj {
 	return obj{
 		"/api/collections/{collectionId}/core": obj{"get": operation(
-			"The box of the central part of the incidents the filters select: longitudes and latitudes between "+
-				"their 2nd and 98th percentiles, so a few far incidents do not widen it (from at most 200,000 "+
-				"of them). What the map frames first and on \"fit to data\".",
+			"The box of the incidents the filters select, outliers left out: those further from the median "+
+				"longitude (latitude) than 4 times the median distance to it and than 1 degree, so a few far "+
+				"incidents do not widen it (from at most 200,000 of them). What the map frames first and on "+
+				"\"fit to data\".",
 			"getIncidentCore",
 			[]obj{
 				param("collectionId", "path", "Collection id: incidents (the only one with a core box).", str()),
@@ -41,7 +38,7 @@ func corePaths() obj {
 				param("near_border_km", "query", "Distance to a border in km, as for items.", str()),
 			},
 			jsonResponse("A JSON object: bbox [minLon, minLat, maxLon, maxLat] or null when no incident "+
-				"matches, and numberUsed, the incidents it was computed from.", mediaJSON),
+				"matches, and numberUsed, the incidents inside it.", mediaJSON),
 			"400", "404", "503")},
 	}
 }
@@ -65,7 +62,7 @@ func (s *Server) incidentCore(c echo.Context) error {
 	if err != nil || notModified {
 		return err
 	}
-	box, n, err := store.IncidentCore(ctx, q, coreTrim)
+	box, n, err := store.IncidentCore(ctx, q)
 	if err != nil {
 		return err
 	}

@@ -52,8 +52,8 @@ func TestIncidentCore(t *testing.T) {
 	seedIncident(t, ts, 37.62, 55.75, nil)
 
 	box, n := core("")
-	if n != 101 || len(box) != 4 {
-		t.Fatalf("core = %v from %d, want a box from 101", box, n)
+	if n != 100 || len(box) != 4 {
+		t.Fatalf("core = %v holding %d, want a box holding the 100 (not Moscow)", box, n)
 	}
 	for i, want := range []float64{46.5, 39.5, 47.49, 39.995} {
 		if d := box[i] - want; d < -0.05 || d > 0.05 {
@@ -63,6 +63,14 @@ func TestIncidentCore(t *testing.T) {
 	// Filters apply: the battles are the even ones.
 	if _, n := core("event_type=Battles"); n != 50 {
 		t.Errorf("core of the battles from %d incidents, want 50", n)
+	}
+	// A handful: four protests round Jabrayil and one in Moscow. (The 98th
+	// percentile of five would lie most of the way to Moscow.)
+	for _, p := range [][2]float64{{47.03, 39.40}, {46.75, 39.82}, {47.05, 39.15}, {47.0, 39.19}, {37.62, 55.75}} {
+		seedIncident(t, ts, p[0], p[1], func(inc *geo.Incident) { inc.EventType, inc.SubEventType = "Protests", "Peaceful protest" })
+	}
+	if box, n := core("event_type=Protests"); n != 4 || box[0] != 46.75 || box[1] != 39.15 || box[2] != 47.05 || box[3] != 39.82 {
+		t.Errorf("core of the protests = %v holding %d, want [46.75 39.15 47.05 39.82] holding 4", box, n)
 	}
 	if box, n := core("datetime=2030-01-01T00:00:00Z/.."); box != nil || n != 0 {
 		t.Errorf("core of the future = %v from %d, want null", box, n)

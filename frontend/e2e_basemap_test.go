@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/paulmach/orb"
 
 	"github.com/incidentmap/incidentmap/geo"
@@ -101,5 +102,84 @@ func realPlaces(t *testing.T, db *postgis.DB, minPopulation int64) {
 	}
 	if _, err := db.LoadPlaces(context.Background(), places); err != nil {
 		t.Fatalf("load places: %v", err)
+	}
+}
+
+// loadDemo stores the demo incidents on their gazetteer places, as `demo
+// load` does (the places must be loaded).
+func loadDemo(t *testing.T, db *postgis.DB) []orb.Point {
+	t.Helper()
+	ctx := context.Background()
+	var points []orb.Point
+	for _, d := range geo.DemoIncidents() {
+		inc := d.Incident
+		if d.GeoNamesID != 0 {
+			place, err := db.Place(ctx, d.GeoNamesID)
+			if err != nil {
+				t.Fatalf("demo incident %s: place %d: %v", inc.ExternalID, d.GeoNamesID, err)
+			}
+			inc.Point = place.Point
+		}
+		inc.Demo = true
+		if err := db.CreateIncident(ctx, &inc); err != nil {
+			t.Fatalf("demo incident %s: %v", inc.ExternalID, err)
+		}
+		points = append(points, inc.Point)
+	}
+	return points
+}
+
+// TestFitToDataFramesTheWarZone opens the demo with no view in the link:
+// the map frames the war zone (46-47.5 E, 39-40.5 N), not the lone Moscow
+// incident; panned away, "Fit to data" brings it back, by keyboard.
+func TestFitToDataFramesTheWarZone(t *testing.T) {
+	s := newSite(t, offlineTiles)
+	realCountries(t, s.DB)
+	realPlaces(t, s.DB, 5_000_000)
+	warZone := orb.Bound{Min: orb.Point{46, 39}, Max: orb.Point{47.5, 40.5}}
+	inZone := 0
+	for _, p := range loadDemo(t, s.DB) {
+		if warZone.Contains(p) {
+			inZone++
+		}
+	}
+	b := newBrowser(t, 1366, 768)
+	framed := func(step string) {
+		t.Helper()
+		// The view from the permalink (zoom, centre) and the map's size, in Web Mercator.
+		v := eval[map[string]float64](b, b.ctx, `(() => {
+			const [, z, lat, lng] = /map=(\d+)\/(-?[\d.]+)\/(-?[\d.]+)/.exec(location.hash).map(Number);
+			const r = document.getElementById('map').getBoundingClientRect();
+			const S = 256 * 2 ** z, rad = lat * Math.PI / 180;
+			const x = (lng + 180) / 360 * S, y = (1 - Math.log(Math.tan(rad) + 1 / Math.cos(rad)) / Math.PI) / 2 * S;
+			const lon = (px) => px / S * 360 - 180;
+			const la = (py) => Math.atan(Math.sinh(Math.PI * (1 - 2 * py / S))) * 180 / Math.PI;
+			return { w: lon(x - r.width / 2), e: lon(x + r.width / 2), n: la(y - r.height / 2), s: la(y + r.height / 2) }; })()`)
+		t.Logf("%s: view %.2f..%.2f E, %.2f..%.2f N", step, v["w"], v["e"], v["s"], v["n"])
+		// Centred on the war zone, showing each of its incidents, and not
+		// zoomed out to take in the outlier (Moscow, 2,000 km away).
+		if c := (orb.Point{(v["w"] + v["e"]) / 2, (v["s"] + v["n"]) / 2}); !warZone.Contains(c) {
+			t.Errorf("%s: view centred on %v, outside the war zone %v", step, c, warZone)
+		}
+		if v["e"]-v["w"] > 8 || v["n"]-v["s"] > 6 {
+			t.Errorf("%s: view %v is far wider than the war zone (framed by an outlier?)", step, v)
+		}
+		if got := b.shownCount(b.ctx); got != inZone {
+			t.Errorf("%s: %d incidents in view, want the %d of the war zone", step, got, inZone)
+		}
+	}
+	b.do(b.ctx, "open the demo", chromedp.Navigate(s.URL+"/"), waitRendered(0))
+	b.screenshot(b.ctx, "first-view")
+	framed("first view")
+
+	r := b.renders(b.ctx)
+	b.do(b.ctx, "go elsewhere", chromedp.Navigate(s.URL+"/#map=4/50.00/10.00"), waitRendered(r))
+	r = b.renders(b.ctx)
+	b.do(b.ctx, "fit to data", chromedp.Focus(chromedp.ID("fit-data")), chromedp.KeyEvent(kb.Enter),
+		chromedp.Poll[chromedp.Void](`!location.hash.startsWith('#map=4/')`), waitRendered(r))
+	b.screenshot(b.ctx, "fitted")
+	framed("fit to data")
+	if label := eval[string](b, b.ctx, `document.getElementById('fit-data').getAttribute('aria-label')`); label == "" {
+		t.Error("the fit button has no accessible name")
 	}
 }

@@ -29,6 +29,7 @@ import {
 } from './api.js';
 import { createBasemap } from './basemap.js';
 import { byId, debounce } from './dom.js';
+import { coreBounds, FIT_MAX_ZOOM, FitControl, fitOptions } from './fitcontrol.js';
 import { createFilterPanel, incidentParams, sameFilters, selectsNothing } from './filters.js';
 import { formatCount, formatDayNumber, isoToDay, plural } from './format.js';
 import { bboxContains, bboxWithin, lngNear, viewBBox } from './geo.js';
@@ -200,6 +201,13 @@ async function start() {
   filters.set(initial.filters);
   timeline.setWindow(initial.window || null);
   const settings = Promise.all([fetchConfig(), collectionsLoaded]);
+  // Without a view in the link, the map frames where the incidents are: asked at once.
+  const core = initial.view
+    ? null
+    : coreBounds(incidentParams(filters.get(), timeline.window())).catch((err) => {
+        console.warn('incidentmap: cannot read where the incidents are', err);
+        return null;
+      });
   // Incident layers go on at once: they need nothing from the server's settings.
   const wanted = initial.layers || DEFAULT_LAYERS;
   if (wanted.includes('incidents')) map.addLayer(incidentLayer);
@@ -211,14 +219,22 @@ async function start() {
   }
   const [config, collections] = await settings;
   if (!initial.view) {
-    const view = extentView(collections.find((c) => c.id === 'incidents'));
-    if (view.bounds) map.fitBounds(view.bounds, { maxZoom: 10 });
-    else map.setView([view.lat, view.lng], view.zoom);
+    // The central part of the incidents selected (a far outlier does not
+    // frame the map); the collection's whole extent if that cannot be had.
+    const bounds = await core;
+    if (bounds) {
+      map.fitBounds(bounds, fitOptions());
+    } else {
+      const view = extentView(collections.find((c) => c.id === 'incidents'));
+      if (view.bounds) map.fitBounds(view.bounds, { maxZoom: FIT_MAX_ZOOM });
+      else map.setView([view.lat, view.lng], view.zoom);
+    }
     reload();
   }
 
   createBasemap(map, config, collections.map((c) => c.id));
   new LegendControl().addTo(map);
+  new FitControl({ params: () => incidentParams(filters.get(), timeline.window()) }).addTo(map);
   new PlaceSearchControl().addTo(map);
   layers = createLayerPanel(
     map,

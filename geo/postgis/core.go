@@ -13,24 +13,33 @@ import (
 // with millions of rows.
 const coreSampleRows = 200000
 
-// IncidentCore returns the box of the central part of the incidents q
-// matches: longitudes and latitudes from the trim quantile to the 1-trim
-// one, so that a few far incidents (a lone report from another country)
-// do not widen it; and how many incidents it was computed from (at most
-// coreSampleRows). The box is nil when none match. q's limit, sort and
-// cursor are ignored.
-func (db *DB) IncidentCore(ctx context.Context, q geo.IncidentQuery, trim float64) (*geo.BBox, int64, error) {
-	if trim < 0 || trim >= 0.5 {
-		return nil, 0, fmt.Errorf("incident core: trim %v outside [0, 0.5)", trim)
-	}
+// Outliers are incidents further from the median longitude (latitude)
+// than coreSpread times the median distance to it, and than coreMinDeg.
+// Median and median distance are robust: a lone far incident moves
+// neither, which min/max or even percentiles of a handful of incidents
+// cannot say. Four median deviations keep a normal spread to 2.7 sigma, a
+// uniform one whole, and two equal clusters both.
+const (
+	coreSpread = 4.0
+	coreMinDeg = 1.0
+)
+
+// IncidentCore returns the box of the incidents q matches, outliers left
+// out (see coreSpread), and how many incidents it holds. The box is nil
+// when none match. q's limit, sort and cursor are ignored; at most
+// coreSampleRows incidents are read.
+func (db *DB) IncidentCore(ctx context.Context, q geo.IncidentQuery) (*geo.BBox, int64, error) {
 	w := incidentFilter(q)
-	lo, hi := w.arg(trim), w.arg(1-trim)
 	query := fmt.Sprintf(`
-		SELECT count(*),
-		       percentile_cont(%[1]s) WITHIN GROUP (ORDER BY x), percentile_cont(%[1]s) WITHIN GROUP (ORDER BY y),
-		       percentile_cont(%[2]s) WITHIN GROUP (ORDER BY x), percentile_cont(%[2]s) WITHIN GROUP (ORDER BY y)
-		FROM (SELECT ST_X(geom) AS x, ST_Y(geom) AS y FROM incidents %[3]s LIMIT %[4]s) s`,
-		lo, hi, w.sql(), w.arg(coreSampleRows))
+		WITH s AS (SELECT ST_X(geom) AS x, ST_Y(geom) AS y FROM incidents %[1]s LIMIT %[2]s),
+		m AS (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) AS mx,
+		             percentile_cont(0.5) WITHIN GROUP (ORDER BY y) AS my FROM s),
+		d AS (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(s.x - m.mx)) AS dx,
+		             percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(s.y - m.my)) AS dy FROM s, m)
+		SELECT count(*), min(s.x), min(s.y), max(s.x), max(s.y)
+		FROM s, m, d
+		WHERE abs(s.x - m.mx) <= greatest(%[3]s * d.dx, %[4]s) AND abs(s.y - m.my) <= greatest(%[3]s * d.dy, %[4]s)`,
+		w.sql(), w.arg(coreSampleRows), w.arg(coreSpread), w.arg(coreMinDeg))
 	var (
 		n                      int64
 		minx, miny, maxx, maxy sql.NullFloat64
