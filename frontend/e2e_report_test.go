@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 	"github.com/paulmach/orb"
@@ -82,16 +83,16 @@ func TestReportFormValidationAndPlaceSearch(t *testing.T) {
 			chromedp.WaitReady(chromedp.CSS(`#r-point[data-lat]`)))
 	}
 
-	// (d) No description, and a link that is not http(s): the API says so,
-	// and each message appears by its field.
+	// (d) No description, and a link that is not http(s): both are said at
+	// once, in words, each by its field, before anything is sent.
 	b.do(b.ctx, "send an incomplete report",
 		choose("r-type", "Protests"),
 		chromedp.SendKeys(chromedp.ID("r-source-0"), "javascript:alert(1)"),
 		chromedp.Click(chromedp.ID("r-submit")),
 		chromedp.WaitVisible(chromedp.ID("r-description-error")))
 	b.screenshot(b.ctx, "validation")
-	if got := get(b, b.ctx, "read the error", chromedp.Text(chromedp.ID("r-description-error"))); got != "Required." {
-		t.Errorf("description error = %q, want the API's \"required\"", got)
+	if got := get(b, b.ctx, "read the error", chromedp.Text(chromedp.ID("r-description-error"))); got != "Describe what happened." {
+		t.Errorf("description error = %q, want \"Describe what happened.\"", got)
 	}
 	if got := eval[string](b, b.ctx, `document.getElementById('r-description').getAttribute('aria-invalid')`); got != "true" {
 		t.Errorf("description aria-invalid = %q", got)
@@ -99,8 +100,8 @@ func TestReportFormValidationAndPlaceSearch(t *testing.T) {
 	if id := eval[string](b, b.ctx, `document.activeElement.id`); id != "r-description" {
 		t.Errorf("focus after the errors is on #%s, want the first invalid field", id)
 	}
-	if got := get(b, b.ctx, "read the link error", chromedp.Text(chromedp.ID("r-source-0-error"))); got == "" {
-		t.Error("no error by the bad source link")
+	if got := get(b, b.ctx, "read the link error", chromedp.Text(chromedp.ID("r-source-0-error"))); !strings.Contains(got, "https://") {
+		t.Errorf("error by the bad source link = %q, want what a link must start with", got)
 	}
 	if eval[bool](b, b.ctx, `!document.getElementById('r-type-error').hidden`) {
 		t.Error("an error shows by the event type, which was valid")
@@ -126,9 +127,9 @@ func TestReportFormValidationAndPlaceSearch(t *testing.T) {
 	b.do(b.ctx, "retry", chromedp.Click(chromedp.ID("r-retry")), chromedp.WaitVisible(chromedp.ID("r-done")))
 	b.screenshot(b.ctx, "sent")
 	keys := s.reports.seenKeys()
-	// The invalid attempt, the lost one (perhaps resent by the browser) and
-	// the retry: one filling of the form, one key.
-	if len(keys) < 3 || keys[0] == "" {
+	// The lost one (perhaps resent by the browser) and the retry (the
+	// invalid form was not sent): one filling of the form, one key.
+	if len(keys) < 2 || keys[0] == "" {
 		t.Errorf("Idempotency-Keys sent = %q", keys)
 	}
 	for _, k := range keys {
@@ -147,5 +148,64 @@ func TestReportFormValidationAndPlaceSearch(t *testing.T) {
 	b.do(b.ctx, "press Escape", chromedp.KeyEvent(kb.Escape), chromedp.WaitNotVisible(chromedp.ID("report-sheet")))
 	if id := eval[string](b, b.ctx, `document.activeElement.id`); id != "report-open" {
 		t.Errorf("focus after Escape is on #%s, want the report button", id)
+	}
+}
+
+// TestReportFormSaysWhatIsWrong: an empty report is answered with every
+// problem at once, in words; a time in the future is told in the
+// reporter's own zone (Baku, UTC+04:00, emulated); a sent report leaves a
+// receipt with its number.
+func TestReportFormSaysWhatIsWrong(t *testing.T) {
+	s := newSite(t, offlineTiles)
+	b := newBrowser(t, 1280, 800)
+	if _, err := chromedp.Call(b.ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Asia/Baku"}); err != nil {
+		t.Fatalf("emulate Baku's time zone: %v", err)
+	}
+	b.do(b.ctx, "open the form", chromedp.Navigate(s.URL+"/#map=10/39.40/47.03"), waitRendered(0),
+		chromedp.Click(chromedp.ID("report-open")), chromedp.WaitVisible(chromedp.ID("r-submit")))
+	b.do(b.ctx, "send it empty", emptyField("r-when"), chromedp.Click(chromedp.ID("r-submit")),
+		chromedp.WaitVisible(chromedp.ID("r-description-error")))
+	b.screenshot(b.ctx, "empty")
+	for id, want := range map[string]string{
+		"r-location-error":    "Place the point",
+		"r-when-error":        "Enter the date and time it happened.",
+		"r-type-error":        "Choose the type of event.",
+		"r-description-error": "Describe what happened.",
+	} {
+		if got := eval[string](b, b.ctx, fmt.Sprintf(`(() => { const e = document.getElementById(%q); return e.hidden ? '(hidden)' : e.textContent; })()`, id)); !strings.HasPrefix(got, want) {
+			t.Errorf("#%s = %q, want %q", id, got, want)
+		}
+	}
+
+	// A time two days ahead, typed in Baku's time: the message quotes it as typed.
+	future := eval[string](b, b.ctx, `(() => { const d = new Date(Date.now() + 2 * 86400000);
+		const p = (n) => String(n).padStart(2, '0');
+		return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate()) + 'T09:30'; })()`)
+	b.do(b.ctx, "fill it in, in the future",
+		chromedp.Click(chromedp.ID("r-centre")),
+		chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.getElementById('r-when').value = %q`, future)),
+		choose("r-type", "Protests"),
+		chromedp.SendKeys(chromedp.ID("r-description"), "ok"),
+		chromedp.Click(chromedp.ID("r-submit")),
+		chromedp.WaitVisible(chromedp.ID("r-when-error")))
+	when := get(b, b.ctx, "read the time error", chromedp.Text(chromedp.ID("r-when-error")))
+	if !strings.Contains(when, "09:30 (UTC+04:00) is in the future") {
+		t.Errorf("time error = %q, want the time as typed, in UTC+04:00", when)
+	}
+	if got := get(b, b.ctx, "read the description error", chromedp.Text(chromedp.ID("r-description-error"))); !strings.Contains(got, "at least 10 characters") {
+		t.Errorf("a two-letter description: %q", got)
+	}
+
+	b.do(b.ctx, "fix and send",
+		chromedp.Evaluate[chromedp.Void](`document.getElementById('r-when').value = '2020-10-18T08:30'`),
+		chromedp.SendKeys(chromedp.ID("r-description"), " — a crowd by the town hall."),
+		chromedp.Click(chromedp.ID("r-submit")), chromedp.WaitVisible(chromedp.ID("r-receipt")))
+	b.screenshot(b.ctx, "receipt")
+	receipt := get(b, b.ctx, "read the receipt", chromedp.Text(chromedp.ID("r-receipt")))
+	id := eval[string](b, b.ctx, `document.getElementById('report-sheet').dataset.reportId`)
+	for _, want := range []string{"#" + id, "pending review", "18 Oct 2020, 08:30 (UTC+04:00)", "Protests"} {
+		if !strings.Contains(receipt, want) {
+			t.Errorf("receipt %q lacks %q", receipt, want)
+		}
 	}
 }
