@@ -360,6 +360,16 @@ func TestTimelineWindowAndPlay(t *testing.T) {
 	if max := eval[string](b, b.ctx, `document.getElementById('tl-end').max`); max != "9" {
 		t.Errorf("timeline spans %s+1 days, want 10", max)
 	}
+	// The histogram has a date axis: round dates of October 2020, in order.
+	ticks := strings.Split(eval[string](b, b.ctx, `document.getElementById('tl-histogram').dataset.ticks || ''`), ",")
+	if len(ticks) < 2 {
+		t.Errorf("timeline axis = %q, want dates", ticks)
+	}
+	for _, tick := range ticks {
+		if !regexp.MustCompile(`^([1-9]|10) Oct$`).MatchString(tick) {
+			t.Errorf("timeline axis tick %q, want a day of 1-10 October", tick)
+		}
+	}
 	// Narrow the window to 3-5 Oct with the keyboard on the range inputs.
 	n := b.renders(b.ctx)
 	b.do(b.ctx, "move the window",

@@ -155,3 +155,22 @@ test('the offline basemap names a country where its largest piece is, and keeps 
   assert.ok(minPopulation(2) > minPopulation(6) && minPopulation(6) > minPopulation(10));
   assert.deepEqual([placeSize(20e6, false), placeSize(2e6, false), placeSize(2e5, false), placeSize(800, false), placeSize(800, true)], ['l', 'm', 's', 'xs', 'l']);
 });
+
+test('the timeline axis has ticks a readable distance apart, at round dates', async () => {
+  const { dateTicks } = await import('../src/timeaxis.js');
+  const day = (iso) => Math.floor(Date.parse(iso) / 86400000);
+  // Three weeks over 300 px: Mondays, labelled by day.
+  let ticks = dateTicks(day('2020-10-01'), day('2020-10-21'), 300);
+  assert.deepEqual(ticks.map((t) => t.label), ['5 Oct', '12 Oct', '19 Oct']);
+  assert.equal(ticks[0].x, (300 / 21) * 4);
+  // A year over 300 px: quarters, the year at January.
+  ticks = dateTicks(day('2020-01-01'), day('2020-12-31'), 300);
+  assert.deepEqual(ticks.map((t) => t.label), ['2020', 'Apr', 'Jul', 'Oct']);
+  // Forty years: decades or five-year steps, never closer than the gap.
+  ticks = dateTicks(day('1990-06-01'), day('2030-01-01'), 300);
+  assert.ok(ticks.every((t) => /^\d{4}$/.test(t.label) && Number(t.label) % 5 === 0), JSON.stringify(ticks));
+  for (const list of [ticks, dateTicks(day('2020-10-01'), day('2020-10-05'), 300)]) {
+    for (let i = 1; i < list.length; i++) assert.ok(list[i].x - list[i - 1].x >= 64, JSON.stringify(list));
+  }
+  assert.deepEqual(dateTicks(5, 4, 300), []);
+});
