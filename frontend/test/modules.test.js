@@ -1,5 +1,5 @@
 // Unit tests of the app's pure modules, with Node's own test runner:
-// npm test (no browser, no server; the end-to-end tests are in e2e_test.go).
+// npm test (no browser, no server; the end-to-end tests are the e2e_*_test.go files).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { formatDistance, formatIncidentTime, dayNumber, dayToISO, isoToDay } from '../src/format.js';
