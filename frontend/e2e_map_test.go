@@ -715,3 +715,23 @@ func TestPopupActionsAndWording(t *testing.T) {
 		t.Errorf("%d markers marked new, want the one that arrived", n)
 	}
 }
+
+// TestSheetBesideThePanel: on a laptop, opening the moderation view beside
+// the open filter panel would leave a sliver of map between them: the panel
+// closes, and the map keeps a usable width.
+func TestSheetBesideThePanel(t *testing.T) {
+	s := newSite(t, offlineTiles)
+	s.seed(t, 47.03, 39.40, nil)
+	b := newBrowser(t, 1366, 768)
+	b.do(b.ctx, "open the map", chromedp.Navigate(s.URL+"/#map=9/39.40/47.03"), waitRendered(0), openPanel())
+	b.do(b.ctx, "open moderation", chromedp.Click(chromedp.ID("moderate-open")), chromedp.WaitVisible(chromedp.ID("m-token")))
+	b.screenshot(b.ctx, "moderation")
+	if w := eval[int](b, b.ctx, `document.getElementById('map').clientWidth`); w < 720 {
+		t.Errorf("the map is %d px wide beside the moderation view, want at least 720", w)
+	}
+	if !eval[bool](b, b.ctx, `document.getElementById('panel').hidden`) {
+		t.Error("the filter panel stayed open beside the moderation view")
+	}
+	// Asked for again, it opens (the person chose a narrow map).
+	b.do(b.ctx, "reopen the panel", chromedp.Click(chromedp.ID("panel-toggle")), chromedp.WaitVisible(chromedp.ID("f-q")))
+}

@@ -71,6 +71,8 @@ const LIVE_COUNT_MS = 1000;
 const MAP_PROPERTIES = ['title', 'occurred_at', 'time_precision', 'event_type', 'status'];
 const MOVE_DEBOUNCE_MS = 250;
 const WORLD_VIEW = { lat: 20, lng: 0, zoom: 2 };
+/** Narrower than this between the filter panel and a sheet, the map is not worth keeping the panel open. */
+const MIN_MAP_WIDTH = 720;
 
 const mapEl = byId('map');
 const countEl = byId('incident-count');
@@ -182,7 +184,7 @@ const moderation = createModeration({
 });
 for (const sheet of [reportSheet.element, byId('moderation-sheet')]) {
   // On narrow screens the filter panel and a sheet would cover each other.
-  new MutationObserver(() => !sheet.hidden && panel.closeIfNarrow()).observe(sheet, { attributeFilter: ['hidden'] });
+  new MutationObserver(() => !sheet.hidden && panel.closeIfCramped()).observe(sheet, { attributeFilter: ['hidden'] });
 }
 
 const liveNotice = createLiveNotice(mapEl);
@@ -787,8 +789,13 @@ function setUpPanelToggle() {
     }
   });
   return {
-    closeIfNarrow() {
-      if (!panel.hidden && !window.matchMedia('(min-width: 48rem)').matches) setOpen(false);
+    /**
+     * closeIfCramped closes the panel when a sheet opens beside it and the
+     * map between them would be too narrow to use (on phones, always).
+     */
+    closeIfCramped() {
+      if (panel.hidden) return;
+      if (!window.matchMedia('(min-width: 48rem)').matches || mapEl.clientWidth < MIN_MAP_WIDTH) setOpen(false);
     },
   };
 }
