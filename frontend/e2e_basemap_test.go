@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 	"github.com/paulmach/orb"
@@ -181,5 +182,30 @@ func TestFitToDataFramesTheWarZone(t *testing.T) {
 	framed("fit to data")
 	if label := eval[string](b, b.ctx, `document.getElementById('fit-data').getAttribute('aria-label')`); label == "" {
 		t.Error("the fit button has no accessible name")
+	}
+}
+
+// TestPlacesLayerNamesItsPlaces turns the Places layer on: hovering a
+// place's dot shows its name.
+func TestPlacesLayerNamesItsPlaces(t *testing.T) {
+	s := newSite(t, offlineTiles)
+	realPlaces(t, s.DB, 50_000_000) // the South Caucasus only
+	b := newBrowser(t, 1280, 800)
+	b.do(b.ctx, "open the map", chromedp.Navigate(s.URL+"/#map=12/39.3999/47.0245"), waitRendered(0), openPanel(),
+		chromedp.Click(chromedp.CSS(`label[for="layer-places"]`)),
+		chromedp.Sleep(800*time.Millisecond)) // the layer's page of places arrives and is drawn
+	// Jebrail (GeoNames 148141) is at 47.02835 E, 39.39917 N; the view's centre at 47.0245 E, 39.3999 N.
+	at := eval[[]float64](b, b.ctx, `(() => {
+		const px = (lon, lat) => { const s = 256 * 2 ** 12, r = lat * Math.PI / 180;
+			return [(lon + 180) / 360 * s, (1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2 * s]; };
+		const [cx, cy] = px(47.0245, 39.3999), [x, y] = px(47.02835, 39.39917);
+		const r = document.getElementById('map').getBoundingClientRect();
+		return [r.left + r.width / 2 + x - cx, r.top + r.height / 2 + y - cy]; })()`)
+	b.do(b.ctx, "hover Jebrail", chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, at[0]-20, at[1]-20),
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, at[0], at[1]),
+		chromedp.WaitVisible(chromedp.CSS(`.leaflet-tooltip`)))
+	b.screenshot(b.ctx, "place-tooltip")
+	if got := get(b, b.ctx, "read the tooltip", chromedp.Text(chromedp.CSS(`.leaflet-tooltip`))); got != "Jebrail" {
+		t.Errorf("tooltip = %q, want Jebrail", got)
 	}
 }
