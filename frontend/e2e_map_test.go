@@ -687,7 +687,8 @@ func TestPopupActionsAndWording(t *testing.T) {
 
 	n := b.renders(b.ctx)
 	b.do(b.ctx, "zoom to", chromedp.Click(chromedp.CSS(`.leaflet-popup .popup-zoom`)),
-		chromedp.Poll[chromedp.Void](`location.hash.startsWith('#map=10/')`), waitRendered(n))
+		chromedp.Poll[chromedp.Void](`location.hash.startsWith('#map=10/')`, chromedp.WithPollingInterval(50*time.Millisecond)),
+		waitRendered(n))
 	b.do(b.ctx, "copy the link", chromedp.Click(chromedp.CSS(`.leaflet-popup .popup-copy`)),
 		chromedp.WaitVisible(chromedp.CSS(`.leaflet-popup .popup-link`)))
 	b.screenshot(b.ctx, "link")
