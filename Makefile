@@ -5,13 +5,17 @@ DATA_DIR  ?= $(CURDIR)/data
 ADDR      ?= 127.0.0.1:8080
 TEST_DEPS := gdal-bin chromium wrk
 
-.PHONY: all run test build frontend deps bench fuzz soak vet clean
+.PHONY: all run test build frontend deps deps-run bench fuzz soak vet clean
 
 all: build
 
-## deps: install missing Debian/Ubuntu packages (PostgreSQL, PostGIS, GDAL...)
+## deps: install missing Debian/Ubuntu packages: PostgreSQL and PostGIS to run, and the test tools (GDAL, Chromium, wrk)
 deps:
 	@.ci/deps $(TEST_DEPS)
+
+## deps-run: install only what running needs (PostgreSQL, PostGIS)
+deps-run:
+	@.ci/deps
 
 ## frontend: bundle the map app (npm packages, esbuild) into frontend/dist
 frontend: frontend/node_modules/.package-lock.json
@@ -24,10 +28,10 @@ frontend/node_modules/.package-lock.json: frontend/package.json frontend/package
 build: frontend
 	$(GO) build -o $(BIN) ./cmd/incidentmap
 
-## run: install what is missing, build, load places/borders/demo data, serve on the embedded PostGIS
-run: deps build
-	$(BIN) places load --data-dir "$(DATA_DIR)" --reenrich=false
-	$(BIN) borders load --data-dir "$(DATA_DIR)"
+## run: install what is missing, build, load places/borders/demo data (skipped when unchanged), serve on the embedded PostGIS
+run: deps-run build
+	$(BIN) places load --data-dir "$(DATA_DIR)" --reenrich=false --if-changed
+	$(BIN) borders load --data-dir "$(DATA_DIR)" --if-changed
 	$(BIN) demo load --data-dir "$(DATA_DIR)"
 	$(BIN) serve --data-dir "$(DATA_DIR)" --addr "$(ADDR)"
 

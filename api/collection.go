@@ -41,6 +41,8 @@ type itemsRequest struct {
 	count   func(ctx context.Context) (int64, bool, error)
 	// csv writes the same page as CSV; nil when the collection has none.
 	csv func(ctx context.Context, w io.Writer) (geo.FeaturePage, error)
+	// crs is the CRS of the geometries, for Content-Crs.
+	crs geo.CRS
 }
 
 // tileRequest is what the tile handler needs, whichever collection.
@@ -82,7 +84,10 @@ func (ic incidentCollection) doc(ctx context.Context, base string) (collectionDo
 	if err != nil {
 		return collectionDoc{}, err
 	}
-	return newCollectionDoc(base, incidentsCollection, ic.title(), incidentsDescription, ext, true), nil
+	doc := newCollectionDoc(base, incidentsCollection, ic.title(), incidentsDescription, ext, true)
+	doc.Links = append(doc.Links, link{Href: base + "/collections/" + incidentsCollection + "/queryables",
+		Rel: relQueryables, Type: mediaJSONSchema, Title: "what a filter may name"})
+	return doc, nil
 }
 
 func (ic incidentCollection) items(query url.Values) (itemsRequest, error) {
@@ -92,7 +97,7 @@ func (ic incidentCollection) items(query url.Values) (itemsRequest, error) {
 	}
 	store := ic.s.deps.Features
 	return itemsRequest{
-		limit: q.Limit, clamped: q.LimitClamped, format: q.Format,
+		limit: q.Limit, clamped: q.LimitClamped, format: q.Format, crs: q.CRS,
 		stream: func(ctx context.Context, emit func([]byte) error) (geo.FeaturePage, error) {
 			return store.StreamIncidents(ctx, q, emit)
 		},
@@ -152,7 +157,7 @@ func (pc placeCollection) doc(ctx context.Context, base string) (collectionDoc, 
 	if err != nil {
 		return collectionDoc{}, err
 	}
-	return newCollectionDoc(base, placesCollectionID, pc.title(), placesDescription, ext, false), nil
+	return newCollectionDoc(base, placesCollectionID, pc.title(), placesDescription, ext, true), nil
 }
 
 func (pc placeCollection) items(query url.Values) (itemsRequest, error) {
@@ -162,7 +167,7 @@ func (pc placeCollection) items(query url.Values) (itemsRequest, error) {
 	}
 	store := pc.s.deps.Features
 	return itemsRequest{
-		limit: q.Limit, clamped: q.LimitClamped, format: q.Format,
+		limit: q.Limit, clamped: q.LimitClamped, format: q.Format, crs: q.CRS,
 		stream: func(ctx context.Context, emit func([]byte) error) (geo.FeaturePage, error) {
 			return store.StreamPlaces(ctx, q, emit)
 		},
@@ -174,11 +179,18 @@ func (pc placeCollection) feature(ctx context.Context, id int64) ([]byte, error)
 	return pc.s.deps.Features.PlaceFeature(ctx, id)
 }
 
-func (pc placeCollection) tiles(url.Values, geo.Tile) (tileRequest, error) {
-	return tileRequest{}, &PublicError{Msg: "the places collection has no tiles", Err: geo.ErrNotFound}
+func (pc placeCollection) tiles(query url.Values, t geo.Tile) (tileRequest, error) {
+	for name := range query {
+		return tileRequest{}, geo.Invalidf(quoteForMessage(name), "unknown parameter: places tiles take none")
+	}
+	store := pc.s.deps.Features
+	return tileRequest{render: func(ctx context.Context) ([]byte, error) { return store.PlaceTile(ctx, t) }}, nil
 }
 
-func (pc placeCollection) tileFields() map[string]string { return nil }
+func (pc placeCollection) tileFields() map[string]string {
+	return map[string]string{"name": "String", "population": "Number", "feature_code": "String (GeoNames)",
+		"country_code": "String (ISO 3166-1 alpha-2)"}
+}
 
 // layerCollection is an imported layer.
 type layerCollection struct {
@@ -201,7 +213,7 @@ func (lc layerCollection) items(query url.Values) (itemsRequest, error) {
 	}
 	store, l := lc.s.deps.Features, lc.layer
 	return itemsRequest{
-		limit: q.Limit, clamped: q.LimitClamped, format: q.Format,
+		limit: q.Limit, clamped: q.LimitClamped, format: q.Format, crs: q.CRS,
 		stream: func(ctx context.Context, emit func([]byte) error) (geo.FeaturePage, error) {
 			return store.StreamLayerFeatures(ctx, l, q, emit)
 		},
@@ -234,6 +246,6 @@ func (lc layerCollection) tiles(query url.Values, t geo.Tile) (tileRequest, erro
 	}, nil
 }
 
-func (lc layerCollection) tileFields() map[string]string {
-	return map[string]string{"properties": "String: the feature's properties as JSON"}
-}
+// tileFields of a layer: each feature's properties are attributes of
+// their own (ST_AsMVT expands them, typed); their names vary by feature.
+func (lc layerCollection) tileFields() map[string]string { return map[string]string{} }

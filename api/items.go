@@ -158,6 +158,7 @@ func (s *Server) streamFeatureCollection(ctx context.Context, c echo.Context, re
 	}
 	res := c.Response()
 	res.Header().Set(echo.HeaderContentType, mediaGeoJSON)
+	setContentCRS(c, req.crs)
 	if req.clamped {
 		res.Header().Set("Warning", fmt.Sprintf(`299 - "limit clamped to %d"`, req.limit))
 	}
@@ -225,7 +226,11 @@ func pageLinks(c echo.Context, page geo.FeaturePage) []link {
 }
 
 func (s *Server) item(c echo.Context) error {
-	if err := rejectParamsHTML(c); err != nil {
+	if err := rejectParamsHTML(c, "crs"); err != nil {
+		return err
+	}
+	crs, err := geo.ParseCRS("crs", c.QueryParam("crs"))
+	if err != nil {
 		return err
 	}
 	ctx, cancel := s.requestContext(c)
@@ -246,6 +251,10 @@ func (s *Server) item(c echo.Context) error {
 		}
 		return err
 	}
+	if feature, err = featureInCRS(feature, crs); err != nil {
+		return err
+	}
+	setContentCRS(c, crs)
 	notModified, err := s.checkETag(ctx, c, collection)
 	if err != nil || notModified {
 		return err

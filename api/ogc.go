@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,6 +25,7 @@ var conformanceClasses = []string{
 	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
 	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
 	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+	"http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
 	"http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
 	"http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
 	"http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
@@ -77,6 +79,7 @@ func (s *Server) ogcRoutes(g routeGroup) {
 	g.GET("/collections/:collectionId", s.collection)
 	g.GET("/collections/:collectionId/items", s.items)
 	g.GET("/collections/:collectionId/items/:featureId", s.item)
+	g.GET("/collections/:collectionId/queryables", s.queryables)
 	g.GET("/openapi", s.openapi)
 	g.GET("/docs", s.apiDocs)
 }
@@ -116,15 +119,16 @@ func (s *Server) conformance(c echo.Context) error {
 	if err := rejectParamsHTML(c); err != nil {
 		return err
 	}
+	all := slices.Concat(conformanceClasses, filterConformanceClasses)
 	if wantsHTML(c) {
-		body := make([]htmlLink, 0, len(conformanceClasses))
-		for _, cc := range conformanceClasses {
+		body := make([]htmlLink, 0, len(all))
+		for _, cc := range all {
 			body = append(body, htmlLink{Href: cc, Title: cc})
 		}
 		return renderHTML(c, http.StatusOK, "landing", htmlPage{Title: "Conformance classes",
 			Links: []htmlLink{alternate(c, "json", "JSON")}, Body: body})
 	}
-	return c.JSON(http.StatusOK, map[string]any{"conformsTo": conformanceClasses})
+	return c.JSON(http.StatusOK, map[string]any{"conformsTo": all})
 }
 
 // collectionDoc is the description of one collection.
@@ -134,6 +138,7 @@ type collectionDoc struct {
 	Description string         `json:"description,omitempty"`
 	ItemType    string         `json:"itemType"`
 	CRS         []string       `json:"crs"`
+	StorageCRS  string         `json:"storageCrs"`
 	Extent      map[string]any `json:"extent,omitempty"`
 	Links       []link         `json:"links"`
 }
@@ -143,7 +148,7 @@ const crs84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 func newCollectionDoc(base, id, title, description string, ext geo.Extent, tiles bool) collectionDoc {
 	href := base + "/collections/" + id
 	doc := collectionDoc{
-		ID: id, Title: title, Description: description, ItemType: "feature", CRS: []string{crs84},
+		ID: id, Title: title, Description: description, ItemType: "feature", CRS: geo.SupportedCRS, StorageCRS: crs84,
 		Links: []link{
 			{Href: href, Rel: "self", Type: mediaJSON, Title: title},
 			{Href: href + "/items", Rel: "items", Type: mediaGeoJSON, Title: title + " (GeoJSON)"},
@@ -291,10 +296,10 @@ func rejectParams(c echo.Context, allowed ...string) error {
 }
 
 // rejectParamsHTML is rejectParams for resources that also have an HTML
-// view: f may be json or html.
-func rejectParamsHTML(c echo.Context) error {
+// view: f may be json or html; more are other parameters they take.
+func rejectParamsHTML(c echo.Context, more ...string) error {
 	for name := range c.QueryParams() {
-		if name != "f" {
+		if name != "f" && !slices.Contains(more, name) {
 			return geo.Invalidf(quoteForMessage(name), "unknown parameter")
 		}
 	}

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -10,6 +11,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geojson"
 
 	"github.com/incidentmap/incidentmap/api"
 	"github.com/incidentmap/incidentmap/geo"
@@ -259,7 +263,8 @@ func TestTilesDiscoverable(t *testing.T) {
 }
 
 // GDAL pushes an attribute filter on a documented parameter to the server
-// (it only does when the collection's own path lists the parameter).
+// (it only does when the collection's own path lists the parameter), as a
+// parameter or as CQL text.
 func TestGDALPushesAttributeFilters(t *testing.T) {
 	ogrinfo, err := exec.LookPath("ogrinfo")
 	if err != nil {
@@ -285,9 +290,46 @@ func TestGDALPushesAttributeFilters(t *testing.T) {
 	fetches := regexp.MustCompile(`Fetch\((\S+/items\S*)\)`).FindAllStringSubmatch(string(out), -1)
 	pushed := false
 	for _, f := range fetches {
-		pushed = pushed || strings.Contains(f[1], "event_type=Battles")
+		// As a parameter or, when GDAL sees CQL text offered, a filter.
+		pushed = pushed || strings.Contains(f[1], "event_type=Battles") ||
+			strings.Contains(f[1], "filter=event_type%20%3D%20'Battles'")
 	}
 	if !pushed {
 		t.Errorf("GDAL did not send event_type=Battles; items requests: %v", fetches)
+	}
+}
+
+// Polygons come out as RFC 7946 wants them (outer rings counterclockwise,
+// holes clockwise), however the imported file wound them.
+func TestPolygonsCounterclockwise(t *testing.T) {
+	ts := newTestServer(t)
+	fc := geojson.NewFeatureCollection()
+	// Outer ring clockwise, hole counterclockwise: the wrong way round.
+	fc.Append(geojson.NewFeature(orb.Polygon{
+		{{46, 39}, {46, 40}, {47, 40}, {47, 39}, {46, 39}},
+		{{46.2, 39.2}, {46.8, 39.2}, {46.8, 39.8}, {46.2, 39.8}, {46.2, 39.2}},
+	}))
+	if _, err := ts.DB.ImportLayer(context.Background(), geo.LayerMeta{ID: "zone", Title: "Zone"}, fc); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Features []struct {
+			Geometry struct{ Coordinates [][][2]float64 }
+		}
+	}
+	getJSON(t, ts.URL+"/api/collections/zone/items", &got)
+	if len(got.Features) != 1 || len(got.Features[0].Geometry.Coordinates) != 2 {
+		t.Fatalf("features = %+v", got.Features)
+	}
+	area := func(ring [][2]float64) float64 { // shoelace: > 0 counterclockwise
+		a := 0.0
+		for i := 0; i+1 < len(ring); i++ {
+			a += ring[i][0]*ring[i+1][1] - ring[i+1][0]*ring[i][1]
+		}
+		return a
+	}
+	rings := got.Features[0].Geometry.Coordinates
+	if area(rings[0]) <= 0 || area(rings[1]) >= 0 {
+		t.Errorf("outer ring area %v (want > 0, counterclockwise), hole %v (want < 0)", area(rings[0]), area(rings[1]))
 	}
 }

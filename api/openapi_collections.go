@@ -18,7 +18,7 @@ func collectionPaths(layers []geo.Layer) obj {
 			params, featureCollectionResponse(properties), "400", "503")
 		paths["/api/collections/"+id+"/items"] = obj{"get": op}
 		one := operation("One feature of "+title+".", "getFeature_"+id,
-			[]obj{featureIDParam(), formatParam("json", "html")}, featureResponse(properties), "400", "404", "503")
+			[]obj{featureIDParam(), formatParam("json", "html"), crsParam()}, featureResponse(properties), "400", "404", "503")
 		paths["/api/collections/"+id+"/items/{featureId}"] = obj{"get": one}
 	}
 	add(incidentsCollection, "the incidents", incidentItemsParams(), incidentPropertySchemas())
@@ -30,6 +30,11 @@ func collectionPaths(layers []geo.Layer) obj {
 		add(l.ID, l.Title, commonItemsParams(l.TimeProperty != "", "json", "html"), obj{})
 	}
 	return paths
+}
+
+func crsParam() obj {
+	return param("crs", "query", "CRS of the geometries written (default CRS84; Content-Crs names it).",
+		obj{"type": "string", "enum": geo.SupportedCRS})
 }
 
 func featureIDParam() obj {
@@ -52,7 +57,9 @@ func commonItemsParams(datetime bool, formats ...string) []obj {
 	ps := []obj{
 		param("bbox", "query", "minLon,minLat,maxLon,maxLat in CRS84; minLon > maxLon crosses the antimeridian.",
 			obj{"type": "array", "items": obj{"type": "number"}, "minItems": 4, "maxItems": 6}),
-		param("bbox-crs", "query", "Only "+crs84+".", obj{"type": "string", "enum": []string{crs84}}),
+		param("bbox-crs", "query", "CRS of bbox (default CRS84; EPSG:4326 is latitude first; EPSG:3857 in metres).",
+			obj{"type": "string", "enum": geo.SupportedCRS}),
+		crsParam(),
 		// maximum tells clients such as GDAL how large a page they may ask
 		// for, so they do not page through a layer 10 features at a time.
 		param("limit", "query", "Features per page (larger values are clamped).",
@@ -69,7 +76,7 @@ func commonItemsParams(datetime bool, formats ...string) []obj {
 
 // incidentItemsParams are the parameters of the incidents' items.
 func incidentItemsParams() []obj {
-	return append(commonItemsParams(true, "json", "geojson", "csv", "html"),
+	ps := append(commonItemsParams(true, "json", "geojson", "csv", "html"),
 		listOf("event_type", "ACLED event types.", geo.EventTypes),
 		listOf("sub_event_type", "ACLED sub-event types.", geo.SubEventTypes()),
 		listOf("status", "Statuses (default verified,disputed).", geo.IncidentStatuses),
@@ -81,8 +88,26 @@ func incidentItemsParams() []obj {
 		param("within_km", "query", "Radius around near_place in km.", obj{"type": "number", "minimum": 0}),
 		param("sortby", "query", "occurred_at or fatalities, prefixed with + or - (default -occurred_at).",
 			obj{"type": "string", "enum": sortByValues()}),
-		listOf("properties", "Property names to return.", geo.IncidentProperties),
+		listOf("geo_check", "Where the derived geography disagrees with the source: country_mismatch, no_country.", geo.GeoChecks),
+		param("derived", "query", "f=csv only: true adds the derived columns (country by polygon, nearest place, border distance, geo_check).",
+			obj{"type": "boolean"}),
+		listOf("properties", "Property names to return (source_record only when named).",
+			append(slices.Clone(geo.IncidentProperties), geo.IncidentOnRequestProperties...)),
+		param("filter", "query", "A CQL2 filter on the queryables (see /collections/incidents/queryables): "+
+			"comparisons, LIKE, IN, BETWEEN, IS NULL, S_INTERSECTS/S_WITHIN/S_DWITHIN on geometry, T_* on any timestamp.", str()),
+		param("filter-lang", "query", "cql2-text (the default) or cql2-json; cql-text is read as cql2-text.",
+			obj{"type": "string", "enum": geo.FilterLangs, "default": "cql2-text"}),
+		param("filter-crs", "query", "Only "+crs84+".", obj{"type": "string", "enum": []string{crs84}}),
 	)
+	// Every other queryable as a parameter meaning equality (Part 1's
+	// filtering on properties): GDAL treats a property as one it may send
+	// to the server only when it finds it here.
+	for _, name := range geo.IncidentPropertyParams() {
+		schema := queryableSchema(name, geo.IncidentQueryables[name])
+		delete(schema, "x-ogc-role")
+		ps = append(ps, param(name, "query", "Incidents whose "+name+" equals this value.", schema))
+	}
+	return ps
 }
 
 func sortByValues() []string {
@@ -109,6 +134,13 @@ var incidentPropertyTypes = map[string]obj{
 	"nearest_place_distance_m": {"type": "number", "nullable": true}, "border_distance_m": {"type": "number", "nullable": true},
 	"demo": {"type": "boolean"}, "created_at": {"type": "string", "format": "date-time"},
 	"updated_at": {"type": "string", "format": "date-time"},
+	// Stated by the source, as given.
+	"country": str(), "iso": str(), "stated_country_code": {"type": "string", "nullable": true},
+	"admin2": str(), "admin3": str(), "original_event_type": str(), "original_sub_event_type": str(),
+	"source_dataset": str(),
+	"source_record":  {"type": "object", "additionalProperties": obj{"type": "string"}},
+	// Derived.
+	"geo_check": {"type": "array", "items": obj{"type": "string", "enum": geo.GeoChecks}},
 }
 
 func incidentPropertySchemas() obj {

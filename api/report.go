@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -17,7 +18,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/paulmach/orb"
-	orbgeo "github.com/paulmach/orb/geo"
 
 	"github.com/incidentmap/incidentmap/geo"
 	"github.com/incidentmap/incidentmap/geo/photo"
@@ -28,16 +28,12 @@ const (
 	maxReportJSON      = 64 << 10          // a report without photos
 	maxReportMultipart = 52 << 20          // five 10 MB photos plus fields
 	maxIdempotencyKey  = 200               // characters
-	photoAgreeMetres   = 5000              // a photo within this of the point agrees with it
 	maxFormFieldBytes  = maxReportJSON / 2 // any one text field of the form
 )
 
 // ReportStore stores submitted reports.
 type ReportStore interface {
-	CreateReport(ctx context.Context, s geo.Submission) (replayed bool, err error)
-	ReplayReport(ctx context.Context, s geo.Submission) (bool, error)
-	ClientHash(ctx context.Context, addr string) ([]byte, error)
-	Allow(ctx context.Context, key string, limit geo.RateLimit) (bool, time.Duration, error)
+	geo.ReportSubmitter
 }
 
 // reportShape is the only JSON a report may be.
@@ -163,31 +159,14 @@ func (s *Server) submitReport(c echo.Context) (err error) {
 	if err := report.Validate(time.Now()); err != nil {
 		return err
 	}
-	clientHash, err := s.deps.Reports.ClientHash(ctx, c.RealIP())
-	if err != nil {
-		return err
+	sub := geo.Submission{Report: report, IdempotencyKey: key, RequestHash: hash}
+	replayed, err := geo.SubmitReport(ctx, s.deps.Reports, sub, c.RealIP(), s.cfg.ReportRate)
+	var limited *geo.RateLimitError
+	if errors.As(err, &limited) {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(limited.RetryAfter.Seconds()))))
+		return echo.NewHTTPError(http.StatusTooManyRequests, limited.Error())
 	}
-	sub := geo.Submission{Report: report, IdempotencyKey: key, RequestHash: hash, ClientHash: clientHash}
-	ok, wait, err := s.deps.Reports.Allow(ctx, fmt.Sprintf("report:%x", clientHash), s.cfg.ReportRate)
 	if err != nil {
-		return err
-	}
-	replayed := false
-	if !ok {
-		// A retry of an accepted submission is not a new one: it gets its
-		// first answer even while the client is over the limit.
-		if key != "" {
-			replayed, err = s.deps.Reports.ReplayReport(ctx, sub)
-			if err != nil && !errors.Is(err, geo.ErrNotFound) {
-				return err
-			}
-		}
-		if !replayed {
-			secs := strconv.Itoa(int(wait.Seconds()))
-			c.Response().Header().Set("Retry-After", secs)
-			return echo.NewHTTPError(http.StatusTooManyRequests, "too many reports from your address; retry in "+secs+" s")
-		}
-	} else if replayed, err = s.deps.Reports.CreateReport(ctx, sub); err != nil {
 		return err
 	}
 	if replayed {
@@ -389,23 +368,10 @@ func (s *Server) attachPhotos(ctx context.Context, r *geo.Report, photos [][]byt
 		}
 		r.Photos = append(r.Photos, p)
 		if r.PhotoHint == nil && (p.GPS != nil || p.TakenAt != nil) {
-			r.PhotoHint = photoHint(r, p)
+			r.PhotoHint = geo.NewPhotoHint(r.Point, p)
 		}
 	}
 	return nil
-}
-
-func photoHint(r *geo.Report, p geo.ReportPhoto) *geo.PhotoHint {
-	h := &geo.PhotoHint{TakenAt: p.TakenAt, PhotoPosition: p.Position}
-	if p.GPS != nil {
-		lon, lat := p.GPS.Lon(), p.GPS.Lat()
-		h.Lon, h.Lat = &lon, &lat
-		d := orbgeo.DistanceHaversine(*p.GPS, r.Point)
-		d = float64(int64(d))
-		agrees := d <= photoAgreeMetres
-		h.DistanceM, h.PointAgrees = &d, &agrees
-	}
-	return h
 }
 
 // formHash hashes the form's content independent of its encoding.

@@ -31,6 +31,7 @@ const (
 type TileStore interface {
 	IncidentTile(ctx context.Context, t geo.Tile, q geo.IncidentQuery, clusterBelow int) ([]byte, error)
 	LayerTile(ctx context.Context, layer geo.Layer, t geo.Tile, q geo.LayerQuery) ([]byte, error)
+	PlaceTile(ctx context.Context, t geo.Tile) ([]byte, error)
 }
 
 func (s *Server) tileRoutes(g routeGroup) {

@@ -453,3 +453,72 @@ func TestTileCacheRefreshAfterEdit(t *testing.T) {
 		}
 	}
 }
+
+// Layer tiles carry each property as a typed attribute of its own, as
+// vector-tile clients (QGIS, GDAL, MapLibre) expect, not one JSON string.
+func TestLayerTileAttributesTyped(t *testing.T) {
+	ts := newTestServer(t)
+	fc := geojson.NewFeatureCollection()
+	f := geojson.NewFeature(orb.Polygon{{{46, 39}, {47, 39}, {47, 40}, {46, 40}, {46, 39}}})
+	f.Properties = geojson.Properties{"name": "Zone A", "level": 3, "active": true}
+	fc.Append(f)
+	if _, err := ts.DB.ImportLayer(context.Background(), geo.LayerMeta{ID: "zones", Title: "Zones"}, fc); err != nil {
+		t.Fatal(err)
+	}
+	res := do(t, http.MethodGet, ts.URL+"/api/collections/zones/tiles/WebMercatorQuad/5/12/20", "", "")
+	if res.status != http.StatusOK {
+		t.Fatalf("tile = %d", res.status)
+	}
+	layers, err := mvt.Unmarshal(res.body)
+	if err != nil || len(layers) != 1 || len(layers[0].Features) != 1 {
+		t.Fatalf("tile: %v, %d layers", err, len(layers))
+	}
+	props := layers[0].Features[0].Properties
+	if props["name"] != "Zone A" || props["level"] != float64(3) || props["active"] != true {
+		t.Errorf("attributes = %#v, want name, level and active typed", props)
+	}
+	if _, packed := props["properties"]; packed {
+		t.Errorf("attributes still packed into one properties string: %#v", props)
+	}
+}
+
+// The gazetteer has tiles too: the largest places at low zoom, every
+// village close in, each with its name and population.
+func TestPlaceTiles(t *testing.T) {
+	ts := newTestServer(t)
+	loadTestPlaces(t, ts)
+	names := func(z int, lon, lat float64) map[string]float64 {
+		t.Helper()
+		tile := maptile.At(orb.Point{lon, lat}, maptile.Zoom(z))
+		res := do(t, http.MethodGet, fmt.Sprintf("%s/api/collections/places/tiles/WebMercatorQuad/%d/%d/%d", ts.URL, z, tile.Y, tile.X), "", "")
+		if res.status == http.StatusNoContent {
+			return nil
+		}
+		if res.status != http.StatusOK {
+			t.Fatalf("z%d tile = %d %s", z, res.status, res.body)
+		}
+		layers, err := mvt.Unmarshal(res.body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]float64{}
+		for _, f := range layers[0].Features {
+			out[f.Properties["name"].(string)] = f.Properties["population"].(float64)
+		}
+		return out
+	}
+	world := names(2, 47, 40)
+	if world["Baku"] < 1_000_000 || len(world) == 0 {
+		t.Errorf("z2 tile: %v, want Baku", world)
+	}
+	for name, pop := range world {
+		if pop < 1_000_000 {
+			t.Errorf("z2 tile shows %s (population %v): want only cities of a million or more", name, pop)
+		}
+	}
+	if near := names(11, 47.03, 39.40); !hasKey(near, "Jebrail") {
+		t.Errorf("z11 tile at Jabrayil: %v, want Jebrail", near)
+	}
+}
+
+func hasKey(m map[string]float64, k string) bool { _, ok := m[k]; return ok }

@@ -12,7 +12,10 @@
 //   - growth: the ~100-feature window and a cold z 11 tile at several table
 //     sizes, with the items query's EXPLAIN (ANALYZE, BUFFERS);
 //   - map:    headless Chromium, time from navigation to the first render
-//     of the world view and of a view holding ~10,000 incidents.
+//     of the world view and of a view holding ~10,000 incidents;
+//   - import: `incidentmap import` of a generated ACLED CSV of -n rows
+//     into a fresh data dir with places and borders loaded (its own
+//     server; the main data set is not opened when it runs alone).
 //
 // It writes one markdown file per run to bench/results/. Run it with
 // `make bench`, or `go run ./bench -suite tiles` for one suite.
@@ -33,8 +36,11 @@ import (
 )
 
 // suites in the order they run: those on the main data set first, growth
-// (which starts servers of its own) last.
-var allSuites = []string{"items", "tiles", "map", "growth"}
+// and import (which start servers of their own) last.
+var allSuites = []string{"items", "tiles", "map", "growth", "import"}
+
+// standaloneSuites need no main data set.
+var standaloneSuites = []string{"import"}
 
 type config struct {
 	rows     int
@@ -129,23 +135,27 @@ type suite func(cfg config, main *dataset) (string, error)
 
 func run(cfg config) error {
 	start := time.Now()
-	for _, tool := range []string{"wrk", "pgbench"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			return fmt.Errorf("%s not found: run make deps", tool)
+	needMain := slices.ContainsFunc(cfg.suites, func(s string) bool { return !slices.Contains(standaloneSuites, s) })
+	var ds *dataset
+	if needMain {
+		for _, tool := range []string{"wrk", "pgbench"} {
+			if _, err := exec.LookPath(tool); err != nil {
+				return fmt.Errorf("%s not found: run make deps", tool)
+			}
 		}
-	}
-	if slices.Contains(cfg.suites, "map") {
-		if _, err := chromiumPath(cfg); err != nil {
+		if slices.Contains(cfg.suites, "map") {
+			if _, err := chromiumPath(cfg); err != nil {
+				return err
+			}
+		}
+		var err error
+		if ds, err = openDataset(cfg, cfg.dir, cfg.rows); err != nil {
 			return err
 		}
+		defer ds.close()
 	}
-	ds, err := openDataset(cfg, cfg.dir, cfg.rows)
-	if err != nil {
-		return err
-	}
-	defer ds.close()
 	rep := newReport(cfg, ds)
-	suites := map[string]suite{"items": itemsSuite, "tiles": tilesSuite, "map": mapSuite, "growth": growthSuite}
+	suites := map[string]suite{"items": itemsSuite, "tiles": tilesSuite, "map": mapSuite, "growth": growthSuite, "import": importSuite}
 	var failed []string
 	for _, name := range cfg.suites {
 		log.Printf("suite %s", name)

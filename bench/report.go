@@ -25,6 +25,7 @@ var suiteTitles = map[string]string{
 	"tiles":  "Vector tiles",
 	"map":    "Map first render (headless Chromium)",
 	"growth": "Growth",
+	"import": "Import (ACLED CSV, geography loaded)",
 }
 
 func newReport(cfg config, ds *dataset) *report {
@@ -35,7 +36,11 @@ func newReport(cfg config, ds *dataset) *report {
 		runtime.NumCPU(), cpuModel(), memTotal(), osName(), loadAvg())
 	fmt.Fprintf(b, "- Commit: %s\n", commit())
 	var pg, postgis string
-	ds.db.QueryRow(`SELECT current_setting('server_version'), postgis_lib_version()`).Scan(&pg, &postgis)
+	if ds != nil {
+		ds.db.QueryRow(`SELECT current_setting('server_version'), postgis_lib_version()`).Scan(&pg, &postgis)
+	} else {
+		pg, postgis = "(see the suite)", "(see the suite)"
+	}
 	fmt.Fprintf(b, "- Software: %s, PostgreSQL %s (embedded, default settings of `localpg`), PostGIS %s, wrk, pgbench", runtime.Version(), pg, postgis)
 	if slices.Contains(cfg.suites, "map") {
 		if exe, err := chromiumPath(cfg); err == nil {
@@ -45,6 +50,10 @@ func newReport(cfg config, ds *dataset) *report {
 		}
 	}
 	fmt.Fprintln(b)
+	if ds == nil {
+		fmt.Fprintf(b, "- Suites: %s (`go run ./bench -suite %s -n %d`)\n", strings.Join(cfg.suites, ", "), strings.Join(cfg.suites, ","), cfg.rows)
+		return r
+	}
 	gen := "reused from an earlier run"
 	if ds.genTime > 0 {
 		gen = fmt.Sprintf("generated in %v (SQL, one transaction, bulk mode, into the indexed table)", ds.genTime.Round(time.Second))

@@ -52,7 +52,10 @@ func tileSQLWith(z, x, y int, v url.Values, outer string) string {
 	if err != nil {
 		panic(err) // the bench's own queries are valid
 	}
-	stmt, args := postgis.IncidentTileSQL(geo.Tile{Z: z, X: x, Y: y}, q, clusterBelowZoom)
+	stmt, args, err := postgis.IncidentTileSQL(geo.Tile{Z: z, X: x, Y: y}, q, clusterBelowZoom)
+	if err != nil {
+		panic(err) // the bench's own queries are valid
+	}
 	stmt = inline(stmt, args)
 	if outer != "" {
 		head, rest, ok := strings.Cut(stmt, " FROM (")

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/incidentmap/incidentmap/geo/cql2"
 )
 
 // Limits and defaults of items queries.
@@ -294,7 +296,20 @@ var IncidentProperties = []string{
 	"geo_precision", "status", "sources", "report_id", "country_code", "admin1",
 	"nearest_place_id", "nearest_place_name", "nearest_place_distance_m",
 	"border_distance_m", "demo", "created_at", "updated_at",
+	// Stated by the source, as given (ACLED's names), and provenance.
+	"country", "iso", "stated_country_code", "admin2", "admin3",
+	"original_event_type", "original_sub_event_type", "source_dataset",
+	// Derived: where the derived and stated geography disagree.
+	"geo_check",
 }
+
+// IncidentOnRequestProperties are properties only returned when asked for
+// by name with properties=: the source's row as imported is bulky and not
+// part of the map's record.
+var IncidentOnRequestProperties = []string{"source_record"}
+
+// GeoChecks lists the geo_check values incidents can be filtered on.
+var GeoChecks = []string{GeoCheckCountryMismatch, GeoCheckNoCountry}
 
 // IncidentSortFields lists the fields incidents can be sorted by.
 var IncidentSortFields = []string{"occurred_at", "fatalities"}
@@ -306,7 +321,9 @@ type IncidentQuery struct {
 	EventTypes    []string // canonical ACLED event types
 	SubEventTypes []string // canonical ACLED sub-event types
 	Statuses      []string // nil means verified and disputed
-	Countries     []string // ISO 3166-1 alpha-2, upper case
+	Countries     []string // ISO 3166-1 alpha-2, upper case: the stated country where given, else the derived one
+	GeoChecks     []string // incidents carrying any of these geo checks
+	Derived       bool     // CSV: add the derived columns
 	Actor         string   // substring of actor1 or actor2
 	Text          string   // full-text query
 	NearBorderKm  *float64 // within this distance of a land border
@@ -318,12 +335,17 @@ type IncidentQuery struct {
 	Properties    []string // nil means all
 	Cursor        *Cursor  // matches Sort
 	Format        string   // "geojson", "csv" or "html"
+	CRS           CRS      // of the geometries written
+	// Filter is the CQL2 filter and property parameters, checked against
+	// IncidentQueryables; nil when none was given.
+	Filter cql2.Expr
 }
 
 var incidentQueryParams = []string{
-	"bbox", "bbox-crs", "datetime", "limit", "cursor", "sortby", "properties", "f",
+	"bbox", "bbox-crs", "crs", "datetime", "limit", "cursor", "sortby", "properties", "f",
 	"event_type", "sub_event_type", "status", "country", "actor", "q",
-	"near_border_km", "near_place", "within_km",
+	"near_border_km", "near_place", "within_km", "geo_check", "derived",
+	"filter", "filter-lang", "filter-crs",
 }
 
 // ParseIncidentQuery validates the query parameters of GET
@@ -334,14 +356,18 @@ var incidentQueryParams = []string{
 // case-insensitively, normalised and deduplicated. All errors are *ParamError.
 func ParseIncidentQuery(v url.Values) (IncidentQuery, error) {
 	q := IncidentQuery{Sort: SortKey{Field: "occurred_at", Desc: true}}
-	if err := checkQueryParams(v, incidentQueryParams); err != nil {
+	if err := checkQueryParams(v, slices.Concat(incidentQueryParams, IncidentPropertyParams())); err != nil {
+		return IncidentQuery{}, err
+	}
+	var err error
+	if q.Filter, err = parseIncidentFilter(v); err != nil {
 		return IncidentQuery{}, err
 	}
 	c, err := parseCommonQuery(v, true)
 	if err != nil {
 		return IncidentQuery{}, err
 	}
-	q.BBox, q.Time, q.Limit, q.LimitClamped, q.Format = c.bbox, c.time, c.limit, c.clamped, c.format
+	q.BBox, q.Time, q.Limit, q.LimitClamped, q.Format, q.CRS = c.bbox, c.time, c.limit, c.clamped, c.format, c.crs
 
 	if s := queryValue(v, "event_type"); s != "" {
 		if q.EventTypes, err = parseQueryList("event_type", s, "event type", canonicalIn(EventTypes)); err != nil {
@@ -369,6 +395,18 @@ func ParseIncidentQuery(v url.Values) (IncidentQuery, error) {
 		if q.Countries, err = parseQueryList("country", s, "country code", canonicalCountry); err != nil {
 			return IncidentQuery{}, err
 		}
+	}
+	if s := queryValue(v, "geo_check"); s != "" {
+		if q.GeoChecks, err = parseQueryList("geo_check", s, "geo check", canonicalIn(GeoChecks)); err != nil {
+			return IncidentQuery{}, err
+		}
+	}
+	switch s := queryValue(v, "derived"); s {
+	case "", "false":
+	case "true":
+		q.Derived = true
+	default:
+		return IncidentQuery{}, Invalidf("derived", "want true or false, got %s", quoteShort(s))
 	}
 	if q.Actor, err = parseQueryText(v, "actor"); err != nil {
 		return IncidentQuery{}, err
@@ -412,7 +450,7 @@ func ParseIncidentQuery(v url.Values) (IncidentQuery, error) {
 		}
 	}
 	if s := queryValue(v, "properties"); s != "" {
-		if q.Properties, err = ParseProperties(s, IncidentProperties); err != nil {
+		if q.Properties, err = ParseProperties(s, slices.Concat(IncidentProperties, IncidentOnRequestProperties)); err != nil {
 			return IncidentQuery{}, err
 		}
 	}
@@ -442,9 +480,10 @@ type LayerQuery struct {
 	LimitClamped bool
 	Cursor       *Cursor // pages by feature id: Sort is empty
 	Format       string  // "geojson", "csv" or "html"
+	CRS          CRS     // of the geometries written
 }
 
-var layerQueryParams = []string{"bbox", "bbox-crs", "datetime", "limit", "cursor", "f"}
+var layerQueryParams = []string{"bbox", "bbox-crs", "crs", "datetime", "limit", "cursor", "f"}
 
 // ParseLayerQuery validates the query parameters of a generic layer's items.
 // datetime is only accepted when the layer has a time property (hasTime).
@@ -458,7 +497,7 @@ func ParseLayerQuery(v url.Values, hasTime bool) (LayerQuery, error) {
 	if err != nil {
 		return LayerQuery{}, err
 	}
-	q := LayerQuery{BBox: c.bbox, Time: c.time, Limit: c.limit, LimitClamped: c.clamped, Format: c.format}
+	q := LayerQuery{BBox: c.bbox, Time: c.time, Limit: c.limit, LimitClamped: c.clamped, Format: c.format, CRS: c.crs}
 	if s := queryValue(v, "cursor"); s != "" {
 		cur, err := DecodeCursor(s)
 		if err != nil {
@@ -474,6 +513,7 @@ func ParseLayerQuery(v url.Values, hasTime bool) (LayerQuery, error) {
 
 // commonQuery holds the parameters shared by every items query.
 type commonQuery struct {
+	crs     CRS
 	bbox    *BBox
 	time    *TimeInterval
 	limit   int
@@ -483,15 +523,22 @@ type commonQuery struct {
 
 func parseCommonQuery(v url.Values, hasTime bool) (commonQuery, error) {
 	c := commonQuery{format: "geojson"}
+	bboxCRS, err := ParseCRS("bbox-crs", queryValue(v, "bbox-crs"))
+	if err != nil {
+		return c, err
+	}
+	if c.crs, err = ParseCRS("crs", queryValue(v, "crs")); err != nil {
+		return c, err
+	}
 	if s := queryValue(v, "bbox"); s != "" {
+		if s, err = bboxToCRS84(s, bboxCRS); err != nil {
+			return c, err
+		}
 		b, err := ParseBBox(s)
 		if err != nil {
 			return c, err
 		}
 		c.bbox = &b
-	}
-	if s := queryValue(v, "bbox-crs"); s != "" && s != BBoxCRS84 {
-		return c, Invalidf("bbox-crs", "unsupported CRS %s (only %s)", quoteShort(s), BBoxCRS84)
 	}
 	if s := queryValue(v, "datetime"); s != "" {
 		if !hasTime {
@@ -503,7 +550,6 @@ func parseCommonQuery(v url.Values, hasTime bool) (commonQuery, error) {
 		}
 		c.time = &ti
 	}
-	var err error
 	if c.limit, c.clamped, err = ParseLimit(queryValue(v, "limit"), ItemsDefaultLimit, ItemsMaxLimit); err != nil {
 		return c, err
 	}
@@ -531,7 +577,11 @@ func checkQueryParams(v url.Values, allowed []string) error {
 			return Invalidf(k, "given more than once")
 		}
 		if len(vals) == 1 {
-			if err := checkQueryValue(k, vals[0]); err != nil {
+			check := checkQueryValue
+			if k == "filter" {
+				check = func(_, s string) error { return checkFilterValue(s) }
+			}
+			if err := check(k, vals[0]); err != nil {
 				return err
 			}
 		}

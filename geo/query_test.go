@@ -319,7 +319,12 @@ func TestIncidentPropertiesUnique(t *testing.T) {
 		}
 		seen[p] = true
 	}
-	if got, want := len(IncidentProperties), 24; got != want {
+	for _, p := range IncidentOnRequestProperties {
+		if seen[p] {
+			t.Errorf("%q is both a default and an on-request property", p)
+		}
+	}
+	if got, want := len(IncidentProperties), 33; got != want {
 		t.Errorf("len(IncidentProperties) = %d, want %d", got, want)
 	}
 }
@@ -382,6 +387,13 @@ func TestParseIncidentQuery(t *testing.T) {
 			want: with(func(q *IncidentQuery) { q.Sort = SortKey{Field: "fatalities"} })},
 		{name: "properties", in: "properties=title,fatalities",
 			want: with(func(q *IncidentQuery) { q.Properties = []string{"title", "fatalities"} })},
+		{name: "source record on request", in: "properties=title,source_record",
+			want: with(func(q *IncidentQuery) { q.Properties = []string{"title", "source_record"} })},
+		{name: "geo check", in: "geo_check=Country_Mismatch,no_country,country_mismatch",
+			want: with(func(q *IncidentQuery) { q.GeoChecks = []string{"country_mismatch", "no_country"} })},
+		{name: "csv derived", in: "f=csv&derived=true",
+			want: with(func(q *IncidentQuery) { q.Format, q.Derived = "csv", true })},
+		{name: "derived false", in: "derived=false", want: defaults},
 		{name: "format csv", in: "f=CSV", want: with(func(q *IncidentQuery) { q.Format = "csv" })},
 		{name: "format json", in: "f=json", want: defaults},
 		{name: "format html", in: "f=html", want: with(func(q *IncidentQuery) { q.Format = "html" })},
@@ -411,6 +423,8 @@ func TestParseIncidentQuery(t *testing.T) {
 		{name: "bad sub event type", in: "sub_event_type=Drone", wantParam: "sub_event_type", wantErr: `unknown sub-event type "Drone"`},
 		{name: "sub event type of other type", in: "event_type=Riots&sub_event_type=Grenade", wantParam: "sub_event_type",
 			wantErr: `"Grenade" is not a sub-event type of the requested event types`},
+		{name: "bad geo check", in: "geo_check=mismatch", wantParam: "geo_check", wantErr: `unknown geo check "mismatch"`},
+		{name: "bad derived", in: "derived=yes", wantParam: "derived", wantErr: `want true or false, got "yes"`},
 		{name: "bad status", in: "status=deleted", wantParam: "status", wantErr: `unknown status "deleted"`},
 		{name: "bad country", in: "country=AZE", wantParam: "country", wantErr: `unknown country code "AZE"`},
 		{name: "non-ascii country", in: "country=%C3%A9s", wantParam: "country", wantErr: "unknown country code"},

@@ -40,7 +40,7 @@ func runBordersLoad(ctx context.Context, env *environment, args []string) error 
 	var (
 		cfg                  dbConfig
 		countriesPath, codes string
-		reenrich             bool
+		reenrich, ifChanged  bool
 	)
 	fs := newActionFlagSet(env, "borders load", "borders load [flags]\n\n"+
 		"Loads the countries of a world-atlas TopoJSON file and derives their land borders\n"+
@@ -50,6 +50,7 @@ func runBordersLoad(ctx context.Context, env *environment, args []string) error 
 	fs.StringVar(&countriesPath, "countries", defaultCountriesFile, "TopoJSON with a \"countries\" object whose ids are ISO 3166-1 numeric codes")
 	fs.StringVar(&codes, "codes", defaultCodesFile, "codes.json of the i18n-iso-countries npm package (alpha-2, alpha-3, numeric)")
 	fs.BoolVar(&reenrich, "reenrich", true, "recompute the derived geography of existing incidents afterwards")
+	fs.BoolVar(&ifChanged, "if-changed", false, "skip the load when the same files were already loaded whole (make run uses it)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -69,6 +70,12 @@ func runBordersLoad(ctx context.Context, env *environment, args []string) error 
 	topoData, err := readDataFile("countries", countriesPath, maxCountriesFileBytes)
 	if err != nil {
 		return err
+	}
+	fingerprint := dataFingerprint(bordersLoaderVersion, topoData, codeData)
+	if ifChanged {
+		if skip, err := unchangedSinceLoad(ctx, env, cfg, "borders", fingerprint); err != nil || skip {
+			return err
+		}
 	}
 	topo, err := topojson.Decode(bytes.NewReader(topoData))
 	if err != nil {
@@ -101,6 +108,9 @@ func runBordersLoad(ctx context.Context, env *environment, args []string) error 
 	}
 	fmt.Fprintf(env.stdout, "loaded %d countries (%d without an ISO code) and %d land borders in %v\n",
 		nc, noCode, nb, time.Since(start).Round(time.Millisecond))
+	if err := db.RecordDataLoad(ctx, "borders", fingerprint); err != nil {
+		return err
+	}
 	if len(set.Collapsed) > 0 {
 		fmt.Fprintf(env.stdout, "left out, too small for the file's grid (points there fall in the country around them): %s\n",
 			strings.Join(set.Collapsed, ", "))

@@ -19,11 +19,13 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 	var (
 		cfg                   dbConfig
 		format, out, rawQuery string
+		derived               bool
 	)
 	fs := newFlagSet(env, "export", "export --format geojson|csv [--out FILE] [--query 'bbox=...&event_type=...'] [flags]\n\n"+
 		"Writes every incident that matches the query, streamed from the database: GeoJSON as the\n"+
-		"items endpoint makes it, or CSV in ACLED's column layout followed by incidentmap's own\n"+
-		"columns. The query takes the items endpoint's filters (bbox, datetime, event_type,\n"+
+		"items endpoint makes it, or CSV in ACLED's column layout: the columns that carry data or\n"+
+		"that the layout requires, with the source's own values where it stated them (--derived\n"+
+		"adds incidentmap's derived columns). The query takes the items endpoint's filters (bbox, datetime, event_type,\n"+
 		"sub_event_type, status, country, actor, q, near_border_km, near_place, within_km),\n"+
 		"sortby, limit (only the first that many, at most 10,000) and, for GeoJSON, properties. Like the endpoint it\n"+
 		"leaves retracted incidents out unless status says otherwise. Both formats import back\n"+
@@ -32,6 +34,7 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 	quietByDefault(fs, env)
 	fs.StringVar(&format, "format", "geojson", "geojson or csv")
 	fs.StringVar(&out, "out", "", "file to write (default: standard output); written whole or not at all")
+	fs.BoolVar(&derived, "derived", false, "CSV: add the derived columns (country by polygon, nearest place, border distance, geo_check)")
 	fs.StringVar(&rawQuery, "query", "", "filters as a URL query string, e.g. 'bbox=45,38,48,41&event_type=Battles'")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -49,6 +52,10 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
+	if derived && format != "csv" {
+		return fmt.Errorf("%w: --derived only applies to --format csv (GeoJSON has every property)", errUsage)
+	}
+	q.Derived = q.Derived || derived
 	db, err := openMigrated(ctx, env, cfg)
 	if err != nil {
 		return err
@@ -68,13 +75,8 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 		q.Limit = limit
 		n, err = exportPage(ctx, db, q, format, w)
 	case format == "csv":
-		cw := geo.NewACLEDWriter(w)
-		if err = cw.WriteHeader(); err == nil {
-			n, err = db.ExportIncidents(ctx, q, cw.Write)
-		}
-		if err == nil {
-			err = cw.Flush()
-		}
+		// Two passes over one snapshot: the columns, then the rows.
+		n, err = db.ExportIncidentCSV(ctx, q, q.Derived, w)
 	default:
 		n, err = db.ExportIncidentFeatures(ctx, q, w)
 	}

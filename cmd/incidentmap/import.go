@@ -22,21 +22,24 @@ const maxListedRowErrors = 50
 
 func runImport(ctx context.Context, env *environment, args []string) error {
 	var (
-		cfg    dbConfig
-		opts   postgis.ImportOptions
-		format string
+		cfg     dbConfig
+		opts    postgis.ImportOptions
+		format  string
+		timeout time.Duration
 	)
 	fs := newFlagSet(env, "import", "import FILE [flags]\n\n"+
 		"Imports incidents from an ACLED CSV export or a GeoJSON FeatureCollection (such as\n"+
 		"`incidentmap export --format geojson` writes), keyed by event_id_cnty / external_id:\n"+
 		"new incidents are added, changed ones updated, equal ones left alone, so importing a\n"+
 		"file twice changes nothing. All rows or none, unless --skip-invalid. FILE may be - for\n"+
-		"standard input.")
+		"standard input. The import runs in one transaction (stopped at any point, it leaves\n"+
+		"nothing behind) and is not bound by any statement timeout: --timeout sets its deadline.")
 	cfg.register(fs, env)
 	quietByDefault(fs, env)
 	fs.BoolVar(&opts.SkipInvalid, "skip-invalid", false, "import the valid rows and only report the invalid ones")
 	fs.StringVar(&format, "format", "", "acled or geojson (default: by the file's extension, else by its first character)")
 	fs.BoolVar(&opts.Demo, "demo", false, "mark the imported incidents as demonstration data")
+	fs.DurationVar(&timeout, "timeout", 0, "stop the import (importing nothing) after this long, e.g. 30m; 0 for no deadline")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -46,6 +49,9 @@ func runImport(ctx context.Context, env *environment, args []string) error {
 		return fmt.Errorf("%w: want FILE", errUsage)
 	}
 	path := pos[0]
+	if timeout < 0 {
+		return fmt.Errorf("%w: --timeout %v: want a positive duration, or 0 for none", errUsage, timeout)
+	}
 	switch format = strings.ToLower(format); format {
 	case "", "acled", "geojson":
 	default:
@@ -76,27 +82,50 @@ func runImport(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer db.Close()
+	if path != "-" {
+		opts.SourceFile = filepath.Base(path)
+	}
 	bar := newProgress(env.stderr, size, counted)
 	opts.Progress = bar.update
+	importCtx := ctx
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		importCtx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
 	start := time.Now()
-	res, err := db.ImportIncidents(ctx, rows, opts)
+	res, err := db.ImportIncidents(importCtx, rows, opts)
 	bar.finish()
 	var rowsErr *geo.InvalidRowsError
 	if errors.As(err, &rowsErr) {
-		listRowErrors(env.stderr, format, res.Errors, res.ErrorsOmitted)
+		listRowErrors(env.stderr, format, res)
 		return fmt.Errorf("%s: %d invalid of %d rows; nothing imported (--skip-invalid imports the valid ones)",
 			path, res.Invalid, res.Rows)
 	}
 	if err != nil {
+		if timeout > 0 && errors.Is(importCtx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
+			return fmt.Errorf("%s: stopped after --timeout %v; nothing imported: %w", path, timeout, err)
+		}
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	if res.Invalid > 0 {
-		listRowErrors(env.stderr, format, res.Errors, res.ErrorsOmitted)
+		listRowErrors(env.stderr, format, res)
 	}
 	elapsed := time.Since(start)
 	fmt.Fprintf(env.stdout, "imported %s: %d rows: %d inserted, %d updated, %d unchanged, %d invalid (skipped) in %v (%.0f rows/s)\n",
 		path, res.Rows, res.Inserted, res.Updated, res.Unchanged, res.Invalid,
 		elapsed.Round(time.Millisecond), float64(res.Rows)/max(elapsed.Seconds(), 1e-3))
+	if res.CountryMismatch > 0 {
+		fmt.Fprintf(env.stdout, "%d rows: stated country differs from the polygon's (geo_check=country_mismatch)\n", res.CountryMismatch)
+	}
+	if res.NoCountry > 0 {
+		fmt.Fprintf(env.stdout, "%d rows: a country is stated but no country polygon lies there (geo_check=no_country)\n", res.NoCountry)
+	}
+	if res.Rows == res.Invalid {
+		// --skip-invalid (otherwise an invalid row fails above): nothing
+		// was imported, which is not a success.
+		return fmt.Errorf("%s: no row imported: %d of %d rows invalid", path, res.Invalid, res.Rows)
+	}
 	return nil
 }
 
@@ -151,9 +180,32 @@ func importFormat(path string, br *bufio.Reader) string {
 	return "acled"
 }
 
-// listRowErrors prints the first invalid rows, one per line.
-func listRowErrors(w io.Writer, format string, errs []geo.RowError, omitted int) {
-	for i, e := range errs {
+// maxListedReasons is how many reasons the summary of invalid rows lists.
+const maxListedReasons = 20
+
+// listRowErrors prints a summary of the invalid rows by reason (over all
+// of them), then the first invalid rows, one per line.
+func listRowErrors(w io.Writer, format string, res postgis.ImportResult) {
+	var total int64
+	for _, r := range res.Reasons {
+		total += r.Count
+	}
+	fmt.Fprintf(w, "%d invalid rows, %d errors by reason:\n", res.Invalid, total)
+	for i, r := range res.Reasons {
+		if i == maxListedReasons {
+			fmt.Fprintf(w, "  ... and %d more reasons\n", len(res.Reasons)-maxListedReasons)
+			break
+		}
+		where := r.Column
+		if where == "" {
+			where = "(row)"
+		}
+		fmt.Fprintf(w, "  %8d  %s: %s\n", r.Count, where, oneLine(r.Kind))
+	}
+	if len(res.Errors) > 0 {
+		fmt.Fprintf(w, "first invalid rows:\n")
+	}
+	for i, e := range res.Errors {
 		if i == maxListedRowErrors {
 			break
 		}
@@ -168,7 +220,7 @@ func listRowErrors(w io.Writer, format string, errs []geo.RowError, omitted int)
 		e.Reason = oneLine(e.Reason)
 		fmt.Fprintln(w, e.Error())
 	}
-	if more := len(errs) - maxListedRowErrors + omitted; more > 0 {
+	if more := len(res.Errors) - maxListedRowErrors + res.ErrorsOmitted; more > 0 {
 		fmt.Fprintf(w, "... and %d more\n", more)
 	}
 }
@@ -197,6 +249,7 @@ type progress struct {
 	start    time.Time
 	last     time.Time
 	phase    string
+	step     string
 	drawn    bool
 }
 
@@ -216,7 +269,7 @@ func isTerminal(w io.Writer) bool {
 
 func (p *progress) update(ip postgis.ImportProgress) {
 	now := time.Now()
-	changed := ip.Phase != p.phase
+	changed := ip.Phase != p.phase || ip.Step != p.step
 	interval := 5 * time.Second
 	if p.terminal {
 		interval = 200 * time.Millisecond
@@ -224,7 +277,7 @@ func (p *progress) update(ip postgis.ImportProgress) {
 	if !changed && now.Sub(p.last) < interval {
 		return
 	}
-	p.phase, p.last = ip.Phase, now
+	p.phase, p.step, p.last = ip.Phase, ip.Step, now
 	var line string
 	switch ip.Phase {
 	case postgis.ImportReading:
@@ -243,7 +296,7 @@ func (p *progress) update(ip postgis.ImportProgress) {
 		}
 		line = fmt.Sprintf("%s %3.0f%% writing incidents", bar(frac), 100*frac)
 	case postgis.ImportEnriching:
-		line = "committed; computing country, nearest place and border distance"
+		line = fmt.Sprintf("enriching %d locations: %s", ip.Points, ip.Step)
 	default:
 		return
 	}
@@ -252,7 +305,7 @@ func (p *progress) update(ip postgis.ImportProgress) {
 		p.drawn = true
 		return
 	}
-	fmt.Fprintln(p.w, line)
+	fmt.Fprintf(p.w, "%s [%v]\n", line, now.Sub(p.start).Round(100*time.Millisecond))
 }
 
 // finish ends the bar's line.

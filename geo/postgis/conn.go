@@ -117,10 +117,29 @@ type deadlineConn struct {
 	net.Conn
 	readLimit time.Duration
 	bound     atomic.Int64 // unix nanoseconds; 0: none
+	long      atomic.Bool  // the operation may run long: longReadStall
+}
+
+// longReadStall replaces the read limit for operations marked with
+// withLongStatements: an import's set-based statement over a million rows
+// legitimately sends nothing for minutes. The caller's deadline, if any,
+// still applies.
+const longReadStall = time.Hour
+
+type longStatementsKey struct{}
+
+// withLongStatements marks ctx's statements as allowed to run long (imports
+// lift their statement_timeout too): the pool's ReadStall does not cut them.
+func withLongStatements(ctx context.Context) context.Context {
+	return context.WithValue(ctx, longStatementsKey{}, true)
 }
 
 func (c *deadlineConn) Read(p []byte) (int, error) {
-	deadline := time.Now().Add(c.readLimit)
+	limit := c.readLimit
+	if c.long.Load() {
+		limit = longReadStall
+	}
+	deadline := time.Now().Add(limit)
 	if b := c.bound.Load(); b != 0 && b < deadline.UnixNano() {
 		deadline = time.Unix(0, b)
 	}
@@ -147,6 +166,7 @@ type deadlineBoundConn struct {
 }
 
 func (c *deadlineBoundConn) bind(ctx context.Context) {
+	c.net.long.Store(ctx.Value(longStatementsKey{}) != nil)
 	if d, ok := ctx.Deadline(); ok {
 		c.net.bound.Store(d.Add(cancelGrace).UnixNano())
 	} else {
@@ -219,6 +239,7 @@ func (c *deadlineBoundConn) Ping(ctx context.Context) error {
 
 func (c *deadlineBoundConn) ResetSession(ctx context.Context) error {
 	c.net.bound.Store(0) // back in the pool: no request owns it
+	c.net.long.Store(false)
 	return c.pqConn.(driver.SessionResetter).ResetSession(ctx)
 }
 

@@ -51,6 +51,9 @@ type DB struct {
 	logger *slog.Logger
 	// tileStmts are the prepared point-tile statements, by their text.
 	tileStmts stmtSet
+	// featureStmts hold the one-feature statement: its text is long (every
+	// property), and planning it on each request cost more than running it.
+	featureStmts stmtSet
 }
 
 // Open connects to dsn (URL or lib/pq keyword form) and checks the
@@ -105,6 +108,7 @@ func (db *DB) SQL() *sql.DB { return db.db }
 // Close closes the pool.
 func (db *DB) Close() error {
 	db.tileStmts.close()
+	db.featureStmts.close()
 	return db.db.Close()
 }
 

@@ -16,7 +16,7 @@ const eventChannel = "incident_events"
 // IncidentEvents returns up to limit events with id > after, oldest first,
 // each with the incident's current feature.
 func (db *DB) IncidentEvents(ctx context.Context, after int64, limit int) ([]geo.IncidentEvent, error) {
-	feature, _ := incidentFeatureSQL(nil)
+	feature, _ := incidentFeatureSQL(nil, geo.CRS84)
 	rows, err := db.db.QueryContext(ctx, `
 		SELECT e.id, e.type, e.incident_id, e.at, (SELECT `+feature+` FROM incidents i WHERE i.id = e.incident_id)
 		FROM incident_events e WHERE e.id > $1 ORDER BY e.id LIMIT $2`, after, limit)

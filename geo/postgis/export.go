@@ -9,6 +9,8 @@ import (
 	"math"
 	"time"
 
+	"github.com/lib/pq"
+
 	"github.com/incidentmap/incidentmap/geo"
 )
 
@@ -16,13 +18,18 @@ import (
 // sources text comes first: it is the column stream passes to emit. The
 // names matter: a backward page orders the rows again by occurred_at or
 // fatalities and id.
+//
+// The public role may not read source_file (a local file name): for it
+// the column is empty.
 const incidentRecordSQL = `sources::text AS sources_text, id, coalesce(external_id, '') AS external_id,
 	occurred_at, time_precision, event_type, coalesce(sub_event_type, '') AS sub_event_type,
 	actor1, actor2, fatalities, title, notes, location_name, ST_X(geom) AS lon, ST_Y(geom) AS lat,
 	geo_precision, status, report_id, demo, coalesce(country_code, '') AS country_code, admin1,
 	nearest_place_id, coalesce(nearest_place_name, '') AS nearest_place_name,
 	round(nearest_place_distance_m) AS place_distance, round(border_distance_m) AS border_distance,
-	version, created_at, updated_at`
+	version, created_at, updated_at, source_dataset, %s AS source_file, source_record::text AS source_record_text,
+	stated_country, stated_iso, coalesce(stated_country_code, '') AS stated_country_code, admin2, admin3,
+	original_event_type, original_sub_event_type, geo_check`
 
 // incidentRecord holds the scan destinations of incidentRecordSQL after
 // the sources text.
@@ -32,6 +39,7 @@ type incidentRecord struct {
 	lon, lat              float64
 	reportID, nearestID   sql.NullInt64
 	placeDist, borderDist sql.NullFloat64
+	record                []byte
 }
 
 func (r *incidentRecord) dest() []any {
@@ -40,7 +48,9 @@ func (r *incidentRecord) dest() []any {
 		&i.Actor1, &i.Actor2, &r.fatalities, &i.Title, &i.Notes, &i.LocationName, &r.lon, &r.lat,
 		&r.gp, &i.Status, &r.reportID, &i.Demo, &i.CountryCode, &i.Admin1,
 		&r.nearestID, &i.NearestPlaceName, &r.placeDist, &r.borderDist,
-		&i.Version, &i.CreatedAt, &i.UpdatedAt}
+		&i.Version, &i.CreatedAt, &i.UpdatedAt, &i.SourceDataset, &i.SourceFile, &r.record,
+		&i.StatedCountry, &i.StatedISO, &i.StatedCountryCode, &i.Admin2, &i.Admin3,
+		&i.OriginalEventType, &i.OriginalSubEventType, (*pq.StringArray)(&i.GeoCheck)}
 }
 
 // incident completes the scanned incident with its sources.
@@ -66,6 +76,15 @@ func (r *incidentRecord) incident(sources []byte) (*geo.Incident, error) {
 	if err := json.Unmarshal(sources, &i.Sources); err != nil {
 		return nil, fmt.Errorf("incident %d: decode sources: %w", i.ID, err)
 	}
+	i.SourceRecord = nil
+	if len(r.record) > 2 { // not {}
+		if err := json.Unmarshal(r.record, &i.SourceRecord); err != nil {
+			return nil, fmt.Errorf("incident %d: decode source record: %w", i.ID, err)
+		}
+	}
+	if len(i.GeoCheck) == 0 {
+		i.GeoCheck = nil
+	}
 	return i, nil
 }
 
@@ -74,12 +93,21 @@ func (r *incidentRecord) incident(sources []byte) (*geo.Incident, error) {
 // from PostgreSQL. q.Limit <= 0 means every matching incident in one page.
 // The incident passed to emit is reused: it is only valid during the call.
 func (db *DB) StreamIncidentRecords(ctx context.Context, q geo.IncidentQuery, emit func(*geo.Incident) error) (geo.FeaturePage, error) {
+	return db.streamIncidentRecords(ctx, nil, q, emit)
+}
+
+// streamIncidentRecords is StreamIncidentRecords on on (nil: the pool).
+func (db *DB) streamIncidentRecords(ctx context.Context, on querier, q geo.IncidentQuery, emit func(*geo.Incident) error) (geo.FeaturePage, error) {
 	limit := q.Limit
 	if limit <= 0 {
 		limit = math.MaxInt32 - 1
 	}
 	var rec incidentRecord
-	return db.streamIncidentPage(ctx, q, limit, incidentRecordSQL, rec.dest(), func() geo.Cursor {
+	sourceFile := "source_file"
+	if db.role == RolePublic {
+		sourceFile = "''"
+	}
+	return db.streamIncidentPage(ctx, on, q, limit, fmt.Sprintf(incidentRecordSQL, sourceFile), rec.dest(), func() geo.Cursor {
 		return incidentPosition(q.Sort, rec.inc.ID, rec.inc.OccurredAt, rec.fatalities)
 	}, func(sources []byte) error {
 		inc, err := rec.incident(sources)
@@ -90,36 +118,113 @@ func (db *DB) StreamIncidentRecords(ctx context.Context, q geo.IncidentQuery, em
 	})
 }
 
-// StreamIncidentCSV writes the page of incidents q selects (as
-// StreamIncidentRecords: q.Limit <= 0 for all) to w as CSV, in ACLED's
-// column layout plus incidentmap's own columns (geo.ACLEDWriter), row by
-// row as they arrive. Nothing is written to w before the query has
-// returned its first row or ended, so an early database error leaves w
-// untouched.
-func (db *DB) StreamIncidentCSV(ctx context.Context, q geo.IncidentQuery, w io.Writer) (geo.FeaturePage, error) {
-	cw := geo.NewACLEDWriter(w)
+// CSVLayout is a two-pass CSV layout: it sees every incident of an export
+// first (Observe), so that the header lists only the columns that carry
+// data or that the layout requires, then writes them.
+type CSVLayout interface {
+	// Observe notes the columns inc needs.
+	Observe(inc *geo.Incident)
+	// NewWriter returns a writer of the observed columns to w.
+	NewWriter(w io.Writer) CSVWriter
+}
+
+// CSVWriter writes incidents as CSV rows of a layout's columns.
+type CSVWriter interface {
+	WriteHeader() error
+	Write(inc *geo.Incident) error
+	Flush() error
+}
+
+// NewCSVLayout returns the ACLED CSV layout of exports (geo.ACLEDLayout);
+// derived adds the columns incidentmap derives (country by polygon,
+// nearest place, border distance, geo_check).
+func NewCSVLayout(derived bool) CSVLayout {
+	var opts []geo.ACLEDOption
+	if derived {
+		opts = append(opts, geo.WithDerived())
+	}
+	return acledLayout{geo.NewACLEDLayout(opts...)}
+}
+
+// acledLayout adapts geo.ACLEDLayout to CSVLayout.
+type acledLayout struct{ l *geo.ACLEDLayout }
+
+func (a acledLayout) Observe(inc *geo.Incident) { a.l.Observe(inc) }
+func (a acledLayout) NewWriter(w io.Writer) CSVWriter {
+	return geo.NewACLEDColumnsWriter(w, a.l.Columns())
+}
+
+// csvSnapshot runs both passes of a CSV export in one REPEATABLE READ,
+// read-only transaction, so the rows the layout observed are the rows
+// written. each runs one pass over the snapshot.
+func (db *DB) csvSnapshot(ctx context.Context, layout CSVLayout, w io.Writer,
+	each func(tx *sql.Tx, emit func(*geo.Incident) error) error) error {
+	tx, err := db.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("export csv: %w", mapError(err))
+	}
+	defer tx.Rollback()
+	if err := each(tx, func(inc *geo.Incident) error { layout.Observe(inc); return nil }); err != nil {
+		return err
+	}
+	cw := layout.NewWriter(w)
 	started := false
 	start := func() error {
 		started = true
 		return cw.WriteHeader()
 	}
-	page, err := db.StreamIncidentRecords(ctx, q, func(inc *geo.Incident) error {
+	if err := each(tx, func(inc *geo.Incident) error {
 		if !started {
 			if err := start(); err != nil {
 				return err
 			}
 		}
 		return cw.Write(inc)
-	})
-	if err != nil {
-		return page, err
+	}); err != nil {
+		return err
 	}
 	if !started {
 		if err := start(); err != nil {
-			return page, err
+			return err
 		}
 	}
-	return page, cw.Flush()
+	if err := cw.Flush(); err != nil {
+		return err
+	}
+	return commit(ctx, tx)
+}
+
+// StreamIncidentCSV writes the page of incidents q selects (as
+// StreamIncidentRecords: q.Limit <= 0 for all) to w as CSV in the layout
+// of NewCSVLayout(q.Derived): the page is read twice from one snapshot,
+// once to choose the columns, once to write them. Nothing is written to w
+// before the second read has returned its first row or ended, so an early
+// database error leaves w untouched.
+func (db *DB) StreamIncidentCSV(ctx context.Context, q geo.IncidentQuery, w io.Writer) (geo.FeaturePage, error) {
+	var page geo.FeaturePage
+	err := db.csvSnapshot(ctx, NewCSVLayout(q.Derived), w, func(tx *sql.Tx, emit func(*geo.Incident) error) error {
+		var err error
+		page, err = db.streamIncidentRecords(ctx, tx, q, emit)
+		return err
+	})
+	return page, err
+}
+
+// ExportIncidentCSV writes every incident q matches (q.Limit and q.Cursor
+// are ignored) to w as CSV in the layout of NewCSVLayout(derived), both
+// passes over one snapshot, a page at a time. It returns how many
+// incidents it wrote.
+func (db *DB) ExportIncidentCSV(ctx context.Context, q geo.IncidentQuery, derived bool, w io.Writer) (int64, error) {
+	var n int64
+	err := db.csvSnapshot(ctx, NewCSVLayout(derived), w, func(tx *sql.Tx, emit func(*geo.Incident) error) error {
+		n = 0
+		_, err := db.exportIncidents(ctx, tx, q, func(inc *geo.Incident) error {
+			n++
+			return emit(inc)
+		})
+		return err
+	})
+	return n, err
 }
 
 // exportPageRows is the page size of ExportIncidents: each page is one
@@ -130,10 +235,15 @@ const exportPageRows = 10_000
 // q.Cursor are ignored), in q's order, a page at a time. It returns how
 // many it emitted.
 func (db *DB) ExportIncidents(ctx context.Context, q geo.IncidentQuery, emit func(*geo.Incident) error) (int64, error) {
+	return db.exportIncidents(ctx, nil, q, emit)
+}
+
+// exportIncidents is ExportIncidents on on (nil: the pool).
+func (db *DB) exportIncidents(ctx context.Context, on querier, q geo.IncidentQuery, emit func(*geo.Incident) error) (int64, error) {
 	q.Limit, q.Cursor = exportPageRows, nil
 	var n int64
 	for {
-		page, err := db.StreamIncidentRecords(ctx, q, func(inc *geo.Incident) error {
+		page, err := db.streamIncidentRecords(ctx, on, q, func(inc *geo.Incident) error {
 			n++
 			return emit(inc)
 		})

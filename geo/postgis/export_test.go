@@ -124,8 +124,13 @@ func TestExportCSVRoundTrip(t *testing.T) {
 		t.Errorf("page = %+v, want all 31 incidents", page)
 	}
 	header, recs := readCSV(t, text)
-	if !slices.Equal(header, geo.ACLEDExportColumns()) || len(recs) != 31 {
-		t.Fatalf("header %v with %d rows", header, len(recs))
+	for _, c := range geo.ACLEDRequiredColumns {
+		if !slices.Contains(header, c) {
+			t.Errorf("header %v lacks %s", header, c)
+		}
+	}
+	if len(recs) != 31 {
+		t.Fatalf("%d rows, want 31", len(recs))
 	}
 
 	other := openTestDB(t)
@@ -216,6 +221,7 @@ func TestExportCSVFiltersAndPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	csvIDs := func(q geo.IncidentQuery) ([]string, geo.FeaturePage) {
+		q.Derived = true // with incidentmap's id
 		text, page := exportCSV(t, db, q)
 		header, recs := readCSV(t, text)
 		idCol := slices.Index(header, "id")

@@ -1,6 +1,7 @@
 package postgis
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -10,8 +11,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/lib/pq"
 
 	"github.com/incidentmap/incidentmap/geo"
 )
@@ -29,9 +28,11 @@ const (
 	importReadBatch    = 500
 	importProgressRows = 10_000
 	// Imports of at least this many rows run in bulk mode: no per-row live
-	// events and no per-row enrichment; the changed incidents are
-	// re-enriched set-based after the commit instead.
+	// events (clients see the collection version change instead).
 	importBulkRows = 1000
+	// maxImportReasons caps the distinct reasons an import counts; the
+	// rest are counted together as importOtherReason.
+	maxImportReasons = 1000
 	// defaultImportMaxErrors caps the row errors an import keeps.
 	defaultImportMaxErrors = 10_000
 	// importLockKey serialises incident imports (pg_advisory_xact_lock):
@@ -53,6 +54,9 @@ type ImportOptions struct {
 	MaxErrors int
 	// Progress, when set, is called as rows are read and at each phase.
 	Progress func(ImportProgress)
+	// SourceFile is recorded as source_file on every row written whose
+	// Incident.SourceFile is empty: the base name of the imported file.
+	SourceFile string
 }
 
 // Import phases, as reported to ImportOptions.Progress.
@@ -60,16 +64,18 @@ const (
 	ImportReading   = "reading"   // rows are read and staged
 	ImportChecking  = "checking"  // duplicates are looked for
 	ImportMerging   = "merging"   // staged rows are written to incidents
-	ImportEnriching = "enriching" // derived geography of the changed incidents
+	ImportEnriching = "enriching" // derived geography of the new and moved points, before they are written
 	ImportDone      = "done"
 )
 
 // ImportProgress says how far an import has come.
 type ImportProgress struct {
 	Phase  string
-	Rows   int64 // records read so far
-	Merged int64 // staged rows merged so far (ImportMerging; of Staged)
-	Staged int64 // rows staged (known from ImportChecking on)
+	Rows   int64  // records read so far
+	Merged int64  // staged rows merged so far (ImportMerging; of Staged)
+	Staged int64  // rows staged (known from ImportChecking on)
+	Step   string // ImportEnriching: what is being computed
+	Points int64  // ImportEnriching: distinct locations to enrich
 }
 
 // ImportResult counts what an import did.
@@ -81,37 +87,81 @@ type ImportResult struct {
 	Unchanged     int64          // valid records equal to the stored incident
 	Errors        []geo.RowError // errors of the invalid records, in line order, at most MaxErrors
 	ErrorsOmitted int            // errors beyond MaxErrors
-	Bulk          bool           // per-row live events and enrichment were skipped
+	// Reasons counts every error (not only those in Errors) by column and
+	// kind, most frequent first.
+	Reasons []ImportReason
+	// Of the valid rows, as stored after the import: how many carry each
+	// geo check (stated country differs from the polygon's; stated, but
+	// no country polygon there).
+	CountryMismatch int64
+	NoCountry       int64
+	Bulk            bool // per-row live events were skipped
 }
+
+// ImportReason is how many errors of one kind one column had.
+type ImportReason struct {
+	Column string // empty for whole-row errors
+	Kind   string // RowError.Kind, or its Reason when it has no kind
+	Count  int64
+}
+
+// importOtherReason collects the reasons beyond maxImportReasons.
+const importOtherReason = "other reasons"
 
 // importColumn is one incidents column an import writes: its value from
-// the staging row s, given the stored incident i (NULL when new).
+// the staging row s, given the stored incident i (NULL when new) and the
+// enriched location p (NULL when the point was not enriched: unmoved).
+// Derived columns (and source_file) are written with a row but do not
+// make it count as changed.
 type importColumn struct {
-	name string
-	expr string
+	name    string
+	expr    string
+	derived bool
 }
 
-// importColumns are the columns an import sets. Status and admin1 keep
-// the stored value when the file has none (ACLED has no status: a
-// moderator's retraction survives a re-import). The derived columns are
-// never written: enrichment computes them.
+// importColumns are the columns an import sets. Status keeps the stored
+// value when the file has none (ACLED has no status: a moderator's
+// retraction survives a re-import). Stated values are stored as given;
+// derived ones come from the set-based enrichment (enrichStagedPoints), a
+// value only replaced by one that was found, as the trigger does.
 var importColumns = []importColumn{
-	{"occurred_at", "s.occurred_at"},
-	{"time_precision", "s.time_precision"},
-	{"event_type", "s.event_type"},
-	{"sub_event_type", "s.sub_event_type"},
-	{"actor1", "s.actor1"},
-	{"actor2", "s.actor2"},
-	{"fatalities", "s.fatalities"},
-	{"title", "s.title"},
-	{"notes", "s.notes"},
-	{"location_name", "s.location_name"},
-	{"geom", "ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326)"},
-	{"geo_precision", "s.geo_precision"},
-	{"admin1", "CASE WHEN s.admin1 <> '' THEN s.admin1 ELSE coalesce(i.admin1, '') END"},
-	{"status", "coalesce(s.status, i.status, 'verified')"},
-	{"sources", "s.sources"},
-	{"demo", "s.demo"},
+	{name: "occurred_at", expr: "s.occurred_at"},
+	{name: "time_precision", expr: "s.time_precision"},
+	{name: "event_type", expr: "s.event_type"},
+	{name: "sub_event_type", expr: "s.sub_event_type"},
+	{name: "actor1", expr: "s.actor1"},
+	{name: "actor2", expr: "s.actor2"},
+	{name: "fatalities", expr: "s.fatalities"},
+	{name: "title", expr: "s.title"},
+	{name: "notes", expr: "s.notes"},
+	{name: "location_name", expr: "s.location_name"},
+	{name: "geom", expr: "ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326)"},
+	{name: "geo_precision", expr: "s.geo_precision"},
+	{name: "admin1", expr: "s.admin1"},
+	{name: "admin2", expr: "s.admin2"},
+	{name: "admin3", expr: "s.admin3"},
+	{name: "stated_country", expr: "s.stated_country"},
+	{name: "stated_iso", expr: "s.stated_iso"},
+	{name: "stated_country_code", expr: "s.stated_country_code"},
+	{name: "original_event_type", expr: "s.original_event_type"},
+	{name: "original_sub_event_type", expr: "s.original_sub_event_type"},
+	// A file that carries no source record (a GeoJSON export, which
+	// leaves it out unless asked) keeps the stored one.
+	{name: "source_record", expr: "CASE WHEN s.source_record = '{}' THEN coalesce(i.source_record, '{}') ELSE s.source_record END"},
+	{name: "status", expr: "coalesce(s.status, i.status, 'verified')"},
+	{name: "sources", expr: "s.sources"},
+	{name: "demo", expr: "s.demo"},
+	{name: "source_file", expr: "s.source_file", derived: true},
+	// Provenance names the data set a record first came from: a file
+	// incidentmap exported ("incidentmap") re-imported keeps it.
+	{name: "source_dataset", expr: "CASE WHEN coalesce(i.source_dataset, '') IN ('', 'incidentmap') THEN s.source_dataset ELSE i.source_dataset END", derived: true},
+	{name: "country_code", expr: "coalesce(p.country_code, i.country_code)", derived: true},
+	{name: "nearest_place_id", expr: "CASE WHEN p.place_id IS NULL THEN i.nearest_place_id ELSE p.place_id END", derived: true},
+	{name: "nearest_place_name", expr: "CASE WHEN p.place_id IS NULL THEN i.nearest_place_name ELSE p.place_name END", derived: true},
+	{name: "nearest_place_distance_m", expr: "CASE WHEN p.place_id IS NULL THEN i.nearest_place_distance_m ELSE p.place_distance_m END", derived: true},
+	{name: "border_distance_m", expr: "coalesce(p.border_distance_m, i.border_distance_m)", derived: true},
+	// $3: whether countries are loaded at all.
+	{name: "geo_check", expr: "incident_geo_check(s.stated_country_code, CASE WHEN p.x IS NULL THEN i.country_code ELSE p.country_code END, $3)", derived: true},
 }
 
 const createStagingSQL = `CREATE TEMP TABLE import_staging (
@@ -134,29 +184,43 @@ const createStagingSQL = `CREATE TEMP TABLE import_staging (
 	admin1         text NOT NULL,
 	status         text,
 	sources        jsonb NOT NULL,
-	demo           boolean NOT NULL
+	demo           boolean NOT NULL,
+	admin2         text NOT NULL,
+	admin3         text NOT NULL,
+	stated_country text NOT NULL,
+	stated_iso     text NOT NULL,
+	stated_country_code text,
+	original_event_type text NOT NULL,
+	original_sub_event_type text NOT NULL,
+	source_dataset text NOT NULL,
+	source_file    text NOT NULL,
+	source_record  jsonb NOT NULL
 ) ON COMMIT DROP`
 
 const copyStagingSQL = `COPY import_staging (seq, line, external_id, occurred_at, time_precision,
 	event_type, sub_event_type, actor1, actor2, fatalities, title, notes, location_name,
-	lon, lat, geo_precision, admin1, status, sources, demo) FROM STDIN`
+	lon, lat, geo_precision, admin1, status, sources, demo, admin2, admin3, stated_country, stated_iso,
+	stated_country_code, original_event_type, original_sub_event_type, source_dataset, source_file,
+	source_record) FROM STDIN`
 
 // importCandidatesSQL selects the staged rows of seq range [$1, $2) that
-// would insert or change an incident, with the values they would store.
+// would insert or change an incident, with the values they would store
+// ($3: whether countries are loaded, for geo_check).
 var importCandidatesSQL = func() string {
-	var vals, newCols, oldCols []string
+	var vals, olds, newCols, oldCols []string
 	for _, c := range importColumns {
 		vals = append(vals, c.expr+" AS "+c.name)
+		if c.derived {
+			continue
+		}
+		olds = append(olds, "i."+c.name+" AS old_"+c.name)
 		newCols = append(newCols, "v."+c.name)
 		oldCols = append(oldCols, "v.old_"+c.name)
-	}
-	var olds []string
-	for _, c := range importColumns {
-		olds = append(olds, "i."+c.name+" AS old_"+c.name)
 	}
 	return fmt.Sprintf(`SELECT v.* FROM (
 		SELECT s.external_id, %s, i.id AS old_id, %s
 		FROM import_staging s LEFT JOIN incidents i ON i.external_id = s.external_id
+		LEFT JOIN import_points p ON p.x = s.lon AND p.y = s.lat
 		WHERE s.seq >= $1 AND s.seq < $2) v
 	WHERE v.old_id IS NULL OR (%s) IS DISTINCT FROM (%s)`,
 		strings.Join(vals, ", "), strings.Join(olds, ", "),
@@ -164,15 +228,18 @@ var importCandidatesSQL = func() string {
 }()
 
 // importMergeSQL writes the candidates of one seq range in one set-based
-// statement. The DO UPDATE's WHERE repeats the change test against the row
-// as locked, so a concurrent writer cannot make it bump an unchanged row.
+// statement, derived columns included, so no row is ever stored without
+// them. The DO UPDATE's WHERE repeats the change test against the row as
+// locked, so a concurrent writer cannot make it bump an unchanged row.
 var importMergeSQL = func() string {
 	var names, sets, target, excluded []string
 	for _, c := range importColumns {
 		names = append(names, c.name)
 		sets = append(sets, c.name+" = excluded."+c.name)
-		target = append(target, "t."+c.name)
-		excluded = append(excluded, "excluded."+c.name)
+		if !c.derived {
+			target = append(target, "t."+c.name)
+			excluded = append(excluded, "excluded."+c.name)
+		}
 	}
 	cols := strings.Join(names, ", ")
 	return fmt.Sprintf(`WITH merged AS (
@@ -180,9 +247,8 @@ var importMergeSQL = func() string {
 		SELECT external_id, %s FROM (%s) c ORDER BY external_id
 		ON CONFLICT (external_id) DO UPDATE SET %s, version = t.version + 1, updated_at = now()
 		WHERE (%s) IS DISTINCT FROM (%s)
-		RETURNING t.id, t.xmax = 0 AS inserted)
-	SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted),
-	       coalesce(array_agg(id), '{}') FROM merged`,
+		RETURNING t.xmax = 0 AS inserted)
+	SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM merged`,
 		cols, cols, importCandidatesSQL, strings.Join(sets, ", "),
 		strings.Join(target, ", "), strings.Join(excluded, ", "))
 }()
@@ -193,9 +259,17 @@ var importMergeSQL = func() string {
 // importing the same file twice changes nothing the second time — no
 // version bump, no live event, and no statement at all on incidents.
 //
-// Records are COPYed into a temporary staging table as they are read and
-// merged with set-based INSERT ... ON CONFLICT statements. A record whose
-// external id repeats an earlier one's is invalid. Unless
+// Records are COPYed into a temporary staging table as they are read.
+// The locations of new and moved records are then enriched set-based, one
+// statement per step over the distinct staged points (country by polygon,
+// nearest place, border distance; see enrichStagedPoints), and the staged
+// rows merged with their derived values by set-based INSERT ... ON
+// CONFLICT statements: every row is written once, complete, and the row
+// trigger stays off. Everything happens in the one transaction, so an
+// import stopped at any point leaves nothing behind. Its statements are
+// not bound by the session's statement timeout; ctx bounds the import.
+//
+// A record whose external id repeats an earlier one's is invalid. Unless
 // opts.SkipInvalid, any invalid record means nothing is written and the
 // error is a *geo.InvalidRowsError listing them (it matches
 // geo.ErrInvalid); the result counts them too. With SkipInvalid the valid
@@ -210,6 +284,7 @@ func (db *DB) ImportIncidents(ctx context.Context, rows geo.IncidentReader, opts
 			opts.Progress(p)
 		}
 	}
+	ctx = withLongStatements(ctx)
 	var res ImportResult
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -217,18 +292,29 @@ func (db *DB) ImportIncidents(ctx context.Context, rows geo.IncidentReader, opts
 	}
 	defer tx.Rollback()
 	for _, stmt := range []string{
+		// An import takes as long as its file needs: the caller's context
+		// is its deadline, not the session's request-sized timeout.
+		`SET LOCAL statement_timeout = 0`,
 		fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d)`, importLockKey),
 		// The reader may pause between COPY statements (a slow pipe).
 		`SET LOCAL idle_in_transaction_session_timeout = '10min'`,
 		// Duplicate checks and merges sort up to importMergeRows rows.
 		`SET LOCAL work_mem = '64MB'`,
+		// Enrichment is set-based (enrichStagedPoints), not per row.
+		`SET LOCAL incidentmap.enrich = 'off'`,
+		// New rows' full-text entries gather in the GIN index's pending
+		// list and are merged into the index in larger, cheaper batches.
+		`SET LOCAL gin_pending_list_limit = '64MB'`,
+		// The import's statements are few and long: compiling them (JIT)
+		// costs more than it saves on this work.
+		`SET LOCAL jit = off`,
 		createStagingSQL,
 	} {
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
 			return res, fmt.Errorf("import incidents: prepare: %w", mapError(err))
 		}
 	}
-	errs := &rowErrors{max: opts.MaxErrors}
+	errs := &rowErrors{max: opts.MaxErrors, reasons: map[reasonKey]int64{}}
 	staged, err := stageIncidents(ctx, tx, rows, opts, &res, errs, progress)
 	if err != nil {
 		return res, err
@@ -241,6 +327,7 @@ func (db *DB) ImportIncidents(ctx context.Context, rows geo.IncidentReader, opts
 	res.Invalid += dups
 	staged -= dups
 	res.Errors, res.ErrorsOmitted = errs.sorted()
+	res.Reasons = errs.counted()
 	if res.Invalid > 0 && !opts.SkipInvalid {
 		return res, &geo.InvalidRowsError{Errors: res.Errors, Rows: int(res.Invalid), Omitted: res.ErrorsOmitted}
 	}
@@ -254,74 +341,69 @@ func (db *DB) ImportIncidents(ctx context.Context, rows geo.IncidentReader, opts
 	res.Bulk = staged >= importBulkRows
 	if res.Bulk {
 		// Per-row live events would flood the event backlog (clients see
-		// the collection version change instead), and per-row enrichment
-		// would hold this transaction for as long as enriching takes: it
-		// runs set-based after the commit instead (reEnrichImported).
-		for _, stmt := range []string{`SET LOCAL incidentmap.bulk = 'on'`, `SET LOCAL incidentmap.enrich = 'off'`} {
+		// the collection version change instead).
+		if _, err := tx.ExecContext(ctx, `SET LOCAL incidentmap.bulk = 'on'`); err != nil {
+			return res, fmt.Errorf("import incidents: %w", mapError(err))
+		}
+	}
+	if staged > 0 {
+		for _, stmt := range []string{
+			`CREATE INDEX ON import_staging (seq)`,
+			`ANALYZE import_staging`, // autovacuum never analyses temporary tables
+		} {
 			if _, err := tx.ExecContext(ctx, stmt); err != nil {
-				return res, fmt.Errorf("import incidents: %w", mapError(err))
+				return res, fmt.Errorf("import incidents: index staging: %w", mapError(err))
 			}
 		}
 	}
-	changed, err := mergeStaged(ctx, tx, &res, staged, progress)
+	countries, err := enrichStagedPoints(ctx, tx, staged, func(step string, points int64) {
+		progress(ImportProgress{Phase: ImportEnriching, Rows: res.Rows, Staged: staged, Step: step, Points: points})
+	})
 	if err != nil {
 		return res, err
 	}
+	if err := mergeStaged(ctx, tx, &res, staged, countries, progress); err != nil {
+		return res, err
+	}
 	res.Unchanged = staged - res.Inserted - res.Updated
+	if staged > 0 {
+		if err := tx.QueryRowContext(ctx, `
+			SELECT count(*) FILTER (WHERE i.geo_check @> '{country_mismatch}'),
+			       count(*) FILTER (WHERE i.geo_check @> '{no_country}')
+			FROM import_staging s JOIN incidents i ON i.external_id = s.external_id
+			WHERE i.geo_check <> '{}'`).Scan(&res.CountryMismatch, &res.NoCountry); err != nil {
+			return res, fmt.Errorf("import incidents: count geo checks: %w", mapError(err))
+		}
+	}
 	if err := commit(ctx, tx); err != nil {
 		return res, fmt.Errorf("import incidents: commit: %w", mapError(err))
-	}
-	if res.Bulk && len(changed) > 0 {
-		progress(ImportProgress{Phase: ImportEnriching, Rows: res.Rows, Staged: staged, Merged: staged})
-		if err := db.reEnrichImported(ctx, changed); err != nil {
-			return res, fmt.Errorf("import incidents: stored, but computing their country, nearest place and "+
-				"border distance failed (run 'incidentmap places reenrich'): %w", err)
-		}
 	}
 	progress(ImportProgress{Phase: ImportDone, Rows: res.Rows, Staged: staged, Merged: staged})
 	return res, nil
 }
 
-// reEnrichImported computes the derived geography (country, nearest
-// place, border distance) of the incidents a bulk import wrote with
-// enrichment off, with the set-based re-enrichment of enrich.go
-// (reEnrichRange, each range its own transaction) over the id ranges that
-// hold them: imported incidents get consecutive ids, so this covers them
-// without re-enriching the whole table as ReEnrich would.
-func (db *DB) reEnrichImported(ctx context.Context, ids []int64) error {
-	// Without places, countries or borders there is nothing to derive,
-	// and computing nothing costs as much per row as computing something.
-	var geography bool
-	if err := db.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM places) OR EXISTS (SELECT 1 FROM country_parts)
-		OR EXISTS (SELECT 1 FROM border_parts)`).Scan(&geography); err != nil {
-		return mapError(err)
-	}
-	if !geography {
-		return nil
-	}
-	slices.Sort(ids)
-	for i := 0; i < len(ids); {
-		from := ids[i]
-		to := from + reEnrichBatch - 1
-		if _, err := db.reEnrichRange(ctx, from, to); err != nil {
-			return err
-		}
-		for i < len(ids) && ids[i] <= to {
-			i++
-		}
-	}
-	return nil
-}
-
-// rowErrors keeps the first max row errors of an import.
+// rowErrors keeps the first max row errors of an import and counts all
+// of them by reason.
 type rowErrors struct {
 	max     int
 	list    []geo.RowError
 	omitted int
+	reasons map[reasonKey]int64
 }
+
+// reasonKey is what errors are counted by.
+type reasonKey struct{ column, kind string }
 
 func (e *rowErrors) add(errs ...geo.RowError) {
 	for _, re := range errs {
+		k := reasonKey{re.Column, re.Kind}
+		if k.kind == "" {
+			k.kind = re.Reason
+		}
+		if _, ok := e.reasons[k]; !ok && len(e.reasons) >= maxImportReasons {
+			k = reasonKey{kind: importOtherReason}
+		}
+		e.reasons[k]++
 		if len(e.list) < e.max {
 			e.list = append(e.list, re)
 		} else {
@@ -335,6 +417,21 @@ func (e *rowErrors) add(errs ...geo.RowError) {
 func (e *rowErrors) sorted() ([]geo.RowError, int) {
 	slices.SortStableFunc(e.list, func(a, b geo.RowError) int { return a.Line - b.Line })
 	return e.list, e.omitted
+}
+
+// counted returns the reasons, most frequent first.
+func (e *rowErrors) counted() []ImportReason {
+	out := make([]ImportReason, 0, len(e.reasons))
+	for k, n := range e.reasons {
+		out = append(out, ImportReason{Column: k.column, Kind: k.kind, Count: n})
+	}
+	slices.SortFunc(out, func(a, b ImportReason) int {
+		if a.Count != b.Count {
+			return cmp.Compare(b.Count, a.Count)
+		}
+		return cmp.Or(cmp.Compare(a.Column, b.Column), cmp.Compare(a.Kind, b.Kind))
+	})
+	return out
 }
 
 // readResult is a batch of rows from the reader goroutine, or its error.
@@ -439,9 +536,11 @@ func stageIncidents(ctx context.Context, tx *sql.Tx, rows geo.IncidentReader, op
 	idle := time.NewTimer(time.Hour)
 	defer idle.Stop()
 	var staged int64
-	var sources strings.Builder
+	var sources, record strings.Builder
 	enc := json.NewEncoder(&sources)
 	enc.SetEscapeHTML(false)
+	recEnc := json.NewEncoder(&record)
+	recEnc.SetEscapeHTML(false)
 	for {
 		var (
 			batch readResult
@@ -494,11 +593,23 @@ func stageIncidents(ctx context.Context, tx *sql.Tx, rows geo.IncidentReader, op
 			} else if err := enc.Encode(inc.Sources); err != nil {
 				return staged, fmt.Errorf("import incidents: line %d: encode sources: %w", row.Line, err)
 			}
+			record.Reset()
+			if len(inc.SourceRecord) == 0 {
+				record.WriteString("{}")
+			} else if err := recEnc.Encode(inc.SourceRecord); err != nil {
+				return staged, fmt.Errorf("import incidents: line %d: encode source record: %w", row.Line, err)
+			}
+			file := inc.SourceFile
+			if file == "" {
+				file = opts.SourceFile
+			}
 			_, err := cp.stmt.ExecContext(ctx, staged, row.Line, inc.ExternalID, inc.OccurredAt,
 				int64(inc.TimePrecision), inc.EventType, nullIfEmpty(inc.SubEventType), inc.Actor1, inc.Actor2,
 				int64(inc.Fatalities), inc.Title, inc.Notes, inc.LocationName, inc.Point.Lon(), inc.Point.Lat(),
 				int64(inc.GeoPrecision), inc.Admin1, nullIfEmpty(inc.Status), strings.TrimRight(sources.String(), "\n"),
-				opts.Demo || inc.Demo)
+				opts.Demo || inc.Demo, inc.Admin2, inc.Admin3, inc.StatedCountry, inc.StatedISO,
+				nullIfEmpty(inc.StatedCountryCode), inc.OriginalEventType, inc.OriginalSubEventType,
+				inc.SourceDataset, file, strings.TrimRight(record.String(), "\n"))
 			if err != nil {
 				return staged, fmt.Errorf("import incidents: line %d: stage: %w", row.Line, mapError(err))
 			}
@@ -542,7 +653,7 @@ func stagedDuplicates(ctx context.Context, tx *sql.Tx, column string, errs *rowE
 			return n, fmt.Errorf("import incidents: find duplicates: %w", mapError(err))
 		}
 		n++
-		errs.add(geo.RowError{Line: line, Column: column,
+		errs.add(geo.RowError{Line: line, Column: column, Kind: "duplicate external id",
 			Reason: fmt.Sprintf("duplicate external id %s (first on line %d)", quoteID(id), first)})
 	}
 	if err := q.Err(); err != nil {
@@ -559,48 +670,35 @@ func quoteID(id string) string {
 }
 
 // mergeStaged writes the staged rows to incidents, importMergeRows at a
-// time, and returns the ids of the incidents inserted or changed. A range
-// with nothing to change issues no statement on incidents, so an
-// unchanged import does not even bump the collection version.
-func mergeStaged(ctx context.Context, tx *sql.Tx, res *ImportResult, staged int64, progress func(ImportProgress)) ([]int64, error) {
+// time, with the derived geography of import_points. A range with nothing
+// to change issues no statement on incidents, so an unchanged import does
+// not even bump the collection version.
+func mergeStaged(ctx context.Context, tx *sql.Tx, res *ImportResult, staged int64, countries bool, progress func(ImportProgress)) error {
 	// Sequence numbers have gaps where duplicates were dropped: progress
 	// counts them too.
 	if staged == 0 {
-		return nil, nil
-	}
-	for _, stmt := range []string{
-		`CREATE INDEX ON import_staging (seq)`,
-		`ANALYZE import_staging`, // autovacuum never analyses temporary tables
-	} {
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return nil, fmt.Errorf("import incidents: index staging: %w", mapError(err))
-		}
+		return nil
 	}
 	var maxSeq int64
 	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), -1) FROM import_staging`).Scan(&maxSeq); err != nil {
-		return nil, fmt.Errorf("import incidents: %w", mapError(err))
+		return fmt.Errorf("import incidents: %w", mapError(err))
 	}
-	var changed []int64
 	progress(ImportProgress{Phase: ImportMerging, Rows: res.Rows, Staged: maxSeq + 1})
 	for lo := int64(0); lo <= maxSeq; lo += importMergeRows {
 		hi := lo + importMergeRows
 		var found bool
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (`+importCandidatesSQL+`)`, lo, hi).Scan(&found); err != nil {
-			return nil, fmt.Errorf("import incidents: compare: %w", mapError(err))
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (`+importCandidatesSQL+`)`, lo, hi, countries).Scan(&found); err != nil {
+			return fmt.Errorf("import incidents: compare: %w", mapError(err))
 		}
 		if found {
-			var (
-				ins, upd int64
-				ids      []int64
-			)
-			if err := tx.QueryRowContext(ctx, importMergeSQL, lo, hi).Scan(&ins, &upd, pq.Array(&ids)); err != nil {
-				return nil, fmt.Errorf("import incidents: merge: %w", mapError(err))
+			var ins, upd int64
+			if err := tx.QueryRowContext(ctx, importMergeSQL, lo, hi, countries).Scan(&ins, &upd); err != nil {
+				return fmt.Errorf("import incidents: merge: %w", mapError(err))
 			}
 			res.Inserted += ins
 			res.Updated += upd
-			changed = append(changed, ids...)
 		}
 		progress(ImportProgress{Phase: ImportMerging, Rows: res.Rows, Staged: maxSeq + 1, Merged: min(hi, maxSeq+1)})
 	}
-	return changed, nil
+	return nil
 }

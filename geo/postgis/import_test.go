@@ -513,8 +513,8 @@ func loadKarabakhGeography(t *testing.T, db *postgis.DB) {
 	}
 }
 
-// Whether per row (small imports) or set-based after the commit (bulk),
-// imported incidents get their derived geography.
+// Small and bulk imports alike get their derived geography set-based,
+// before the rows are written (in the same transaction).
 func TestImportEnriches(t *testing.T) {
 	for _, n := range []int{20, 1200} {
 		t.Run(strconv.Itoa(n), func(t *testing.T) {
@@ -528,8 +528,8 @@ func TestImportEnriches(t *testing.T) {
 			res := mustImportCSV(t, db, acledCSV(t, rows...), postgis.ImportOptions{Progress: func(p postgis.ImportProgress) {
 				phases = append(phases, p.Phase)
 			}})
-			if res.Bulk != (n >= 1000) || slices.Contains(phases, postgis.ImportEnriching) != res.Bulk {
-				t.Errorf("bulk = %v, phases %v", res.Bulk, slices.Compact(phases))
+			if got, want := strings.Join(slices.Compact(phases), ","), "checking,enriching,merging,done"; res.Bulk != (n >= 1000) || got != want {
+				t.Errorf("bulk = %v, phases %s, want %s", res.Bulk, got, want)
 			}
 			if missing := queryInt(t, db, `SELECT count(*) FROM incidents WHERE country_code IS NULL OR nearest_place_name IS NULL`); missing != 0 {
 				t.Errorf("%d of %d incidents not enriched", missing, n)
@@ -538,5 +538,31 @@ func TestImportEnriches(t *testing.T) {
 				t.Error("no incident west of 46.5°E is in Armenia")
 			}
 		})
+	}
+}
+
+// The reasons count every error, not only the ones kept.
+func TestImportReasonsCountAllErrors(t *testing.T) {
+	db := openTestDB(t)
+	var rows []map[string]string
+	for i := range 30 {
+		r := nkRow(i)
+		if i%2 == 0 {
+			r["latitude"] = "95"
+		}
+		rows = append(rows, r)
+	}
+	rows = append(rows, nkRow(1)) // a duplicate of row 1
+	res, err := importCSV(t, db, acledCSV(t, rows...), postgis.ImportOptions{SkipInvalid: true, MaxErrors: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkCounts(t, res, 31, 15, 0, 0, 16)
+	if len(res.Errors) != 3 || res.ErrorsOmitted != 13 {
+		t.Errorf("kept %d errors, omitted %d; want 3, 13", len(res.Errors), res.ErrorsOmitted)
+	}
+	if len(res.Reasons) != 2 || res.Reasons[0].Column != "latitude" || res.Reasons[0].Count != 15 ||
+		res.Reasons[1] != (postgis.ImportReason{Column: "event_id_cnty", Kind: "duplicate external id", Count: 1}) {
+		t.Errorf("reasons = %+v, want 15 latitude, 1 duplicate", res.Reasons)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/incidentmap/incidentmap/geo"
+	"github.com/incidentmap/incidentmap/geo/cql2"
 )
 
 // incidentPropertySQL maps each public property name to the SQL that
@@ -41,6 +42,18 @@ var incidentPropertySQL = map[string]string{
 	"demo":                     "demo",
 	"created_at":               "created_at",
 	"updated_at":               "updated_at",
+	// Stated by the source, as given (ACLED's names).
+	"country":                 "stated_country",
+	"iso":                     "stated_iso",
+	"stated_country_code":     "stated_country_code",
+	"admin2":                  "admin2",
+	"admin3":                  "admin3",
+	"original_event_type":     "NULLIF(original_event_type, '')",
+	"original_sub_event_type": "NULLIF(original_sub_event_type, '')",
+	"source_dataset":          "NULLIF(source_dataset, '')",
+	"geo_check":               "geo_check",
+	// Only when asked for by name (not in geo.IncidentProperties).
+	"source_record": "source_record",
 }
 
 // incidentSortSQL is the allow-list of sort keys.
@@ -51,7 +64,7 @@ var incidentSortSQL = map[string]string{
 
 // incidentFeatureJSON returns the SQL expression building one GeoJSON
 // Feature (as json) with the given properties (nil: all public ones).
-func incidentFeatureJSON(props []string) (string, error) {
+func incidentFeatureJSON(props []string, crs geo.CRS) (string, error) {
 	if props == nil {
 		props = geo.IncidentProperties
 	}
@@ -64,21 +77,66 @@ func incidentFeatureJSON(props []string) (string, error) {
 		pairs = append(pairs, fmt.Sprintf("'%s', %s", p, expr))
 	}
 	return fmt.Sprintf(`json_build_object('type', 'Feature', 'id', id,
-		'geometry', ST_AsGeoJSON(geom, 6)::json,
-		'properties', json_build_object(%s))`, strings.Join(pairs, ", ")), nil
+		'geometry', %s,
+		'properties', json_build_object(%s))`, geometryJSON("geom", crs, 6), strings.Join(pairs, ", ")), nil
 }
 
 // incidentFeatureSQL is incidentFeatureJSON, ready to stream. Left as
 // json, not cast to text: lib/pq hands json over as the bytes it read,
 // where text would be copied into a string per row (measured: a tenth of
 // the server's CPU for a 100-feature page).
-func incidentFeatureSQL(props []string) (string, error) {
-	return incidentFeatureJSON(props)
+func incidentFeatureSQL(props []string, crs geo.CRS) (string, error) {
+	return incidentFeatureJSON(props, crs)
+}
+
+// incidentQueryableSQL is the SQL of each filter queryable
+// (geo.IncidentQueryables): the column, as text where CQL2 compares text,
+// and as the public property shows it (empty as NULL) where it differs.
+var incidentQueryableSQL = map[string]string{
+	"geometry": "geom", "external_id": "external_id", "occurred_at": "occurred_at",
+	"time_precision": "time_precision", "event_type": "event_type", "sub_event_type": "sub_event_type",
+	"actor1": "actor1", "actor2": "actor2", "fatalities": "fatalities", "title": "title", "notes": "notes",
+	"location_name": "location_name", "geo_precision": "geo_precision", "status": "status", "report_id": "report_id",
+	"country_code": "country_code::text", "admin1": "admin1", "admin2": "admin2", "admin3": "admin3",
+	"country": "stated_country", "iso": "stated_iso", "stated_country_code": "stated_country_code::text",
+	"nearest_place_id": "nearest_place_id", "nearest_place_name": "nearest_place_name",
+	"nearest_place_distance_m": "nearest_place_distance_m", "border_distance_m": "border_distance_m", "demo": "demo",
+	"original_event_type": "NULLIF(original_event_type, '')", "original_sub_event_type": "NULLIF(original_sub_event_type, '')",
+	"source_dataset": "NULLIF(source_dataset, '')", "created_at": "created_at", "updated_at": "updated_at",
+}
+
+// incidentQueryables pairs geo.IncidentQueryables with their SQL.
+var incidentQueryables = func() map[string]cql2.Queryable {
+	m := make(map[string]cql2.Queryable, len(geo.IncidentQueryables))
+	for name, kind := range geo.IncidentQueryables {
+		if sql, ok := incidentQueryableSQL[name]; ok {
+			m[name] = cql2.Queryable{SQL: sql, Type: kind}
+		}
+	}
+	return m
+}()
+
+// addFilter appends a checked CQL2 filter. The query parser checked its
+// names and types against the same queryables, so an error here is ours.
+func (w *where) addFilter(e cql2.Expr) error {
+	if e == nil {
+		return nil
+	}
+	sql, args, err := cql2.Compile(e, incidentQueryables, len(w.args)+1)
+	if err != nil {
+		return fmt.Errorf("compile filter: %w", err)
+	}
+	w.args = append(w.args, args...)
+	w.conds = append(w.conds, sql)
+	return nil
 }
 
 // incidentFilter renders the filters of q (everything but paging).
-func incidentFilter(q geo.IncidentQuery) *where {
+func incidentFilter(q geo.IncidentQuery) (*where, error) {
 	w := &where{}
+	if err := w.addFilter(q.Filter); err != nil {
+		return nil, err
+	}
 	w.addBBox("geom", q.BBox)
 	w.addTime("occurred_at", q.Time)
 	statuses := q.Statuses
@@ -93,7 +151,13 @@ func incidentFilter(q geo.IncidentQuery) *where {
 		w.add("sub_event_type = ANY(%s)", pq.Array(q.SubEventTypes))
 	}
 	if len(q.Countries) > 0 {
-		w.add("country_code = ANY(%s)", pq.Array(q.Countries))
+		// The source's country where it states one, else the polygon's
+		// (index incidents_country_idx, migration 00009).
+		w.add("coalesce(stated_country_code, country_code) = ANY(%s)", pq.Array(q.Countries))
+	}
+	if len(q.GeoChecks) > 0 {
+		// The predicate repeats the partial index's (incidents_geo_check_idx).
+		w.add("geo_check && %s AND geo_check <> '{}'", pq.Array(q.GeoChecks))
 	}
 	if q.Actor != "" {
 		p := likePattern(q.Actor)
@@ -109,14 +173,14 @@ func incidentFilter(q geo.IncidentQuery) *where {
 		w.add(`ST_DWithin(geom::geography, (SELECT geom::geography FROM places WHERE id = %s), %s)`,
 			*q.NearPlace, *q.WithinKm*1000)
 	}
-	return w
+	return w, nil
 }
 
 // StreamIncidents runs q and calls emit with each feature's GeoJSON text,
 // in order, as rows arrive from PostgreSQL: memory does not grow with the
 // page size. The bytes passed to emit are only valid during the call.
 func (db *DB) StreamIncidents(ctx context.Context, q geo.IncidentQuery, emit func([]byte) error) (geo.FeaturePage, error) {
-	feature, err := incidentFeatureSQL(q.Properties)
+	feature, err := incidentFeatureSQL(q.Properties, q.CRS)
 	if err != nil {
 		return geo.FeaturePage{}, err
 	}
@@ -125,20 +189,24 @@ func (db *DB) StreamIncidents(ctx context.Context, q geo.IncidentQuery, emit fun
 		occurredAt time.Time
 		fatalities int64
 	)
-	return db.streamIncidentPage(ctx, q, q.Limit, feature+" AS feature, id, occurred_at, fatalities",
+	return db.streamIncidentPage(ctx, nil, q, q.Limit, feature+" AS feature, id, occurred_at, fatalities",
 		[]any{&id, &occurredAt, &fatalities}, func() geo.Cursor { return incidentPosition(q.Sort, id, occurredAt, fatalities) }, emit)
 }
 
 // streamIncidentPage streams one keyset page of q (limit rows) selecting
 // columns: the emitted text first, then the scan destinations keys, from
-// which position reads a row's paging position.
-func (db *DB) streamIncidentPage(ctx context.Context, q geo.IncidentQuery, limit int, columns string, keys []any,
+// which position reads a row's paging position. on runs the query (nil:
+// the pool).
+func (db *DB) streamIncidentPage(ctx context.Context, on querier, q geo.IncidentQuery, limit int, columns string, keys []any,
 	position func() geo.Cursor, emit func([]byte) error) (geo.FeaturePage, error) {
 	sortCol, ok := incidentSortSQL[q.Sort.Field]
 	if !ok {
 		return geo.FeaturePage{}, geo.Invalidf("sortby", "cannot sort by %q", q.Sort.Field)
 	}
-	w := incidentFilter(q)
+	w, err := incidentFilter(q)
+	if err != nil {
+		return geo.FeaturePage{}, err
+	}
 	desc := q.Sort.Desc
 	back := q.Cursor != nil && q.Cursor.Back
 	if q.Cursor != nil {
@@ -165,6 +233,7 @@ func (db *DB) streamIncidentPage(ctx context.Context, q geo.IncidentQuery, limit
 		cursor:       q.Cursor,
 		keys:         keys,
 		position:     position,
+		on:           on,
 	}, emit)
 }
 
@@ -189,7 +258,10 @@ func cursorValue(c geo.Cursor) any {
 // CountIncidents counts the features q matches, up to limit. exact is false
 // when there are more than limit (counting them all would cost too much).
 func (db *DB) CountIncidents(ctx context.Context, q geo.IncidentQuery, limit int) (n int64, exact bool, err error) {
-	w := incidentFilter(q)
+	w, err := incidentFilter(q)
+	if err != nil {
+		return 0, false, err
+	}
 	query := fmt.Sprintf(`SELECT count(*) FROM (SELECT 1 FROM incidents %s LIMIT %s) matched`, w.sql(), w.arg(limit+1))
 	if err := db.db.QueryRowContext(ctx, query, w.args...).Scan(&n); err != nil {
 		return 0, false, mapError(err)
@@ -204,9 +276,18 @@ func (db *DB) CountIncidents(ctx context.Context, q geo.IncidentQuery, limit int
 // status: a link to a retracted incident shows that it was retracted.
 // Returns ErrNotFound when there is no such incident.
 func (db *DB) IncidentFeature(ctx context.Context, id int64) ([]byte, error) {
-	feature, _ := incidentFeatureSQL(nil)
+	feature, _ := incidentFeatureSQL(nil, geo.CRS84)
+	query := `SELECT ` + feature + ` FROM incidents WHERE id = $1`
+	st, err := db.prepared(ctx, &db.featureStmts, query)
+	if err != nil {
+		return nil, err
+	}
 	var txt []byte
-	err := db.db.QueryRowContext(ctx, `SELECT `+feature+` FROM incidents WHERE id = $1`, id).Scan(&txt)
+	if st != nil {
+		err = st.QueryRowContext(ctx, id).Scan(&txt)
+	} else {
+		err = db.db.QueryRowContext(ctx, query, id).Scan(&txt)
+	}
 	if err != nil {
 		return nil, mapError(err)
 	}
@@ -284,22 +365,44 @@ type querier interface {
 }
 
 // insertIncident inserts inc with its encoded sources and fills its id,
-// version and timestamps.
+// version, timestamps and derived fields.
 func insertIncident(ctx context.Context, q querier, inc *geo.Incident, sources []byte) error {
+	record, err := encodeSourceRecord(inc.SourceRecord)
+	if err != nil {
+		return err
+	}
 	return q.QueryRowContext(ctx, `
 		INSERT INTO incidents (external_id, occurred_at, time_precision, event_type, sub_event_type,
 			actor1, actor2, fatalities, title, notes, location_name, geom, geo_precision,
-			status, sources, report_id, demo, country_code, admin1)
+			status, sources, report_id, demo, country_code, admin1,
+			admin2, admin3, stated_country, stated_iso, stated_country_code, original_event_type,
+			original_sub_event_type, source_dataset, source_file, source_record)
 		VALUES (NULLIF($1, ''), $2, $3, $4, NULLIF($5, ''), $6, $7, $8, $9, $10, $11,
-			ST_SetSRID(ST_MakePoint($12, $13), 4326), $14, $15, $16, $17, $18, NULLIF($19, ''), $20)
+			ST_SetSRID(ST_MakePoint($12, $13), 4326), $14, $15, $16, $17, $18, NULLIF($19, ''), $20,
+			$21, $22, $23, $24, NULLIF($25, ''), $26, $27, $28, $29, $30)
 		RETURNING id, version, created_at, updated_at, coalesce(country_code, ''),
-			nearest_place_id, coalesce(nearest_place_name, ''), nearest_place_distance_m, border_distance_m`,
+			nearest_place_id, coalesce(nearest_place_name, ''), nearest_place_distance_m, border_distance_m, geo_check`,
 		inc.ExternalID, inc.OccurredAt, max(inc.TimePrecision, 1), inc.EventType, inc.SubEventType,
 		inc.Actor1, inc.Actor2, inc.Fatalities, inc.Title, inc.Notes, inc.LocationName,
 		inc.Point.Lon(), inc.Point.Lat(), max(inc.GeoPrecision, 1),
 		inc.Status, string(sources), inc.ReportID, inc.Demo, inc.CountryCode, inc.Admin1,
+		inc.Admin2, inc.Admin3, inc.StatedCountry, inc.StatedISO, inc.StatedCountryCode, inc.OriginalEventType,
+		inc.OriginalSubEventType, inc.SourceDataset, inc.SourceFile, string(record),
 	).Scan(&inc.ID, &inc.Version, &inc.CreatedAt, &inc.UpdatedAt, &inc.CountryCode,
-		&inc.NearestPlaceID, &inc.NearestPlaceName, &inc.NearestPlaceDistance, &inc.BorderDistance)
+		&inc.NearestPlaceID, &inc.NearestPlaceName, &inc.NearestPlaceDistance, &inc.BorderDistance,
+		(*pq.StringArray)(&inc.GeoCheck))
+}
+
+// encodeSourceRecord is the jsonb text of a source record ({} when empty).
+func encodeSourceRecord(rec map[string]string) ([]byte, error) {
+	if len(rec) == 0 {
+		return []byte("{}"), nil
+	}
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return nil, fmt.Errorf("encode source record: %w", err)
+	}
+	return b, nil
 }
 
 // IncidentCollectionSQL returns one SQL statement that produces the first
@@ -307,7 +410,7 @@ func insertIncident(ctx context.Context, q querier, inc *geo.Incident, sources [
 // the physical limit the streaming items endpoint is benchmarked against
 // (bench/): PostgreSQL doing all the work in a single statement.
 func IncidentCollectionSQL(q geo.IncidentQuery) (string, []any, error) {
-	feature, err := incidentFeatureJSON(q.Properties)
+	feature, err := incidentFeatureJSON(q.Properties, q.CRS)
 	if err != nil {
 		return "", nil, err
 	}
@@ -319,7 +422,10 @@ func IncidentCollectionSQL(q geo.IncidentQuery) (string, []any, error) {
 	if q.Sort.Desc {
 		dir = "DESC"
 	}
-	w := incidentFilter(q)
+	w, err := incidentFilter(q)
+	if err != nil {
+		return "", nil, err
+	}
 	limit := w.arg(q.Limit)
 	query := fmt.Sprintf(`SELECT json_build_object('type', 'FeatureCollection',
 		'features', coalesce(json_agg(f.feature), '[]'), 'numberReturned', count(*))::text

@@ -35,8 +35,12 @@ const layerColumns = `id, title, description, coalesce(time_property, ''), featu
 
 // layerFeatureSQL builds one layer feature as GeoJSON text, with 7
 // decimals: 1e-7° is about 1 cm, so no detail a file carries is lost.
-const layerFeatureSQL = `json_build_object('type', 'Feature', 'id', id,
-	'geometry', ST_AsGeoJSON(geom, 7)::json, 'properties', properties)::text`
+// Polygon rings are written as RFC 7946 wants them, outer rings
+// counterclockwise, whichever way the imported file had them.
+func layerFeatureSQL(crs geo.CRS) string {
+	return `json_build_object('type', 'Feature', 'id', id, 'geometry', ` + geometryJSON("ST_ForcePolygonCCW(geom)", crs, 7) +
+		`, 'properties', properties)::text`
+}
 
 // ImportLayer imports fc as layer meta.ID with the default options
 // (WGS 84 coordinates, invalid polygons repaired, features without a
@@ -510,7 +514,7 @@ func (db *DB) StreamLayerFeatures(ctx context.Context, layer geo.Layer, q geo.La
 	if err != nil {
 		return geo.FeaturePage{}, err
 	}
-	return db.streamByID(ctx, "layer_features", "id", layerFeatureSQL, w, q, emit)
+	return db.streamByID(ctx, "layer_features", "id", layerFeatureSQL(q.CRS), w, q, emit)
 }
 
 // CountLayerFeatures counts the features of layer that q matches, up to
@@ -534,7 +538,7 @@ func (db *DB) CountLayerFeatures(ctx context.Context, layer geo.Layer, q geo.Lay
 // wraps geo.ErrNotFound when there is no such feature.
 func (db *DB) LayerFeature(ctx context.Context, layer geo.Layer, id int64) ([]byte, error) {
 	var txt []byte
-	err := db.db.QueryRowContext(ctx, `SELECT `+layerFeatureSQL+` FROM layer_features WHERE layer_id = $1 AND id = $2`,
+	err := db.db.QueryRowContext(ctx, `SELECT `+layerFeatureSQL(geo.CRS84)+` FROM layer_features WHERE layer_id = $1 AND id = $2`,
 		layer.ID, id).Scan(&txt)
 	if err != nil {
 		return nil, mapError(err)

@@ -21,6 +21,9 @@ type pageQuery struct {
 	// position reads a row's paging position from the scanned key columns.
 	position func() geo.Cursor
 	keys     []any // scan destinations after the feature text
+	// on runs the query: a transaction (an export's snapshot), or nil
+	// for the pool.
+	on querier
 }
 
 // stream runs pq and emits features in display order, returning the page.
@@ -33,7 +36,11 @@ func (db *DB) stream(ctx context.Context, pq pageQuery, emit func([]byte) error)
 		query = fmt.Sprintf(`SELECT *, count(*) OVER () FROM (%s) page ORDER BY %s`, pq.inner, pq.displayOrder)
 		dest = append(dest, &total)
 	}
-	rows, err := db.db.QueryContext(ctx, query, pq.args...)
+	var on querier = db.db
+	if pq.on != nil {
+		on = pq.on
+	}
+	rows, err := on.QueryContext(ctx, query, pq.args...)
 	if err != nil {
 		return geo.FeaturePage{}, mapError(err)
 	}

@@ -474,11 +474,13 @@ func (db *DB) SearchPlaces(ctx context.Context, q string, near *orb.Point, limit
 const PlacesCollection = "places"
 
 // placeFeatureSQL builds one place as GeoJSON Feature text.
-const placeFeatureSQL = `json_build_object('type', 'Feature', 'id', p.id,
-	'geometry', ST_AsGeoJSON(p.geom, 6)::json,
+func placeFeatureSQL(crs geo.CRS) string {
+	return `json_build_object('type', 'Feature', 'id', p.id,
+	'geometry', ` + geometryJSON("p.geom", crs, 6) + `,
 	'properties', json_build_object('name', p.name, 'ascii_name', p.ascii_name,
 		'country_code', p.country_code, 'admin1', p.admin1, 'population', p.population,
 		'aliases', coalesce((SELECT json_agg(a.alias ORDER BY a.id) FROM place_aliases a WHERE a.place_id = p.id), '[]')))::text`
+}
 
 // placeFilter renders the filters of q on places (everything but paging).
 func placeFilter(q geo.LayerQuery) (*where, error) {
@@ -520,7 +522,7 @@ func (db *DB) StreamPlaces(ctx context.Context, q geo.LayerQuery, emit func([]by
 	if err != nil {
 		return geo.FeaturePage{}, err
 	}
-	return db.streamByID(ctx, "places p", "p.id", placeFeatureSQL, w, q, emit)
+	return db.streamByID(ctx, "places p", "p.id", placeFeatureSQL(q.CRS), w, q, emit)
 }
 
 // CountPlaces counts the places q matches, up to limit. exact is false
@@ -544,7 +546,7 @@ func (db *DB) CountPlaces(ctx context.Context, q geo.LayerQuery, limit int) (n i
 // geo.ErrNotFound when there is no such place.
 func (db *DB) PlaceFeature(ctx context.Context, id int64) ([]byte, error) {
 	var txt []byte
-	err := db.db.QueryRowContext(ctx, `SELECT `+placeFeatureSQL+` FROM places p WHERE p.id = $1`, id).Scan(&txt)
+	err := db.db.QueryRowContext(ctx, `SELECT `+placeFeatureSQL(geo.CRS84)+` FROM places p WHERE p.id = $1`, id).Scan(&txt)
 	if err != nil {
 		return nil, mapError(err)
 	}

@@ -148,14 +148,18 @@ func TestPublicRoleCannotReadPrivateData(t *testing.T) {
 func TestEveryTableHasPrivilegeDecision(t *testing.T) {
 	db := openTestDB(t).SQL()
 	publicRead := map[string]bool{
-		"incidents": true, "collection_versions": true, "layers": true, "layer_features": true,
+		"collection_versions": true, "layers": true, "layer_features": true,
 		"places": true, "place_aliases": true, "place_names": true, "countries": true,
 		"country_parts": true, "borders": true, "border_parts": true, "incident_events": true,
 		"goose_db_version": true, "settings": true,
 		"spatial_ref_sys": true, "geometry_columns": true, "geography_columns": true, // PostGIS
 	}
+	// Tables the public role reads column by column (listed in the GRANT):
+	// a column added later stays private until a migration decides.
+	publicColumns := map[string]bool{"incidents": true}
 	private := map[string]bool{ // no SELECT on the table for the public role
 		"reports": true, "report_photos": true, "users": true, "audit_log": true, "rate_limits": true,
+		"data_loads": true, // the command line's bookkeeping, read by the owner only
 	}
 	rows, err := db.Query(`
 		SELECT c.relname, has_table_privilege($1, c.oid, 'SELECT')
@@ -176,6 +180,10 @@ func TestEveryTableHasPrivilegeDecision(t *testing.T) {
 			if !canRead {
 				t.Errorf("table %s: the public role cannot read it, but the map needs it", name)
 			}
+		case publicColumns[name]:
+			if canRead {
+				t.Errorf("table %s: the public role reads the whole table, want a column list", name)
+			}
 		case private[name]:
 			if canRead {
 				t.Errorf("table %s is private, but the public role can read all of it", name)
@@ -186,6 +194,19 @@ func TestEveryTableHasPrivilegeDecision(t *testing.T) {
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		col  string
+		want bool
+	}{
+		{"title", true}, {"geom", true}, {"search", true}, {"stated_country_code", true}, {"geo_check", true},
+		{"source_record", true}, // the API returns it when asked for
+		{"source_file", false},  // a local file name
+	} {
+		var can bool
+		if err := db.QueryRow(`SELECT has_column_privilege($1, 'incidents', $2, 'SELECT')`, postgis.RolePublic, tc.col).Scan(&can); err != nil || can != tc.want {
+			t.Errorf("public role can read incidents.%s = %v (%v), want %v", tc.col, can, err, tc.want)
+		}
 	}
 	for _, col := range []string{"contact", "client_hash", "description", "geom"} {
 		var can bool

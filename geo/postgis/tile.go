@@ -81,8 +81,11 @@ func (f tileFrame) envelopeSQL(w *where) string {
 // set_config once, which PostgreSQL marks parallel unsafe (it sets a custom
 // variable for the statement only); unlike SET LOCAL in a transaction that
 // costs no round trip.
-func IncidentTileSQL(t geo.Tile, q geo.IncidentQuery, clusterBelow int) (string, []any) {
-	w := incidentFilter(q)
+func IncidentTileSQL(t geo.Tile, q geo.IncidentQuery, clusterBelow int) (string, []any, error) {
+	w, err := incidentFilter(q)
+	if err != nil {
+		return "", nil, err
+	}
 	f := newTileFrame(t)
 	w.conds = append(w.conds, "geom && "+f.envelopeSQL(w))
 	px, py := f.pixelSQL(w)
@@ -91,7 +94,7 @@ func IncidentTileSQL(t geo.Tile, q geo.IncidentQuery, clusterBelow int) (string,
 			SELECT id, ST_MakePoint(round(%s), round(%s)) AS geom,
 			       title, event_type, status, fatalities, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS occurred_at
 			FROM incidents %s
-		) f %s`, tileExtent, px, py, w.sql(), noParallel), w.args
+		) f %s`, tileExtent, px, py, w.sql(), noParallel), w.args, nil
 	}
 	// Aggregated in two hashable steps: per cell and event type, then per
 	// cell (mode() would force a sort of every point). The OFFSET 0 fence
@@ -109,7 +112,7 @@ func IncidentTileSQL(t geo.Tile, q geo.IncidentQuery, clusterBelow int) (string,
 				GROUP BY cell, event_type
 			) t GROUP BY cell
 		) k WHERE x BETWEEN %d AND %d AND y BETWEEN %d AND %d
-	) c %s`, tileExtent, clusterCell, clusterCell, px, py, w.sql(), lo, hi, lo, hi, noParallel), w.args
+	) c %s`, tileExtent, clusterCell, clusterCell, px, py, w.sql(), lo, hi, lo, hi, noParallel), w.args, nil
 }
 
 // noParallel ends a tile statement: see IncidentTileSQL. A HAVING clause
@@ -121,7 +124,10 @@ const noParallel = "HAVING set_config('incidentmap.tile', '', true) IS NOT NULL"
 // tile t (layer "incidents"), clustered below zoom clusterBelow (see
 // IncidentTileSQL). Empty tiles are nil.
 func (db *DB) IncidentTile(ctx context.Context, t geo.Tile, q geo.IncidentQuery, clusterBelow int) ([]byte, error) {
-	query, args := IncidentTileSQL(t, q, clusterBelow)
+	query, args, err := IncidentTileSQL(t, q, clusterBelow)
+	if err != nil {
+		return nil, err
+	}
 	if t.Z >= clusterBelow {
 		// Point tiles are cheap to run, so the statement's overhead
 		// counts: prepared, it is parsed once per connection and runs in
@@ -146,10 +152,44 @@ func (db *DB) LayerTile(ctx context.Context, layer geo.Layer, t geo.Tile, q geo.
 	name := w.arg(layer.ID)
 	query := fmt.Sprintf(`
 		SELECT ST_AsMVT(f, %s, %d, 'geom', 'id') FROM (
-			SELECT id, ST_AsMVTGeom(ST_Transform(geom, 3857), %s, %d, %d, true) AS geom, properties::text AS properties
+			SELECT id, ST_AsMVTGeom(ST_Transform(geom, 3857), %s, %d, %d, true) AS geom, properties
 			FROM layer_features %s
 		) f WHERE geom IS NOT NULL`,
 		name, tileExtent, env3857, tileExtent, tileBuffer, w.sql())
+	return db.tile(ctx, query, w.args)
+}
+
+// PlaceMinPopulation is the smallest place a places tile at zoom z shows:
+// the world view names only the largest cities, a district every village.
+func PlaceMinPopulation(z int) int64 {
+	switch {
+	case z < 3:
+		return 1_000_000
+	case z < 5:
+		return 200_000
+	case z < 7:
+		return 50_000
+	case z < 9:
+		return 10_000
+	}
+	return 0
+}
+
+// PlaceTile returns the Mapbox Vector Tile of the gazetteer in tile t
+// (layer "places"): each place a point with its id, name, population,
+// feature code and country, the most populous first and only those of at
+// least PlaceMinPopulation(t.Z). Empty tiles are nil.
+func (db *DB) PlaceTile(ctx context.Context, t geo.Tile) ([]byte, error) {
+	w := &where{}
+	w.conds = append(w.conds, "geom && "+newTileFrame(t).envelopeSQL(w))
+	w.add("population >= %s", PlaceMinPopulation(t.Z))
+	env3857 := fmt.Sprintf("ST_TileEnvelope(%s, %s, %s)", w.arg(t.Z), w.arg(t.X), w.arg(t.Y))
+	query := fmt.Sprintf(`
+		SELECT ST_AsMVT(f, 'places', %d, 'geom', 'id') FROM (
+			SELECT id, ST_AsMVTGeom(ST_Transform(geom, 3857), %s, %d, %d, true) AS geom,
+			       name, population, feature_code, coalesce(country_code, '') AS country_code
+			FROM places %s ORDER BY population DESC LIMIT 20000
+		) f WHERE geom IS NOT NULL`, tileExtent, env3857, tileExtent, tileBuffer, w.sql())
 	return db.tile(ctx, query, w.args)
 }
 
@@ -192,7 +232,12 @@ type stmtSet struct {
 // tileStmt returns the prepared statement of query, preparing it on first
 // use; nil (and no error) once the DB holds maxTileStmts others.
 func (db *DB) tileStmt(ctx context.Context, query string) (*sql.Stmt, error) {
-	set := &db.tileStmts
+	return db.prepared(ctx, &db.tileStmts, query)
+}
+
+// prepared returns set's prepared statement of query, preparing it on
+// first use; nil (and no error) once set holds maxTileStmts others.
+func (db *DB) prepared(ctx context.Context, set *stmtSet, query string) (*sql.Stmt, error) {
 	set.mu.Lock()
 	st, ok := set.stmts[query]
 	full := len(set.stmts) >= maxTileStmts
@@ -205,7 +250,7 @@ func (db *DB) tileStmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	// a slow database holds up no other tile.
 	st, err := db.db.PrepareContext(ctx, query)
 	if err != nil {
-		return nil, fmt.Errorf("prepare tile statement: %w", mapError(err))
+		return nil, fmt.Errorf("prepare statement: %w", mapError(err))
 	}
 	set.mu.Lock()
 	defer set.mu.Unlock()

@@ -101,3 +101,16 @@ func (w *where) addIncidentText(text string) {
 		              FROM place_names n CROSS JOIN LATERAL phraseto_tsquery('simple', n.name) t(q)
 		              WHERE n.place_id IN (%[2]s) AND t.q::text <> ''))`, ph, places))
 }
+
+// geometryJSON is the GeoJSON (json) of the geometry expression col in
+// crs: WGS 84 as stored (lon, lat), with its axes swapped (EPSG:4326 is
+// lat, lon), or projected to Web Mercator metres (centimetres kept).
+func geometryJSON(col string, crs geo.CRS, decimals int) string {
+	switch crs {
+	case geo.EPSG4326:
+		return fmt.Sprintf("ST_AsGeoJSON(ST_FlipCoordinates(%s), %d)::json", col, decimals)
+	case geo.EPSG3857:
+		return fmt.Sprintf("ST_AsGeoJSON(ST_Transform(%s, 3857), 2)::json", col)
+	}
+	return fmt.Sprintf("ST_AsGeoJSON(%s, %d)::json", col, decimals)
+}
