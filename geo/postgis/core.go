@@ -29,7 +29,10 @@ const (
 // when none match. q's limit, sort and cursor are ignored; at most
 // coreSampleRows incidents are read.
 func (db *DB) IncidentCore(ctx context.Context, q geo.IncidentQuery) (*geo.BBox, int64, error) {
-	w := incidentFilter(q)
+	w, err := incidentFilter(q)
+	if err != nil {
+		return nil, 0, err
+	}
 	query := fmt.Sprintf(`
 		WITH s AS (SELECT ST_X(geom) AS x, ST_Y(geom) AS y FROM incidents %[1]s LIMIT %[2]s),
 		m AS (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) AS mx,
