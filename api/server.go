@@ -171,6 +171,8 @@ func (s *Server) routes() {
 	g := routeGroup{s.echo.Group("/api")}
 	s.ogcRoutes(g)
 	s.placeRoutes(g)
+	s.labelRoutes(g)
+	s.coreRoutes(g)
 	s.tileRoutes(g)
 	g.GET("/events", s.events)
 

@@ -52,8 +52,12 @@ if (!script || !style) throw new Error('build: an entry point produced no output
 // the code; minifying drops most of them, so they go in a file of their own.
 const licenses = await thirdPartyLicenses();
 
+// The icon, content-hashed like the rest (browsers ask /favicon.ico, a 404, without it).
+const favicon = await hashedCopy('src/favicon.svg');
+
 const template = await readFile(join(root, 'src/index.html'), 'utf8');
 const html = template
+  .replace('{{FAVICON}}', favicon)
   .replace('{{STYLE}}', style)
   .replace('{{SCRIPT}}', script)
   .replace('{{LICENSES}}', licenses);
@@ -100,4 +104,14 @@ async function thirdPartyLicenses() {
 
 function kb(n) {
   return (n / 1024).toFixed(1) + ' KB';
+}
+
+// hashedCopy copies a source file into dist/assets under a content-hashed
+// name and returns its URL path.
+async function hashedCopy(source) {
+  const body = await readFile(join(root, source));
+  const hash = createHash('sha256').update(body).digest('hex').slice(0, 8).toUpperCase();
+  const name = basename(source).replace(/(\.[^.]+)$/, `-${hash}$1`);
+  await writeFile(join(assets, name), body);
+  return `/assets/${name}`;
 }

@@ -4,8 +4,8 @@
 // `borders` collections, so the map still makes sense offline.
 
 import L from 'leaflet';
-import { fetchFeatures, itemsPath, PAGE_LIMIT } from './api.js';
 import { el } from './dom.js';
+import { createBasemapLabels, OutlineTileLayer } from './outlines.js';
 
 /** Tile errors before any tile has loaded that count as "tiles unavailable". */
 const MAX_TILE_ERRORS = 3;
@@ -13,7 +13,9 @@ const MAX_TILE_ERRORS = 3;
 const TILE_TIMEOUT_MS = 8000;
 /** Collections drawn by the offline basemap, bottom first, when the server has them. */
 const OUTLINE_COLLECTIONS = ['countries', 'borders'];
-const OUTLINE_CAP = 50000;
+
+/** The offline outlines come from Natural Earth (public domain; credit asked, not required). */
+const OUTLINE_CREDIT = 'Outlines: Natural Earth';
 
 export const OFFLINE_NOTICE = 'Map tiles unavailable — showing country outlines';
 
@@ -62,38 +64,32 @@ export function createBasemap(map, config, collectionIds) {
   return { isOffline: () => offline };
 }
 
-/** drawOutlines draws the outline collections (and a graticule) below everything else. */
-async function drawOutlines(map, collectionIds, attribution) {
-  // Its own pane, below the overlay pane (style.css sets the z-index), and
-  // one canvas for thousands of polygons.
+/**
+ * drawOutlines draws the outline collections from their vector tiles, a
+ * graticule and the labels, below everything else.
+ */
+function drawOutlines(map, collectionIds, attribution) {
+  // Their own panes, below the overlay pane (style.css sets the z-index).
   map.createPane('basemap');
   const renderer = L.canvas({ pane: 'basemap', padding: 0.5 });
   graticule(renderer).addTo(map);
   const ids = OUTLINE_COLLECTIONS.filter((id) => collectionIds.includes(id));
-  attribution.set(''); // the tile server's credit no longer applies
-  for (const id of ids) {
-    try {
-      const params = new URLSearchParams({ limit: String(PAGE_LIMIT) });
-      const { features } = await fetchFeatures(itemsPath(id, params), { cap: OUTLINE_CAP });
-      L.geoJSON(features, {
-        renderer,
-        pane: 'basemap',
-        interactive: false,
-        style: (f) => outlineStyle(id, f),
-        filter: (f) => !/Point/.test(f.geometry?.type || ''), // outlines only
-      }).addTo(map);
-    } catch (err) {
-      console.warn(`incidentmap: cannot draw the ${id} outlines`, err);
-    }
+  // The tile server's credit no longer applies; the outlines' source does.
+  attribution.set(ids.length ? OUTLINE_CREDIT : '');
+  const container = map.getContainer();
+  const drawn = () => {
+    if (container.dataset.basemap === 'drawn') return;
+    performance.mark('incidentmap:basemap');
+    container.dataset.basemap = 'drawn';
+  };
+  let outlines = null;
+  if (ids.length) {
+    outlines = new OutlineTileLayer({ ids }).addTo(map);
+    outlines.once('load', drawn);
+  } else {
+    drawn();
   }
-}
-
-function outlineStyle(id, feature) {
-  const polygon = /Polygon/.test(feature.geometry?.type || '');
-  if (id === 'countries' && polygon) {
-    return { stroke: true, color: '#8a8a8a', weight: 0.6, fill: true, fillColor: '#f4f1ea', fillOpacity: 1 };
-  }
-  return { color: '#6b6b6b', weight: 1.2, fill: false };
+  createBasemapLabels(map, { outlines, places: collectionIds.includes('places') });
 }
 
 /** graticule: lines every 10 degrees, so an empty offline map still shows where it is. */

@@ -83,6 +83,28 @@ export function defaultTitle({ event_type: type, sub_event_type: sub, location_n
   return [...title].slice(0, 300).join('');
 }
 
+/**
+ * suggestedTitle is the title a moderator's form starts with: the server's
+ * default when the report names a place, else nothing, since a bare type
+ * ("Battles") says neither what happened nor where.
+ */
+export function suggestedTitle(p) {
+  return p.location_name ? defaultTitle(p) : '';
+}
+
+/**
+ * titleProblem says what is wrong with a title about to be published, or
+ * gives null: it is needed, and more than the event's type or sub-type.
+ */
+export function titleProblem(title, { event_type: type, sub_event_type: sub }) {
+  const t = title.trim().toLowerCase();
+  if (!t) return 'Write a public title: what happened, and where.';
+  if ([type, sub, 'incident'].some((k) => k && k.toLowerCase() === t)) {
+    return 'Say what happened and where: a type of event alone is not a title.';
+  }
+  return null;
+}
+
 /** formatLonLat writes a point for people: "39.40000° N, 47.03000° E". */
 export function formatLonLat(lon, lat) {
   const ns = lat < 0 ? 'S' : 'N';
@@ -111,4 +133,51 @@ export function auditChanges(before, after) {
 function clip(s, n) {
   const text = String(s ?? '');
   return text.length > n ? `${text.slice(0, n - 1)}…` : text;
+}
+
+/** MIN_DESCRIPTION: a description shorter than this says too little to review. */
+export const MIN_DESCRIPTION = 10;
+
+/**
+ * formatLocalDateTime writes a time in the browser's zone for the person
+ * who typed it: "18 Oct 2020, 08:30 (UTC+04:00)".
+ */
+export function formatLocalDateTime(date) {
+  if (!(date instanceof Date) || Number.isNaN(date.getTime())) return '';
+  const day = date.toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric' });
+  return `${day}, ${pad(date.getHours())}:${pad(date.getMinutes())} (${zoneLabel(date)})`;
+}
+
+/**
+ * humanMessage rewrites an API validation message for the person filling
+ * the form, by the field (errorKey) it is about: "-3 out of range [0,
+ * 1000000]" becomes "Enter a number from 0 to 1,000,000 (not -3).", and a
+ * time in the future is told in the person's own zone. Unknown messages
+ * are kept, as a sentence.
+ */
+export function humanMessage(key, message) {
+  const m = String(message || '').trim();
+  const names = { occurred_at: 'when it happened', event_type: 'the type of event', description: 'what happened' };
+  let r;
+  if (/^required\b/.test(m)) {
+    if (key === 'event_type') return 'Choose the type of event.';
+    if (key === 'occurred_at') return 'Enter the date and time it happened.';
+    if (key === 'description') return 'Describe what happened.';
+    return names[key] ? `Enter ${names[key]}.` : 'This is needed.';
+  }
+  if ((r = /^(?:(?:longitude|latitude) )?(-?[\d.e+]+) out of range \[(-?[\d.]+), (-?[\d.]+)\]$/.exec(m))) {
+    const [, got, lo, hi] = r;
+    const n = (s) => Number(s).toLocaleString('en-GB');
+    return `Enter a number from ${n(lo)} to ${n(hi)} (not ${got}).`;
+  }
+  if ((r = /^(\S+) is in the future$/.exec(m))) {
+    const t = new Date(r[1]);
+    return `${formatLocalDateTime(t) || r[1]} is in the future: enter when it happened, in your time (${zoneLabel(t)}).`;
+  }
+  if (/ is before 1900$/.test(m)) return 'Enter a date from 1900 on.';
+  if (/^unknown event type/.test(m)) return 'Choose a type of event from the list.';
+  if (/^not a sub-event type of/.test(m)) return 'Choose a sub-type of the type of event chosen, or none.';
+  if (!m) return '';
+  const s = m[0].toUpperCase() + m.slice(1);
+  return /[.!?]$/.test(s) ? s : `${s}.`;
 }

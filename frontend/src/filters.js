@@ -87,8 +87,16 @@ export function createFilterPanel(onChange) {
     return ok;
   }
 
+  /**
+   * datesComplete: while a year is being typed, a date input holds years
+   * such as 0002 (out of its min..max range): nothing is sent until it is whole.
+   */
+  function datesComplete() {
+    return from.validity.valid && to.validity.valid;
+  }
+
   function changed() {
-    if (!datesValid()) return;
+    if (!datesComplete() || !datesValid()) return;
     const next = read();
     if (sameFilters(next, current)) return;
     current = next;

@@ -6,6 +6,7 @@
 import L from 'leaflet';
 import 'leaflet.markercluster';
 import 'leaflet.heat';
+import { el } from './dom.js';
 import { formatCount, formatIncidentTime } from './format.js';
 import { lngNear } from './geo.js';
 import { typeClass } from './taxonomy.js';
@@ -17,6 +18,33 @@ const LabelledIcon = L.DivIcon.extend({
     const div = L.DivIcon.prototype.createIcon.call(this, oldIcon);
     if (this.options.label) div.setAttribute('aria-label', this.options.label);
     return div;
+  },
+});
+
+// leaflet.heat 0.2.0 reads this._map._animating in redraw(), and its
+// pending animation frame reads this._map, both after the layer has left the
+// map (this._map is then null): new data for a hidden heatmap threw, and
+// every later load failed. Hidden, it only keeps the points; onAdd draws them.
+const HeatLayer = L.HeatLayer.extend({
+  redraw() {
+    return this._map ? L.HeatLayer.prototype.redraw.call(this) : this;
+  },
+  onRemove(map) {
+    if (this._frame) L.Util.cancelAnimFrame(this._frame);
+    this._frame = null;
+    L.HeatLayer.prototype.onRemove.call(this, map);
+  },
+});
+
+// A marker whose text is its accessible name (aria-label) rather than a
+// title attribute: the browser's own tooltip would repeat the map's.
+const NamedMarker = L.Marker.extend({
+  _initIcon() {
+    L.Marker.prototype._initIcon.call(this);
+    if (this.options.title && this._icon) {
+      this._icon.setAttribute('aria-label', this.options.title);
+      this._icon.removeAttribute('title');
+    }
   },
 });
 
@@ -36,7 +64,7 @@ export function createIncidentLayers({ onSelect }) {
     chunkedLoading: false,
     iconCreateFunction: clusterIcon,
   });
-  const heat = L.heatLayer([], { radius: 18, blur: 15, maxZoom: 12, minOpacity: 0.35 });
+  const heat = new HeatLayer([], { radius: 18, blur: 15, maxZoom: 12, minOpacity: 0.35 });
   // One listener on the group rather than two on each of 10,000 markers.
   // Clusters' own events arrive as clusterclick and clusterkeydown.
   clusters.on('click', (e) => onSelect(e.layer.feature));
@@ -48,9 +76,23 @@ export function createIncidentLayers({ onSelect }) {
     onSelect(e.layer.feature);
   });
 
+  // One tooltip for every marker, moved to the one under the pointer or
+  // with focus, rather than one bound to each of 10,000 markers.
+  const tooltip = L.tooltip({ direction: 'top', offset: [0, -10], className: 'incident-tooltip' });
+  const showTooltip = (e) => {
+    const p = e.layer.feature?.properties;
+    if (!p || !clusters._map) return;
+    tooltip.setLatLng(e.layer.getLatLng()).setContent(el('span', {}, p.title || 'Incident'));
+    clusters._map.openTooltip(tooltip);
+  };
+  const hideTooltip = () => clusters._map?.closeTooltip(tooltip);
+  clusters.on('mouseover', showTooltip);
+  clusters.on('mouseout click', hideTooltip);
+  clusters.on('clusterclick animationend', hideTooltip);
+
   const icons = new Map();
-  function iconFor(p) {
-    const key = `${typeClass(p.event_type)} status-${p.status || 'verified'}`;
+  function iconFor(p, fresh) {
+    const key = `${typeClass(p.event_type)} status-${p.status || 'verified'}${fresh ? ' is-new' : ''}`;
     let icon = icons.get(key);
     if (!icon) {
       icon = L.divIcon({ className: `incident-marker ${key}`, iconSize: [18, 18], html: false });
@@ -59,7 +101,32 @@ export function createIncidentLayers({ onSelect }) {
     return icon;
   }
 
-  function render(features, west) {
+  let byId = new Map(); // incident id -> its marker, as rendered last
+
+  /** markerElement is the marker of incident id on the page, if it is not in a cluster. */
+  function markerElement(id) {
+    const icon = byId.get(String(id))?._icon;
+    return icon?.isConnected ? icon : null;
+  }
+
+  /**
+   * render shows features; west is the western edge of the view. fresh
+   * holds the ids (strings) of incidents that arrived live: they are marked.
+   */
+  function render(features, west, fresh = null) {
+    hideTooltip();
+    // A marker with keyboard focus is replaced below: its successor takes the focus.
+    const active = document.activeElement;
+    let focusedId = null;
+    if (active?.classList.contains('incident-marker')) {
+      for (const [id, m] of byId) {
+        if (m._icon === active) {
+          focusedId = id;
+          break;
+        }
+      }
+    }
+    const next = new Map();
     const markers = new Array(features.length);
     const points = new Array(features.length);
     for (let i = 0; i < features.length; i++) {
@@ -67,21 +134,26 @@ export function createIncidentLayers({ onSelect }) {
       const [lng, lat] = f.geometry.coordinates;
       const ll = L.latLng(lat, lngNear(lng, west));
       const p = f.properties;
-      const marker = L.marker(ll, {
-        icon: iconFor(p),
+      const marker = new NamedMarker(ll, {
+        icon: iconFor(p, fresh?.has(String(f.id))),
         title: `${p.title || 'Incident'} — ${formatIncidentTime(p.occurred_at, p.time_precision)}`,
         riseOnHover: true,
       });
       marker.feature = f;
+      next.set(String(f.id), marker);
       markers[i] = marker;
       points[i] = ll;
     }
     clusters.clearLayers();
     clusters.addLayers(markers);
     heat.setLatLngs(points);
+    byId = next;
+    if (focusedId !== null && !active.isConnected) {
+      (markerElement(focusedId) || clusters._map?.getContainer())?.focus({ preventScroll: true });
+    }
   }
 
-  return { clusters, heat, render };
+  return { clusters, heat, render, markerElement };
 }
 
 function clusterIcon(cluster) {

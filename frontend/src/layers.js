@@ -97,7 +97,14 @@ const CollectionOverlay = L.FeatureGroup.extend({
           style: { color: '#2b5f8a', weight: 1.5, fillOpacity: 0.08 },
           pointToLayer: (f, ll) => L.circleMarker(ll, { radius: 5, weight: 1, color: '#1d3f5c', fillColor: '#5b9bd5', fillOpacity: 0.9 }),
           renderer: this._renderer,
-          onEachFeature: (f, layer) => layer.bindPopup(() => propertiesContent(title || id, f)),
+          onEachFeature: (f, layer) => {
+            layer.bindPopup(() => propertiesContent(title || id, f));
+            // Named features (places, countries) say their name on hover; a node, not HTML.
+            const name = f.properties?.name;
+            if (typeof name === 'string' && name) {
+              layer.bindTooltip(el('span', {}, name), { direction: 'top', sticky: true, className: 'incident-tooltip' });
+            }
+          },
         }),
       );
     } catch (err) {

@@ -1,6 +1,7 @@
 // The map legend: marker symbols by event type and status, and clusters.
 // A <details> element, closed at first (the filter panel shows the same
-// symbols), that opens and closes without script.
+// symbols), that opens and closes without script, and closes when the map
+// is clicked or dragged.
 
 import L from 'leaflet';
 import { el } from './dom.js';
@@ -8,7 +9,7 @@ import { EVENT_TYPES, STATUSES } from './taxonomy.js';
 
 export const LegendControl = L.Control.extend({
   options: { position: 'bottomleft' },
-  onAdd() {
+  onAdd(map) {
     const item = (symbolClass, text) =>
       el('li', {}, el('span', { class: symbolClass, 'aria-hidden': 'true' }), text);
     const details = el(
@@ -22,6 +23,13 @@ export const LegendControl = L.Control.extend({
     // Clicks and scrolls in the legend are not map gestures.
     L.DomEvent.disableClickPropagation(details);
     L.DomEvent.disableScrollPropagation(details);
+    // It covers part of the map: using the map puts it away.
+    const close = () => (details.open = false);
+    map.on('click dragstart', close);
+    this._close = close;
     return details;
+  },
+  onRemove(map) {
+    map.off('click dragstart', this._close);
   },
 });

@@ -29,6 +29,7 @@ import {
 } from './api.js';
 import { createBasemap } from './basemap.js';
 import { byId, debounce } from './dom.js';
+import { coreBounds, FIT_MAX_ZOOM, FitControl, fitOptions } from './fitcontrol.js';
 import { createFilterPanel, incidentParams, sameFilters, selectsNothing } from './filters.js';
 import { formatCount, formatDayNumber, isoToDay, plural } from './format.js';
 import { bboxContains, bboxWithin, lngNear, viewBBox } from './geo.js';
@@ -40,6 +41,7 @@ import { createModeration } from './moderation.js';
 import { decodeHash, encodeHash } from './permalink.js';
 import { PlaceSearchControl } from './placecontrol.js';
 import { incidentContent } from './popup.js';
+import { popupActions, zoomFor } from './popupactions.js';
 import { createReportForm } from './report.js';
 import { createSharePanel } from './share.js';
 import { IncidentTileLayer } from './tiles.js';
@@ -69,6 +71,8 @@ const LIVE_COUNT_MS = 1000;
 const MAP_PROPERTIES = ['title', 'occurred_at', 'time_precision', 'event_type', 'status'];
 const MOVE_DEBOUNCE_MS = 250;
 const WORLD_VIEW = { lat: 20, lng: 0, zoom: 2 };
+/** Narrower than this between the filter panel and a sheet, the map is not worth keeping the panel open. */
+const MIN_MAP_WIDTH = 720;
 
 const mapEl = byId('map');
 const countEl = byId('incident-count');
@@ -149,13 +153,16 @@ map.on('popupclose', (e) => {
   // Focus was in the popup (or fell to the body as it was removed).
   const active = document.activeElement;
   const hadFocus = returnFocus && (active === document.body || e.popup.getElement()?.contains(active));
+  const closed = selected;
   popup = null;
   popupFeature = null;
   selected = null;
   writeHash();
   if (hadFocus) {
-    // The marker may have been redrawn since; the map is the next best place.
-    (returnFocus?.isConnected ? returnFocus : mapEl).focus({ preventScroll: true });
+    // The marker may have been redrawn since (its successor then), or be in
+    // a cluster or a tile: the map is the next best place.
+    const back = returnFocus?.isConnected ? returnFocus : incidents.markerElement(closed) || mapEl;
+    back.focus({ preventScroll: true });
   }
   returnFocus = null;
 });
@@ -177,7 +184,7 @@ const moderation = createModeration({
 });
 for (const sheet of [reportSheet.element, byId('moderation-sheet')]) {
   // On narrow screens the filter panel and a sheet would cover each other.
-  new MutationObserver(() => !sheet.hidden && panel.closeIfNarrow()).observe(sheet, { attributeFilter: ['hidden'] });
+  new MutationObserver(() => !sheet.hidden && panel.closeIfCramped()).observe(sheet, { attributeFilter: ['hidden'] });
 }
 
 const liveNotice = createLiveNotice(mapEl);
@@ -196,6 +203,13 @@ async function start() {
   filters.set(initial.filters);
   timeline.setWindow(initial.window || null);
   const settings = Promise.all([fetchConfig(), collectionsLoaded]);
+  // Without a view in the link, the map frames where the incidents are: asked at once.
+  const core = initial.view
+    ? null
+    : coreBounds(incidentParams(filters.get(), timeline.window())).catch((err) => {
+        console.warn('incidentmap: cannot read where the incidents are', err);
+        return null;
+      });
   // Incident layers go on at once: they need nothing from the server's settings.
   const wanted = initial.layers || DEFAULT_LAYERS;
   if (wanted.includes('incidents')) map.addLayer(incidentLayer);
@@ -207,14 +221,22 @@ async function start() {
   }
   const [config, collections] = await settings;
   if (!initial.view) {
-    const view = extentView(collections.find((c) => c.id === 'incidents'));
-    if (view.bounds) map.fitBounds(view.bounds, { maxZoom: 10 });
-    else map.setView([view.lat, view.lng], view.zoom);
+    // The central part of the incidents selected (a far outlier does not
+    // frame the map); the collection's whole extent if that cannot be had.
+    const bounds = await core;
+    if (bounds) {
+      map.fitBounds(bounds, fitOptions());
+    } else {
+      const view = extentView(collections.find((c) => c.id === 'incidents'));
+      if (view.bounds) map.fitBounds(view.bounds, { maxZoom: FIT_MAX_ZOOM });
+      else map.setView([view.lat, view.lng], view.zoom);
+    }
     reload();
   }
 
   createBasemap(map, config, collections.map((c) => c.id));
   new LegendControl().addTo(map);
+  new FitControl({ params: () => incidentParams(filters.get(), timeline.window()) }).addTo(map);
   new PlaceSearchControl().addTo(map);
   layers = createLayerPanel(
     map,
@@ -533,7 +555,7 @@ function renderLoaded() {
   const shown = timeline.filter(loaded.features);
   const b = map.getBounds();
   // Points go on the copy of the world in view (the map can be panned past ±180°).
-  incidents.render(shown, b.getEast() - b.getWest() >= 360 ? -180 : b.getWest());
+  incidents.render(shown, b.getEast() - b.getWest() >= 360 ? -180 : b.getWest(), newInView);
   countEl.textContent = countText(shown.length);
   markRendered(shown.length);
 }
@@ -578,7 +600,14 @@ function select(feature, { pan = true, focus = false } = {}) {
   selected = String(feature.id);
   const content = decorate(incidentContent(feature), feature);
   const room = mapEl.clientWidth - 60; // a popup wider than the map cannot be read
-  const p = L.popup({ maxWidth: Math.min(360, room), minWidth: Math.min(220, room), autoPan: pan, className: 'incident-popup' })
+  const p = L.popup({
+    maxWidth: Math.min(360, room),
+    minWidth: Math.min(220, room),
+    autoPan: pan,
+    // Clear of the controls and notices along the top (on a phone they span it).
+    autoPanPaddingTopLeft: L.point(8, topOverlaysBottom() + 8),
+    className: 'incident-popup',
+  })
     .setLatLng([lat, map.getBounds().getEast() - west >= 360 ? lng : lngNear(lng, west)])
     .setContent(content);
   popup = p;
@@ -597,6 +626,20 @@ function select(feature, { pan = true, focus = false } = {}) {
   if (!('sources' in feature.properties)) completePopup(p, feature.id);
 }
 
+/**
+ * topOverlaysBottom is how far down from the map's top edge its top
+ * controls (zoom, place search) and notices reach, in pixels.
+ */
+function topOverlaysBottom() {
+  const top = mapEl.getBoundingClientRect().top;
+  let bottom = 0;
+  for (const e of mapEl.querySelectorAll('.leaflet-top .leaflet-control, .map-notice, .live-box > :not(:empty)')) {
+    const r = e.getBoundingClientRect();
+    if (r.height && r.top - top < mapEl.clientHeight / 2) bottom = Math.max(bottom, r.bottom - top);
+  }
+  return bottom;
+}
+
 /** completePopup replaces a popup's partial incident with the whole one. */
 async function completePopup(p, id) {
   try {
@@ -612,9 +655,38 @@ async function completePopup(p, id) {
   }
 }
 
-/** decorate adds what a signed-in moderator may do with an incident to its popup. */
+/** decorate adds the popup's actions, and what a signed-in moderator may do, to an incident's popup. */
 function decorate(content, feature) {
+  content.append(
+    popupActions({
+      onZoom: () => {
+        const [lng, lat] = feature.geometry.coordinates;
+        const west = map.getBounds().getWest();
+        // The point goes below the centre, so that its popup (above it) fits
+        // under the top controls.
+        const zoom = Math.max(map.getZoom(), zoomFor(feature.properties));
+        const ll = L.latLng(lat, map.getBounds().getEast() - west >= 360 ? lng : lngNear(lng, west));
+        const lift = Math.min(((popup?.getElement()?.offsetHeight || 0) + topOverlaysBottom()) / 2, map.getSize().y / 2 - 80);
+        map.setView(map.unproject(map.project(ll, zoom).subtract([0, lift]), zoom), zoom);
+      },
+      link: () => incidentLink(feature.id),
+    }),
+  );
   return moderation.decoratePopup(content, feature);
+}
+
+/** incidentLink is the permalink of the view with incident id selected. */
+function incidentLink(id) {
+  const c = map.getCenter();
+  const hash = encodeHash({
+    view: { lat: c.lat, lng: c.lng, zoom: map.getZoom() },
+    filters: filters.get(),
+    window: timeline.window(),
+    selected: String(id),
+    layers: layers.active(),
+    defaultLayers: DEFAULT_LAYERS,
+  });
+  return location.href.replace(/#.*$/, '') + hash;
 }
 
 /** refreshPopup redraws the open popup (after signing in or out). */
@@ -717,8 +789,13 @@ function setUpPanelToggle() {
     }
   });
   return {
-    closeIfNarrow() {
-      if (!panel.hidden && !window.matchMedia('(min-width: 48rem)').matches) setOpen(false);
+    /**
+     * closeIfCramped closes the panel when a sheet opens beside it and the
+     * map between them would be too narrow to use (on phones, always).
+     */
+    closeIfCramped() {
+      if (panel.hidden) return;
+      if (!window.matchMedia('(min-width: 48rem)').matches || mapEl.clientWidth < MIN_MAP_WIDTH) setOpen(false);
     },
   };
 }

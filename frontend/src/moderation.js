@@ -13,7 +13,7 @@
 import L from 'leaflet';
 import { ApiError, fetchBlob, fetchFeatures, itemsPath, request, sameOrigin } from './api.js';
 import { el, safeHref } from './dom.js';
-import { auditChanges, defaultTitle, errorKey, formatLonLat, localInputValue, toRFC3339, zoneLabel } from './fields.js';
+import { auditChanges, errorKey, formatLonLat, localInputValue, suggestedTitle, titleProblem, toRFC3339, zoneLabel } from './fields.js';
 import { errorSlot, field, setOptions, showError, taxonomySelects } from './form.js';
 import { formatDateTime, formatDistance } from './format.js';
 import { bboxAround, distanceMetres, wrapLng } from './geo.js';
@@ -293,8 +293,8 @@ export function createModeration({ map, sheetEl, button, openIncident, onChange 
       title,
       el('dl', { class: 'props report-props' }, rows),
       el('p', { class: 'report-description' }, p.description || ''),
-      photoHint(p.photo_hint, [lon, lat]),
-      photoGallery(p.photos || [], id),
+      // DOM replaceChildren writes null as the text "null": skip what is absent.
+      ...[photoHint(p.photo_hint, [lon, lat]), photoGallery(p.photos || [], id)].filter(Boolean),
       el('div', { class: 'actions' }, showButton),
       verify.element,
       merge,
@@ -334,8 +334,10 @@ export function createModeration({ map, sheetEl, button, openIncident, onChange 
     }
 
     function verifyForm() {
-      const titleField = field('m-title', 'Title (public)', el('input', { type: 'text', maxlength: '300' }));
-      titleField.control.value = defaultTitle(p);
+      const titleField = field('m-title', 'Title (public)', el('input', { type: 'text', maxlength: '300', required: true }), {
+        hint: 'What happened and where, e.g. “Shelling of the bridge in Jabrayil”.',
+      });
+      titleField.control.value = suggestedTitle(p);
       const taxonomy = taxonomySelects({ firstType: null });
       taxonomy.set(p.event_type, p.sub_event_type);
       const typeField = field('m-type', 'Type of event', taxonomy.type);
@@ -429,6 +431,12 @@ export function createModeration({ map, sheetEl, button, openIncident, onChange 
         e.preventDefault();
         clearErrors(form, formError);
         const body = { title: titleField.control.value.trim() };
+        const bad = titleProblem(body.title, p);
+        if (bad) {
+          showError(titleField.error, titleField.control, bad);
+          titleField.control.focus();
+          return;
+        }
         if (taxonomy.type.value !== p.event_type || taxonomy.sub.value !== (p.sub_event_type || '')) {
           body.event_type = taxonomy.type.value;
           body.sub_event_type = taxonomy.sub.value;

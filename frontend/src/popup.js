@@ -6,7 +6,6 @@ import { el, safeHref } from './dom.js';
 import { formatDistance, formatIncidentTime } from './format.js';
 import { typeClass } from './taxonomy.js';
 
-const GEO_PRECISION = { 2: 'near', 3: 'in the region of' };
 
 /** incidentContent is the popup body of one incident feature. */
 export function incidentContent(feature) {
@@ -37,23 +36,47 @@ export function incidentContent(feature) {
   );
 }
 
-/** placeLines: where, and how far from the nearest place and border. */
-function placeLines(p) {
+/**
+ * placeText: where, in words as exact as the point is, one string a line.
+ * geo_precision 1 (or none) is a point: its place and its distances to the
+ * nearest place and the border. 2 is "near" a place, 3 a district or
+ * region: a distance measured from a point that stands for a whole area
+ * would be false precision ("0 m from Jebrail"), so those say only near
+ * what or in which area, and the border distance roughly.
+ */
+export function placeText(p) {
   const lines = [];
-  if (p.location_name) {
-    const precision = GEO_PRECISION[p.geo_precision];
-    lines.push(el('span', { class: 'line' }, precision ? `${precision} ${p.location_name}` : p.location_name));
+  const precision = Number(p.geo_precision) || 1;
+  const border = Number.isFinite(p.border_distance_m) ? p.border_distance_m : null;
+  if (precision === 2) {
+    const name = p.location_name || p.nearest_place_name;
+    if (name) lines.push(`near ${name}`);
+    if (border !== null) lines.push(roughBorder(border, 1));
+  } else if (precision >= 3) {
+    const area = p.admin2 || p.admin1 || p.location_name || p.nearest_place_name;
+    if (area) lines.push(`in the ${area} area`);
+    if (border !== null) lines.push(roughBorder(border, 10));
+  } else {
+    if (p.location_name) lines.push(p.location_name);
+    const distances = [];
+    if (p.nearest_place_name && Number.isFinite(p.nearest_place_distance_m)) {
+      distances.push(`${formatDistance(p.nearest_place_distance_m)} from ${p.nearest_place_name}`);
+    }
+    if (border !== null) distances.push(`${formatDistance(border)} from the border`);
+    if (distances.length) lines.push(distances.join('; '));
   }
-  const distances = [];
-  if (p.nearest_place_name && Number.isFinite(p.nearest_place_distance_m)) {
-    distances.push(`${formatDistance(p.nearest_place_distance_m)} from ${p.nearest_place_name}`);
-  }
-  if (Number.isFinite(p.border_distance_m)) {
-    distances.push(`${formatDistance(p.border_distance_m)} from the border`);
-  }
-  if (distances.length) lines.push(el('span', { class: 'line' }, distances.join('; ')));
-  if (p.country_code) lines.push(el('span', { class: 'line' }, `Country: ${p.country_code}`));
+  if (p.country_code) lines.push(`Country: ${p.country_code}`);
   return lines;
+}
+
+/** roughBorder says how far the border is, to the nearest stepKm. */
+function roughBorder(m, stepKm) {
+  const km = Math.round(m / 1000 / stepKm) * stepKm;
+  return km < stepKm ? 'close to the border' : `about ${km} km from the border`;
+}
+
+function placeLines(p) {
+  return placeText(p).map((text) => el('span', { class: 'line' }, text));
 }
 
 function sourceList(sources) {

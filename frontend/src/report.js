@@ -8,8 +8,18 @@
 
 import L from 'leaflet';
 import { ApiError, getJSON, isAbort, request } from './api.js';
-import { debounce, el } from './dom.js';
-import { errorKey, formatLonLat, localInputValue, newIdempotencyKey, toRFC3339, zoneLabel } from './fields.js';
+import { debounce, el, safeHref } from './dom.js';
+import {
+  errorKey,
+  formatLocalDateTime,
+  formatLonLat,
+  humanMessage,
+  localInputValue,
+  MIN_DESCRIPTION,
+  newIdempotencyKey,
+  toRFC3339,
+  zoneLabel,
+} from './fields.js';
 import { errorSlot, field, setOptions, showError, taxonomySelects } from './form.js';
 import { formatBytes, formatCount, formatDateTime, formatDistance } from './format.js';
 import { wrapLng } from './geo.js';
@@ -165,6 +175,19 @@ export function createReportForm({ map, sheetEl, button }) {
   // --- the confirmation ---
   const doneHeading = el('h3', { id: 'r-done-heading', tabindex: '-1' });
   const doneMessage = el('p', { id: 'r-done-message' });
+  // The receipt: the report's number and what was sent, to keep.
+  const receiptList = el('dl', { id: 'r-receipt', class: 'props receipt' });
+  const copyReceipt = el('button', { type: 'button', class: 'button secondary', id: 'r-copy-receipt' }, 'Copy the receipt');
+  const receiptCopied = el('span', { class: 'hint', role: 'status' });
+  let receiptText = '';
+  copyReceipt.addEventListener('click', async () => {
+    try {
+      await navigator.clipboard.writeText(receiptText);
+      receiptCopied.textContent = ' Copied.';
+    } catch {
+      receiptCopied.textContent = ' Select the receipt above to copy it.';
+    }
+  });
   const hintBox = el('div', { id: 'r-photo-hint', class: 'photo-hint' });
   const another = el('button', { type: 'button', class: 'button' }, 'Report another incident');
   const doneClose = el('button', { type: 'button', class: 'button secondary' }, 'Close');
@@ -173,6 +196,8 @@ export function createReportForm({ map, sheetEl, button }) {
     { id: 'r-done', class: 'report-done', hidden: true, 'aria-labelledby': 'r-done-heading' },
     doneHeading,
     doneMessage,
+    receiptList,
+    el('p', {}, copyReceipt, receiptCopied),
     hintBox,
     el('div', { class: 'actions' }, another, doneClose),
   );
@@ -511,15 +536,32 @@ export function createReportForm({ map, sheetEl, button }) {
     tick();
   }
 
+  /** checkLocally marks every field that cannot be sent as it is, all at once. */
   function checkLocally() {
     let ok = true;
-    if (!point) {
-      showError(locationError, [], 'Place the point: click the map, search for a place, or use your location.');
+    const bad = (f, text) => {
+      showError(f.error, f.control, text);
       ok = false;
+    };
+    if (!point) bad({ error: locationError, control: [] }, 'Place the point: click the map, search for a place, or use your location.');
+    const t = toRFC3339(when.control.value);
+    if (!t) bad(when, 'Enter the date and time it happened.');
+    else if (new Date(t).getTime() > Date.now() + 5 * 60 * 1000) {
+      bad(when, `${formatLocalDateTime(new Date(t))} is in the future: it is now ${formatLocalDateTime(new Date())}.`);
     }
-    if (fatalities.control.validity.badInput) {
-      showError(fatalities.error, fatalities.control, 'Enter a whole number, or leave it empty.');
-      ok = false;
+    if (!taxonomy.type.value) bad(type, 'Choose the type of event.');
+    const text = description.control.value.trim();
+    if (!text) bad(description, 'Describe what happened.');
+    else if ([...text].length < MIN_DESCRIPTION) {
+      bad(description, `Say a little more: what happened, and how you know (at least ${MIN_DESCRIPTION} characters).`);
+    }
+    for (const f of sources) {
+      const u = f.control.value.trim();
+      if (u && !safeHref(u)) bad(f, 'Enter a web link that starts with http:// or https://, or leave it empty.');
+    }
+    const v = fatalities.control.validity;
+    if (v.badInput || v.rangeUnderflow || v.rangeOverflow || v.stepMismatch) {
+      bad(fatalities, 'Enter a whole number of deaths from 0 to 1,000,000, or leave it empty.');
     }
     const photo = photoProblem();
     if (photo) {
@@ -579,12 +621,12 @@ export function createReportForm({ map, sheetEl, button }) {
               ? { error: sourcesError, control: null }
               : byField[k];
       if (!target) {
-        general.push(`${name}: ${message}`);
+        general.push(`${name}: ${humanMessage(k, message)}`);
         continue;
       }
       // Several errors for one field: keep them all.
       const before = target.error.hidden ? '' : `${target.error.textContent} `;
-      showError(target.error, target.control, before + sentence(message));
+      showError(target.error, target.control, before + humanMessage(k, message));
       placed++;
     }
     if (!placed && general.length === 0) return false;
@@ -628,10 +670,26 @@ export function createReportForm({ map, sheetEl, button }) {
     sheetEl.dataset.reportId = String(res?.id ?? '');
     doneHeading.textContent = `Report #${res?.id} received`;
     doneMessage.textContent = `Your report #${res?.id} is pending review; it is not public until a moderator verifies it.`;
+    showReceipt(res);
     const hint = photoHint(res);
     hintBox.replaceChildren(...hint);
     hintBox.hidden = hint.length === 0;
     doneHeading.focus();
+  }
+
+  /** showReceipt lists what the reporter may keep: the report's number, when it arrived and what was sent. */
+  function showReceipt(res) {
+    const lines = [
+      ['Report', `#${res?.id}`],
+      ['Received', formatLocalDateTime(new Date())],
+      ['Status', 'pending review (not public yet)'],
+      ['Type', [taxonomy.type.value, taxonomy.sub.value].filter(Boolean).join(' — ')],
+      ['When', formatLocalDateTime(new Date(toRFC3339(when.control.value)))],
+      ['Where', point ? formatLonLat(wrapLng(point.lng), point.lat) : ''],
+    ];
+    receiptList.replaceChildren(...lines.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
+    receiptText = lines.map(([k, v]) => `${k}: ${v}`).join('\n');
+    receiptCopied.textContent = '';
   }
 
   function photoHint(res) {

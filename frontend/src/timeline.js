@@ -8,10 +8,14 @@
 
 import { byId, debounce } from './dom.js';
 import { dayNumber, dayToISO, formatCount, formatDayNumber, isoToDay, plural } from './format.js';
+import { dateTicks } from './timeaxis.js';
 
 const PLAY_STEP_MS = 700;
 const PLAY_WIDTH_DAYS = 7; // window width when play starts from "all dates"
 const MAX_DOMAIN_DAYS = 366 * 50;
+/** The date axis takes this much of the histogram's height, and writes in this size. */
+const AXIS_PX = 14;
+const AXIS_FONT_PX = 10;
 
 /**
  * createTimeline wires the timeline controls in index.html.
@@ -121,12 +125,14 @@ export function createTimeline(onWindowChange) {
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, width, height);
     const n = counts.length;
+    if (n) drawAxis(ctx, width, height);
+    const plot = height - AXIS_PX; // the bars stand on the axis
     if (!n || !histogram) {
       canvas.setAttribute('aria-label', `Histogram of incidents per day: ${n ? 'too many incidents in view; zoom in' : 'no data'}`);
       if (n && win) {
         // Still show where the window lies in the domain.
         ctx.fillStyle = 'rgba(31, 84, 130, 0.12)';
-        ctx.fillRect(((win.start - domain.start) / n) * width, 0, ((win.end - win.start + 1) / n) * width, height);
+        ctx.fillRect(((win.start - domain.start) / n) * width, 0, ((win.end - win.start + 1) / n) * width, plot);
       }
       return;
     }
@@ -141,14 +147,14 @@ export function createTimeline(onWindowChange) {
       ctx.fillStyle = 'rgba(31, 84, 130, 0.12)';
       const x0 = ((win.start - domain.start) / perBar) * barWidth;
       const x1 = ((win.end - domain.start + 1) / perBar) * barWidth;
-      ctx.fillRect(x0, 0, x1 - x0, height);
+      ctx.fillRect(x0, 0, x1 - x0, plot);
     }
     for (let b = 0; b < bars; b++) {
       if (!sums[b]) continue;
       const day = domain.start + b * perBar;
       ctx.fillStyle = day >= w.start && day <= w.end ? '#1f5482' : '#a9b6c2';
-      const h = Math.max(1, (sums[b] / peak) * (height - 4));
-      ctx.fillRect(b * barWidth + (barWidth > 3 ? 0.5 : 0), height - h, Math.max(barWidth - 1, 1), h);
+      const h = Math.max(1, (sums[b] / peak) * (plot - 4));
+      ctx.fillRect(b * barWidth + (barWidth > 3 ? 0.5 : 0), plot - h, Math.max(barWidth - 1, 1), h);
     }
     let peakDay = 0;
     for (let i = 1; i < n; i++) if (counts[i] > counts[peakDay]) peakDay = i;
@@ -157,6 +163,22 @@ export function createTimeline(onWindowChange) {
       `Histogram of incidents per day, ${formatDayNumber(domain.start)} to ${formatDayNumber(domain.end)}; ` +
         `most on ${formatDayNumber(domain.start + peakDay)} (${counts[peakDay]})`,
     );
+  }
+
+  /** drawAxis writes the dates under the bars: a tick and a label at round dates. */
+  function drawAxis(ctx, width, height) {
+    const plot = height - AXIS_PX;
+    ctx.fillStyle = '#5f6b76';
+    ctx.fillRect(0, plot, width, 1);
+    ctx.font = `${AXIS_FONT_PX}px ${getComputedStyle(canvas).fontFamily || 'sans-serif'}`;
+    ctx.textBaseline = 'bottom';
+    const ticks = dateTicks(domain.start, domain.end, width);
+    canvas.dataset.ticks = ticks.map((t) => t.label).join(','); // what the axis says, for tests
+    for (const t of ticks) {
+      ctx.fillRect(Math.round(t.x), plot, 1, 4);
+      const w = ctx.measureText(t.label).width;
+      ctx.fillText(t.label, Math.min(Math.max(0, t.x - w / 2), width - w), height - 1);
+    }
   }
 
   function onRangeInput(e) {

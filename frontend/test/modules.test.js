@@ -1,5 +1,5 @@
 // Unit tests of the app's pure modules, with Node's own test runner:
-// npm test (no browser, no server; the end-to-end tests are in e2e_test.go).
+// npm test (no browser, no server; the end-to-end tests are the e2e_*_test.go files).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { formatDistance, formatIncidentTime, dayNumber, dayToISO, isoToDay } from '../src/format.js';
@@ -105,4 +105,72 @@ test('filters become API parameters', () => {
   assert.ok(selectsNothing({ ...defaultFilters(), statuses: [] }));
   assert.ok(!selectsNothing(defaultFilters()));
   assert.ok(sameFilters({ ...f, types: ['Riots', 'Battles'] }, { ...f, types: ['Battles', 'Riots'] }));
+});
+
+test('a popup says where as exactly as the point is known', async () => {
+  const { placeText } = await import('../src/popup.js');
+  const base = { location_name: 'Jebrail', nearest_place_name: 'Jebrail', nearest_place_distance_m: 0, country_code: 'AZ' };
+  for (const [name, p, want] of [
+    ['exact', { ...base, geo_precision: 1, nearest_place_distance_m: 1234, border_distance_m: 14250 },
+      ['Jebrail', '1.2 km from Jebrail; 14.3 km from the border', 'Country: AZ']],
+    ['no precision is a point', { ...base, border_distance_m: 500 }, ['Jebrail', '0 m from Jebrail; 500 m from the border', 'Country: AZ']],
+    ['near', { ...base, geo_precision: 2, border_distance_m: 14250 }, ['near Jebrail', 'about 14 km from the border', 'Country: AZ']],
+    ['near, by the nearest place', { nearest_place_name: 'Horadiz', nearest_place_distance_m: 0, geo_precision: 2 }, ['near Horadiz']],
+    ['district', { ...base, admin1: 'Jabrayil', geo_precision: 3, border_distance_m: 14250 },
+      ['in the Jabrayil area', 'about 10 km from the border', 'Country: AZ']],
+    ['district near the border', { ...base, admin2: 'Jabrayil District', admin1: 'Karabakh', geo_precision: 3, border_distance_m: 3000 },
+      ['in the Jabrayil District area', 'close to the border', 'Country: AZ']],
+  ]) {
+    const got = placeText(p);
+    assert.deepEqual(got, want, name);
+    if (p.geo_precision >= 2) assert.ok(!got.some((l) => / m from /.test(l)), `${name}: no metres from a place`);
+  }
+});
+
+test('the offline basemap names a country where its largest piece is, and keeps labels apart', async () => {
+  const { labelAnchors, minPopulation, placeLabels, placeSize, ringArea } = await import('../src/outlinedata.js');
+  const square = (x, y, s) => [[x, y], [x + s, y], [x + s, y + s], [x, y + s], [x, y]];
+  // A country of two pieces (the larger one with a hole) and a crescent-like U.
+  const u = [[0, 0], [90, 0], [90, 90], [60, 90], [60, 30], [30, 30], [30, 90], [0, 90], [0, 0]];
+  const anchors = labelAnchors([
+    { type: 3, rings: [square(0, 0, 10), square(100, 100, 100), square(140, 140, 20).reverse()], props: { name: 'Big' } },
+    { type: 3, rings: [u], props: { name: 'U' } },
+    { type: 3, rings: [square(0, 0, 5)], props: {} }, // no name: no label
+    { type: 2, rings: [[[0, 0], [5, 5]]], props: { name: 'a line' } },
+  ]);
+  assert.deepEqual(anchors.map((a) => a.name), ['Big', 'U']);
+  const [big, cup] = anchors;
+  assert.deepEqual([big.x, big.y, big.width], [150, 150, 100]);
+  assert.equal(big.area, 10000);
+  assert.equal(Math.abs(ringArea(u)), 90 * 90 - 30 * 60);
+  // The U's centroid lies in its gap: the label goes in its widest span instead.
+  assert.ok(cup.x < 30 || cup.x > 60 || cup.y < 30, `U label at ${cup.x},${cup.y} is in the gap`);
+
+  const kept = placeLabels([
+    { key: 'a', x: 100, y: 100, w: 60, h: 14 },
+    { key: 'b', x: 120, y: 105, w: 60, h: 14 }, // overlaps a
+    { key: 'c', x: 100, y: 130, w: 60, h: 14 },
+  ]);
+  assert.deepEqual(kept.map((k) => k.key), ['a', 'c']);
+  assert.ok(minPopulation(2) > minPopulation(6) && minPopulation(6) > minPopulation(10));
+  assert.deepEqual([placeSize(20e6, false), placeSize(2e6, false), placeSize(2e5, false), placeSize(800, false), placeSize(800, true)], ['l', 'm', 's', 'xs', 'l']);
+});
+
+test('the timeline axis has ticks a readable distance apart, at round dates', async () => {
+  const { dateTicks } = await import('../src/timeaxis.js');
+  const day = (iso) => Math.floor(Date.parse(iso) / 86400000);
+  // Three weeks over 300 px: Mondays, labelled by day.
+  let ticks = dateTicks(day('2020-10-01'), day('2020-10-21'), 300);
+  assert.deepEqual(ticks.map((t) => t.label), ['5 Oct', '12 Oct', '19 Oct']);
+  assert.equal(ticks[0].x, (300 / 21) * 4);
+  // A year over 300 px: quarters, the year at January.
+  ticks = dateTicks(day('2020-01-01'), day('2020-12-31'), 300);
+  assert.deepEqual(ticks.map((t) => t.label), ['2020', 'Apr', 'Jul', 'Oct']);
+  // Forty years: decades or five-year steps, never closer than the gap.
+  ticks = dateTicks(day('1990-06-01'), day('2030-01-01'), 300);
+  assert.ok(ticks.every((t) => /^\d{4}$/.test(t.label) && Number(t.label) % 5 === 0), JSON.stringify(ticks));
+  for (const list of [ticks, dateTicks(day('2020-10-01'), day('2020-10-05'), 300)]) {
+    for (let i = 1; i < list.length; i++) assert.ok(list[i].x - list[i - 1].x >= 64, JSON.stringify(list));
+  }
+  assert.deepEqual(dateTicks(5, 4, 300), []);
 });

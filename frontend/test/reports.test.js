@@ -7,10 +7,14 @@ import {
   auditChanges,
   defaultTitle,
   errorKey,
+  formatLocalDateTime,
   formatLonLat,
   formatOffset,
+  humanMessage,
   localInputValue,
   newIdempotencyKey,
+  suggestedTitle,
+  titleProblem,
   toRFC3339,
 } from '../src/fields.js';
 import { bboxAround, bboxContains, distanceMetres } from '../src/geo.js';
@@ -163,4 +167,48 @@ test('the moderation view is part of the permalink', () => {
   assert.equal(decodeHash('#moderate').moderate, true);
   assert.equal(decodeHash('#map=7/39.40/47.03&moderate').moderate, true);
   assert.equal(decodeHash('#map=7/39.40/47.03').moderate, false);
+});
+
+test('a moderator starts from a title with a place, never from a bare type, and cannot publish one', () => {
+  const battle = { event_type: 'Battles', sub_event_type: 'Armed clash' };
+  for (const [p, want] of [
+    [{ ...battle, location_name: 'Jabrayil' }, 'Armed clash near Jabrayil'],
+    [battle, ''],
+    [{ event_type: 'Battles' }, ''],
+  ]) {
+    assert.equal(suggestedTitle(p), want, JSON.stringify(p));
+  }
+  for (const [title, bad] of [
+    ['', true],
+    ['   ', true],
+    ['Battles', true],
+    ['armed clash', true],
+    ['Incident', true],
+    ['Armed clash near Jabrayil', false],
+    ['Gunfire in the hills', false],
+  ]) {
+    assert.equal(titleProblem(title, battle) !== null, bad, `titleProblem(${JSON.stringify(title)})`);
+  }
+});
+
+test('API messages are rewritten for the person filling the form', () => {
+  inZone('Asia/Baku', () => {
+    for (const [key, message, want] of [
+      ['fatalities', '-3 out of range [0, 1000000]', 'Enter a number from 0 to 1,000,000 (not -3).'],
+      ['geo_precision', '7 out of range [1, 3]', 'Enter a number from 1 to 3 (not 7).'],
+      ['event_type', 'required: one of Battles, Riots', 'Choose the type of event.'],
+      ['description', 'required', 'Describe what happened.'],
+      ['occurred_at', 'required (RFC 3339 time)', 'Enter the date and time it happened.'],
+      ['contact', 'required', 'This is needed.'],
+      ['occurred_at', '2031-01-02T05:30:00Z is in the future',
+        '2 Jan 2031, 09:30 (UTC+04:00) is in the future: enter when it happened, in your time (UTC+04:00).'],
+      ['occurred_at', '1850-01-01T00:00:00Z is before 1900', 'Enter a date from 1900 on.'],
+      ['sub_event_type', 'not a sub-event type of "Riots": want one of Mob violence', 'Choose a sub-type of the type of event chosen, or none.'],
+      ['source_urls[0]', 'must be an http or https URL', 'Must be an http or https URL.'],
+    ]) {
+      assert.equal(humanMessage(key, message), want, `${key}: ${message}`);
+    }
+    assert.equal(formatLocalDateTime(new Date('2020-10-18T04:30:00Z')), '18 Oct 2020, 08:30 (UTC+04:00)');
+    assert.equal(formatLocalDateTime(new Date('nope')), '');
+  });
 });
