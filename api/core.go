@@ -52,10 +52,7 @@ func (s *Server) incidentCore(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	store, ok := s.deps.Features.(IncidentCoreStore)
-	if !ok {
-		return &PublicError{Msg: "the core box is not available", Err: geo.ErrUnavailable}
-	}
+	store := s.deps.Features
 	ctx, cancel := s.requestContext(c)
 	defer cancel()
 	notModified, err := s.checkETag(ctx, c, "incidents")

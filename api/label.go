@@ -45,10 +45,7 @@ func (s *Server) placeLabels(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	store, ok := s.deps.Places.(PlaceLabelStore)
-	if !ok {
-		return &PublicError{Msg: "place labels are not available", Err: geo.ErrUnavailable}
-	}
+	store := s.deps.Places
 	ctx, cancel := s.requestContext(c)
 	defer cancel()
 	if s.deps.Features != nil {

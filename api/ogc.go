@@ -59,6 +59,7 @@ type FeatureStore interface {
 	PlaceCollectionStore
 	TileStore
 	CSVStore
+	IncidentCoreStore
 }
 
 // link is an OGC / RFC 8288 link.

@@ -21,6 +21,7 @@ type PlaceStore interface {
 	// SearchPlaces finds up to limit places by name, alternate name or
 	// alias, best match first, preferring places near near when given.
 	SearchPlaces(ctx context.Context, q string, near *orb.Point, limit int) ([]geo.PlaceMatch, error)
+	PlaceLabelStore
 }
 
 // placeRoutes registers the gazetteer endpoints.
