@@ -104,6 +104,11 @@ func isTimeout(err error) bool {
 // A live-update client that stops reading is dropped; the others get
 // every event and are not held back.
 func TestSlowSSEReaderDropped(t *testing.T) {
+	if raceEnabled {
+		// The "fast" reader must keep up with 3,000 large events; under
+		// the race detector it cannot, and is dropped like the slow one.
+		t.Skip("timing-dependent: the race detector slows the fast reader below the event rate")
+	}
 	_, base, db := liveServer(t, api.Config{})
 	fast, stopFast := openEvents(t, base)
 	defer stopFast()
@@ -242,6 +247,10 @@ func TestStalledReadersDoNotStarvePool(t *testing.T) {
 		fmt.Fprintf(c, "GET /api/collections/incidents/items?limit=10000 HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 198.51.100.%d\r\n\r\n", i+1)
 	}
 	time.Sleep(2 * time.Second) // let every stalled request reach its query
+	bound := time.Second
+	if raceEnabled {
+		bound = 5 * time.Second // instrumented code; the bound is for the real binary
+	}
 	var slowest time.Duration
 	for i := range 100 {
 		start := time.Now()
@@ -252,8 +261,8 @@ func TestStalledReadersDoNotStarvePool(t *testing.T) {
 		io.Copy(io.Discard, res.Body)
 		res.Body.Close()
 		took := time.Since(start)
-		if res.StatusCode != http.StatusOK || took > time.Second {
-			t.Fatalf("read %d beside %d stalled readers: status %d in %v, want 200 within 1s", i, stalled, res.StatusCode, took)
+		if res.StatusCode != http.StatusOK || took > bound {
+			t.Fatalf("read %d beside %d stalled readers: status %d in %v, want 200 within %v", i, stalled, res.StatusCode, took, bound)
 		}
 		slowest = max(slowest, took)
 	}

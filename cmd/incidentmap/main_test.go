@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -45,7 +46,7 @@ func TestMain(m *testing.M) {
 type server struct {
 	cmd  *exec.Cmd
 	URL  string
-	logs *bytes.Buffer
+	logs *syncBuffer
 	done chan error
 }
 
@@ -64,7 +65,7 @@ func startServer(t *testing.T, env []string, args ...string) *server {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	s := &server{cmd: cmd, logs: &bytes.Buffer{}, done: make(chan error, 1)}
+	s := &server{cmd: cmd, logs: &syncBuffer{}, done: make(chan error, 1)}
 	urlc := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
@@ -254,4 +255,23 @@ func TestHelpExplainsEveryFlag(t *testing.T) {
 			t.Errorf("serve --help does not mention %s:\n%s", flag, out)
 		}
 	}
+}
+
+// syncBuffer is a bytes.Buffer that the goroutine copying a server's
+// output and the test reading it may use at once.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) WriteString(s string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf.WriteString(s)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
