@@ -111,9 +111,7 @@ func renderHTML(c echo.Context, status int, name string, page htmlPage) error {
 
 // alternate is the link to this resource in another format.
 func alternate(c echo.Context, format, title string) htmlLink {
-	q := c.QueryParams()
-	q.Set("f", format)
-	return htmlLink{Href: baseURL(c) + strings.TrimPrefix(c.Request().URL.Path, "/api") + "?" + q.Encode(), Title: title}
+	return htmlLink{Href: withFormat(baseURL(c)+strings.TrimPrefix(c.Request().URL.RequestURI(), "/api"), format), Title: title}
 }
 
 // featureRows are the properties of a GeoJSON feature, in name order, with

@@ -115,11 +115,7 @@ func TestSlowSSEReaderDropped(t *testing.T) {
 
 	// The slow client connects and never reads. Its receive buffer is
 	// fixed small before connecting, so the kernel cannot absorb the stream.
-	dialer := net.Dialer{Control: func(network, address string, c syscall.RawConn) error {
-		var serr error
-		c.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
-		return serr
-	}}
+	dialer := smallBufferDialer()
 	slow, err := dialer.Dial("tcp", strings.TrimPrefix(base, "http://"))
 	if err != nil {
 		t.Fatal(err)
@@ -230,11 +226,7 @@ func TestStalledReadersDoNotStarvePool(t *testing.T) {
 		FROM generate_series(1, 10000) g`); err != nil {
 		t.Fatal(err)
 	}
-	dialer := net.Dialer{Control: func(network, address string, c syscall.RawConn) error {
-		var serr error
-		c.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
-		return serr
-	}}
+	dialer := smallBufferDialer()
 	const stalled = 20 // more than the pool's 16 connections
 	for i := range stalled {
 		c, err := dialer.Dial("tcp", strings.TrimPrefix(base, "http://"))
@@ -278,11 +270,7 @@ func TestBigPagesCappedPerClient(t *testing.T) {
 		FROM generate_series(1, 5000) g`); err != nil {
 		t.Fatal(err)
 	}
-	dialer := net.Dialer{Control: func(network, address string, c syscall.RawConn) error {
-		var serr error
-		c.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
-		return serr
-	}}
+	dialer := smallBufferDialer()
 	for range 2 {
 		c, err := dialer.Dial("tcp", strings.TrimPrefix(base, "http://"))
 		if err != nil {
@@ -305,4 +293,14 @@ func TestBigPagesCappedPerClient(t *testing.T) {
 	} else {
 		res.Body.Close()
 	}
+}
+
+// smallBufferDialer connects with a receive buffer fixed small before
+// connecting, so the kernel cannot absorb what a client does not read.
+func smallBufferDialer() net.Dialer {
+	return net.Dialer{Control: func(network, address string, c syscall.RawConn) error {
+		var serr error
+		c.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+		return serr
+	}}
 }

@@ -279,33 +279,26 @@ func quoteForMessage(s string) string {
 }
 
 // rejectParams answers 400 for any query parameter not in allowed: a
-// misspelt filter must not silently return everything.
+// misspelt filter must not silently return everything. f may only be json.
 func rejectParams(c echo.Context, allowed ...string) error {
-	for name := range c.QueryParams() {
-		ok := false
-		for _, a := range allowed {
-			ok = ok || a == name
-		}
-		if !ok {
-			return geo.Invalidf(quoteForMessage(name), "unknown parameter")
-		}
-	}
-	if f := c.QueryParam("f"); f != "" && f != "json" {
-		return geo.Invalidf("f", "unsupported format %s: this resource is JSON only", quoteForMessage(f))
-	}
-	return nil
+	return checkParams(c, []string{"json"}, allowed)
 }
 
 // rejectParamsHTML is rejectParams for resources that also have an HTML
 // view: f may be json or html; more are other parameters they take.
 func rejectParamsHTML(c echo.Context, more ...string) error {
+	return checkParams(c, []string{"json", "html"}, append(more, "f"))
+}
+
+// checkParams refuses parameters not in allowed and formats not in formats.
+func checkParams(c echo.Context, formats, allowed []string) error {
 	for name := range c.QueryParams() {
-		if name != "f" && !slices.Contains(more, name) {
+		if !slices.Contains(allowed, name) {
 			return geo.Invalidf(quoteForMessage(name), "unknown parameter")
 		}
 	}
-	if f := c.QueryParam("f"); f != "" && f != "json" && f != "html" {
-		return geo.Invalidf("f", "unsupported format %s (supported: json, html)", quoteForMessage(f))
+	if f := c.QueryParam("f"); f != "" && !slices.Contains(formats, f) {
+		return geo.Invalidf("f", "unsupported format %s (supported: %s)", quoteForMessage(f), strings.Join(formats, ", "))
 	}
 	return nil
 }

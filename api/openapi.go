@@ -7,8 +7,6 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/incidentmap/incidentmap/geo"
 )
 
 // obj is a JSON object in the OpenAPI document.
@@ -58,34 +56,10 @@ func operation(summary, id string, params []obj, ok obj, errs ...string) obj {
 // checks that each registered route appears here.
 func openAPIDocument(base string) obj {
 	collectionID := param("collectionId", "path", "Collection id: incidents or a layer id.", str())
-	featureID := param("featureId", "path", "Feature id.", obj{"type": "integer", "format": "int64", "minimum": 1})
 	f := param("f", "query", "Output format: json (the default).", obj{"type": "string", "enum": []string{"json"}})
-	itemsParams := []obj{
-		collectionID,
-		param("bbox", "query", "minLon,minLat,maxLon,maxLat in CRS84; minLon > maxLon crosses the antimeridian.",
-			obj{"type": "array", "items": obj{"type": "number"}, "minItems": 4, "maxItems": 6}),
-		param("bbox-crs", "query", "Only "+crs84+".", str()),
-		param("datetime", "query", "RFC 3339 instant or closed interval a/b; '..' or empty for an open end; a date means its whole UTC day.", str()),
-		// maximum tells clients such as GDAL how large a page they may ask
-		// for, so they do not page through a layer 10 features at a time.
-		param("limit", "query", "Features per page, 1..10000 (larger values are clamped); default 100.",
-			obj{"type": "integer", "minimum": 1, "maximum": geo.ItemsMaxLimit, "default": geo.ItemsDefaultLimit}),
-		param("cursor", "query", "Opaque paging position from a next or prev link.", str()),
-		param("event_type", "query", "Incidents only: comma-separated ACLED event types.", str()),
-		param("sub_event_type", "query", "Incidents only: comma-separated ACLED sub-event types.", str()),
-		param("status", "query", "Incidents only: verified, disputed, retracted (default verified,disputed).", str()),
-		param("country", "query", "Incidents only: comma-separated ISO 3166-1 alpha-2 codes: the country the source states where it states one, else the country whose polygon holds the point.", str()),
-		param("geo_check", "query", "Incidents only: country_mismatch (stated country differs from the polygon's) and/or no_country (stated, but no country polygon there), comma-separated.", str()),
-		param("derived", "query", "Incidents, f=csv only: true adds the derived columns (country by polygon, nearest place, border distance, geo_check).", obj{"type": "boolean"}),
-		param("actor", "query", "Incidents only: substring of actor1 or actor2.", str()),
-		param("q", "query", "Incidents only: full-text search in title, notes and location.", str()),
-		param("near_border_km", "query", "Incidents only: at most this many km from an international land border.", obj{"type": "number"}),
-		param("near_place", "query", "Incidents only: gazetteer place id; with within_km (default 10).", obj{"type": "integer"}),
-		param("within_km", "query", "Incidents only: radius around near_place in km.", obj{"type": "number"}),
-		param("sortby", "query", "Incidents only: occurred_at or fatalities, prefixed with + or - (default -occurred_at).", str()),
-		param("properties", "query", "Incidents only: comma-separated property names to return; source_record (the source row as imported) only when named here.", str()),
-		f,
-	}
+	// The parameters every collection takes; each collection's own path
+	// (collectionPaths) lists the rest, with their types and enums.
+	itemsParams := append([]obj{collectionID}, commonItemsParams(true, "json", "geojson", "csv", "html")...)
 	health := func(summary, id string) obj {
 		return obj{"get": obj{"summary": summary, "operationId": id, "responses": obj{
 			"200": jsonResponse("OK", mediaJSON),
@@ -132,7 +106,7 @@ func openAPIDocument(base string) obj {
 			"getQueryables", []obj{collectionID}, obj{"description": "JSON Schema of the queryables.",
 				"content": obj{mediaJSONSchema: obj{"schema": obj{"type": "object"}}}}, "404")},
 		"/api/collections/{collectionId}/items/{featureId}": obj{"get": operation("One feature.", "getFeature",
-			[]obj{collectionID, featureID, f}, jsonResponse("A GeoJSON Feature.", mediaGeoJSON), "400", "404", "503")},
+			[]obj{collectionID, featureIDParam(), f}, jsonResponse("A GeoJSON Feature.", mediaGeoJSON), "400", "404", "503")},
 		"/api/openapi": obj{"get": operation("This API definition.", "getOpenAPI", nil, jsonResponse("OpenAPI 3.0 document.", mediaOpenAPI))},
 		"/api/docs": obj{"get": obj{"summary": "Human-readable API documentation.", "operationId": "getDocs",
 			"responses": obj{"200": obj{"description": "HTML page.", "content": obj{mediaHTML: obj{"schema": str()}}}}}},
