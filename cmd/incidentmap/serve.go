@@ -39,21 +39,22 @@ func parseCIDRs(list string) ([]string, error) {
 
 // serveConfig is the configuration of `incidentmap serve`.
 type serveConfig struct {
-	db            dbConfig
-	addr          string
-	shutdownGrace time.Duration
-	readTimeout   time.Duration
-	writeTimeout  time.Duration
-	idleTimeout   time.Duration
-	proxies       string
-	reportBurst   float64
-	reportPerMin  float64
-	ssePerClient  int
-	tileURL       string
-	tileAttrib    string
-	moderationURL string
-	tileCacheMB   int
-	readURL       string
+	db                dbConfig
+	addr              string
+	shutdownGrace     time.Duration
+	readTimeout       time.Duration
+	writeTimeout      time.Duration
+	idleTimeout       time.Duration
+	proxies           string
+	reportBurst       float64
+	reportPerMin      float64
+	ssePerClient      int
+	bigPagesPerClient int
+	tileURL           string
+	tileAttrib        string
+	moderationURL     string
+	tileCacheMB       int
+	readURL           string
 }
 
 func runServe(ctx context.Context, env *environment, args []string) error {
@@ -87,6 +88,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	fs.Float64Var(&cfg.reportBurst, "report-burst", 10, "reports one client may submit in a burst")
 	fs.Float64Var(&cfg.reportPerMin, "report-rate", 10, "reports per minute one client may submit after a burst")
 	fs.IntVar(&cfg.ssePerClient, "live-streams-per-client", 20, "live-update streams one client address may hold open (more answer 429)")
+	fs.IntVar(&cfg.bigPagesPerClient, "big-pages-per-client", 4, "pages of 1,000 or more features one client address may have in flight (more answer 429)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -103,6 +105,9 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	}
 	if cfg.reportBurst < 1 || cfg.reportPerMin <= 0 {
 		return fmt.Errorf("--report-burst must be at least 1 and --report-rate above 0")
+	}
+	if cfg.bigPagesPerClient < 1 {
+		return fmt.Errorf("--big-pages-per-client must be at least 1, not %d", cfg.bigPagesPerClient)
 	}
 	if cfg.ssePerClient < 1 {
 		return fmt.Errorf("--live-streams-per-client must be at least 1, not %d", cfg.ssePerClient)
@@ -152,18 +157,19 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	defer pools.Close()
 
 	srv := api.New(api.Config{
-		ReadTimeout:       cfg.readTimeout,
-		WriteTimeout:      cfg.writeTimeout,
-		IdleTimeout:       cfg.idleTimeout,
-		TrustedProxies:    proxies,
-		ReportRate:        geo.RateLimit{Burst: cfg.reportBurst, PerMinute: cfg.reportPerMin},
-		RequestTimeout:    cfg.db.RequestTimeout,
-		TileURL:           cfg.tileURL,
-		TileAttribution:   cfg.tileAttrib,
-		Logger:            logger,
-		FeaturesOnReplica: pools.read != nil,
-		TileCacheBytes:    tileCacheBytes(cfg.tileCacheMB),
-		MaxSSEPerClient:   cfg.ssePerClient,
+		ReadTimeout:          cfg.readTimeout,
+		WriteTimeout:         cfg.writeTimeout,
+		IdleTimeout:          cfg.idleTimeout,
+		TrustedProxies:       proxies,
+		ReportRate:           geo.RateLimit{Burst: cfg.reportBurst, PerMinute: cfg.reportPerMin},
+		RequestTimeout:       cfg.db.RequestTimeout,
+		TileURL:              cfg.tileURL,
+		TileAttribution:      cfg.tileAttrib,
+		Logger:               logger,
+		FeaturesOnReplica:    pools.read != nil,
+		TileCacheBytes:       tileCacheBytes(cfg.tileCacheMB),
+		MaxSSEPerClient:      cfg.ssePerClient,
+		MaxBigPagesPerClient: cfg.bigPagesPerClient,
 	}, api.Deps{Ready: pools, Features: pools.features(), Reports: pools.public,
 		Moderation: pools.moderation, Events: pools.public, Places: pools.features()})
 
