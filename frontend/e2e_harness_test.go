@@ -375,8 +375,20 @@ func (b *browser) do(ctx context.Context, what string, steps ...chromedp.Action[
 	defer cancel()
 	if err := chromedp.Do(tctx, steps...); err != nil {
 		b.screenshot(ctx, "failed-"+strings.ReplaceAll(what, " ", "-"))
-		b.t.Fatalf("%s: %v", what, err)
+		b.t.Fatalf("%s: %v (page state: %s)", what, err, b.pageState(ctx))
 	}
+}
+
+// pageState describes the map's state, for a failed step's message.
+func (b *browser) pageState(ctx context.Context) string {
+	tctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(tctx, chromedp.Evaluate[string](`(() => { const m = document.getElementById('map');
+		return 'hash=' + location.hash + ' incidents=' + (m && m.dataset.incidents) + ' renders=' + (m && m.dataset.renders); })()`))
+	if err != nil {
+		return err.Error()
+	}
+	return s
 }
 
 // get runs an action that returns a value in the tab ctx.
@@ -434,6 +446,21 @@ func waitRendered(after int) chromedp.Action[chromedp.Void] {
 		`(() => { const m = document.getElementById('map');
 		  return m.dataset.incidents === 'ready' && Number(m.dataset.renders || 0) > %d; })()`, after),
 		chromedp.WithPollingInterval(50*time.Millisecond))
+}
+
+// still waits until the element sel has kept its place on screen for
+// 300 ms: a popup that has just grown makes the map pan (animated) to fit
+// it, and a click computed during that pan lands beside its target.
+func still(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.Poll[chromedp.Void](fmt.Sprintf(`(() => {
+		const e = document.querySelector(%q);
+		if (!e) return false;
+		const r = e.getBoundingClientRect(), now = performance.now();
+		const at = [r.left, r.top, r.width, r.height].join(',');
+		const w = window.__stillFor || (window.__stillFor = {});
+		if (!w[%q] || w[%q].at !== at) { w[%q] = { at, since: now }; return false; }
+		return now - w[%q].since >= 300;
+	})()`, sel, sel, sel, sel, sel), chromedp.WithPollingInterval(50*time.Millisecond))
 }
 
 // renders reads how many times the map has rendered incidents.

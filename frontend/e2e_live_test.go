@@ -147,7 +147,7 @@ func TestReportModerateAndLiveUpdates(t *testing.T) {
 
 	// The moderator's popup links to the incident's audit history.
 	mod.do(mc, "show the incident", chromedp.Click(chromedp.CSS(`#m-done button`)),
-		chromedp.WaitVisible(chromedp.CSS(`.leaflet-popup .popup-history`)),
+		chromedp.WaitVisible(chromedp.CSS(`.leaflet-popup .popup-history`)), still(`.leaflet-popup .popup-history`),
 		chromedp.Click(chromedp.CSS(`.leaflet-popup .popup-history`)),
 		chromedp.WaitVisible(chromedp.CSS(`#m-audit li`)))
 	mod.screenshot(mc, "history")

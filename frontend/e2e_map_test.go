@@ -497,9 +497,9 @@ func TestPhonePopupIsNotCovered(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#map .map-notice`)))
 	b.do(b.ctx, "tap the marker", chromedp.Click(chromedp.CSS(`#map .incident-marker`)),
 		chromedp.WaitVisible(chromedp.CSS(`.leaflet-popup .incident-title`)),
-		// The popup pans into view (an animation) and then fills in its incident.
-		chromedp.Poll[chromedp.Void](`!document.querySelector('.leaflet-pan-anim')`),
-		chromedp.Sleep(500*time.Millisecond))
+		// The popup fills in its incident, and the map pans (animated) to fit it.
+		chromedp.Poll[chromedp.Void](`document.querySelector('.leaflet-popup .props')?.textContent.includes('Sources')`),
+		still(`.leaflet-popup-close-button`))
 	b.screenshot(b.ctx, "popup")
 	for _, sel := range []string{".leaflet-popup-close-button", ".leaflet-popup .incident-title"} {
 		// What a tap at its centre reaches, and what is drawn over any part
@@ -685,11 +685,12 @@ func TestPopupActionsAndWording(t *testing.T) {
 		t.Errorf("popup place = %q, want the area and no distance in metres", place)
 	}
 
+	b.do(b.ctx, "let the map fit the popup", still(`.leaflet-popup .popup-zoom`))
 	n := b.renders(b.ctx)
 	b.do(b.ctx, "zoom to", chromedp.Click(chromedp.CSS(`.leaflet-popup .popup-zoom`)),
 		chromedp.Poll[chromedp.Void](`location.hash.startsWith('#map=10/')`, chromedp.WithPollingInterval(50*time.Millisecond)),
 		waitRendered(n))
-	b.do(b.ctx, "copy the link", chromedp.Click(chromedp.CSS(`.leaflet-popup .popup-copy`)),
+	b.do(b.ctx, "copy the link", still(`.leaflet-popup .popup-copy`), chromedp.Click(chromedp.CSS(`.leaflet-popup .popup-copy`)),
 		chromedp.WaitVisible(chromedp.CSS(`.leaflet-popup .popup-link`)))
 	b.screenshot(b.ctx, "link")
 	// After the zoom the popup is whole again, clear of the map's top edge.
