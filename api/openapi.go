@@ -1,9 +1,7 @@
 package api
 
 import (
-	"html/template"
 	"net/http"
-	"sort"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -243,50 +241,4 @@ func relativeToAPI(doc obj, host string) obj {
 	doc["paths"] = paths
 	doc["servers"] = []obj{{"url": host + "/api"}}
 	return doc
-}
-
-// docsPage renders the OpenAPI document as a plain HTML page; html/template
-// escapes every value.
-var docsPage = template.Must(template.New("docs").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>incidentmap API</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body><h1>incidentmap API</h1>
-<p>OGC API – Features. Machine-readable definition: <a href="/api/openapi">/api/openapi</a>.</p>
-{{range .}}<h2><code>{{.Method}} {{.Path}}</code></h2><p>{{.Summary}}</p>
-{{if .Params}}<ul>{{range .Params}}<li><code>{{.Name}}</code> ({{.In}}): {{.Description}}</li>{{end}}</ul>{{end}}
-{{end}}</body></html>`))
-
-type docsEntry struct {
-	Method, Path, Summary string
-	Params                []struct{ Name, In, Description string }
-}
-
-func (s *Server) apiDocs(c echo.Context) error {
-	paths := openAPIDocument("")["paths"].(obj)
-	keys := make([]string, 0, len(paths))
-	for k := range paths {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var entries []docsEntry
-	for _, k := range keys {
-		for _, method := range []string{"get", "post", "patch", "delete"} {
-			op, ok := paths[k].(obj)[method].(obj)
-			if !ok {
-				continue
-			}
-			e := docsEntry{Method: strings.ToUpper(method), Path: k, Summary: op["summary"].(string)}
-			params, _ := op["parameters"].([]obj)
-			for _, p := range params {
-				e.Params = append(e.Params, struct{ Name, In, Description string }{
-					p["name"].(string), p["in"].(string), p["description"].(string)})
-			}
-			entries = append(entries, e)
-		}
-	}
-	var b strings.Builder
-	if err := docsPage.Execute(&b, entries); err != nil {
-		return err
-	}
-	return c.HTML(http.StatusOK, b.String())
 }

@@ -2,7 +2,9 @@
 // bundled and minified into dist/assets/ under content-hashed names (so the
 // server can let browsers cache them forever), each with a gzipped copy the
 // server sends to clients that accept it, and dist/index.html is written from
-// src/index.html with the hashed names filled in.
+// src/index.html with the hashed names filled in. The API documentation page
+// (Swagger UI from swagger-ui-dist, served at /api/docs) is built the same way
+// from src/apidocs.{js,css,html} into dist/apidocs.html.
 //
 // Usage: node build.mjs   (npm run build)
 import * as esbuild from 'esbuild';
@@ -24,7 +26,7 @@ for (const name of await readdir(dist)) {
 
 const result = await esbuild.build({
   absWorkingDir: root,
-  entryPoints: ['src/main.js', 'src/style.css'],
+  entryPoints: ['src/main.js', 'src/style.css', 'src/apidocs.js', 'src/apidocs.css'],
   outdir: assets,
   entryNames: '[name]-[hash]',
   assetNames: '[name]-[hash]',
@@ -46,7 +48,9 @@ for (const [out, meta] of Object.entries(result.metafile.outputs)) {
 }
 const script = outputFor['src/main.js'];
 const style = outputFor['src/style.css'];
-if (!script || !style) throw new Error('build: an entry point produced no output');
+const docsScript = outputFor['src/apidocs.js'];
+const docsStyle = outputFor['src/apidocs.css'];
+if (!script || !style || !docsScript || !docsStyle) throw new Error('build: an entry point produced no output');
 
 // The licences of the bundled packages ask for their notices to travel with
 // the code; minifying drops most of them, so they go in a file of their own.
@@ -55,14 +59,8 @@ const licenses = await thirdPartyLicenses();
 // The icon, content-hashed like the rest (browsers ask /favicon.ico, a 404, without it).
 const favicon = await hashedCopy('src/favicon.svg');
 
-const template = await readFile(join(root, 'src/index.html'), 'utf8');
-const html = template
-  .replace('{{FAVICON}}', favicon)
-  .replace('{{STYLE}}', style)
-  .replace('{{SCRIPT}}', script)
-  .replace('{{LICENSES}}', licenses);
-if (html.includes('{{')) throw new Error('build: src/index.html has an unknown placeholder');
-await writeFile(join(dist, 'index.html'), html);
+await writePage('src/index.html', 'index.html', style, script);
+await writePage('src/apidocs.html', 'apidocs.html', docsStyle, docsScript);
 
 // Precompress text assets once here rather than on every request.
 let total = 0;
@@ -95,11 +93,32 @@ async function thirdPartyLicenses() {
     if (!file) throw new Error(`build: no licence file in ${name}`);
     text += `\n==== ${name} ${meta.version} (${meta.license || 'see below'}) ====\n\n`;
     text += (await readFile(join(dir, file), 'utf8')).trim() + '\n';
+    // A package that ships a bundle lists the notices of what it bundled
+    // beside it (webpack's *.LICENSE.txt); they travel with it.
+    for (const f of (await readdir(dir)).filter((f) => f.endsWith('.LICENSE.txt')).sort()) {
+      const input = Object.keys(result.metafile.inputs).find((i) => i.endsWith(`${name}/${f.replace(/\.LICENSE\.txt$/, '')}`));
+      if (!input) continue;
+      text += `\n---- bundled in ${name}/${f.replace(/\.LICENSE\.txt$/, '')} ----\n\n`;
+      text += (await readFile(join(dir, f), 'utf8')).trim() + '\n';
+    }
   }
   const hash = createHash('sha256').update(text).digest('hex').slice(0, 8).toUpperCase();
   const name = `third-party-licenses-${hash}.txt`;
   await writeFile(join(assets, name), text);
   return `/assets/${name}`;
+}
+
+// writePage fills a page template's placeholders with the hashed asset
+// names and writes it to dist/.
+async function writePage(source, target, pageStyle, pageScript) {
+  const template = await readFile(join(root, source), 'utf8');
+  const html = template
+    .replace('{{FAVICON}}', favicon)
+    .replace('{{STYLE}}', pageStyle)
+    .replace('{{SCRIPT}}', pageScript)
+    .replace('{{LICENSES}}', licenses);
+  if (html.includes('{{')) throw new Error(`build: ${source} has an unknown placeholder`);
+  await writeFile(join(dist, target), html);
 }
 
 function kb(n) {

@@ -21,6 +21,10 @@ var dist embed.FS
 // IndexFile is the name of the application's HTML page in Dist.
 const IndexFile = "index.html"
 
+// DocsFile is the name of the API documentation page in Dist (served at
+// /api/docs); its scripts and styles are under AssetsDir like the map's.
+const DocsFile = "apidocs.html"
+
 // AssetsDir is the directory of Dist holding the content-hashed bundle files.
 const AssetsDir = "assets"
 
