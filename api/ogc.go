@@ -158,18 +158,19 @@ func newCollectionDoc(base, id, title, description string, ext geo.Extent, tiles
 	if tiles {
 		doc.Links = append(doc.Links, link{Href: href + "/tiles", Rel: relTilesetsVector, Type: mediaJSON, Title: title + " as vector tiles"})
 	}
-	extent := map[string]any{}
-	if ext.BBox != nil {
-		b := ext.BBox
-		extent["spatial"] = map[string]any{"bbox": [][]float64{{b.MinLon, b.MinLat, b.MaxLon, b.MaxLat}}, "crs": crs84}
+	// An empty collection still gets a spatial extent, the whole world
+	// (where its first feature may be): GDAL's OGCAPI driver refuses a
+	// collection without one ("Missing bbox").
+	bbox := []float64{-180, -90, 180, 90}
+	if b := ext.BBox; b != nil {
+		bbox = []float64{b.MinLon, b.MinLat, b.MaxLon, b.MaxLat}
 	}
+	extent := map[string]any{"spatial": map[string]any{"bbox": [][]float64{bbox}, "crs": crs84}}
 	if ext.Start != nil || ext.End != nil {
 		extent["temporal"] = map[string]any{"interval": [][]*string{{timePtr(ext.Start), timePtr(ext.End)}},
 			"trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"}
 	}
-	if len(extent) > 0 {
-		doc.Extent = extent
-	}
+	doc.Extent = extent
 	return doc
 }
 
