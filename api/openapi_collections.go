@@ -54,9 +54,13 @@ func listOf(name, description string, enum []string) obj {
 
 // commonItemsParams are the parameters of every collection's items.
 func commonItemsParams(datetime bool, formats ...string) []obj {
+	// bbox is one comma-separated value (form, not exploded), as OGC API –
+	// Features defines it; OpenAPI's default would repeat the parameter.
+	bbox := param("bbox", "query", "minLon,minLat,maxLon,maxLat in CRS84 (or in bbox-crs); minLon > maxLon crosses the antimeridian.",
+		obj{"type": "array", "items": obj{"type": "number"}, "minItems": 4, "maxItems": 6})
+	bbox["style"], bbox["explode"] = "form", false
 	ps := []obj{
-		param("bbox", "query", "minLon,minLat,maxLon,maxLat in CRS84; minLon > maxLon crosses the antimeridian.",
-			obj{"type": "array", "items": obj{"type": "number"}, "minItems": 4, "maxItems": 6}),
+		bbox,
 		param("bbox-crs", "query", "CRS of bbox (default CRS84; EPSG:4326 is latitude first; EPSG:3857 in metres).",
 			obj{"type": "string", "enum": geo.SupportedCRS}),
 		crsParam(),
@@ -95,8 +99,10 @@ func incidentItemsParams() []obj {
 			append(slices.Clone(geo.IncidentProperties), geo.IncidentOnRequestProperties...)),
 		param("filter", "query", "A CQL2 filter on the queryables (see /collections/incidents/queryables): "+
 			"comparisons, LIKE, IN, BETWEEN, IS NULL, S_INTERSECTS/S_WITHIN/S_DWITHIN on geometry, T_* on any timestamp.", str()),
-		param("filter-lang", "query", "cql2-text (the default) or cql2-json; cql-text is read as cql2-text.",
-			obj{"type": "string", "enum": geo.FilterLangs, "default": "cql2-text"}),
+		// No schema default: clients that send every default (Swagger UI's
+		// "Try it out") would send filter-lang without a filter, a 400.
+		param("filter-lang", "query", "cql2-text (the default) or cql2-json; cql-text is read as cql2-text. Only with filter.",
+			obj{"type": "string", "enum": geo.FilterLangs}),
 		param("filter-crs", "query", "Only "+crs84+".", obj{"type": "string", "enum": []string{crs84}}),
 	)
 	// Every other queryable as a parameter meaning equality (Part 1's
