@@ -58,9 +58,9 @@ func (db *DB) LoadCountries(ctx context.Context, countries []geo.Country) (int, 
 			return 0, prefixFields(fmt.Sprintf("countries[%d].", i), err)
 		}
 	}
-	tx, err := db.db.BeginTx(ctx, nil)
+	ctx, tx, err := db.beginBulk(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("load countries: %w", mapError(err))
+		return 0, fmt.Errorf("load countries: %w", err)
 	}
 	defer tx.Rollback()
 	// Parts first: the cascade would look each country's parts up by a
@@ -134,9 +134,9 @@ func (db *DB) LoadBorders(ctx context.Context, borders []geo.Border) (int, error
 			return 0, prefixFields(fmt.Sprintf("borders[%d].", i), err)
 		}
 	}
-	tx, err := db.db.BeginTx(ctx, nil)
+	ctx, tx, err := db.beginBulk(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("load borders: %w", mapError(err))
+		return 0, fmt.Errorf("load borders: %w", err)
 	}
 	defer tx.Rollback()
 	if _, err := tx.ExecContext(ctx, `DELETE FROM border_parts`); err != nil {

@@ -44,9 +44,9 @@ func (db *DB) LoadPlaces(ctx context.Context, places []geo.Place) (PlaceLoadResu
 		}
 		seen[p.ID] = i
 	}
-	tx, err := db.db.BeginTx(ctx, nil)
+	ctx, tx, err := db.beginBulk(ctx)
 	if err != nil {
-		return res, fmt.Errorf("load places: %w", mapError(err))
+		return res, fmt.Errorf("load places: %w", err)
 	}
 	defer tx.Rollback()
 	if _, err := tx.ExecContext(ctx, `
@@ -98,8 +98,8 @@ func (db *DB) LoadPlaces(ctx context.Context, places []geo.Place) (PlaceLoadResu
 	}
 	if res.Inserted+res.Updated > 0 {
 		// Fresh statistics for the planner (and the collection's extent).
-		if _, err := db.db.ExecContext(ctx, `ANALYZE places, place_names`); err != nil {
-			return res, fmt.Errorf("load places: analyze: %w", mapError(err))
+		if err := db.analyzeBulk(ctx, "places", "place_names"); err != nil {
+			return res, fmt.Errorf("load places: %w", err)
 		}
 	}
 	res.Unchanged = int64(len(places)) - res.Inserted - res.Updated
