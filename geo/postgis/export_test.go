@@ -76,7 +76,7 @@ func hostileIncident() *geo.Incident {
 		Admin1:       "\rRegión Metropolitana",
 		Point:        [2]float64{-70.6483, -33.4569},
 		GeoPrecision: geo.GeoExact, Status: geo.StatusDisputed, Fatalities: 2,
-		Sources: []geo.Source{{Name: "=cmd", URL: "https://example.org/a?b=1&c=<2>", Date: "2020-10-18"}},
+		Sources: []geo.Source{{Publisher: "=cmd", URL: "https://example.org/a?b=1&c=<2>", PublishedAt: "2020-10-18"}},
 	}
 }
 
