@@ -127,7 +127,7 @@ var incidentPropertyTypes = map[string]obj{
 	"sub_event_type": {"type": "string", "enum": geo.SubEventTypes()}, "actor1": str(), "actor2": str(),
 	"fatalities": {"type": "integer", "minimum": 0}, "title": str(), "notes": str(), "location_name": str(),
 	"geo_precision": {"type": "integer", "enum": []int{1, 2, 3}}, "status": {"type": "string", "enum": geo.IncidentStatuses},
-	"sources": {"type": "array", "items": sourceSchema()},
+	"sources":   {"type": "array", "items": sourceSchema()},
 	"report_id": {"type": "integer", "nullable": true}, "country_code": {"type": "string", "nullable": true},
 	"admin1": str(), "nearest_place_id": {"type": "integer", "nullable": true},
 	"nearest_place_name":       {"type": "string", "nullable": true},
@@ -140,7 +140,7 @@ var incidentPropertyTypes = map[string]obj{
 	"source_dataset": str(),
 	"source_record":  {"type": "object", "additionalProperties": obj{"type": "string"}},
 	// Derived.
-	"geo_check": {"type": "array", "items": obj{"type": "string", "enum": geo.GeoChecks}},
+	"geo_check":           {"type": "array", "items": obj{"type": "string", "enum": geo.GeoChecks}},
 	"independent_sources": {"type": "integer", "minimum": 0},
 }
 
