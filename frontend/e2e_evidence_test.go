@@ -52,14 +52,17 @@ func TestPopupListsSourcesAsEvidence(t *testing.T) {
 	if got := get(b, b.ctx, "read the count", chromedp.Text(chromedp.CSS(`.leaflet-popup .independent-sources`))); got != "3 independent sources" {
 		t.Errorf("count = %q, want \"3 independent sources\" (Reuters twice, the ministry, Evil)", got)
 	}
-	if got := get(b, b.ctx, "read the badge", chromedp.Text(chromedp.CSS(`.leaflet-popup .status-badge.status-reported`))); got != "reported" {
+	if got := get(b, b.ctx, "read the status line", chromedp.Text(chromedp.CSS(`.leaflet-popup .status-badge.status-reported`))); got != "reported" {
 		t.Errorf("status badge = %q, want reported", got)
+	}
+	if got := eval[string](b, b.ctx, `document.querySelector('.leaflet-popup .independent-sources').parentElement.textContent`); got != "reported · 3 independent sources" {
+		t.Errorf("status line = %q, want \"reported · 3 independent sources\"", got)
 	}
 	items := eval[[]string](b, b.ctx, `[...document.querySelectorAll('.leaflet-popup .sources li')].map(li => li.textContent)`)
 	want := []string{
-		"Reuters — Truce breached (media, published 2020-10-18) · archived copy",
+		"Reuters — Truce breached (media, 2020-10-18) · archived copy",
 		"REUTERS (media)",
-		"Armenian Ministry of Defence (official statement, published 2020-10-18)",
+		"Armenian Ministry of Defence (official statement, 2020-10-18)",
 		"Evil",
 	}
 	if strings.Join(items, "\n") != strings.Join(want, "\n") {

@@ -4,7 +4,7 @@
 
 import { el } from './dom.js';
 import { formatDistance, formatIncidentTime } from './format.js';
-import { sourcesContent } from './sources.js';
+import { independentNode, sourcesContent } from './sources.js';
 import { typeClass } from './taxonomy.js';
 
 
@@ -22,9 +22,11 @@ export function incidentContent(feature) {
   if (Number.isFinite(p.fatalities)) row('Fatalities', String(p.fatalities));
   const place = placeLines(p);
   if (place.length) row('Place', ...place);
-  if (p.status) row('Status', el('span', { class: `status-badge status-${p.status}` }, p.status));
-  const sources = sourcesContent(p.sources, p.independent_sources);
-  if (sources) row('Sources', ...sources);
+  const independent = independentNode(p.independent_sources);
+  if (p.status) row('Status', el('span', { class: `status-badge status-${p.status}` }, p.status), independent && ' · ', independent);
+  else if (independent) row('Status', independent);
+  const sources = sourcesContent(p.sources);
+  if (sources) row('Sources', sources);
 
   return el(
     'article',

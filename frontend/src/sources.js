@@ -31,7 +31,7 @@ export function sourceParts(s) {
   const published = text(src.published_at) || text(src.date);
   // The date as the source gave it (its own day, not converted).
   const date = /^\d{4}-\d{2}-\d{2}/.test(published) ? published.slice(0, 10) : '';
-  const detail = [kind, date && `published ${date}`].filter(Boolean).join(', ');
+  const detail = [kind, date].filter(Boolean).join(', ');
   return { label, href: safeHref(url), archiveHref: safeHref(src.archive_url), sha256: text(src.sha256), detail };
 }
 
@@ -46,13 +46,20 @@ function link(href, text, title) {
 }
 
 /**
- * sourcesContent is the popup's sources: the count of independent sources
- * and the list; null when there is neither.
+ * independentNode says how many independent sources support an incident,
+ * for the popup's status line (it says how far the incident is
+ * corroborated, and costs the popup no line of its own); null when the
+ * count is unknown.
  */
-export function sourcesContent(sources, independent) {
-  const list = Array.isArray(sources) ? sources : [];
+export function independentNode(independent) {
   const count = independentText(independent);
-  if (!list.length && !count) return null;
+  return count ? el('span', { class: 'independent-sources' }, count) : null;
+}
+
+/** sourcesContent is the popup's list of sources; null when there is none. */
+export function sourcesContent(sources) {
+  const list = Array.isArray(sources) ? sources : [];
+  if (!list.length) return null;
   const items = list.map((s) => {
     const p = sourceParts(s);
     return el(
@@ -63,8 +70,5 @@ export function sourcesContent(sources, independent) {
       p.archiveHref ? [' · ', link(p.archiveHref, 'archived copy', p.sha256 ? `SHA-256 ${p.sha256}` : null)] : '',
     );
   });
-  return [
-    count && el('p', { class: 'independent-sources' }, count),
-    items.length ? el('ul', { class: 'sources' }, items) : null,
-  ];
+  return el('ul', { class: 'sources' }, items);
 }

@@ -14,7 +14,7 @@ test('a source reads "Publisher — title (kind, published date)"', () => {
     sha256: 'ab'.repeat(32),
   });
   assert.equal(p.label, 'Reuters — Truce breached');
-  assert.equal(p.detail, 'media, published 2020-10-18');
+  assert.equal(p.detail, 'media, 2020-10-18');
   assert.equal(p.href, 'https://www.reuters.com/a');
   assert.equal(p.archiveHref, 'https://web.archive.org/web/2020/x');
 });
@@ -33,7 +33,7 @@ test('what is not known is not shown; the first shape still reads', () => {
   );
   const old = sourceParts({ name: 'Ministry of Defence', date: '2020-10-18', url: 'https://example.org/mod' });
   assert.equal(old.label, 'Ministry of Defence');
-  assert.equal(old.detail, 'published 2020-10-18');
+  assert.equal(old.detail, '2020-10-18');
   assert.equal(sourceParts({ url: 'https://example.org/x' }).label, 'https://example.org/x');
   assert.equal(sourceParts({ publisher: 'x', kind: 'rumour', published_at: 'last week' }).detail, '');
   assert.equal(sourceParts(null).label, 'source');
