@@ -20,6 +20,7 @@ func sourceSchema() obj {
 // minSourcesParam is the items' min_sources parameter.
 func minSourcesParam() obj {
 	return param("min_sources", "query", "At least this many independent sources (distinct publishers, case and spacing "+
-		"ignored; a source without publisher counts as its URL's host; the report an incident was verified from counts as one).",
+		"ignored; a source without publisher counts as its URL's host unless a source with a publisher has that host; "+
+			"the report an incident was verified from counts as one).",
 		obj{"type": "integer", "minimum": 0, "maximum": geo.MaxMinSources})
 }

@@ -191,3 +191,40 @@ func TestReportedStatusVisibility(t *testing.T) {
 		t.Errorf("the report's link = %v, want no invented published_at", link)
 	}
 }
+
+// Sources given when verifying replace those built from the report (the
+// report still counts as one); a report merged into an incident counts as
+// one more independent source.
+func TestVerifySources(t *testing.T) {
+	ts := newTestServer(t)
+	token := addUser(t, ts, "mod", geo.RoleModerator)
+	post := func(path, body string) response {
+		return do(t, http.MethodPost, ts.URL+path, "application/json", body, bearer(token))
+	}
+	first := submitID(t, ts)
+	if res := post(fmt.Sprintf("/api/reports/%d/verify", first), `{"sources":[{"url":"ftp://x.example/1"}]}`); res.status != http.StatusUnprocessableEntity {
+		t.Errorf("verify with an ftp source: got %d %s, want 422", res.status, res.body)
+	}
+	res := post(fmt.Sprintf("/api/reports/%d/verify", first),
+		`{"sources":[{"url":"https://example.org/news/1","publisher":"Example News","kind":"media"},{"publisher":"APA","kind":"media"}]}`)
+	if res.status != http.StatusOK {
+		t.Fatalf("verify with sources: got %d %s, want 200", res.status, res.body)
+	}
+	incidentID := int64(res.json(t)["incident_id"].(float64))
+	p := featureProps(t, ts, incidentID)
+	if src := p["sources"].([]any); len(src) != 2 || src[0].(map[string]any)["publisher"] != "Example News" {
+		t.Errorf("sources = %v, want the moderator's two", p["sources"])
+	}
+	if p["independent_sources"] != 3.0 {
+		t.Errorf("independent_sources = %v, want 3 (Example News, APA, the report)", p["independent_sources"])
+	}
+	second := submitID(t, ts)
+	if res := post(fmt.Sprintf("/api/reports/%d/verify", second), fmt.Sprintf(`{"merge_into":%d}`, incidentID)); res.status != http.StatusOK {
+		t.Fatalf("merge: got %d %s, want 200", res.status, res.body)
+	}
+	// The second report adds itself; its link is to Example News's site,
+	// counted already.
+	if got := featureProps(t, ts, incidentID)["independent_sources"]; got != 4.0 {
+		t.Errorf("after a merged report: independent_sources = %v, want 4 (its link is Example News's site)", got)
+	}
+}

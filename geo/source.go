@@ -178,19 +178,30 @@ func ReportSourcePublisher(reportID int64) string {
 // leading "www."). migrations/00013_evidence.sql uses the same pattern.
 var urlHostRe = regexp.MustCompile(`^https?://(?:[^@/?#]*@)?(?:www\.)?([^:/?#]+)`)
 
-// PublisherKey is the form publishers are compared in when counting
-// independent sources: the publisher lower-cased with its runs of white
-// space made one space and trimmed; a source without a publisher is its
-// URL's host ("www." dropped); "" when it has neither. The SQL function
-// im_publisher_key (migration 00013) computes the same.
-func (s Source) PublisherKey() string {
-	if k := normalizePublisher(s.Publisher); k != "" {
-		return k
-	}
+// publisherName is the publisher in the form publishers are compared in:
+// lower-cased, its runs of white space made one space, trimmed (SQL
+// im_publisher_name).
+func (s Source) publisherName() string { return normalizePublisher(s.Publisher) }
+
+// host is the host of the source's http(s) URL, lower-cased, less "www.";
+// "" when none (SQL im_source_host).
+func (s Source) host() string {
 	if m := urlHostRe.FindStringSubmatch(strings.ToLower(s.URL)); m != nil {
 		return m[1]
 	}
 	return ""
+}
+
+// PublisherKey is the form a source's publisher is compared in when
+// counting independent sources: the publisher lower-cased with its runs of
+// white space made one space and trimmed; a source without a publisher is
+// its URL's host ("www." dropped); "" when it has neither. The SQL
+// function im_publisher_key (migration 00013) computes the same.
+func (s Source) PublisherKey() string {
+	if k := s.publisherName(); k != "" {
+		return k
+	}
+	return s.host()
 }
 
 // normalizePublisher lower-cases name and collapses its white space.
@@ -199,15 +210,25 @@ func normalizePublisher(name string) string {
 }
 
 // IndependentSources counts the distinct publishers among sources (two
-// wire copies of one agency count once), plus the report the incident was
-// verified from (reportID, nil when none) as a source of its own, unless
-// its source is listed already. The store keeps the same count in the
-// generated column incidents.independent_sources.
+// wire copies of one agency count once). A source without a publisher
+// counts as its URL's host, unless a source with a publisher has that
+// host: the same site, counted already. The report the incident was
+// verified from (reportID, nil when none) counts as a source of its own,
+// unless its source is listed already. The store keeps the same count in
+// the generated column incidents.independent_sources.
 func IndependentSources(sources []Source, reportID *int64) int {
-	seen := map[string]bool{}
+	seen, publishedHosts := map[string]bool{}, map[string]bool{}
 	for _, s := range sources {
-		if k := s.PublisherKey(); k != "" {
-			seen[k] = true
+		if name := s.publisherName(); name != "" {
+			seen[name] = true
+			if h := s.host(); h != "" {
+				publishedHosts[h] = true
+			}
+		}
+	}
+	for _, s := range sources {
+		if h := s.host(); s.publisherName() == "" && h != "" && !publishedHosts[h] {
+			seen[h] = true
 		}
 	}
 	if reportID != nil {

@@ -127,6 +127,10 @@ func TestIndependentSources(t *testing.T) {
 		{name: "url host", sources: []geo.Source{{URL: "https://www.Example.org/a"}, {URL: "http://example.org/b?x=1"}}, want: 1},
 		{name: "url hosts differ", sources: []geo.Source{{URL: "https://example.org/a"}, {URL: "https://example.com/a"}}, want: 2},
 		{name: "publisher and host are different keys", sources: []geo.Source{{Publisher: "Reuters"}, {URL: "https://reuters.com/a"}}, want: 2},
+		{name: "a link to a counted publisher's site", sources: []geo.Source{
+			{Publisher: "Reuters", URL: "https://www.reuters.com/a"}, {URL: "https://reuters.com/a"}}, want: 1},
+		{name: "a link to another site", sources: []geo.Source{
+			{Publisher: "Reuters", URL: "https://www.reuters.com/a"}, {URL: "https://apnews.com/a"}}, want: 2},
 		{name: "nothing to count", sources: []geo.Source{{Title: "untitled"}, {Publisher: "   "}}, want: 0},
 		{name: "report alone", reportID: &report, want: 1},
 		{name: "report listed counts once", sources: []geo.Source{{Publisher: geo.ReportSourcePublisher(12)}}, reportID: &report, want: 1},

@@ -18,38 +18,52 @@ UPDATE incidents SET sources = (
 WHERE jsonb_path_exists(sources, '$[*] ? (exists(@.name) || exists(@.date))');
 SET LOCAL incidentmap.bulk = 'off';
 
--- im_publisher_key is the form publishers are compared in when counting
+-- im_publisher_name is the form publishers are compared in when counting
 -- independent sources: the publisher (or the old name) lower-cased, its
 -- white space runs (the characters Go's unicode.IsSpace knows) made one
--- space and trimmed; without one, the URL's host less "www.". NULL when
--- neither is given. geo.Source.PublisherKey computes the same, and a
--- store test checks that they agree.
+-- space and trimmed; NULL when empty. im_source_host is the host of the
+-- source's http(s) URL, lower-cased, less "www."; NULL when none.
+-- geo.Source computes the same (PublisherKey), and a store test checks
+-- that they agree.
+CREATE FUNCTION im_publisher_name(source jsonb) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN nullif(btrim(lower(regexp_replace(coalesce(source ->> 'publisher', source ->> 'name', ''),
+        E'[\t\n\x0b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+', ' ', 'g')), ' '), '');
+COMMENT ON FUNCTION im_publisher_name(jsonb) IS 'Normal form of a source''s publisher for counting independent sources: lower case, white space runs as one space; NULL when none.';
+CREATE FUNCTION im_source_host(source jsonb) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN (regexp_match(lower(coalesce(source ->> 'url', '')), '^https?://(?:[^@/?#]*@)?(?:www\.)?([^:/?#]+)'))[1];
+COMMENT ON FUNCTION im_source_host(jsonb) IS 'Host of a source''s http(s) URL, lower case, without www.; NULL when none.';
+-- im_publisher_key is a source's key alone: its publisher, else its host.
 CREATE FUNCTION im_publisher_key(source jsonb) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    RETURN coalesce(
-        nullif(btrim(lower(regexp_replace(coalesce(source ->> 'publisher', source ->> 'name', ''),
-            E'[\t\n\x0b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+', ' ', 'g')), ' '), ''),
-        (regexp_match(lower(coalesce(source ->> 'url', '')), '^https?://(?:[^@/?#]*@)?(?:www\.)?([^:/?#]+)'))[1]);
-COMMENT ON FUNCTION im_publisher_key(jsonb) IS 'Normal form of a source''s publisher for counting independent sources: lower case, white space runs as one space; else the URL''s host without www.; NULL when neither.';
+    RETURN coalesce(im_publisher_name(source), im_source_host(source));
+COMMENT ON FUNCTION im_publisher_key(jsonb) IS 'A source''s publisher in normal form (im_publisher_name), else its URL''s host (im_source_host).';
 
--- im_independent_sources counts the distinct publishers of sources, plus
--- the report an incident was verified from ("incidentmap report N", the
+-- im_independent_sources counts the distinct publishers of sources; a
+-- source without publisher counts as its URL's host, unless a source with
+-- a publisher has that host (the same site, counted already); plus the
+-- report an incident was verified from ("incidentmap report N", the
 -- publisher of the source that report becomes: listed or not, it counts
 -- once).
 CREATE FUNCTION im_independent_sources(sources jsonb, report_id bigint) RETURNS integer
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    RETURN (SELECT count(DISTINCT k)::integer FROM (
-                SELECT im_publisher_key(s) AS k
-                FROM jsonb_array_elements(CASE WHEN jsonb_typeof(sources) = 'array' THEN sources ELSE '[]'::jsonb END) AS e(s)
+    RETURN (WITH e AS (
+                SELECT im_publisher_name(s) AS p, im_source_host(s) AS h
+                FROM jsonb_array_elements(CASE WHEN jsonb_typeof(sources) = 'array' THEN sources ELSE '[]'::jsonb END) AS a(s))
+            SELECT count(DISTINCT k)::integer FROM (
+                SELECT p AS k FROM e WHERE p IS NOT NULL
                 UNION ALL
-                SELECT 'incidentmap report ' || report_id WHERE report_id IS NOT NULL) keys
-            WHERE k IS NOT NULL);
-COMMENT ON FUNCTION im_independent_sources(jsonb, bigint) IS 'How many independent sources support an incident: distinct publishers (im_publisher_key), the report it was verified from counting as one.';
+                SELECT h FROM e WHERE p IS NULL AND h IS NOT NULL
+                    AND h NOT IN (SELECT h FROM e WHERE p IS NOT NULL AND h IS NOT NULL)
+                UNION ALL
+                SELECT 'incidentmap report ' || report_id WHERE report_id IS NOT NULL) keys);
+COMMENT ON FUNCTION im_independent_sources(jsonb, bigint) IS 'How many independent sources support an incident: distinct publishers (im_publisher_name), a source without one as its host unless a published source has it, the report it was verified from as one.';
 
 ALTER TABLE incidents
     ADD COLUMN independent_sources integer NOT NULL
         GENERATED ALWAYS AS (im_independent_sources(sources, report_id)) STORED;
-COMMENT ON COLUMN incidents.independent_sources IS 'Derived: distinct publishers among sources (case and spacing ignored; a URL without publisher counts as its host), plus one for the report the incident was verified from. Kept current on every write (generated).';
+COMMENT ON COLUMN incidents.independent_sources IS 'Derived: distinct publishers among sources (case and spacing ignored; a source without publisher counts as its URL''s host unless a source with a publisher has that host), plus one for the report the incident was verified from. Kept current on every write (generated).';
 -- min_sources= filters on it.
 CREATE INDEX incidents_independent_sources_idx ON incidents (independent_sources);
 -- Public, like the other columns the API shows (00009 lists them).
@@ -74,6 +88,8 @@ REVOKE SELECT (independent_sources) ON incidents FROM incidentmap_public;
 ALTER TABLE incidents DROP COLUMN independent_sources;
 DROP FUNCTION im_independent_sources(jsonb, bigint);
 DROP FUNCTION im_publisher_key(jsonb);
+DROP FUNCTION im_source_host(jsonb);
+DROP FUNCTION im_publisher_name(jsonb);
 UPDATE incidents SET sources = (
     SELECT coalesce(jsonb_agg(
         CASE WHEN jsonb_typeof(s) <> 'object' THEN s

@@ -72,7 +72,10 @@ func TestIndependentSourcesSQLMatchesGo(t *testing.T) {
 		lists = append(lists, []geo.Source{{Publisher: publishers[i]}, {Publisher: publishers[i+1], URL: urls[i%len(urls)]},
 			{Publisher: publishers[i+2]}, {URL: urls[(i+1)%len(urls)]}})
 	}
-	lists = append(lists, []geo.Source{{Publisher: geo.ReportSourcePublisher(report)}, {Publisher: "Reuters"}})
+	lists = append(lists, []geo.Source{{Publisher: geo.ReportSourcePublisher(report)}, {Publisher: "Reuters"}},
+		[]geo.Source{{Publisher: "Reuters", URL: "https://www.reuters.com/a"}, {URL: "https://reuters.com/b"}, {URL: "https://apnews.com/c"},
+			{URL: "https://apnews.com/d"}, {URL: "ftp://x.example/e"}, {Publisher: "Medium author", URL: "https://medium.com/x"},
+			{Publisher: "Other author", URL: "https://medium.com/y"}, {URL: "https://medium.com/z"}})
 	for i, list := range lists {
 		for _, rid := range []*int64{nil, &report} {
 			inc := sourceIncident(fmt.Sprintf("count-%d-%v", i, rid != nil), list, rid)
