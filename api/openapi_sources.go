@@ -21,6 +21,6 @@ func sourceSchema() obj {
 func minSourcesParam() obj {
 	return param("min_sources", "query", "At least this many independent sources (distinct publishers, case and spacing "+
 		"ignored; a source without publisher counts as its URL's host unless a source with a publisher has that host; "+
-			"the report an incident was verified from counts as one).",
+		"the report an incident was verified from counts as one).",
 		obj{"type": "integer", "minimum": 0, "maximum": geo.MaxMinSources})
 }
