@@ -114,10 +114,10 @@ func (s Source) Validate(v *ValidationError, field string, now time.Time) {
 	}
 	validateText(v, field+".publisher", s.Publisher, 0, MaxSourcePublisher)
 	validateText(v, field+".title", s.Title, 0, MaxSourceTitle)
-	for name, t := range map[string]string{"published_at": s.PublishedAt, "accessed_at": s.AccessedAt} {
-		if t != "" {
-			if msg := checkSourceTime(t, now); msg != "" {
-				v.Add(field+"."+name, "%s", msg)
+	for _, f := range [...][2]string{{"published_at", s.PublishedAt}, {"accessed_at", s.AccessedAt}} {
+		if f[1] != "" {
+			if msg := checkSourceTime(f[1], now); msg != "" {
+				v.Add(field+"."+f[0], "%s", msg)
 			}
 		}
 	}
