@@ -31,7 +31,7 @@ func seedIncident(t *testing.T, ts *testServer, lon, lat float64, modify func(*g
 		Title:        "Shelling",
 		Point:        orb.Point{lon, lat},
 		Status:       geo.StatusVerified,
-		Sources:      []geo.Source{{Name: "Armenian MoD", URL: "https://example.org/mod", Date: "2020-10-18"}},
+		Sources:      []geo.Source{{Publisher: "Armenian MoD", URL: "https://example.org/mod", PublishedAt: "2020-10-18"}},
 	}
 	if modify != nil {
 		modify(&inc)

@@ -277,7 +277,7 @@ func readBody(c echo.Context, shape jsonShape, v any) error {
 }
 
 var incidentFields = []string{"title", "notes", "occurred_at", "time_precision", "event_type", "sub_event_type",
-	"actor1", "actor2", "fatalities", "location_name", "geo_precision", "status", "location"}
+	"actor1", "actor2", "fatalities", "location_name", "geo_precision", "status", "location", "sources"}
 
 // patchInput is the JSON of an incident patch; location is [lon, lat].
 type patchInput struct {
@@ -298,7 +298,7 @@ func (p *patchInput) toPatch() (geo.IncidentPatch, error) {
 	return patch, patch.Validate(time.Now(), "")
 }
 
-var verifyShape = jsonShape{"": append([]string{"merge_into", "note"}, incidentFields...)}
+var verifyShape = jsonShape{"": append([]string{"merge_into", "note"}, incidentFields...), "sources": sourceFields}
 
 func (s *Server) verifyReport(c echo.Context) error {
 	id, err := pathID(c, "id", "report")
@@ -364,7 +364,7 @@ func (s *Server) rejectReport(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"report_id": id, "status": geo.ReportRejected})
 }
 
-var patchShape = jsonShape{"": incidentFields}
+var patchShape = jsonShape{"": incidentFields, "sources": sourceFields}
 
 // incidentETag is the strong ETag of an incident version, for If-Match.
 func incidentETag(version int) string { return fmt.Sprintf(`"v%d"`, version) }

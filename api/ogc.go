@@ -182,8 +182,8 @@ func timePtr(t *time.Time) *string {
 	return &s
 }
 
-const incidentsDescription = "Verified and disputed incidents (retracted ones with status=retracted). " +
-	"Filters: event_type, sub_event_type, status, country, actor, q (full text), near_border_km, near_place+within_km; sortby occurred_at or fatalities."
+const incidentsDescription = "Verified, disputed and reported incidents (retracted ones with status=retracted). " +
+	"Filters: event_type, sub_event_type, status, country, actor, q (full text), near_border_km, near_place+within_km, min_sources; sortby occurred_at or fatalities."
 
 func layerCollectionDoc(base string, l geo.Layer) collectionDoc {
 	return newCollectionDoc(base, l.ID, l.Title, l.Description, l.Extent, true)

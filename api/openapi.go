@@ -178,13 +178,13 @@ func writePaths() obj {
 			[]obj{id, param("n", "path", "Photo position, 1..5.", obj{"type": "integer"}), param("original", "query", "true for the upload as received.", str())},
 			obj{"description": "The image."}, "404"))},
 		"/api/reports/{id}/verify": obj{"post": secured(withBody(operation("Verify a pending report: create an incident (with optional corrections) or merge into merge_into.",
-			"verifyReport", []obj{id}, ok("The incident id."), "404", "409"), body("Corrections, merge_into, note.")))},
+			"verifyReport", []obj{id}, ok("The incident id."), "404", "409"), body("Corrections (sources replaces those built from the report), merge_into, note.")))},
 		"/api/reports/{id}/reject": obj{"post": secured(withBody(operation("Reject a pending report with a reason.", "rejectReport",
 			[]obj{id}, ok("Rejected."), "404", "409"), body("{reason}")))},
 		"/api/incidents/{id}": obj{
 			"get": secured(operation("An incident with its ETag for If-Match.", "getIncident", []obj{id}, jsonResponse("The feature.", mediaGeoJSON), "404")),
 			"patch": secured(withBody(operation("Edit an incident; If-Match with its ETag answers 412 if it changed.", "patchIncident",
-				[]obj{id, param("If-Match", "header", "ETag from GET.", str())}, jsonResponse("The feature.", mediaGeoJSON), "404"), body("Fields to change; location is [lon, lat]."))),
+				[]obj{id, param("If-Match", "header", "ETag from GET.", str())}, jsonResponse("The feature.", mediaGeoJSON), "404"), body("Fields to change; location is [lon, lat]; sources replaces the whole list (as the sources property)."))),
 		},
 		"/api/incidents/{id}/audit": obj{"get": secured(operation("The audit history of an incident.", "incidentAudit", []obj{id}, ok("Entries, newest first."), "404"))},
 		"/api/audit": obj{"get": secured(operation("The audit log (admins).", "auditLog", []obj{

@@ -83,7 +83,8 @@ func incidentItemsParams() []obj {
 	ps := append(commonItemsParams(true, "json", "geojson", "csv", "html"),
 		listOf("event_type", "ACLED event types.", geo.EventTypes),
 		listOf("sub_event_type", "ACLED sub-event types.", geo.SubEventTypes()),
-		listOf("status", "Statuses (default verified,disputed).", geo.IncidentStatuses),
+		listOf("status", "Statuses (default verified,disputed,reported: all but retracted).", geo.IncidentStatuses),
+		minSourcesParam(),
 		param("country", "query", "Comma-separated ISO 3166-1 alpha-2 codes.", str()),
 		param("actor", "query", "Substring of actor1 or actor2.", str()),
 		param("q", "query", "Full-text search in title, notes and location, and place names in any spelling.", str()),
@@ -132,8 +133,7 @@ var incidentPropertyTypes = map[string]obj{
 	"sub_event_type": {"type": "string", "enum": geo.SubEventTypes()}, "actor1": str(), "actor2": str(),
 	"fatalities": {"type": "integer", "minimum": 0}, "title": str(), "notes": str(), "location_name": str(),
 	"geo_precision": {"type": "integer", "enum": []int{1, 2, 3}}, "status": {"type": "string", "enum": geo.IncidentStatuses},
-	"sources": {"type": "array", "items": obj{"type": "object", "properties": obj{
-		"name": str(), "url": obj{"type": "string", "format": "uri"}, "date": obj{"type": "string", "format": "date"}}}},
+	"sources":   {"type": "array", "items": sourceSchema()},
 	"report_id": {"type": "integer", "nullable": true}, "country_code": {"type": "string", "nullable": true},
 	"admin1": str(), "nearest_place_id": {"type": "integer", "nullable": true},
 	"nearest_place_name":       {"type": "string", "nullable": true},
@@ -146,7 +146,8 @@ var incidentPropertyTypes = map[string]obj{
 	"source_dataset": str(),
 	"source_record":  {"type": "object", "additionalProperties": obj{"type": "string"}},
 	// Derived.
-	"geo_check": {"type": "array", "items": obj{"type": "string", "enum": geo.GeoChecks}},
+	"geo_check":           {"type": "array", "items": obj{"type": "string", "enum": geo.GeoChecks}},
+	"independent_sources": {"type": "integer", "minimum": 0},
 }
 
 func incidentPropertySchemas() obj {

@@ -202,7 +202,7 @@ func newIncident(lon, lat float64) geo.Incident {
 		Title:         "Shelling",
 		Point:         orb.Point{lon, lat},
 		Status:        geo.StatusVerified,
-		Sources:       []geo.Source{{Name: "Ministry of Defence", URL: "https://example.org/mod", Date: "2020-10-18"}},
+		Sources:       []geo.Source{{Publisher: "Ministry of Defence", URL: "https://example.org/mod", PublishedAt: "2020-10-18"}},
 	}
 }
 

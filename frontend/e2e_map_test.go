@@ -227,8 +227,8 @@ func TestPopupShowsTextNotMarkup(t *testing.T) {
 		inc.Notes = `<script>alert(2)</script><b>bold</b>`
 		inc.Actor1 = `<svg onload=alert(3)>`
 		inc.Sources = []geo.Source{
-			{Name: `<a href="javascript:alert(4)">x</a>`, URL: "javascript:alert(5)"},
-			{Name: "Ministry", URL: "https://example.org/report?id=1&lang=en"},
+			{Publisher: `<a href="javascript:alert(4)">x</a>`, URL: "javascript:alert(5)"},
+			{Publisher: "Ministry", URL: "https://example.org/report?id=1&lang=en"},
 		}
 	})
 

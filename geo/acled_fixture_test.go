@@ -116,8 +116,8 @@ func TestACLEDFixtures(t *testing.T) {
 				t.Errorf("%s %s: original sub-event type %q, want none", tt.file, inc.ExternalID, inc.OriginalSubEventType)
 			}
 			for _, s := range inc.Sources {
-				if s.Date != "" {
-					t.Errorf("%s %s: source %q dated %s: ACLED gives no publication dates", tt.file, inc.ExternalID, s.Name, s.Date)
+				if s.PublishedAt != "" {
+					t.Errorf("%s %s: source %q dated %s: ACLED gives no publication dates", tt.file, inc.ExternalID, s.Publisher, s.PublishedAt)
 				}
 			}
 		}

@@ -105,7 +105,7 @@ func TestACLEDReaderRecord(t *testing.T) {
 		Title:        "Shelling/artillery/missile attack in Ganja",
 		Notes:        "On 17 October 2020, a missile strike hit a residential area of Ganja at night, killing 13 civilians.",
 		LocationName: "Ganja", Admin1: "Ganja", Point: [2]float64{46.3606, 40.6828}, GeoPrecision: GeoExact,
-		Sources:       []Source{{Name: "Azerbaijani Ministry of Defence"}, {Name: "Reuters"}},
+		Sources:       []Source{{Publisher: "Azerbaijani Ministry of Defence"}, {Publisher: "Reuters"}},
 		SourceDataset: DatasetACLED, StatedCountry: "Azerbaijan", StatedISO: "31", StatedCountryCode: "AZ",
 		SourceRecord: map[string]string{"civilian_targeting": "Civilian targeting", "disorder_type": "Political violence",
 			"event_date": "18 October 2020", "inter1": "1", "inter2": "7", "interaction": "17",
@@ -423,7 +423,7 @@ func TestGeoJSONIncidentReader(t *testing.T) {
 	want := Incident{ExternalID: "AZE1000", OccurredAt: time.Date(2020, 10, 18, 4, 0, 0, 0, time.UTC), TimePrecision: TimeDay,
 		EventType: "Explosions/Remote violence", SubEventType: "Air/drone strike", Actor1: "A", Fatalities: 3,
 		Title: "Drone strike", Notes: "n", LocationName: "Stepanakert", Admin1: "Xankandi", Point: [2]float64{46.7519, 39.8153},
-		GeoPrecision: GeoNear, Status: StatusVerified, Sources: []Source{{Name: "MoD", Date: "2020-10-18"}}}
+		GeoPrecision: GeoNear, Status: StatusVerified, Sources: []Source{{Publisher: "MoD", PublishedAt: "2020-10-18"}}}
 	if len(rows[0].Errors) > 0 || !incidentsEqual(rows[0].Incident, want) {
 		t.Errorf("feature 1 = %+v", rows[0])
 	}

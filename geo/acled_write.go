@@ -272,8 +272,8 @@ func canonicalCell(inc *Incident, col string) string {
 	case "source":
 		names := make([]string, 0, len(inc.Sources))
 		for _, s := range inc.Sources {
-			if s.Name != "" {
-				names = append(names, s.Name)
+			if s.Publisher != "" {
+				names = append(names, s.Publisher)
 			} else if s.URL != "" {
 				names = append(names, s.URL)
 			}
@@ -349,12 +349,13 @@ func canonicalCell(inc *Incident, col string) string {
 	return ""
 }
 
-// sourcesNeedJSON reports sources that ACLED's source column (names
-// joined by "; ") would not give back: a URL, a date, a name that is
-// empty, padded or holds ";".
+// sourcesNeedJSON reports sources that ACLED's source column (publishers
+// joined by "; ") would not give back: any field but the publisher, a
+// publisher that is empty, padded or holds ";".
 func sourcesNeedJSON(list []Source) bool {
 	for _, s := range list {
-		if s.URL != "" || s.Date != "" || s.Name == "" || strings.TrimSpace(s.Name) != s.Name || strings.Contains(s.Name, ";") {
+		if s != (Source{Publisher: s.Publisher}) || s.Publisher == "" || strings.TrimSpace(s.Publisher) != s.Publisher ||
+			strings.Contains(s.Publisher, ";") {
 			return true
 		}
 	}

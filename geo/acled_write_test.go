@@ -39,8 +39,8 @@ func TestACLEDLayoutOwnColumns(t *testing.T) {
 		{"status", func(i *Incident) { i.Status = StatusDisputed }},
 		{"title", func(i *Incident) { i.Title = "Missile strike on Ganja" }},
 		{"occurred_at", func(i *Incident) { i.OccurredAt = i.OccurredAt.Add(90 * time.Minute) }},
-		{"sources_json", func(i *Incident) { i.Sources = []Source{{Name: "Reuters", URL: "https://example.org/r"}} }},
-		{"sources_json", func(i *Incident) { i.Sources = []Source{{Name: "Reuters", Date: "2020-10-18"}} }},
+		{"sources_json", func(i *Incident) { i.Sources = []Source{{Publisher: "Reuters", URL: "https://example.org/r"}} }},
+		{"sources_json", func(i *Incident) { i.Sources = []Source{{Publisher: "Reuters", PublishedAt: "2020-10-18"}} }},
 		{"demo", func(i *Incident) { i.Demo = true }},
 		{"report_id", func(i *Incident) { i.ReportID = &report }},
 	}
@@ -66,7 +66,7 @@ func TestACLEDLayoutOwnColumns(t *testing.T) {
 	inc = base
 	inc.Status, inc.Title, inc.Demo = StatusDisputed, "Missile strike on Ganja", true
 	inc.OccurredAt = inc.OccurredAt.Add(90 * time.Minute)
-	inc.Sources = []Source{{Name: "Reuters", URL: "https://example.org/r", Date: "2020-10-18"}}
+	inc.Sources = []Source{{Publisher: "Reuters", URL: "https://example.org/r", PublishedAt: "2020-10-18"}}
 	r, err := NewACLEDReader(bytes.NewReader(exportRows(t, []Incident{inc})))
 	if err != nil {
 		t.Fatal(err)

@@ -37,12 +37,16 @@ const (
 func DemoArasVillages() orb.Point { return orb.Point{47.0, 39.19} }
 
 // DemoSource is the article the project started from, the only source of
-// the demo data (its original is on globalresearch.ca; the seed copy has
-// no link, so none is given).
+// the demo data: Stephen Lendman's article in Global Research, an online
+// publication (media), of 19 October 2020. Its original is on
+// globalresearch.ca; the seed copy has no link, so none is given, nor an
+// access time or archived copy.
 func DemoSource() Source {
 	return Source{
-		Name: "Global Research: Stephen Lendman, “Nagorno-Karabakh Ceasefire 2.0?”",
-		Date: "2020-10-19",
+		Publisher:   "Global Research",
+		Title:       "Nagorno-Karabakh Ceasefire 2.0?",
+		PublishedAt: "2020-10-19",
+		Kind:        SourceMedia,
 	}
 }
 
@@ -60,8 +64,9 @@ func demoTime(s string) time.Time {
 // Evidence); nothing is added that the article does not say, except where
 // a map needs a point the article does not give, and the location name
 // then says so. A claim by one side that the other did not confirm is
-// marked disputed (the model has verified, disputed and retracted; there
-// is no "reported"). Azerbaijan's local time in October 2020 was UTC+4.
+// marked disputed; what the article itself only says happened
+// "reportedly" is reported (published, not verified). Azerbaijan's local
+// time in October 2020 was UTC+4.
 // Every record is flagged Demo.
 func DemoIncidents() []DemoIncident {
 	article := []Source{DemoSource()}
@@ -175,7 +180,7 @@ func DemoIncidents() []DemoIncident {
 				GeoPrecision:      GeoRegion,
 				StatedCountry:     "Iran",
 				StatedCountryCode: "IR",
-				Status:            StatusDisputed, Sources: article,
+				Status:            StatusReported, Sources: article,
 			},
 			Evidence: []string{
 				"Reportedly last week, missiles or rockets struck two Iranian villages, damage and at least one injury reported.",

@@ -30,7 +30,7 @@ type demoWant struct {
 // DemoWants are the demo incidents as the article tells them: the truce
 // at 00:00 local time (UTC+4) on 18 October, Armenia accusing Azerbaijan,
 // calm early Sunday, two Iranian villages struck with at least one injury
-// (reported, so disputed), the Aras villages on the river rather than on
+// ("reportedly", so reported), the Aras villages on the river rather than on
 // Jabrayil town.
 var demoWants = map[string]demoWant{
 	"demo-2020-10-18-truce": {
@@ -69,7 +69,7 @@ var demoWants = map[string]demoWant{
 	"demo-2020-10-iran-border-villages": {
 		at: time.Date(2020, 10, 12, 8, 30, 0, 0, time.UTC), precision: geo.TimeWeek,
 		place: geo.DemoPlaceKhomarlu, geoPrecision: geo.GeoRegion,
-		status: geo.StatusDisputed, statedCountry: "IR",
+		status: geo.StatusReported, statedCountry: "IR",
 		notesHave: []string{"struck two Iranian villages", "at least one injury", "Khatibzadeh", "not named"},
 		notesLack: []string{"Khoda Afarin", "shells"},
 	},

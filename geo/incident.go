@@ -31,11 +31,14 @@ const (
 	GeoRegion GeoPrecision = 3
 )
 
-// Incident statuses. Only verified and disputed incidents are shown by default.
+// Incident statuses: the verification state, apart from publication.
+// Reported is published but not verified ("reportedly"). Verified,
+// disputed and reported incidents are shown by default (DefaultStatuses).
 const (
 	StatusVerified  = "verified"
 	StatusDisputed  = "disputed"
 	StatusRetracted = "retracted"
+	StatusReported  = "reported"
 )
 
 // Geo checks: how the derived geography disagrees with what the source states.
@@ -49,14 +52,11 @@ const (
 )
 
 // IncidentStatuses lists every valid incident status.
-var IncidentStatuses = []string{StatusVerified, StatusDisputed, StatusRetracted}
+var IncidentStatuses = []string{StatusVerified, StatusDisputed, StatusRetracted, StatusReported}
 
-// Source is one piece of public reporting an incident rests on.
-type Source struct {
-	Name string `json:"name,omitempty"`
-	URL  string `json:"url,omitempty"`
-	Date string `json:"date,omitempty"` // YYYY-MM-DD when known
-}
+// DefaultStatuses are the statuses shown when a query names none: every
+// published one but retracted.
+var DefaultStatuses = []string{StatusVerified, StatusDisputed, StatusReported}
 
 // Incident is a public record of one event at one place and time.
 // Field names follow ACLED's where ACLED has one.

@@ -1,6 +1,7 @@
 package geo
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -24,6 +25,7 @@ type IncidentPatch struct {
 	Point         *orb.Point     `json:"-"`
 	GeoPrecision  *GeoPrecision  `json:"geo_precision,omitempty"`
 	Status        *string        `json:"status,omitempty"`
+	Sources       *[]Source      `json:"sources,omitempty"` // replaces the whole list
 }
 
 // Validate checks the fields that are set; prefix is prepended to field
@@ -65,8 +67,11 @@ func (p *IncidentPatch) Validate(now time.Time, prefix string) error {
 			v.Add(prefix+"sub_event_type", "unknown sub-event type")
 		}
 	}
-	if p.Status != nil && *p.Status != StatusVerified && *p.Status != StatusDisputed && *p.Status != StatusRetracted {
-		v.Add(prefix+"status", "want verified, disputed or retracted")
+	if p.Status != nil && !slices.Contains(IncidentStatuses, *p.Status) {
+		v.Add(prefix+"status", "want one of %s", strings.Join(IncidentStatuses, ", "))
+	}
+	if p.Sources != nil {
+		ValidateSources(v, prefix+"sources", *p.Sources, now)
 	}
 	if p.Point != nil {
 		validatePoint(v, "location", *p.Point)

@@ -301,6 +301,8 @@ var IncidentProperties = []string{
 	"original_event_type", "original_sub_event_type", "source_dataset",
 	// Derived: where the derived and stated geography disagree.
 	"geo_check",
+	// Derived: distinct publishers among sources, the report counting as one.
+	"independent_sources",
 }
 
 // IncidentOnRequestProperties are properties only returned when asked for
@@ -320,7 +322,7 @@ type IncidentQuery struct {
 	Time          *TimeInterval
 	EventTypes    []string // canonical ACLED event types
 	SubEventTypes []string // canonical ACLED sub-event types
-	Statuses      []string // nil means verified and disputed
+	Statuses      []string // nil means DefaultStatuses
 	Countries     []string // ISO 3166-1 alpha-2, upper case: the stated country where given, else the derived one
 	GeoChecks     []string // incidents carrying any of these geo checks
 	Derived       bool     // CSV: add the derived columns
@@ -329,6 +331,7 @@ type IncidentQuery struct {
 	NearBorderKm  *float64 // within this distance of a land border
 	NearPlace     *int64   // gazetteer place id; WithinKm is then set
 	WithinKm      *float64 // radius around NearPlace
+	MinSources    int      // at least this many independent sources; 0: no condition
 	Sort          SortKey  // default occurred_at descending
 	Limit         int
 	LimitClamped  bool
@@ -345,7 +348,7 @@ var incidentQueryParams = []string{
 	"bbox", "bbox-crs", "crs", "datetime", "limit", "cursor", "sortby", "properties", "f",
 	"event_type", "sub_event_type", "status", "country", "actor", "q",
 	"near_border_km", "near_place", "within_km", "geo_check", "derived",
-	"filter", "filter-lang", "filter-crs",
+	"filter", "filter-lang", "filter-crs", "min_sources",
 }
 
 // ParseIncidentQuery validates the query parameters of GET
@@ -443,6 +446,11 @@ func ParseIncidentQuery(v url.Values) (IncidentQuery, error) {
 	} else if q.NearPlace != nil {
 		km := float64(defaultWithinKm)
 		q.WithinKm = &km
+	}
+	if s := queryValue(v, "min_sources"); s != "" {
+		if q.MinSources, err = ParseMinSources(s); err != nil {
+			return IncidentQuery{}, err
+		}
 	}
 	if s := queryValue(v, "sortby"); s != "" {
 		if q.Sort, err = ParseSortBy(s, IncidentSortFields); err != nil {

@@ -195,7 +195,7 @@ func (b *rowBuilder) build(f incidentFields, n fieldNames) Incident {
 		if st, ok := canonicalIn(IncidentStatuses)(s); ok {
 			inc.Status = st
 		} else {
-			b.fail(n.status, KindUnknownStatus, "unknown status %s (want verified, disputed or retracted)", quoteShort(s))
+			b.fail(n.status, KindUnknownStatus, "unknown status %s (want %s)", quoteShort(s), strings.Join(IncidentStatuses, ", "))
 		}
 	}
 	switch strings.ToLower(strings.TrimSpace(f.demo)) {
@@ -345,31 +345,47 @@ func (b *rowBuilder) sources(f incidentFields, n fieldNames) []Source {
 		}
 		var list []Source
 		if err := json.Unmarshal([]byte(s), &list); err != nil {
-			b.fail(n.sourcesJSON, KindBadSources, "not a JSON list of {name, url, date}: %v", err)
+			b.fail(n.sourcesJSON, KindBadSources, "not a JSON list of sources {url, publisher, title, published_at, ...}: %v", err)
 			return nil
 		}
 		for i, src := range list {
-			for _, v := range []string{src.Name, src.URL, src.Date} {
+			for _, v := range []string{src.Publisher, src.URL, src.Title, src.PublishedAt, src.AccessedAt, src.ArchiveURL} {
 				if strings.IndexByte(v, 0) >= 0 {
 					b.fail(n.sourcesJSON, KindNUL, "source %d contains a NUL character", i+1)
 					return nil
 				}
 			}
 		}
+		b.checkSources(n.sourcesJSON, list)
 		return list
 	}
 	if f.source == "" || b.text(n.source, f.source, 0) == "" {
 		return nil
 	}
-	return sourceNames(f.source)
+	list := sourceNames(f.source)
+	b.checkSources(n.source, list)
+	return list
 }
 
-// sourceNames splits ACLED's source column ("A; B") into sources.
+// checkSources fails column for each invalid source.
+func (b *rowBuilder) checkSources(column string, list []Source) {
+	v := &ValidationError{}
+	ValidateSources(v, "sources", list, time.Now())
+	for _, e := range v.Errors {
+		b.fail(column, KindBadSources, "%s: %s", e.Field, e.Message)
+	}
+}
+
+// sourceNames splits ACLED's source column ("A; B") into sources, one a
+// publisher. ACLED names who published, not what: the kind is left empty
+// (not guessed), and the ACLED record itself is not listed as a source
+// of its own, which would count ACLED as one more independent publisher
+// of what it only collected (its provenance is source_dataset).
 func sourceNames(s string) []Source {
 	var list []Source
 	for name := range strings.SplitSeq(s, ";") {
 		if name = strings.TrimSpace(name); name != "" {
-			list = append(list, Source{Name: name})
+			list = append(list, Source{Publisher: name})
 		}
 	}
 	return list
@@ -473,13 +489,7 @@ func ValidateImportedIncident(inc *Incident, line int) []RowError {
 	if inc.Status != "" && !slices.Contains(IncidentStatuses, inc.Status) {
 		b.fail("status", KindUnknownStatus, "unknown status %q", inc.Status)
 	}
-	for _, s := range inc.Sources {
-		for _, v := range []string{s.Name, s.URL, s.Date} {
-			if !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
-				b.fail("sources", KindNotUTF8, "not valid text")
-			}
-		}
-	}
+	b.checkSources("sources", inc.Sources)
 	return b.errs
 }
 

@@ -18,14 +18,19 @@ type demoFeature struct {
 		Coordinates [2]float64 `json:"coordinates"`
 	} `json:"geometry"`
 	Properties struct {
-		ExternalID       string    `json:"external_id"`
-		OccurredAt       time.Time `json:"occurred_at"`
-		Actor1           string    `json:"actor1"`
-		Actor2           string    `json:"actor2"`
-		Status           string    `json:"status"`
-		Notes            string    `json:"notes"`
-		Demo             bool      `json:"demo"`
-		Sources          []struct{ Name, Date string }
+		ExternalID string    `json:"external_id"`
+		OccurredAt time.Time `json:"occurred_at"`
+		Actor1     string    `json:"actor1"`
+		Actor2     string    `json:"actor2"`
+		Status     string    `json:"status"`
+		Notes      string    `json:"notes"`
+		Demo       bool      `json:"demo"`
+		Sources    []struct {
+			Publisher   string `json:"publisher"`
+			Title       string `json:"title"`
+			PublishedAt string `json:"published_at"`
+			Kind        string `json:"kind"`
+		}
 		BorderDistanceM  *float64 `json:"border_distance_m"`
 		NearestPlaceName string   `json:"nearest_place_name"`
 	} `json:"properties"`
@@ -93,7 +98,7 @@ func TestDemoLoad(t *testing.T) {
 		{"demo-2020-10-18-aras-villages", "2020-10-18T00:00:00Z", orb.Point{47.0, 39.19}, 100, "Military Forces of Azerbaijan", "Military Forces of Armenia", "disputed", ""},
 		{"demo-2020-10-18-calm-line-of-contact", "2020-10-18T04:00:00Z", orb.Point{46.7528, 39.8177}, 100, "", "", "disputed", "Xankandi"},
 		{"demo-2020-10-10-moscow-statement", "2020-10-10T09:00:00Z", orb.Point{37.61556, 55.75222}, 100, "Government of Azerbaijan", "Government of Armenia", "verified", "Moscow"},
-		{"demo-2020-10-iran-border-villages", "2020-10-12T08:30:00Z", orb.Point{47.0347, 39.1489}, 100, "", "", "disputed", "Khomārlū"},
+		{"demo-2020-10-iran-border-villages", "2020-10-12T08:30:00Z", orb.Point{47.0347, 39.1489}, 100, "", "", "reported", "Khomārlū"},
 	}
 	for _, tt := range tests {
 		f, ok := all[tt.id]
@@ -112,7 +117,8 @@ func TestDemoLoad(t *testing.T) {
 		if p.Actor1 != tt.actor1 || p.Actor2 != tt.actor2 || p.Status != tt.status || !p.Demo {
 			t.Errorf("%s: actors %q, %q, status %q, demo %v; want %q, %q, %q, true", tt.id, p.Actor1, p.Actor2, p.Status, p.Demo, tt.actor1, tt.actor2, tt.status)
 		}
-		if len(p.Sources) != 1 || !strings.Contains(p.Sources[0].Name, "Nagorno-Karabakh Ceasefire 2.0?") || p.Sources[0].Date != "2020-10-19" {
+		if len(p.Sources) != 1 || p.Sources[0].Publisher != "Global Research" || p.Sources[0].Title != "Nagorno-Karabakh Ceasefire 2.0?" ||
+			p.Sources[0].PublishedAt != "2020-10-19" || p.Sources[0].Kind != "media" {
 			t.Errorf("%s: sources %+v, want only the Global Research article of 2020-10-19", tt.id, p.Sources)
 		}
 		if tt.nearestPlace != "" && p.NearestPlaceName != tt.nearestPlace {

@@ -7,7 +7,7 @@ import { DEFAULT_STATUSES, EVENT_TYPES, STATUSES } from './taxonomy.js';
 
 /**
  * Filters: from/to are "YYYY-MM-DD" or ''; types and statuses are lists,
- * or null for the default (every event type; verified and disputed);
+ * or null for the default (every event type; every status but retracted);
  * q is text; border is a distance in km as typed, or ''.
  */
 export function defaultFilters() {

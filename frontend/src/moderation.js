@@ -364,7 +364,7 @@ export function createModeration({ map, sheetEl, button, openIncident, onChange 
           ? el('button', { type: 'button', class: 'button secondary' }, 'Use the photo’s location')
           : null;
       const statusField = field('m-publish-as', 'Publish as', el('select', {}));
-      setOptions(statusField.control, [['verified', 'Verified'], ['disputed', 'Disputed']], 'verified');
+      setOptions(statusField.control, [['verified', 'Verified'], ['disputed', 'Disputed'], ['reported', 'Reported (unverified)']], 'verified');
       const noteField = field('m-note', 'Note for the audit log (not public)', el('input', { type: 'text', maxlength: '2000' }));
       const submit = el('button', { id: 'm-verify', type: 'submit', class: 'button' }, 'Verify and publish');
       const formError = el('p', { class: 'error', role: 'alert', hidden: true });
@@ -786,7 +786,7 @@ async function nearbyIncidents(lon, lat, occurredAt) {
   const params = new URLSearchParams({
     bbox: bboxAround(lon, lat, MERGE_KM).join(','),
     datetime: `${instant(t - DAY_MS)}/${instant(t + DAY_MS)}`,
-    status: 'verified,disputed',
+    status: 'verified,disputed,reported',
     limit: '100',
     properties: 'title,occurred_at,event_type,sub_event_type,status',
   });

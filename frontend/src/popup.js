@@ -2,8 +2,9 @@
 // as text (dom.el never parses HTML), and only http(s) URLs become links,
 // so a title like "<img src=x onerror=...>" is shown as typed.
 
-import { el, safeHref } from './dom.js';
+import { el } from './dom.js';
 import { formatDistance, formatIncidentTime } from './format.js';
+import { independentNode, sourcesContent } from './sources.js';
 import { typeClass } from './taxonomy.js';
 
 
@@ -21,8 +22,10 @@ export function incidentContent(feature) {
   if (Number.isFinite(p.fatalities)) row('Fatalities', String(p.fatalities));
   const place = placeLines(p);
   if (place.length) row('Place', ...place);
-  if (p.status) row('Status', el('span', { class: `status-badge status-${p.status}` }, p.status));
-  const sources = sourceList(p.sources);
+  const independent = independentNode(p.independent_sources);
+  if (p.status) row('Status', el('span', { class: `status-badge status-${p.status}` }, p.status), independent && ' · ', independent);
+  else if (independent) row('Status', independent);
+  const sources = sourcesContent(p.sources);
   if (sources) row('Sources', sources);
 
   return el(
@@ -77,24 +80,6 @@ function roughBorder(m, stepKm) {
 
 function placeLines(p) {
   return placeText(p).map((text) => el('span', { class: 'line' }, text));
-}
-
-function sourceList(sources) {
-  if (!Array.isArray(sources) || sources.length === 0) return null;
-  return el(
-    'ul',
-    { class: 'sources' },
-    sources.map((s) => {
-      const name = s.name || s.url || 'source';
-      const href = safeHref(s.url);
-      return el(
-        'li',
-        {},
-        href ? el('a', { href, target: '_blank', rel: 'noopener noreferrer' }, name) : name,
-        s.date ? ` (${s.date})` : '',
-      );
-    }),
-  );
 }
 
 const MAX_PROPERTIES = 40;

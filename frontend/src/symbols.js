@@ -106,6 +106,16 @@ export function createPainter(host, dpr = 1) {
       ctx.stroke();
       ctx.restore();
     }
+    if (status === 'reported') {
+      // Dotted, as .status-reported::after: white dots every 4 px.
+      ctx.save();
+      ctx.clip();
+      ctx.fillStyle = HATCH;
+      for (let x = 2; x < box; x += 4) {
+        for (let y = 2; y < box; y += 4) ctx.fillRect(x - 0.75, y - 0.75, 1.5, 1.5);
+      }
+      ctx.restore();
+    }
     sprites.set(key, c);
     return c;
   }

@@ -62,6 +62,7 @@ export function typeClass(eventType) {
 export const STATUSES = [
   { name: 'verified', label: 'Verified', defaultOn: true },
   { name: 'disputed', label: 'Disputed', defaultOn: true },
+  { name: 'reported', label: 'Reported (unverified)', defaultOn: true },
   { name: 'retracted', label: 'Retracted', defaultOn: false },
 ];
 export const DEFAULT_STATUSES = STATUSES.filter((s) => s.defaultOn).map((s) => s.name);

@@ -76,7 +76,7 @@ func hostileIncident() *geo.Incident {
 		Admin1:       "\rRegión Metropolitana",
 		Point:        [2]float64{-70.6483, -33.4569},
 		GeoPrecision: geo.GeoExact, Status: geo.StatusDisputed, Fatalities: 2,
-		Sources: []geo.Source{{Name: "=cmd", URL: "https://example.org/a?b=1&c=<2>", Date: "2020-10-18"}},
+		Sources: []geo.Source{{Publisher: "=cmd", URL: "https://example.org/a?b=1&c=<2>", PublishedAt: "2020-10-18"}},
 	}
 }
 
@@ -179,7 +179,7 @@ func TestExportCSVNeutralisesFormulas(t *testing.T) {
 		{"event_date", "2020-10-18"},
 		{"occurred_at", "2020-10-18T04:30:15Z"},
 		{"status", "disputed"},
-		{"sources_json", `[{"name":"=cmd","url":"https://example.org/a?b=1&c=<2>","date":"2020-10-18"}]`},
+		{"sources_json", `[{"url":"https://example.org/a?b=1&c=<2>","publisher":"=cmd","published_at":"2020-10-18"}]`},
 	}
 	for _, tt := range tests {
 		if got := cell[tt.column]; got != tt.want {

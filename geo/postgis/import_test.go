@@ -188,7 +188,7 @@ func TestImportACLED(t *testing.T) {
 		t.Errorf("point = %v %v, want %v %v", lon, lat, wantLon, wantLat)
 	}
 	// ACLED gives no publication date for its sources: none is invented.
-	if want := `[{"name": "Armenian Ministry of Defence"}, {"name": "Azerbaijani Ministry of Defence"}]`; sources != want {
+	if want := `[{"publisher": "Armenian Ministry of Defence"}, {"publisher": "Azerbaijani Ministry of Defence"}]`; sources != want {
 		t.Errorf("sources = %s, want %s", sources, want)
 	}
 	for _, id := range []string{"AZE1001", "AZE1002"} {

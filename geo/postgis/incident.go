@@ -52,6 +52,7 @@ var incidentPropertySQL = map[string]string{
 	"original_sub_event_type": "NULLIF(original_sub_event_type, '')",
 	"source_dataset":          "NULLIF(source_dataset, '')",
 	"geo_check":               "geo_check",
+	"independent_sources":     "independent_sources",
 	// Only when asked for by name (not in geo.IncidentProperties).
 	"source_record": "source_record",
 }
@@ -103,6 +104,7 @@ var incidentQueryableSQL = map[string]string{
 	"nearest_place_distance_m": "nearest_place_distance_m", "border_distance_m": "border_distance_m", "demo": "demo",
 	"original_event_type": "NULLIF(original_event_type, '')", "original_sub_event_type": "NULLIF(original_sub_event_type, '')",
 	"source_dataset": "NULLIF(source_dataset, '')", "created_at": "created_at", "updated_at": "updated_at",
+	"independent_sources": "independent_sources",
 }
 
 // incidentQueryables pairs geo.IncidentQueryables with their SQL.
@@ -141,9 +143,10 @@ func incidentFilter(q geo.IncidentQuery) (*where, error) {
 	w.addTime("occurred_at", q.Time)
 	statuses := q.Statuses
 	if len(statuses) == 0 {
-		statuses = []string{geo.StatusVerified, geo.StatusDisputed}
+		statuses = geo.DefaultStatuses
 	}
 	w.add("status = ANY(%s)", pq.Array(statuses))
+	w.addMinSources(q.MinSources)
 	if len(q.EventTypes) > 0 {
 		w.add("event_type = ANY(%s)", pq.Array(q.EventTypes))
 	}
@@ -340,12 +343,9 @@ func (db *DB) IncidentExtent(ctx context.Context) (geo.Extent, error) {
 // its ID, Version and timestamps. Returns ErrConflict when ExternalID is
 // taken and ErrInvalid when the schema's constraints reject it.
 func (db *DB) CreateIncident(ctx context.Context, inc *geo.Incident) error {
-	sources, err := json.Marshal(inc.Sources)
+	sources, err := encodeSources(inc.Sources)
 	if err != nil {
-		return fmt.Errorf("encode sources: %w", err)
-	}
-	if inc.Sources == nil {
-		sources = []byte("[]")
+		return err
 	}
 	if inc.Status == "" {
 		inc.Status = geo.StatusVerified

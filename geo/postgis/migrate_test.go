@@ -59,7 +59,13 @@ func TestMigrateUpDownUp(t *testing.T) {
 		t.Fatalf("CheckReady after migrate up = %v, want nil", err)
 	}
 	// Roll back every migration, one at a time, down to an empty schema.
-	for i := postgis.LatestMigration(); i > 0; i-- {
+	// Counted, not read off the latest version: numbers may have gaps
+	// (each branch reserves its own).
+	known, err := db.MigrationStatuses(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := len(known); i > 0; i-- {
 		if err := db.MigrateDown(ctx); err != nil {
 			t.Fatalf("migrate down (from version %d): %v", i, err)
 		}
@@ -118,7 +124,11 @@ func TestMigrateConcurrent(t *testing.T) {
 	if err := first.SQL().QueryRow(`SELECT count(*) FROM goose_db_version WHERE version_id > 0`).Scan(&applied); err != nil {
 		t.Fatal(err)
 	}
-	if want := postgis.LatestMigration(); applied != want {
+	known, err := first.MigrationStatuses(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := int64(len(known)); applied != want {
 		t.Errorf("goose_db_version has %d applied migrations, want %d (each exactly once)", applied, want)
 	}
 }

@@ -177,6 +177,9 @@ func (db *DB) VerifyReport(ctx context.Context, id int64, v geo.Verification, by
 		}
 		before := reportState(r)
 		sources := reportSources(r)
+		if v.Patch.Sources != nil && v.MergeInto == nil {
+			sources = *v.Patch.Sources // the moderator's list, publishers and kinds filled in
+		}
 		if v.MergeInto != nil {
 			incidentID = *v.MergeInto
 			if err := mergeSources(ctx, tx, incidentID, sources, by, id); err != nil {
@@ -187,7 +190,10 @@ func (db *DB) VerifyReport(ctx context.Context, id int64, v geo.Verification, by
 			if err := inc.validate(time.Now()); err != nil {
 				return err
 			}
-			encoded, _ := json.Marshal(sources)
+			encoded, err := encodeSources(sources)
+			if err != nil {
+				return err
+			}
 			if err := insertIncident(ctx, tx, inc.Incident, encoded); err != nil {
 				return fmt.Errorf("create incident from report %d: %w", id, mapError(err))
 			}
@@ -231,12 +237,14 @@ func (db *DB) RejectReport(ctx context.Context, id int64, reason string, by *geo
 	})
 }
 
-// reportSources turns a report's links into incident sources.
+// reportSources turns a report into incident sources: the report itself
+// (an eyewitness report, published here when it was submitted) and the
+// links it gave, whose publishers and dates it does not say.
 func reportSources(r geo.Report) []geo.Source {
-	date := r.OccurredAt.UTC().Format("2006-01-02")
-	sources := []geo.Source{{Name: fmt.Sprintf("incidentmap report %d", r.ID), Date: date}}
+	sources := []geo.Source{{Publisher: geo.ReportSourcePublisher(r.ID), Kind: geo.SourceEyewitnessReport,
+		PublishedAt: r.CreatedAt.UTC().Format(time.RFC3339)}}
 	for _, u := range r.SourceURLs {
-		sources = append(sources, geo.Source{URL: u, Date: date})
+		sources = append(sources, geo.Source{URL: u})
 	}
 	return sources
 }
@@ -363,6 +371,16 @@ var incidentPatchColumns = []struct {
 	{"location_name", func(p geo.IncidentPatch) (any, bool) { return deref(p.LocationName) }},
 	{"geo_precision", func(p geo.IncidentPatch) (any, bool) { return deref(p.GeoPrecision) }},
 	{"status", func(p geo.IncidentPatch) (any, bool) { return deref(p.Status) }},
+	{"sources", func(p geo.IncidentPatch) (any, bool) {
+		if p.Sources == nil {
+			return nil, false
+		}
+		b, err := encodeSources(*p.Sources)
+		if err != nil {
+			return nil, false // a list of strings always encodes
+		}
+		return string(b), true
+	}},
 }
 
 func deref[T any](p *T) (any, bool) {
