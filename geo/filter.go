@@ -33,6 +33,7 @@ var IncidentQueryables = map[string]cql2.Kind{
 	"nearest_place_distance_m": cql2.Number, "border_distance_m": cql2.Number, "demo": cql2.Boolean,
 	"original_event_type": cql2.String, "original_sub_event_type": cql2.String, "source_dataset": cql2.String,
 	"created_at": cql2.Timestamp, "updated_at": cql2.Timestamp,
+	"contested": cql2.Boolean,
 }
 
 // IncidentTemporalQueryables name the instants of an incident; occurred_at

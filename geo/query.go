@@ -301,12 +301,15 @@ var IncidentProperties = []string{
 	"original_event_type", "original_sub_event_type", "source_dataset",
 	// Derived: where the derived and stated geography disagree.
 	"geo_check",
+	// Derived: the incident's claims conflict (geo.ContestedOf).
+	"contested",
 }
 
 // IncidentOnRequestProperties are properties only returned when asked for
 // by name with properties=: the source's row as imported is bulky and not
-// part of the map's record.
-var IncidentOnRequestProperties = []string{"source_record"}
+// part of the map's record; claims cost a look-up per feature, so lists
+// carry them on request and a single feature always (see the store).
+var IncidentOnRequestProperties = []string{"source_record", "claims"}
 
 // GeoChecks lists the geo_check values incidents can be filtered on.
 var GeoChecks = []string{GeoCheckCountryMismatch, GeoCheckNoCountry}

@@ -52,8 +52,10 @@ var incidentPropertySQL = map[string]string{
 	"original_sub_event_type": "NULLIF(original_sub_event_type, '')",
 	"source_dataset":          "NULLIF(source_dataset, '')",
 	"geo_check":               "geo_check",
+	"contested":               "contested",
 	// Only when asked for by name (not in geo.IncidentProperties).
 	"source_record": "source_record",
+	"claims":        claimsJSON,
 }
 
 // incidentSortSQL is the allow-list of sort keys.
@@ -103,6 +105,7 @@ var incidentQueryableSQL = map[string]string{
 	"nearest_place_distance_m": "nearest_place_distance_m", "border_distance_m": "border_distance_m", "demo": "demo",
 	"original_event_type": "NULLIF(original_event_type, '')", "original_sub_event_type": "NULLIF(original_sub_event_type, '')",
 	"source_dataset": "NULLIF(source_dataset, '')", "created_at": "created_at", "updated_at": "updated_at",
+	"contested": "contested",
 }
 
 // incidentQueryables pairs geo.IncidentQueryables with their SQL.
@@ -276,7 +279,7 @@ func (db *DB) CountIncidents(ctx context.Context, q geo.IncidentQuery, limit int
 // status: a link to a retracted incident shows that it was retracted.
 // Returns ErrNotFound when there is no such incident.
 func (db *DB) IncidentFeature(ctx context.Context, id int64) ([]byte, error) {
-	feature, _ := incidentFeatureSQL(nil, geo.CRS84)
+	feature, _ := incidentFeatureSQL(singleIncidentProperties, geo.CRS84)
 	query := `SELECT ` + feature + ` FROM incidents WHERE id = $1`
 	st, err := db.prepared(ctx, &db.featureStmts, query)
 	if err != nil {
