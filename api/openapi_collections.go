@@ -141,11 +141,18 @@ var incidentPropertyTypes = map[string]obj{
 	"source_record":  {"type": "object", "additionalProperties": obj{"type": "string"}},
 	// Derived.
 	"geo_check": {"type": "array", "items": obj{"type": "string", "enum": geo.GeoChecks}},
+	"contested": {"type": "boolean", "description": "The claims conflict: an asserts or attributes_to and a denies, or two parties blaming each other."},
+	// Claims per party (public form: no version); lists carry them with properties=claims.
+	"claims": {"type": "array", "items": obj{"type": "object", "properties": obj{
+		"id": obj{"type": "integer"}, "party": str(), "actor_code": obj{"type": "string", "nullable": true},
+		"stance": obj{"type": "string", "enum": geo.ClaimStances}, "attributed_to": obj{"type": "string", "nullable": true},
+		"text": str(), "claimed_at": obj{"type": "string", "format": "date-time", "nullable": true},
+		"source": obj{"type": "object", "properties": obj{"name": str(), "url": obj{"type": "string", "format": "uri"}}}}}},
 }
 
 func incidentPropertySchemas() obj {
 	props := obj{}
-	for _, name := range geo.IncidentProperties {
+	for _, name := range append(slices.Clone(geo.IncidentProperties), geo.IncidentOnRequestProperties...) {
 		if s, ok := incidentPropertyTypes[name]; ok {
 			props[name] = s
 		} else {
