@@ -1,6 +1,9 @@
 package geo
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -174,4 +177,78 @@ func ContestedOf(claims []Claim) bool {
 		}
 	}
 	return false
+}
+
+// KindBadClaim is the row error kind of an imported claim that is not
+// valid.
+const KindBadClaim = "invalid claim"
+
+// claimJSON is one claim of an imported GeoJSON feature's claims list;
+// id, as an export writes it, is ignored.
+type claimJSON struct {
+	ID           json.RawMessage `json:"id"`
+	Party        string          `json:"party"`
+	ActorCode    *string         `json:"actor_code"`
+	Stance       string          `json:"stance"`
+	AttributedTo *string         `json:"attributed_to"`
+	Text         string          `json:"text"`
+	ClaimedAt    *string         `json:"claimed_at"`
+	Source       *struct {
+		Name *string `json:"name"`
+		URL  *string `json:"url"`
+	} `json:"source"`
+}
+
+// readFeatureClaims reads a feature's claims member: nil when there is
+// none (an import then leaves the incident's claims alone), else every
+// claim, each validated; a bad claim is a row error naming it. ACLED rows
+// have no claims: their notes are never split into claims by guessing.
+func readFeatureClaims(b *rowBuilder, raw json.RawMessage) []Claim {
+	now := time.Now()
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	var in []claimJSON
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		b.fail("properties.claims", KindBadClaim, "want a list of claims {party, stance, text, source, ...}: %s",
+			strings.TrimPrefix(err.Error(), "json: "))
+		return nil
+	}
+	str := func(p *string) string {
+		if p == nil {
+			return ""
+		}
+		return *p
+	}
+	claims := make([]Claim, 0, len(in))
+	for i, j := range in {
+		prefix := fmt.Sprintf("properties.claims[%d].", i)
+		c := Claim{Party: j.Party, ActorCode: str(j.ActorCode), Stance: j.Stance, AttributedTo: str(j.AttributedTo), Text: j.Text}
+		if j.Source != nil {
+			c.Source = ClaimSource{Name: str(j.Source.Name), URL: str(j.Source.URL)}
+		}
+		if s := str(j.ClaimedAt); s != "" {
+			t, err := time.Parse(time.RFC3339, s)
+			if err != nil {
+				b.fail(prefix+"claimed_at", KindBadClaim, "want an RFC 3339 time, got %s", quoteShort(s))
+				continue
+			}
+			t = t.UTC()
+			c.ClaimedAt = &t
+		}
+		if err := c.Validate(now, prefix); err != nil {
+			var ve *ValidationError
+			if errors.As(err, &ve) {
+				for _, fe := range ve.Errors {
+					b.fail(fe.Field, KindBadClaim, "%s", fe.Message)
+				}
+			}
+			continue
+		}
+		claims = append(claims, c)
+	}
+	return claims
 }

@@ -101,3 +101,46 @@ func TestContestedOf(t *testing.T) {
 		}
 	}
 }
+
+// A feature's claims are read and validated; a bad claim is a row error
+// naming it; a feature without claims leaves them alone (nil).
+func TestGeoJSONClaims(t *testing.T) {
+	with := func(claims string) string {
+		return strings.Replace(geojsonFeatureOK, `"external_id":"AZE1000"`, `"external_id":"AZE1000","claims":`+claims, 1)
+	}
+	rows, err := readGeoJSON(t, `{"type":"FeatureCollection","features":[`+with(`[
+		{"id":3,"party":"Ministry of Defence of Armenia","actor_code":null,"stance":"attributes_to","attributed_to":"Azerbaijan",
+		 "text":"shelled Jabrayil","claimed_at":"2020-10-18T06:00:00+04:00","source":{"name":"Global Research","url":null}},
+		{"party":"Baku","stance":"no_comment","text":"no immediate response","source":{"url":"https://example.org/a"}}]`)+
+		`,`+with(`[]`)+`,`+geojsonFeatureOK+`]}`)
+	if err != nil || len(rows) != 3 {
+		t.Fatalf("rows %+v, err %v", rows, err)
+	}
+	got := rows[0].Incident.Claims
+	if len(rows[0].Errors) > 0 || len(got) != 2 || got[0].AttributedTo != "Azerbaijan" || got[0].ClaimedAt == nil ||
+		!got[0].ClaimedAt.Equal(time.Date(2020, 10, 18, 2, 0, 0, 0, time.UTC)) || got[1].Source.URL != "https://example.org/a" {
+		t.Errorf("claims = %+v, errors %v", got, rows[0].Errors)
+	}
+	if c := rows[1].Incident.Claims; c == nil || len(c) != 0 {
+		t.Errorf("claims [] = %#v, want an empty, non-nil list (replace with none)", c)
+	}
+	if c := rows[2].Incident.Claims; c != nil {
+		t.Errorf("no claims member = %#v, want nil (leave alone)", c)
+	}
+
+	bad := map[string]string{
+		`{"party":"x"}`: "properties.claims",
+		`[{"party":"x","stance":"insists","text":"t","source":{"name":"n"}}]`:                           "properties.claims[0].stance",
+		`[{"party":"x","stance":"asserts","text":"t"}]`:                                                 "properties.claims[0].source",
+		`[{"party":"x","stance":"asserts","text":"t","source":{"name":"n"},"claimed_at":"soon"}]`:       "properties.claims[0].claimed_at",
+		`[{"party":"x","stance":"asserts","text":"t","source":{"name":"n"},"mood":"angry"}]`:            "properties.claims",
+		`[{"party":"x","stance":"asserts","text":"t","source":{"name":"n","url":"ftp://example.org"}}]`: "properties.claims[0].source.url",
+	}
+	for claims, column := range bad {
+		rows, err := readGeoJSON(t, `{"type":"FeatureCollection","features":[`+with(claims)+`]}`)
+		if err != nil || len(rows) != 1 || len(rows[0].Errors) != 1 || rows[0].Errors[0].Column != column ||
+			rows[0].Errors[0].Kind != KindBadClaim {
+			t.Errorf("claims %s: rows %+v, err %v, want one %q error on %s", claims, rows, err, KindBadClaim, column)
+		}
+	}
+}

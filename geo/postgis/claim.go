@@ -187,3 +187,110 @@ func (db *DB) DeleteClaim(ctx context.Context, incidentID, id int64, ifVersion i
 		return audit(ctx, tx, by, "claim.delete", "incident", incidentID, before, nil, fmt.Sprintf("claim %d", id))
 	})
 }
+
+// insertIncidentWithClaims inserts inc and its claims (already validated)
+// in tx, then reads back the version and contested flag they moved.
+func insertIncidentWithClaims(ctx context.Context, tx *sql.Tx, inc *geo.Incident, sources []byte) error {
+	if err := insertIncident(ctx, tx, inc, sources); err != nil {
+		return err
+	}
+	for i := range inc.Claims {
+		inc.Claims[i].IncidentID = inc.ID
+		if err := insertClaim(ctx, tx, &inc.Claims[i]); err != nil {
+			return err
+		}
+	}
+	return tx.QueryRowContext(ctx, `SELECT version, contested, updated_at FROM incidents WHERE id = $1`, inc.ID).
+		Scan(&inc.Version, &inc.Contested, &inc.UpdatedAt)
+}
+
+// AddMissingClaims gives the incident with externalID the claims given
+// when it has none yet (the demo data, loaded before claims existed);
+// claims a moderator has recorded or edited are left alone. Returns how
+// many were added.
+func (db *DB) AddMissingClaims(ctx context.Context, externalID string, claims []geo.Claim) (int, error) {
+	added := 0
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var id int64
+		var has bool
+		err := tx.QueryRowContext(ctx, `SELECT id, EXISTS (SELECT 1 FROM incident_claims c WHERE c.incident_id = i.id)
+			FROM incidents i WHERE external_id = $1 FOR UPDATE`, externalID).Scan(&id, &has)
+		if err != nil {
+			return fmt.Errorf("incident %s: %w", externalID, mapError(err))
+		}
+		if has {
+			return nil
+		}
+		for _, c := range claims {
+			c.IncidentID = id
+			if err := insertClaim(ctx, tx, &c); err != nil {
+				return err
+			}
+			added++
+		}
+		return nil
+	})
+	return added, err
+}
+
+// importedClaims are the claims of an import's records that have a claims
+// member, by external id (the first record of an id wins, as for the
+// incident). Held in memory: few records carry claims.
+type importedClaims map[string][]geo.Claim
+
+func (m importedClaims) add(inc *geo.Incident) {
+	if inc.Claims == nil {
+		return // no claims member: the incident's claims stay as they are
+	}
+	if _, seen := m[inc.ExternalID]; !seen {
+		m[inc.ExternalID] = inc.Claims
+	}
+}
+
+// store makes each imported incident's claims those of its record, once
+// the incidents are merged: unchanged claims are left alone (a second
+// import of a file changes nothing), changed ones replaced whole.
+func (m importedClaims) store(ctx context.Context, tx *sql.Tx) error {
+	for externalID, claims := range m {
+		var id int64
+		if err := tx.QueryRowContext(ctx, `SELECT id FROM incidents WHERE external_id = $1`, externalID).Scan(&id); err != nil {
+			return fmt.Errorf("import claims of %s: %w", externalID, mapError(err))
+		}
+		old, err := claimsOf(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if sameClaims(old, claims) {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM incident_claims WHERE incident_id = $1`, id); err != nil {
+			return fmt.Errorf("import claims of %s: %w", externalID, mapError(err))
+		}
+		for _, c := range claims {
+			c.IncidentID = id
+			if err := insertClaim(ctx, tx, &c); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// sameClaims compares what claims say, not their ids or versions.
+func sameClaims(a, b []geo.Claim) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := a[i], b[i]
+		x.ID, x.IncidentID, x.Version, y.ID, y.IncidentID, y.Version = 0, 0, 0, 0, 0, 0
+		if (x.ClaimedAt == nil) != (y.ClaimedAt == nil) || x.ClaimedAt != nil && !x.ClaimedAt.Equal(*y.ClaimedAt) {
+			return false
+		}
+		x.ClaimedAt, y.ClaimedAt = nil, nil
+		if x != y {
+			return false
+		}
+	}
+	return true
+}

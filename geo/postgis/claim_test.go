@@ -261,3 +261,72 @@ func TestClaimsPublicRead(t *testing.T) {
 		t.Errorf("public INSERT INTO incident_claims: err = %v, want permission denied", err)
 	}
 }
+
+// importGeoJSON imports a FeatureCollection text.
+func importGeoJSON(t *testing.T, db *postgis.DB, text string) (postgis.ImportResult, error) {
+	t.Helper()
+	r, err := geo.NewGeoJSONIncidentReader(strings.NewReader(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db.ImportIncidents(context.Background(), r, postgis.ImportOptions{})
+}
+
+// claimFeature is a GeoJSON incident with the given claims member ("" for none).
+func claimFeature(key, claims string) string {
+	member := ""
+	if claims != "" {
+		member = `,"claims":` + claims
+	}
+	return `{"type":"Feature","geometry":{"type":"Point","coordinates":[46.98,39.40]},"properties":{"external_id":"` + key +
+		`","occurred_at":"2020-10-18T00:00:00Z","event_type":"Explosions/Remote violence","title":"` + key + `"` + member + `}}`
+}
+
+// GeoJSON imports carry claims: stored with the incident, contested
+// derived; a second import of the same file changes nothing; changed
+// claims replace the old; a record without claims leaves them; a bad
+// claim fails the import with its reason, writing nothing.
+func TestImportGeoJSONClaims(t *testing.T) {
+	db := openTestDB(t)
+	conflict := `[{"party":"Armenia MoD","stance":"attributes_to","attributed_to":"Azerbaijan MoD","text":"they shelled","source":{"name":"n"}},
+		{"party":"Azerbaijan MoD","stance":"denies","text":"we did not","source":{"url":"https://example.org/az"}}]`
+	file := func(features ...string) string {
+		return `{"type":"FeatureCollection","features":[` + strings.Join(features, ",") + `]}`
+	}
+	if _, err := importGeoJSON(t, db, file(claimFeature("G1", conflict), claimFeature("G2", ""))); err != nil {
+		t.Fatalf("import: %v", err)
+	}
+	id := int64(queryInt(t, db, `SELECT id FROM incidents WHERE external_id = 'G1'`))
+	contested, version := incidentState(t, db, id)
+	if !contested || queryInt(t, db, `SELECT count(*) FROM incident_claims`) != 2 {
+		t.Fatalf("after import: contested %v, %d claims; want contested with 2", contested, queryInt(t, db, `SELECT count(*) FROM incident_claims`))
+	}
+	if _, err := importGeoJSON(t, db, file(claimFeature("G1", conflict), claimFeature("G2", ""))); err != nil {
+		t.Fatal(err)
+	}
+	if _, v := incidentState(t, db, id); v != version {
+		t.Errorf("re-import of the same claims moved the version %d to %d", version, v)
+	}
+	// The record without claims leaves them; one with [] removes them.
+	if _, err := importGeoJSON(t, db, file(claimFeature("G1", ""))); err != nil {
+		t.Fatal(err)
+	}
+	if n := queryInt(t, db, `SELECT count(*) FROM incident_claims`); n != 2 {
+		t.Errorf("import without a claims member left %d claims, want 2", n)
+	}
+	if _, err := importGeoJSON(t, db, file(claimFeature("G1", `[{"party":"Armenia MoD","stance":"asserts","text":"x","source":{"name":"n"}}]`))); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := incidentState(t, db, id); c || queryInt(t, db, `SELECT count(*) FROM incident_claims`) != 1 {
+		t.Errorf("after replacing the claims: contested %v, want false with 1 claim", c)
+	}
+	// A bad claim: the import fails naming it and writes nothing.
+	_, err := importGeoJSON(t, db, file(claimFeature("G3", `[{"party":"x","stance":"insists","text":"t","source":{"name":"n"}}]`)))
+	var rowsErr *geo.InvalidRowsError
+	if !errors.As(err, &rowsErr) || len(rowsErr.Errors) != 1 || rowsErr.Errors[0].Column != "properties.claims[0].stance" {
+		t.Fatalf("import with a bad claim: err = %v, want one row error on properties.claims[0].stance", err)
+	}
+	if n := queryInt(t, db, `SELECT count(*) FROM incidents WHERE external_id = 'G3'`); n != 0 {
+		t.Errorf("a failed import wrote %d incidents", n)
+	}
+}

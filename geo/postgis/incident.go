@@ -353,7 +353,11 @@ func (db *DB) CreateIncident(ctx context.Context, inc *geo.Incident) error {
 	if inc.Status == "" {
 		inc.Status = geo.StatusVerified
 	}
-	err = insertIncident(ctx, db.db, inc, sources)
+	if len(inc.Claims) > 0 {
+		err = db.inTx(ctx, func(tx *sql.Tx) error { return insertIncidentWithClaims(ctx, tx, inc, sources) })
+	} else {
+		err = insertIncident(ctx, db.db, inc, sources)
+	}
 	if err != nil {
 		return fmt.Errorf("create incident: %w", mapError(err))
 	}
