@@ -106,9 +106,11 @@ COMMENT ON POLICY incident_claims_moderate ON incident_claims IS 'Moderators rea
 
 -- +goose Down
 -- +goose StatementBegin
+-- The rule's function depends on the table; the trigger function only
+-- names it at run time.
+DROP FUNCTION incident_claims_contested(bigint);
 DROP TABLE incident_claims;
 DROP FUNCTION incident_claims_changed();
-DROP FUNCTION incident_claims_contested(bigint);
 DROP FUNCTION claim_party_matches(text, text, text);
 DROP INDEX incidents_contested_idx;
 ALTER TABLE incidents DROP COLUMN contested;
