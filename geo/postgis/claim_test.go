@@ -330,3 +330,24 @@ func TestImportGeoJSONClaims(t *testing.T) {
 		t.Errorf("a failed import wrote %d incidents", n)
 	}
 }
+
+// AddMissingClaims gives an incident loaded before claims existed its
+// claims, once, and leaves claims a moderator recorded alone.
+func TestAddMissingClaims(t *testing.T) {
+	ctx := context.Background()
+	db := openTestDB(t)
+	id := claimIncident(t, db, "demo-old")
+	claims := []geo.Claim{*newClaim(0, "Armenia", geo.StanceAsserts, ""), *newClaim(0, "Azerbaijan", geo.StanceDenies, "")}
+	for round, want := range []int{2, 0} {
+		n, err := db.AddMissingClaims(ctx, "demo-old", claims)
+		if err != nil || n != want {
+			t.Errorf("round %d: AddMissingClaims = %d, %v; want %d", round, n, err, want)
+		}
+	}
+	if c, _ := incidentState(t, db, id); !c || queryInt(t, db, `SELECT count(*) FROM incident_claims`) != 2 {
+		t.Errorf("after AddMissingClaims: contested %v, want true with 2 claims", c)
+	}
+	if _, err := db.AddMissingClaims(ctx, "no-such", claims); !errors.Is(err, geo.ErrNotFound) {
+		t.Errorf("AddMissingClaims(no-such) = %v, want ErrNotFound", err)
+	}
+}
