@@ -51,9 +51,9 @@ func TestClaimsPopupAndContestedMarker(t *testing.T) {
 		t.Fatalf("stored contested: demo %v, fixture %v; want false, true", demo.Contested, contested.Contested)
 	}
 
-	b := newBrowser(t, 1280, 800)
-	b.do(b.ctx, "open the demo incident", chromedp.Navigate(fmt.Sprintf("%s/#map=10/39.42/47.04&sel=%d", s.URL, demo.ID)),
-		waitRendered(0), pollJS(`document.querySelectorAll('.incident-popup .claims li').length === 2`))
+	b := newBrowser(t, 1280, 1000)
+	b.do(b.ctx, "open the demo incident", chromedp.Navigate(fmt.Sprintf("%s/#map=10/39.66/47.04&sel=%d", s.URL, demo.ID)),
+		waitRendered(0), pollJS(`document.querySelectorAll('.incident-popup .claims li').length === 2`), still(`.incident-popup`))
 	b.screenshot(b.ctx, "demo-claims-popup")
 	claims := get(b, b.ctx, "read the claims", chromedp.Text(chromedp.CSS(`.incident-popup .claims`)))
 	for _, want := range []string{

@@ -58,8 +58,7 @@ func DemoTruceBreachClaims() []Claim {
 		{
 			Party: "Ministry of Defence of Armenia", Stance: StanceAttributesTo, AttributedTo: "Military Forces of Azerbaijan",
 			Text: "Spokeswoman Shusan Stepanyan: pre-dawn on Sunday, Azeri forces \"launched mortar and artillery fire in the " +
-				"vicinity of Jabrayil, as well as the liberated villages on the Aras River.\" \"There are no casualties among " +
-				"the personnel. Our units have taken adequate response measures.\"",
+				"vicinity of Jabrayil, as well as the liberated villages on the Aras River.\"",
 			Source: src,
 		},
 		{

@@ -42,6 +42,8 @@ export function claimLine(c) {
 export function claimsSection(p) {
   const claims = Array.isArray(p?.claims) ? p.claims : [];
   if (claims.length === 0 && !p?.contested) return null;
+  // A source already listed under Sources, without a link of its own, is not repeated.
+  const listed = new Set((Array.isArray(p.sources) ? p.sources : []).map((s) => s?.name).filter(Boolean));
   return el(
     'section',
     { class: `claims${p.contested ? ' is-contested' : ''}`, 'aria-label': 'Claims by party' },
@@ -53,7 +55,8 @@ export function claimsSection(p) {
       claims.map((c) => {
         const { party, verb, text } = claimLine(c);
         const href = safeHref(c?.source?.url);
-        const sourceName = c?.source?.name || (href ? new URL(href).hostname : '');
+        let sourceName = c?.source?.name || (href ? new URL(href).hostname : '');
+        if (!href && listed.has(sourceName)) sourceName = '';
         return el(
           'li',
           { class: `claim claim-${STANCES.some((s) => s.name === c?.stance) ? c.stance : 'other'}` },
