@@ -133,6 +133,12 @@ func TestClaimsAPI(t *testing.T) {
 			t.Errorf("items?%s = %v, want [accused]", q, titles)
 		}
 	}
+	// CSV: the filter, and with derived=true the derived column.
+	csv := string(getOK(t, ts.URL+"/api/collections/incidents/items?contested=true&f=csv&derived=true"))
+	lines := strings.Split(strings.TrimSpace(csv), "\n")
+	if len(lines) != 2 || !strings.HasSuffix(strings.TrimSpace(lines[0]), ",contested") || !strings.HasSuffix(strings.TrimSpace(lines[1]), ",true") {
+		t.Errorf("contested CSV = %q, want a header ending in contested and one row ending in true", csv)
+	}
 	p := getItems(t, ts, "/api/collections/incidents/items?contested=false")
 	if len(p.fc.Features) != 1 || p.fc.Features[0].Properties["title"] != "quiet" {
 		t.Errorf("items?contested=false = %d features, want only quiet", len(p.fc.Features))

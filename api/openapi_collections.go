@@ -89,7 +89,7 @@ func incidentItemsParams() []obj {
 		param("sortby", "query", "occurred_at or fatalities, prefixed with + or - (default -occurred_at).",
 			obj{"type": "string", "enum": sortByValues()}),
 		listOf("geo_check", "Where the derived geography disagrees with the source: country_mismatch, no_country.", geo.GeoChecks),
-		param("derived", "query", "f=csv only: true adds the derived columns (country by polygon, nearest place, border distance, geo_check).",
+		param("derived", "query", "f=csv only: true adds the derived columns (country by polygon, nearest place, border distance, geo_check, contested).",
 			obj{"type": "boolean"}),
 		listOf("properties", "Property names to return (source_record only when named).",
 			append(slices.Clone(geo.IncidentProperties), geo.IncidentOnRequestProperties...)),
