@@ -31,6 +31,7 @@ type ModerationStore interface {
 	CreateUser(ctx context.Context, name, role string, by *geo.User) (geo.User, string, error)
 	RevokeUser(ctx context.Context, name string, by *geo.User) error
 	AuditLog(ctx context.Context, f geo.AuditFilter) ([]geo.AuditEntry, error)
+	ClaimStore // claims per party (claim.go)
 }
 
 // authLimit caps failed sign-ins per client: enough for typos, far too

@@ -94,7 +94,7 @@ func incidentItemsParams() []obj {
 		param("sortby", "query", "occurred_at or fatalities, prefixed with + or - (default -occurred_at).",
 			obj{"type": "string", "enum": sortByValues()}),
 		listOf("geo_check", "Where the derived geography disagrees with the source: country_mismatch, no_country.", geo.GeoChecks),
-		param("derived", "query", "f=csv only: true adds the derived columns (country by polygon, nearest place, border distance, geo_check).",
+		param("derived", "query", "f=csv only: true adds the derived columns (country by polygon, nearest place, border distance, geo_check, contested).",
 			obj{"type": "boolean"}),
 		listOf("properties", "Property names to return (source_record only when named).",
 			append(slices.Clone(geo.IncidentProperties), geo.IncidentOnRequestProperties...)),
@@ -148,11 +148,19 @@ var incidentPropertyTypes = map[string]obj{
 	// Derived.
 	"geo_check":           {"type": "array", "items": obj{"type": "string", "enum": geo.GeoChecks}},
 	"independent_sources": {"type": "integer", "minimum": 0},
+	"contested": {"type": "boolean", "description": "The claims conflict: an asserts or attributes_to and a denies, two parties blaming each other, " +
+		"or a party blaming another while a different party declines to confirm (no_comment)."},
+	// Claims per party (public form: no version); lists carry them with properties=claims.
+	"claims": {"type": "array", "items": obj{"type": "object", "properties": obj{
+		"id": obj{"type": "integer"}, "party": str(), "actor_code": obj{"type": "string", "nullable": true},
+		"stance": obj{"type": "string", "enum": geo.ClaimStances}, "attributed_to": obj{"type": "string", "nullable": true},
+		"text": str(), "claimed_at": obj{"type": "string", "format": "date-time", "nullable": true},
+		"source": obj{"type": "object", "properties": obj{"name": str(), "url": obj{"type": "string", "format": "uri"}}}}}},
 }
 
 func incidentPropertySchemas() obj {
 	props := obj{}
-	for _, name := range geo.IncidentProperties {
+	for _, name := range append(slices.Clone(geo.IncidentProperties), geo.IncidentOnRequestProperties...) {
 		if s, ok := incidentPropertyTypes[name]; ok {
 			props[name] = s
 		} else {

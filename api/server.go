@@ -189,6 +189,7 @@ func (s *Server) routes() {
 	get("/api/incidents/:id", s.getIncident, mod)
 	s.echo.PATCH("/api/incidents/:id", s.patchIncident, mod)
 	get("/api/incidents/:id/audit", s.incidentAudit, mod)
+	s.claimRoutes(mod)
 	get("/api/audit", s.auditLog, admin)
 	get("/api/users", s.listUsers, admin)
 	s.echo.POST("/api/users", s.createUser, admin)

@@ -52,7 +52,7 @@ var IncidentmapColumns = []string{"status", "title", "occurred_at", "sources_jso
 
 // DerivedColumns are what the store derives (WithDerived adds them to an
 // export); an import of incidentmap's own export ignores them.
-var DerivedColumns = []string{"id", "country_code", "nearest_place_name", "nearest_place_distance_m", "border_distance_m", "geo_check"}
+var DerivedColumns = []string{"id", "country_code", "nearest_place_name", "nearest_place_distance_m", "border_distance_m", "geo_check", "contested"}
 
 // ACLEDExtraColumns are incidentmap's own and derived columns, written
 // after ACLED's by the one-pass writer (NewACLEDWriter).

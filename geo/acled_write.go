@@ -345,6 +345,11 @@ func canonicalCell(inc *Incident, col string) string {
 		return flt(*inc.BorderDistance)
 	case "geo_check":
 		return strings.Join(inc.GeoCheck, ";")
+	case "contested":
+		if inc.Contested {
+			return "true"
+		}
+		return "false"
 	}
 	return ""
 }

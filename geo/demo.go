@@ -50,6 +50,29 @@ func DemoSource() Source {
 	}
 }
 
+// DemoTruceBreachClaims are the two sides of the truce breach of 18
+// October as the article tells them: Armenia's Defence Ministry blames
+// Azerbaijani forces; Baku had not answered. Neither says when the claim
+// was made beyond "early on Sunday", so ClaimedAt stays empty. A charge
+// the accused left unanswered on record is contested by ContestedOf: the
+// map must not show one side's account as settled.
+func DemoTruceBreachClaims() []Claim {
+	src := ClaimSource{Name: DemoSource().Publisher}
+	return []Claim{
+		{
+			Party: "Ministry of Defence of Armenia", Stance: StanceAttributesTo, AttributedTo: "Military Forces of Azerbaijan",
+			Text: "Spokeswoman Shusan Stepanyan: pre-dawn on Sunday, Azeri forces \"launched mortar and artillery fire in the " +
+				"vicinity of Jabrayil, as well as the liberated villages on the Aras River.\"",
+			Source: src,
+		},
+		{
+			Party: "Baku (Government of Azerbaijan)", Stance: StanceNoComment,
+			Text:   "Baku had no immediate response to the charge.",
+			Source: src,
+		},
+	}
+}
+
 func demoTime(s string) time.Time {
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
@@ -103,6 +126,7 @@ func DemoIncidents() []DemoIncident {
 					"Armenian units \"have taken adequate response measures\". Baku had no immediate response.",
 				LocationName: "Vicinity of Jabrayil", GeoPrecision: GeoNear,
 				Status: StatusDisputed, Sources: article,
+				Claims: DemoTruceBreachClaims(),
 			},
 			Evidence: []string{
 				"Armenia’s Defense Ministry spokeswoman Shusan Stepanyan said Azeri shelling and rocket fire continued early on Sunday, adding:",
@@ -124,6 +148,7 @@ func DemoIncidents() []DemoIncident {
 				LocationName: "Villages on the Aras River south of Jabrayil (a stretch of the river, not Jabrayil town)",
 				Point:        DemoArasVillages(), GeoPrecision: GeoRegion,
 				Status: StatusDisputed, Sources: article,
+				Claims: DemoTruceBreachClaims(),
 			},
 			Evidence: []string{
 				"Pre-dawn, Azeri forces “launched mortar and artillery fire in the vicinity of Jabrayil, as well as the liberated villages on the Aras River.”",

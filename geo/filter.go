@@ -34,6 +34,7 @@ var IncidentQueryables = map[string]cql2.Kind{
 	"original_event_type": cql2.String, "original_sub_event_type": cql2.String, "source_dataset": cql2.String,
 	"created_at": cql2.Timestamp, "updated_at": cql2.Timestamp,
 	"independent_sources": cql2.Integer,
+	"contested":           cql2.Boolean,
 }
 
 // IncidentTemporalQueryables name the instants of an incident; occurred_at

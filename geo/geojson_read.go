@@ -182,6 +182,7 @@ func parseGeoJSONFeature(feat geojsonFeature, line int) IncidentRow {
 			inc.SourceRecord = nil
 		}
 	}
+	inc.Claims = readFeatureClaims(&b, feat.Properties["claims"])
 	// A bad geometry was reported once; build's own coordinate errors repeat it.
 	if len(geom.Coordinates) < 2 {
 		b.errs = slices.DeleteFunc(b.errs, func(e RowError) bool {

@@ -80,6 +80,11 @@ type Incident struct {
 	ReportID      *int64
 	Demo          bool
 
+	// Claims are what each party says about the incident (geo/claim.go);
+	// Contested is derived from them (ContestedOf) by the store.
+	Claims    []Claim
+	Contested bool
+
 	// Provenance: which data set and file the record was imported from.
 	SourceDataset string // e.g. "ACLED", "GeoJSON", "incidentmap" (its own export), "demo"; empty when entered here
 	SourceFile    string // base name of the imported file, when imported from one

@@ -303,12 +303,15 @@ var IncidentProperties = []string{
 	"geo_check",
 	// Derived: distinct publishers among sources, the report counting as one.
 	"independent_sources",
+	// Derived: the incident's claims conflict (geo.ContestedOf).
+	"contested",
 }
 
 // IncidentOnRequestProperties are properties only returned when asked for
 // by name with properties=: the source's row as imported is bulky and not
-// part of the map's record.
-var IncidentOnRequestProperties = []string{"source_record"}
+// part of the map's record; claims cost a look-up per feature, so lists
+// carry them on request and a single feature always (see the store).
+var IncidentOnRequestProperties = []string{"source_record", "claims"}
 
 // GeoChecks lists the geo_check values incidents can be filtered on.
 var GeoChecks = []string{GeoCheckCountryMismatch, GeoCheckNoCountry}

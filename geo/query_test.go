@@ -324,7 +324,7 @@ func TestIncidentPropertiesUnique(t *testing.T) {
 			t.Errorf("%q is both a default and an on-request property", p)
 		}
 	}
-	if got, want := len(IncidentProperties), 34; got != want {
+	if got, want := len(IncidentProperties), 35; got != want {
 		t.Errorf("len(IncidentProperties) = %d, want %d", got, want)
 	}
 }

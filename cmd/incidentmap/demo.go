@@ -45,6 +45,12 @@ func runDemo(ctx context.Context, env *environment, args []string) error {
 		switch err := db.CreateIncident(ctx, &inc); {
 		case errors.Is(err, geo.ErrConflict):
 			existing++ // loaded before: leave it (and any moderator edits) alone
+			if len(inc.Claims) > 0 {
+				// Loaded before claims existed: give it the article's claims, once.
+				if _, err := db.AddMissingClaims(ctx, inc.ExternalID, inc.Claims); err != nil {
+					return fmt.Errorf("demo incident %s: claims: %w", inc.ExternalID, err)
+				}
+			}
 		case err != nil:
 			return fmt.Errorf("demo incident %s: %w", inc.ExternalID, err)
 		default:

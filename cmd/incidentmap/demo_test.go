@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -134,5 +136,51 @@ func TestDemoLoad(t *testing.T) {
 	slices.Sort(nearBorder)
 	if want := []string{"demo-2020-10-18-aras-villages", "demo-2020-10-iran-border-villages"}; !slices.Equal(nearBorder, want) {
 		t.Errorf("demo incidents within 5 km of a border = %v, want %v", nearBorder, want)
+	}
+
+	// The truce breach carries both sides; silence is no denial, so no
+	// demo incident is contested. Loading again adds no claim twice.
+	claimsOf := func() map[string]string {
+		t.Helper()
+		code, stdout, stderr := runLayerCmd(t, "export", "--format", "geojson", "--query",
+			"properties=external_id,contested,claims", "--data-dir", dataDir)
+		if code != 0 {
+			t.Fatalf("export claims: exit %d, stderr:\n%s", code, stderr)
+		}
+		var fc struct {
+			Features []struct {
+				Properties struct {
+					ExternalID string `json:"external_id"`
+					Contested  bool   `json:"contested"`
+					Claims     []struct{ Party, Stance string }
+				} `json:"properties"`
+			}
+		}
+		if err := json.Unmarshal([]byte(stdout), &fc); err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, f := range fc.Features {
+			p := f.Properties
+			var parts []string
+			for _, c := range p.Claims {
+				parts = append(parts, c.Party+":"+c.Stance)
+			}
+			if len(parts) > 0 || p.Contested {
+				out[p.ExternalID] = fmt.Sprintf("%s contested=%v", strings.Join(parts, ","), p.Contested)
+			}
+		}
+		return out
+	}
+	both := "Ministry of Defence of Armenia:attributes_to,Baku (Government of Azerbaijan):no_comment contested=true"
+	want := map[string]string{"demo-2020-10-18-jabrayil": both, "demo-2020-10-18-aras-villages": both}
+	if got := claimsOf(); !maps.Equal(got, want) {
+		t.Errorf("demo claims = %v, want %v", got, want)
+	}
+	if out := run("demo", "load"); out != "demo data: 0 incidents added, 6 already present\n" {
+		t.Errorf("second demo load: %q", out)
+	}
+	if got := claimsOf(); !maps.Equal(got, want) {
+		t.Errorf("demo claims after a second load = %v, want %v", got, want)
 	}
 }

@@ -92,7 +92,7 @@ export function createIncidentLayers({ onSelect }) {
 
   const icons = new Map();
   function iconFor(p, fresh) {
-    const key = `${typeClass(p.event_type)} status-${p.status || 'verified'}${fresh ? ' is-new' : ''}`;
+    const key = `${typeClass(p.event_type)} status-${p.status || 'verified'}${p.contested ? ' is-contested' : ''}${fresh ? ' is-new' : ''}`;
     let icon = icons.get(key);
     if (!icon) {
       icon = L.divIcon({ className: `incident-marker ${key}`, iconSize: [18, 18], html: false });

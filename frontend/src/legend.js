@@ -18,6 +18,7 @@ export const LegendControl = L.Control.extend({
       el('summary', {}, 'Legend'),
       el('ul', {}, EVENT_TYPES.map((t) => item(`symbol ${t.cls}`, t.name))),
       el('ul', {}, STATUSES.map((s) => item(`symbol type-other status-${s.name}`, s.label))),
+      el('ul', {}, item('symbol type-other is-contested', 'Contested: the parties’ claims conflict')),
       el('ul', {}, item('symbol-cluster', 'Group of incidents: select to zoom in')),
     );
     // Clicks and scrolls in the legend are not map gestures.

@@ -68,7 +68,7 @@ const LIVE_COUNT_MS = 1000;
  * What markers, their tooltips and the timeline need: about a quarter of a
  * full incident. A popup fetches the rest of its incident when it opens.
  */
-const MAP_PROPERTIES = ['title', 'occurred_at', 'time_precision', 'event_type', 'status'];
+const MAP_PROPERTIES = ['title', 'occurred_at', 'time_precision', 'event_type', 'status', 'contested'];
 const MOVE_DEBOUNCE_MS = 250;
 const WORLD_VIEW = { lat: 20, lng: 0, zoom: 2 };
 /** Narrower than this between the filter panel and a sheet, the map is not worth keeping the panel open. */

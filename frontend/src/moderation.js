@@ -12,6 +12,7 @@
 
 import L from 'leaflet';
 import { ApiError, fetchBlob, fetchFeatures, itemsPath, request, sameOrigin } from './api.js';
+import { mountClaimsEditor } from './claims.js';
 import { el, safeHref } from './dom.js';
 import { auditChanges, errorKey, formatLonLat, localInputValue, suggestedTitle, titleProblem, toRFC3339, zoneLabel } from './fields.js';
 import { errorSlot, field, setOptions, showError, taxonomySelects } from './form.js';
@@ -759,6 +760,7 @@ export function createModeration({ map, sheetEl, button, openIncident, onChange 
       showAudit(String(feature.id));
     });
     content.append(el('p', { class: 'popup-moderation' }, history));
+    mountClaimsEditor(content, feature, { call, reopen: () => openIncident(String(feature.id)) });
     return content;
   }
 

@@ -2,6 +2,7 @@
 // as text (dom.el never parses HTML), and only http(s) URLs become links,
 // so a title like "<img src=x onerror=...>" is shown as typed.
 
+import { claimsSection } from './claims.js';
 import { el } from './dom.js';
 import { formatDistance, formatIncidentTime } from './format.js';
 import { independentNode, sourcesContent } from './sources.js';
@@ -34,6 +35,7 @@ export function incidentContent(feature) {
     el('h2', { class: 'incident-title' }, p.title || `Incident ${feature.id}`),
     when && el('p', { class: 'incident-when' }, el('time', { datetime: p.occurred_at }, when)),
     el('dl', { class: 'props' }, rows),
+    claimsSection(p),
     p.notes && el('p', { class: 'incident-notes' }, p.notes),
     el('p', { class: 'incident-ref' }, `#${feature.id}`, p.external_id ? ` · ${p.external_id}` : '', p.demo ? ' · demo data' : ''),
   );

@@ -16,9 +16,11 @@ const eventChannel = "incident_events"
 // IncidentEvents returns up to limit events with id > after, oldest first,
 // each with the incident's current feature.
 func (db *DB) IncidentEvents(ctx context.Context, after int64, limit int) ([]geo.IncidentEvent, error) {
-	feature, _ := incidentFeatureSQL(nil, geo.CRS84)
+	// As one incident by id, claims included: a popup redrawn from an
+	// event keeps them. (claimsJSON needs the table unaliased.)
+	feature, _ := incidentFeatureSQL(singleIncidentProperties, geo.CRS84)
 	rows, err := db.db.QueryContext(ctx, `
-		SELECT e.id, e.type, e.incident_id, e.at, (SELECT `+feature+` FROM incidents i WHERE i.id = e.incident_id)
+		SELECT e.id, e.type, e.incident_id, e.at, (SELECT `+feature+` FROM incidents WHERE incidents.id = e.incident_id)
 		FROM incident_events e WHERE e.id > $1 ORDER BY e.id LIMIT $2`, after, limit)
 	if err != nil {
 		return nil, mapError(err)

@@ -29,7 +29,7 @@ const incidentRecordSQL = `sources::text AS sources_text, id, coalesce(external_
 	round(nearest_place_distance_m) AS place_distance, round(border_distance_m) AS border_distance,
 	version, created_at, updated_at, source_dataset, %s AS source_file, source_record::text AS source_record_text,
 	stated_country, stated_iso, coalesce(stated_country_code, '') AS stated_country_code, admin2, admin3,
-	original_event_type, original_sub_event_type, geo_check`
+	original_event_type, original_sub_event_type, geo_check, contested`
 
 // incidentRecord holds the scan destinations of incidentRecordSQL after
 // the sources text.
@@ -50,7 +50,7 @@ func (r *incidentRecord) dest() []any {
 		&r.nearestID, &i.NearestPlaceName, &r.placeDist, &r.borderDist,
 		&i.Version, &i.CreatedAt, &i.UpdatedAt, &i.SourceDataset, &i.SourceFile, &r.record,
 		&i.StatedCountry, &i.StatedISO, &i.StatedCountryCode, &i.Admin2, &i.Admin3,
-		&i.OriginalEventType, &i.OriginalSubEventType, (*pq.StringArray)(&i.GeoCheck)}
+		&i.OriginalEventType, &i.OriginalSubEventType, (*pq.StringArray)(&i.GeoCheck), &i.Contested}
 }
 
 // incident completes the scanned incident with its sources.

@@ -315,7 +315,8 @@ func (db *DB) ImportIncidents(ctx context.Context, rows geo.IncidentReader, opts
 		}
 	}
 	errs := &rowErrors{max: opts.MaxErrors, reasons: map[reasonKey]int64{}}
-	staged, err := stageIncidents(ctx, tx, rows, opts, &res, errs, progress)
+	claims := importedClaims{}
+	staged, err := stageIncidents(ctx, tx, rows, opts, &res, errs, claims, progress)
 	if err != nil {
 		return res, err
 	}
@@ -366,6 +367,9 @@ func (db *DB) ImportIncidents(ctx context.Context, rows geo.IncidentReader, opts
 		return res, err
 	}
 	res.Unchanged = staged - res.Inserted - res.Updated
+	if err := claims.store(ctx, tx); err != nil {
+		return res, err
+	}
 	if staged > 0 {
 		if err := tx.QueryRowContext(ctx, `
 			SELECT count(*) FILTER (WHERE i.geo_check @> '{country_mismatch}'),
@@ -523,7 +527,7 @@ func (c *stagedCopy) close(ctx context.Context) error {
 // the records and collecting the invalid ones' errors. It returns the
 // number of rows staged.
 func stageIncidents(ctx context.Context, tx *sql.Tx, rows geo.IncidentReader, opts ImportOptions,
-	res *ImportResult, errs *rowErrors, progress func(ImportProgress)) (int64, error) {
+	res *ImportResult, errs *rowErrors, claims importedClaims, progress func(ImportProgress)) (int64, error) {
 	readCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	ch := readRows(readCtx, rows)
@@ -587,6 +591,7 @@ func stageIncidents(ctx context.Context, tx *sql.Tx, rows geo.IncidentReader, op
 				return staged, err
 			}
 			inc := &row.Incident
+			claims.add(inc)
 			sources.Reset()
 			if inc.Sources == nil {
 				sources.WriteString("[]")

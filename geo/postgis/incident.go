@@ -53,8 +53,10 @@ var incidentPropertySQL = map[string]string{
 	"source_dataset":          "NULLIF(source_dataset, '')",
 	"geo_check":               "geo_check",
 	"independent_sources":     "independent_sources",
+	"contested":               "contested",
 	// Only when asked for by name (not in geo.IncidentProperties).
 	"source_record": "source_record",
+	"claims":        claimsJSON,
 }
 
 // incidentSortSQL is the allow-list of sort keys.
@@ -105,6 +107,7 @@ var incidentQueryableSQL = map[string]string{
 	"original_event_type": "NULLIF(original_event_type, '')", "original_sub_event_type": "NULLIF(original_sub_event_type, '')",
 	"source_dataset": "NULLIF(source_dataset, '')", "created_at": "created_at", "updated_at": "updated_at",
 	"independent_sources": "independent_sources",
+	"contested":           "contested",
 }
 
 // incidentQueryables pairs geo.IncidentQueryables with their SQL.
@@ -279,7 +282,7 @@ func (db *DB) CountIncidents(ctx context.Context, q geo.IncidentQuery, limit int
 // status: a link to a retracted incident shows that it was retracted.
 // Returns ErrNotFound when there is no such incident.
 func (db *DB) IncidentFeature(ctx context.Context, id int64) ([]byte, error) {
-	feature, _ := incidentFeatureSQL(nil, geo.CRS84)
+	feature, _ := incidentFeatureSQL(singleIncidentProperties, geo.CRS84)
 	query := `SELECT ` + feature + ` FROM incidents WHERE id = $1`
 	st, err := db.prepared(ctx, &db.featureStmts, query)
 	if err != nil {
@@ -350,7 +353,11 @@ func (db *DB) CreateIncident(ctx context.Context, inc *geo.Incident) error {
 	if inc.Status == "" {
 		inc.Status = geo.StatusVerified
 	}
-	err = insertIncident(ctx, db.db, inc, sources)
+	if len(inc.Claims) > 0 {
+		err = db.inTx(ctx, func(tx *sql.Tx) error { return insertIncidentWithClaims(ctx, tx, inc, sources) })
+	} else {
+		err = insertIncident(ctx, db.db, inc, sources)
+	}
 	if err != nil {
 		return fmt.Errorf("create incident: %w", mapError(err))
 	}
