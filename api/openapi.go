@@ -163,7 +163,7 @@ func writePaths() obj {
 		mediaJSON:             obj{"schema": obj{"type": "object"}},
 		"multipart/form-data": obj{"schema": obj{"type": "object"}},
 	}}
-	return obj{
+	paths := obj{
 		"/api/events": obj{"get": operation("Live incident changes as Server-Sent Events (incident.created, incident.updated, incident.retracted); Last-Event-ID resumes.",
 			"getEvents", []obj{param("last_event_id", "query", "Resume after this event (or the Last-Event-ID header).", obj{"type": "integer"})},
 			obj{"description": "An event stream.", "content": obj{"text/event-stream": obj{"schema": str()}}}, "400")},
@@ -202,6 +202,10 @@ func writePaths() obj {
 		"/api/users/{name}": obj{"delete": secured(operation("Revoke a user's token (admins).", "revokeUser",
 			[]obj{param("name", "path", "User name.", str())}, obj{"description": "Revoked."}, "404"))},
 	}
+	for k, v := range corroborationPaths(id, secured, func(op obj, description string) obj { return withBody(op, body(description)) }) {
+		paths[k] = v
+	}
+	return paths
 }
 
 func (s *Server) openapi(c echo.Context) error {
