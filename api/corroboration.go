@@ -84,8 +84,17 @@ func (s *Server) sendCandidates(c echo.Context, what string, list func(context.C
 		}
 		out[i] = m
 	}
+	body := map[string]any{"km": w.Km, "hours": w.Hours, "candidates": out}
+	if what == "incident" {
+		// The version a merge into this incident must name.
+		v, err := s.deps.Moderation.IncidentVersion(ctx, id)
+		if err != nil {
+			return notFoundAs(err, fmt.Sprintf("no incident %d", id))
+		}
+		body["version"] = v
+	}
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.JSON(http.StatusOK, map[string]any{"km": w.Km, "hours": w.Hours, "candidates": out})
+	return c.JSON(http.StatusOK, body)
 }
 
 var mergeReportShape = jsonShape{"": {"incident_id", "version", "note"}}

@@ -28,6 +28,7 @@ func submitAt(t *testing.T, ts *testServer, lon, lat, hours float64) int64 {
 }
 
 type candidateList struct {
+	Version    int
 	Km         float64
 	Hours      float64
 	Candidates []struct {
@@ -102,8 +103,8 @@ func TestCorroborationCandidatesAPI(t *testing.T) {
 	if !l.has("incident", inc) || l.has("report", a) || l.Candidates[0].Version != 1 {
 		t.Errorf("candidates of report %d after verifying %d = %+v, want incident %d at version 1", b, a, l.Candidates, inc)
 	}
-	if l := list(fmt.Sprintf("/api/incidents/%d/candidates", inc)); !l.has("report", b) || l.has("incident", inc) {
-		t.Errorf("candidates of incident %d = %+v, want report %d and not itself", inc, l.Candidates, b)
+	if l := list(fmt.Sprintf("/api/incidents/%d/candidates", inc)); !l.has("report", b) || l.has("incident", inc) || l.Version != 1 {
+		t.Errorf("candidates of incident %d = %+v, want report %d, not itself, and its version 1", inc, l, b)
 	}
 
 	// Moderators only; bad parameters are named.

@@ -11,7 +11,7 @@ func corroborationPaths(id obj, secured func(obj) obj, withBody func(op obj, des
 	list := func(what, opID string) obj {
 		op := operation("Pending reports and public incidents near this "+what+" in space and time, nearest first (at most 50): "+
 			"kind (report or incident), id, title, status, occurred_at, distance_m, hours_apart, geometry, and an incident's version for merging.",
-			opID, window, jsonResponse("{km, hours, candidates: [...]}", mediaJSON), "400", "404")
+			opID, window, jsonResponse("{km, hours, candidates: [...]}; for an incident also its own version, for merges into it.", mediaJSON), "400", "404")
 		op["responses"].(obj)["422"] = obj{"description": "km or hours out of bounds."}
 		return secured(op)
 	}

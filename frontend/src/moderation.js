@@ -8,11 +8,13 @@
 //
 // This file builds the sheet and ties the parts together; each part is a
 // module under moderation/: session (token), signin, queue, review (with
-// verify, merge, reject, photos, act), audit. They share one context
+// verify, merge, reject, photos, act), candidates (possible duplicates),
+// audit. They share one context
 // object, ctx, that holds the sheet's elements and the parts themselves.
 
 import { el } from './dom.js';
 import { createAudit } from './moderation/audit.js';
+import { incidentCandidatesLink, reportCandidates } from './moderation/candidates.js';
 import { createQueue } from './moderation/queue.js';
 import { createReview } from './moderation/review.js';
 import { createSession } from './moderation/session.js';
@@ -54,6 +56,7 @@ export function createModeration({ map, sheetEl, button, openIncident, onChange 
   ctx.queue = createQueue(ctx);
   ctx.review = createReview(ctx);
   ctx.audit = createAudit(ctx);
+  ctx.review.extend(reportCandidates);
 
   const sheet = createSheet(sheetEl, {
     map,
@@ -82,7 +85,7 @@ export function createModeration({ map, sheetEl, button, openIncident, onChange 
   }
 
   // Parts that add to an incident's popup while signed in: fn(feature, ctx) returns a node or null.
-  const popupParts = [];
+  const popupParts = [incidentCandidatesLink];
 
   function decoratePopup(content, feature) {
     if (!ctx.session.token || !content) return content;
