@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/incidentmap/incidentmap/api"
 	"github.com/incidentmap/incidentmap/geo"
 )
 
@@ -260,5 +261,23 @@ func TestCorroborationMergeAPI(t *testing.T) {
 	}
 	if res := post(incPath, fmt.Sprintf(`{"duplicate_id":%d}`, dup)); res.status != http.StatusConflict || !strings.Contains(string(res.body), "retracted") {
 		t.Errorf("merging the retracted duplicate again = %d %s, want 409 saying it is retracted", res.status, res.body)
+	}
+}
+
+// The server's window (--corroboration-km, --corroboration-hours) is the
+// default of every request.
+func TestCorroborationConfiguredWindow(t *testing.T) {
+	ts := newTestServerOn(t, pgtestNewDB(t), api.Config{Corroboration: geo.CorroborationWindow{Km: 1, Hours: 48}})
+	token := addUser(t, ts, "mod", geo.RoleModerator)
+	a := submitAt(t, ts, 47.03, 39.40, 0)
+	b := submitAt(t, ts, 47.03, 39.418, 3)  // 2 km
+	c := submitAt(t, ts, 47.03, 39.405, 30) // 0.6 km, 30 h
+	res := do(t, http.MethodGet, fmt.Sprintf("%s/api/reports/%d/candidates", ts.URL, a), "", "", bearer(token))
+	var l candidateList
+	if err := json.Unmarshal(res.body, &l); err != nil || res.status != http.StatusOK {
+		t.Fatalf("candidates = %d %s", res.status, res.body)
+	}
+	if l.Km != 1 || l.Hours != 48 || l.has("report", b) || !l.has("report", c) {
+		t.Errorf("with a 1 km, 48 h window: %+v, want report %d (0.6 km, 30 h) and not %d (2 km)", l, c, b)
 	}
 }
