@@ -132,18 +132,21 @@ function candidateView(id, level) {
 }
 
 function candidateItem(c, actions) {
-  const what = c.kind === 'report' ? 'Report' : 'Incident';
+  const { what, meta } = candidateText(c);
   return el(
     'li',
     { class: 'corroboration-item', 'data-kind': c.kind, 'data-id': c.id },
-    el('span', { class: 'corroboration-what' }, `${what} #${c.id}: ${c.title || '(untitled)'}`),
-    el(
-      'span',
-      { class: 'corroboration-meta' },
-      `${km(c.distance_m)} km away · ${hoursApart(c.hours_apart)} apart · ${c.status} · ${formatDateTime(c.occurred_at)}`,
-    ),
+    el('span', { class: 'corroboration-what' }, what),
+    el('span', { class: 'corroboration-meta' }, meta),
     el('span', { class: 'corroboration-actions' }, actions),
   );
+}
+
+/** candidateText is what a candidate's line says: { what, meta }, e.g. "2.0 km away · 3 h apart · pending · …". */
+export function candidateText(c) {
+  const what = `${c.kind === 'report' ? 'Report' : 'Incident'} #${c.id}: ${c.title || '(untitled)'}`;
+  const meta = `${km(c.distance_m)} km away · ${hoursApart(c.hours_apart)} apart · ${c.status} · ${formatDateTime(c.occurred_at)}`;
+  return { what, meta };
 }
 
 /**
