@@ -48,6 +48,9 @@ func TestCorroborationMerge(t *testing.T) {
 	b.do(b.ctx, "review the first report", chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-report-id="%d"] button`, first))),
 		chromedp.WaitVisible(chromedp.CSS(item("incident", existing.ID))), chromedp.WaitVisible(chromedp.CSS(item("report", nearby))))
 	b.screenshot(b.ctx, "corroboration-review")
+	for _, v := range b.axeViolations(b.ctx) {
+		t.Errorf("review with candidates: %s", v)
+	}
 	listed := eval[[]string](b, b.ctx, `[...document.querySelectorAll('#m-corroboration .corroboration-item')].map(e => e.dataset.kind + ' ' + e.dataset.id)`)
 	// The incident is 1.4 km away, the report 2.0 km: nearest first; not the incident 60 km away.
 	if want := []string{fmt.Sprintf("incident %d", existing.ID), fmt.Sprintf("report %d", nearby)}; strings.Join(listed, ",") != strings.Join(want, ",") {
@@ -65,7 +68,11 @@ func TestCorroborationMerge(t *testing.T) {
 		chromedp.Click(chromedp.CSS(item("incident", existing.ID)+" .button.secondary")),
 		chromedp.WaitNotPresent(chromedp.CSS(`#m-corroboration .corroboration-confirm`)))
 	b.do(b.ctx, "merge and confirm", chromedp.Click(chromedp.CSS(merge)),
-		chromedp.WaitVisible(chromedp.CSS(`#m-corroboration .corroboration-confirm`)),
+		chromedp.WaitVisible(chromedp.CSS(`#m-corroboration .corroboration-confirm`)))
+	for _, v := range b.axeViolations(b.ctx) {
+		t.Errorf("merge confirmation: %s", v)
+	}
+	b.do(b.ctx, "confirm",
 		chromedp.Click(chromedp.CSS(`#m-corroboration .corroboration-confirm`)),
 		chromedp.WaitVisible(chromedp.ID("m-done")))
 	if got := get(b, b.ctx, "read the result", chromedp.Text(chromedp.ID("m-done"))); !strings.Contains(got, fmt.Sprintf("Report #%d merged into incident #%d", first, existing.ID)) {
