@@ -94,7 +94,7 @@ func TestCorroborationMerge(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`.leaflet-popup .popup-duplicates`)), still(`.leaflet-popup .popup-duplicates`),
 		chromedp.Click(chromedp.CSS(`.leaflet-popup .popup-duplicates`)),
 		chromedp.WaitVisible(chromedp.CSS(item("report", nearby))))
-	if got := get(b, b.ctx, "read the heading", chromedp.Text(chromedp.ID("m-duplicates-heading"))); got != fmt.Sprintf("Incident #%d", existing.ID) {
+	if got := get(b, b.ctx, "read the heading", chromedp.Text(chromedp.ID("m-duplicates-heading"))); got != fmt.Sprintf("Incident #%d: Shelling of the bridge", existing.ID) {
 		t.Errorf("heading = %q, want the incident", got)
 	}
 	b.do(b.ctx, "merge the nearby report", chromedp.Click(chromedp.CSS(item("report", nearby)+" button")),

@@ -57,18 +57,18 @@ export function incidentCandidatesLink(feature, ctx) {
   const open = el('button', { type: 'button', class: 'link-button popup-duplicates' }, 'Possible duplicates / corroborating');
   open.addEventListener('click', () => {
     ctx.sheet.open();
-    showIncidentCandidates(ctx, String(feature.id));
+    showIncidentCandidates(ctx, String(feature.id), feature.properties?.title);
   });
   return el('p', { class: 'popup-moderation-more' }, open);
 }
 
 /** showIncidentCandidates puts incident id's candidates in the moderation sheet. */
-export function showIncidentCandidates(ctx, id) {
+export function showIncidentCandidates(ctx, id, name = '') {
   ctx.review.leave();
   ctx.setView('duplicates');
   const back = el('button', { type: 'button', class: 'link-button' }, '← Back to the queue');
   back.addEventListener('click', () => ctx.queue.show({ reload: true }));
-  const title = el('h3', { id: 'm-duplicates-heading', tabindex: '-1' }, `Incident #${id}`);
+  const title = el('h3', { id: 'm-duplicates-heading', tabindex: '-1' }, name ? `Incident #${id}: ${name}` : `Incident #${id}`);
   const view = candidateView('m-corroboration', 'h4');
   ctx.main.replaceChildren(back, title, view.element);
   title.focus();
