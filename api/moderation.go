@@ -19,6 +19,7 @@ import (
 
 // ModerationStore is what moderators and admins work on.
 type ModerationStore interface {
+	CorroborationStore
 	Authenticate(ctx context.Context, token string) (geo.User, error)
 	Reports(ctx context.Context, f geo.ReportFilter) ([]geo.Report, error)
 	Report(ctx context.Context, id int64) (geo.Report, error)

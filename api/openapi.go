@@ -202,6 +202,9 @@ func writePaths() obj {
 		"/api/users/{name}": obj{"delete": secured(operation("Revoke a user's token (admins).", "revokeUser",
 			[]obj{param("name", "path", "User name.", str())}, obj{"description": "Revoked."}, "404"))},
 	})
+	for k, v := range corroborationPaths(id, secured, func(op obj, description string) obj { return withBody(op, body(description)) }) {
+		paths[k] = v
+	}
 	return paths
 }
 

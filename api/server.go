@@ -50,7 +50,9 @@ type Config struct {
 	// TileCacheBytes bounds the memory of rendered vector tiles kept
 	// between requests; default 64 MiB, negative turns the cache off.
 	TileCacheBytes int64
-	Logger         *slog.Logger
+	// Corroboration is the default window of corroboration candidates; default 5 km, 24 h.
+	Corroboration geo.CorroborationWindow
+	Logger        *slog.Logger
 }
 
 func (c *Config) setDefaults() {
@@ -86,6 +88,7 @@ func (c *Config) setDefaults() {
 	if c.TileCacheBytes == 0 {
 		c.TileCacheBytes = 64 << 20
 	}
+	c.Corroboration = c.Corroboration.OrDefault()
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -190,6 +193,7 @@ func (s *Server) routes() {
 	s.echo.PATCH("/api/incidents/:id", s.patchIncident, mod)
 	get("/api/incidents/:id/audit", s.incidentAudit, mod)
 	s.claimRoutes(mod)
+	s.corroborationRoutes(mod)
 	get("/api/audit", s.auditLog, admin)
 	get("/api/users", s.listUsers, admin)
 	s.echo.POST("/api/users", s.createUser, admin)

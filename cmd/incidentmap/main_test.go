@@ -220,6 +220,7 @@ func TestBadConfiguration(t *testing.T) {
 		{"bad address", []string{"serve", "--addr", "127.0.0.1:99999"}, nil, "listen on"},
 		{"unknown migrate action", []string{"migrate", "sideways"}, nil, "unknown action"},
 		{"negative tile cache", []string{"serve", "--tile-cache-mb", "-5"}, nil, "--tile-cache-mb must be 0"},
+		{"corroboration too wide", []string{"serve", "--corroboration-km", "500"}, nil, "--corroboration-km"},
 		{"malformed read url", []string{"serve", "--database-read-url", "postgres://%zz"}, nil, "--database-read-url"},
 		{"malformed moderation url", []string{"serve"}, map[string]string{"DATABASE_MODERATION_URL": "host=/tmp port=notaport"}, "--database-moderation-url"},
 	}

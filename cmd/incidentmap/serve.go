@@ -55,6 +55,7 @@ type serveConfig struct {
 	moderationURL     string
 	tileCacheMB       int
 	readURL           string
+	corroboration     geo.CorroborationWindow
 }
 
 func runServe(ctx context.Context, env *environment, args []string) error {
@@ -88,6 +89,10 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	fs.Float64Var(&cfg.reportBurst, "report-burst", 10, "reports one client may submit in a burst")
 	fs.Float64Var(&cfg.reportPerMin, "report-rate", 10, "reports per minute one client may submit after a burst")
 	fs.IntVar(&cfg.ssePerClient, "live-streams-per-client", 20, "live-update streams one client address may hold open (more answer 429)")
+	fs.Float64Var(&cfg.corroboration.Km, "corroboration-km", geo.DefaultCorroborationKm,
+		"moderators' corroboration candidates: default distance in km (a request's km= may ask for up to 100)")
+	fs.Float64Var(&cfg.corroboration.Hours, "corroboration-hours", geo.DefaultCorroborationHours,
+		"moderators' corroboration candidates: default hours either side (a request's hours= may ask for up to 720)")
 	fs.IntVar(&cfg.bigPagesPerClient, "big-pages-per-client", 4, "pages of 1,000 or more features one client address may have in flight (more answer 429)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -111,6 +116,9 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	}
 	if cfg.ssePerClient < 1 {
 		return fmt.Errorf("--live-streams-per-client must be at least 1, not %d", cfg.ssePerClient)
+	}
+	if err := cfg.corroboration.Validate(); err != nil {
+		return fmt.Errorf("--corroboration-km/--corroboration-hours: %w", err)
 	}
 	if cfg.tileCacheMB < 0 {
 		return fmt.Errorf("--tile-cache-mb must be 0 (off) or more, not %d", cfg.tileCacheMB)
@@ -170,6 +178,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		TileCacheBytes:       tileCacheBytes(cfg.tileCacheMB),
 		MaxSSEPerClient:      cfg.ssePerClient,
 		MaxBigPagesPerClient: cfg.bigPagesPerClient,
+		Corroboration:        cfg.corroboration,
 	}, api.Deps{Ready: pools, Features: pools.features(), Reports: pools.public,
 		Moderation: pools.moderation, Events: pools.public, Places: pools.features()})
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/incidentmap/incidentmap/geo"
 	"github.com/incidentmap/incidentmap/geo/postgis"
 	"github.com/incidentmap/incidentmap/geo/postgis/pgtest"
+	"github.com/incidentmap/incidentmap/migrations"
 )
 
 var emptyDBCounter atomic.Int64
@@ -42,6 +44,20 @@ func tableExists(t *testing.T, db *postgis.DB, name string) bool {
 	return exists
 }
 
+// migrationCount is how many migrations there are: the files, not the
+// latest number, as numbers are reserved per branch and a branch may lack
+// some below its own.
+func migrationCount() int64 {
+	files, _ := migrations.FS.ReadDir(".")
+	var n int64
+	for _, f := range files {
+		if strings.HasSuffix(f.Name(), ".sql") {
+			n++
+		}
+	}
+	return n
+}
+
 func TestMigrateUpDownUp(t *testing.T) {
 	ctx := context.Background()
 	db := openEmptyDB(t)
@@ -59,13 +75,7 @@ func TestMigrateUpDownUp(t *testing.T) {
 		t.Fatalf("CheckReady after migrate up = %v, want nil", err)
 	}
 	// Roll back every migration, one at a time, down to an empty schema.
-	// Counted, not read off the latest version: numbers may have gaps
-	// (each branch reserves its own).
-	known, err := db.MigrationStatuses(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := len(known); i > 0; i-- {
+	for i := migrationCount(); i > 0; i-- {
 		if err := db.MigrateDown(ctx); err != nil {
 			t.Fatalf("migrate down (from version %d): %v", i, err)
 		}
@@ -124,11 +134,7 @@ func TestMigrateConcurrent(t *testing.T) {
 	if err := first.SQL().QueryRow(`SELECT count(*) FROM goose_db_version WHERE version_id > 0`).Scan(&applied); err != nil {
 		t.Fatal(err)
 	}
-	known, err := first.MigrationStatuses(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := int64(len(known)); applied != want {
+	if want := migrationCount(); applied != want {
 		t.Errorf("goose_db_version has %d applied migrations, want %d (each exactly once)", applied, want)
 	}
 }

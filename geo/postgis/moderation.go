@@ -175,50 +175,59 @@ func (db *DB) VerifyReport(ctx context.Context, id int64, v geo.Verification, by
 		if err != nil {
 			return err
 		}
-		before := reportState(r)
-		sources := reportSources(r)
-		if v.Patch.Sources != nil && v.MergeInto == nil {
-			sources = *v.Patch.Sources // the moderator's list, publishers and kinds filled in
-		}
-		if v.MergeInto != nil {
-			incidentID = *v.MergeInto
-			if err := mergeSources(ctx, tx, incidentID, sources, by, id); err != nil {
-				return err
-			}
-		} else {
-			inc := incidentFromReport(r, v.Patch)
-			if err := inc.validate(time.Now()); err != nil {
-				return err
-			}
-			encoded, err := encodeSources(sources)
-			if err != nil {
-				return err
-			}
-			if err := insertIncident(ctx, tx, inc.Incident, encoded); err != nil {
-				return fmt.Errorf("create incident from report %d: %w", id, mapError(err))
-			}
-			incidentID = inc.ID
-			after, err := snapshot(ctx, tx, incidentID)
-			if err != nil {
-				return err
-			}
-			if err := audit(ctx, tx, by, "incident.create", "incident", incidentID, nil, after, fmt.Sprintf("from report %d", id)); err != nil {
-				return err
-			}
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE reports SET status = 'verified', incident_id = $2, moderation_note = $3, updated_at = now() WHERE id = $1`,
-			id, incidentID, v.Note)
-		if err != nil {
-			return fmt.Errorf("mark report %d verified: %w", id, mapError(err))
-		}
-		r.Status, r.IncidentID, r.ModerationNote = geo.ReportVerified, &incidentID, v.Note
-		action := "report.verify"
-		if v.MergeInto != nil {
-			action = "report.merge"
-		}
-		return audit(ctx, tx, by, action, "report", id, before, reportState(r), v.Note)
+		incidentID, err = publishReport(ctx, tx, r, v, by)
+		return err
 	})
 	return incidentID, err
+}
+
+// publishReport does VerifyReport's work on a report locked by
+// lockPendingReport, in its transaction.
+func publishReport(ctx context.Context, tx *sql.Tx, r geo.Report, v geo.Verification, by *geo.User) (int64, error) {
+	var incidentID int64
+	id := r.ID
+	before := reportState(r)
+	sources := reportSources(r)
+	if v.Patch.Sources != nil && v.MergeInto == nil {
+		sources = *v.Patch.Sources // the moderator's list, publishers and kinds filled in
+	}
+	if v.MergeInto != nil {
+		incidentID = *v.MergeInto
+		if err := mergeSources(ctx, tx, incidentID, sources, by, id); err != nil {
+			return 0, err
+		}
+	} else {
+		inc := incidentFromReport(r, v.Patch)
+		if err := inc.validate(time.Now()); err != nil {
+			return 0, err
+		}
+		encoded, err := encodeSources(sources)
+		if err != nil {
+			return 0, err
+		}
+		if err := insertIncident(ctx, tx, inc.Incident, encoded); err != nil {
+			return 0, fmt.Errorf("create incident from report %d: %w", id, mapError(err))
+		}
+		incidentID = inc.ID
+		after, err := snapshot(ctx, tx, incidentID)
+		if err != nil {
+			return 0, err
+		}
+		if err := audit(ctx, tx, by, "incident.create", "incident", incidentID, nil, after, fmt.Sprintf("from report %d", id)); err != nil {
+			return 0, err
+		}
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE reports SET status = 'verified', incident_id = $2, moderation_note = $3, updated_at = now() WHERE id = $1`,
+		id, incidentID, v.Note)
+	if err != nil {
+		return 0, fmt.Errorf("mark report %d verified: %w", id, mapError(err))
+	}
+	r.Status, r.IncidentID, r.ModerationNote = geo.ReportVerified, &incidentID, v.Note
+	action := "report.verify"
+	if v.MergeInto != nil {
+		action = "report.merge"
+	}
+	return incidentID, audit(ctx, tx, by, action, "report", id, before, reportState(r), v.Note)
 }
 
 // RejectReport marks a pending report rejected with the moderator's reason.
