@@ -109,7 +109,7 @@ func TestCorroborationMerge(t *testing.T) {
 	}
 	var feature struct {
 		Properties struct {
-			Sources []struct{ Name, URL string } `json:"sources"`
+			Sources []struct{ Publisher, URL string } `json:"sources"`
 		} `json:"properties"`
 	}
 	s.call(t, http.MethodGet, fmt.Sprintf("/api/collections/incidents/items/%d", existing.ID), "", nil, http.StatusOK, &feature)

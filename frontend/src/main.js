@@ -603,6 +603,9 @@ function select(feature, { pan = true, focus = false } = {}) {
   const p = L.popup({
     maxWidth: Math.min(360, room),
     minWidth: Math.min(220, room),
+    // Claims, sources and the moderators' tools can make a popup taller than
+    // the map: its content scrolls instead, so every part stays reachable.
+    maxHeight: Math.max(160, mapEl.clientHeight - topOverlaysBottom() - 56),
     autoPan: pan,
     // Clear of the controls and notices along the top (on a phone they span it).
     autoPanPaddingTopLeft: L.point(8, topOverlaysBottom() + 8),
