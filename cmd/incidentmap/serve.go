@@ -49,6 +49,7 @@ type serveConfig struct {
 	reportBurst       float64
 	reportPerMin      float64
 	ssePerClient      int
+	changesKeep       time.Duration
 	bigPagesPerClient int
 	tileURL           string
 	tileAttrib        string
@@ -88,6 +89,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	fs.Float64Var(&cfg.reportBurst, "report-burst", 10, "reports one client may submit in a burst")
 	fs.Float64Var(&cfg.reportPerMin, "report-rate", 10, "reports per minute one client may submit after a burst")
 	fs.IntVar(&cfg.ssePerClient, "live-streams-per-client", 20, "live-update streams one client address may hold open (more answer 429)")
+	fs.DurationVar(&cfg.changesKeep, "changes-keep", 30*24*time.Hour, "how long incident changes are kept for mirrors (changes?since=) and live-stream resumption")
 	fs.IntVar(&cfg.bigPagesPerClient, "big-pages-per-client", 4, "pages of 1,000 or more features one client address may have in flight (more answer 429)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -169,6 +171,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		FeaturesOnReplica:    pools.read != nil,
 		TileCacheBytes:       tileCacheBytes(cfg.tileCacheMB),
 		MaxSSEPerClient:      cfg.ssePerClient,
+		ChangesKeep:          cfg.changesKeep,
 		MaxBigPagesPerClient: cfg.bigPagesPerClient,
 	}, api.Deps{Ready: pools, Features: pools.features(), Reports: pools.public,
 		Moderation: pools.moderation, Events: pools.public, Places: pools.features()})
