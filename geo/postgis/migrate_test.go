@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/incidentmap/incidentmap/geo"
 	"github.com/incidentmap/incidentmap/geo/postgis"
 	"github.com/incidentmap/incidentmap/geo/postgis/pgtest"
+	"github.com/incidentmap/incidentmap/migrations"
 )
 
 var emptyDBCounter atomic.Int64
@@ -59,7 +61,7 @@ func TestMigrateUpDownUp(t *testing.T) {
 		t.Fatalf("CheckReady after migrate up = %v, want nil", err)
 	}
 	// Roll back every migration, one at a time, down to an empty schema.
-	for i := postgis.LatestMigration(); i > 0; i-- {
+	for i := migrationCount(t); i > 0; i-- {
 		if err := db.MigrateDown(ctx); err != nil {
 			t.Fatalf("migrate down (from version %d): %v", i, err)
 		}
@@ -118,7 +120,7 @@ func TestMigrateConcurrent(t *testing.T) {
 	if err := first.SQL().QueryRow(`SELECT count(*) FROM goose_db_version WHERE version_id > 0`).Scan(&applied); err != nil {
 		t.Fatal(err)
 	}
-	if want := postgis.LatestMigration(); applied != want {
+	if want := migrationCount(t); applied != want {
 		t.Errorf("goose_db_version has %d applied migrations, want %d (each exactly once)", applied, want)
 	}
 }
@@ -182,4 +184,21 @@ func TestIncidentConstraints(t *testing.T) {
 	if n != 1 {
 		t.Errorf("incidents rows = %d, want 1 (only the valid one)", n)
 	}
+}
+
+// migrationCount is the number of embedded migrations: numbers are
+// reserved per branch, so there may be gaps below the latest.
+func migrationCount(t *testing.T) int64 {
+	t.Helper()
+	entries, err := migrations.FS.ReadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".sql") {
+			n++
+		}
+	}
+	return n
 }
