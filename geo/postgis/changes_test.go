@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/paulmach/orb"
@@ -135,5 +136,44 @@ func TestChangesCursorAfterPrune(t *testing.T) {
 	latest, err := db.IncidentChanges(ctx, geo.ChangesQuery{Latest: true})
 	if err != nil || latest.Next != last {
 		t.Errorf("since=latest = %+v, %v; want cursor %d", latest, err, last)
+	}
+}
+
+// Re-enrichment after loading borders changes public derived fields
+// (country by polygon, border distance): mirrors get a feed-only event
+// per changed incident, browsers none; a second run changes nothing and
+// writes no event.
+func TestReEnrichReachesChangesFeed(t *testing.T) {
+	ctx := context.Background()
+	db := openTestDB(t)
+	a := createAt(t, db, realPlace(t, idMincivan).Point, "")
+	b := createAt(t, db, orb.Point{-30, 0}, "")
+	start, err := db.LatestEventID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loadRealBorders(t, db)
+	if _, err := db.ReEnrich(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if live, err := db.IncidentEvents(ctx, start, 100); err != nil || len(live) != 0 {
+		t.Errorf("live events after re-enrichment = %d, %v; want none", len(live), err)
+	}
+	changes, cursor := allChanges(t, db, start, 100)
+	var got []int64
+	for _, c := range changes {
+		got = append(got, c.IncidentID)
+		if c.Type != geo.EventUpdated || strings.Contains(string(c.Feature), `"border_distance_m" : null`) {
+			t.Errorf("change of incident %d: type %s, feature %s; want incident.updated with a border distance", c.IncidentID, c.Type, c.Feature)
+		}
+	}
+	if len(got) != 2 || got[0] != a || got[1] != b {
+		t.Errorf("incidents changed by re-enrichment = %v, want [%d %d]", got, a, b)
+	}
+	if _, err := db.ReEnrich(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := allChanges(t, db, cursor, 100); len(again) != 0 {
+		t.Errorf("a second re-enrichment wrote %d changes, want 0", len(again))
 	}
 }
