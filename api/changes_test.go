@@ -378,3 +378,27 @@ func TestItemsUpdatedSince(t *testing.T) {
 		t.Errorf("updated_since=yesterday = %d %s, want 400 naming updated_since", res.status, res.body)
 	}
 }
+
+// Events are kept for days now, so a live stream resuming with an old
+// Last-Event-ID may have more than one backlog page to catch up on: it
+// gets every event, in order, with none skipped between the pages.
+func TestEventsResumeLongBacklog(t *testing.T) {
+	ts := newTestServer(t)
+	start := latestCursor(t, ts)
+	const n = 1500 // more than one backlog page (1,000)
+	sqlExec(t, ts, `INSERT INTO incidents (occurred_at, event_type, title, geom)
+		SELECT '2020-10-18', 'Battles', 'Clash ' || g, ST_SetSRID(ST_MakePoint(47, 39.4), 4326) FROM generate_series(1, $1) g`, n)
+	last := latestCursor(t, ts)
+	// A first stream sees the last event: the server's hub has read them all.
+	first, stopFirst := openEvents(t, ts.URL, fmt.Sprintf("Last-Event-ID: %d", last-1))
+	for nextEvent(t, first, 10*time.Second).id != strconv.FormatInt(last, 10) {
+	}
+	stopFirst()
+	events, stop := openEvents(t, ts.URL, fmt.Sprintf("Last-Event-ID: %d", start))
+	defer stop()
+	for want := start + 1; want <= last; want++ {
+		if e := nextEvent(t, events, 10*time.Second); e.id != strconv.FormatInt(want, 10) {
+			t.Fatalf("resumed stream: event %s, want %d", e.id, want)
+		}
+	}
+}

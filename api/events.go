@@ -271,8 +271,11 @@ func (s *Server) events(c echo.Context) error {
 		return nil
 	}
 	sent := current
-	if resume >= 0 && resume < current {
-		backlog, err := s.deps.Events.IncidentEvents(c.Request().Context(), resume, sseBacklogLimit)
+	// The backlog is read a page at a time up to where the hub takes
+	// over: a client that was away for long (events are kept for days,
+	// Config.ChangesKeep) misses none in between.
+	for after := resume; resume >= 0 && after < current; {
+		backlog, err := s.deps.Events.IncidentEvents(c.Request().Context(), after, sseBacklogLimit)
 		if err != nil {
 			return nil // the client reconnects and resumes
 		}
@@ -283,6 +286,10 @@ func (s *Server) events(c echo.Context) error {
 			if err := send(func() { writeEvent(w, e) }); err != nil {
 				return nil
 			}
+			after = e.ID
+		}
+		if len(backlog) < sseBacklogLimit || backlog[len(backlog)-1].ID > current {
+			break
 		}
 	}
 	heartbeat := time.NewTicker(sseHeartbeat)
