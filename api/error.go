@@ -66,6 +66,8 @@ func (s *Server) errorResponse(err error) (int, errorBody) {
 		return http.StatusBadRequest, errorBody{Code: "InvalidParameterValue", Description: paramErr.Error()}
 	case errors.As(err, &valErr):
 		return http.StatusUnprocessableEntity, errorBody{Code: "ValidationFailed", Description: "the request has invalid fields", Errors: valErr.Errors}
+	case errors.Is(err, geo.ErrCursorExpired):
+		return http.StatusGone, errorBody{Code: "CursorExpired", Description: err.Error()}
 	case errors.Is(err, geo.ErrNotFound):
 		return http.StatusNotFound, errorBody{Code: "NotFound", Description: publicMessage(err, "not found")}
 	case errors.Is(err, geo.ErrConflict):

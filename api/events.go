@@ -18,6 +18,7 @@ import (
 
 // EventStore is the source of live incident events.
 type EventStore interface {
+	ChangeStore // the changes feed reads the same events
 	IncidentEvents(ctx context.Context, after int64, limit int) ([]geo.IncidentEvent, error)
 	LatestEventID(ctx context.Context) (int64, error)
 	PruneEvents(ctx context.Context, keep time.Duration) error
@@ -31,7 +32,6 @@ const (
 	sseBacklogLimit  = 1000
 	sseWriteDeadline = 10 * time.Second
 	eventPoll        = 5 * time.Second // safety net if a NOTIFY is ever missed
-	eventKeep        = time.Hour
 )
 
 // eventHub fans incident events out to this instance's SSE clients. Each
@@ -43,7 +43,8 @@ const (
 type eventHub struct {
 	store        EventStore
 	maxClients   int
-	maxPerClient int // streams one client address may hold
+	maxPerClient int           // streams one client address may hold
+	keep         time.Duration // events older than this are pruned (Config.ChangesKeep)
 
 	mu      sync.Mutex
 	ring    []geo.IncidentEvent // ascending ids, at most sseRingSize
@@ -103,7 +104,7 @@ func (h *eventHub) run(ctx context.Context, versions *versionCache, logger inter
 		case <-h.wakeCh:
 		case <-poll.C:
 		case <-prune.C:
-			if err := h.store.PruneEvents(ctx, eventKeep); err != nil {
+			if err := h.store.PruneEvents(ctx, h.keep); err != nil {
 				logger.Warn("prune incident events", "err", err)
 			}
 			continue
@@ -270,8 +271,11 @@ func (s *Server) events(c echo.Context) error {
 		return nil
 	}
 	sent := current
-	if resume >= 0 && resume < current {
-		backlog, err := s.deps.Events.IncidentEvents(c.Request().Context(), resume, sseBacklogLimit)
+	// The backlog is read a page at a time up to where the hub takes
+	// over: a client that was away for long (events are kept for days,
+	// Config.ChangesKeep) misses none in between.
+	for after := resume; resume >= 0 && after < current; {
+		backlog, err := s.deps.Events.IncidentEvents(c.Request().Context(), after, sseBacklogLimit)
 		if err != nil {
 			return nil // the client reconnects and resumes
 		}
@@ -282,6 +286,10 @@ func (s *Server) events(c echo.Context) error {
 			if err := send(func() { writeEvent(w, e) }); err != nil {
 				return nil
 			}
+			after = e.ID
+		}
+		if len(backlog) < sseBacklogLimit || backlog[len(backlog)-1].ID > current {
+			break
 		}
 	}
 	heartbeat := time.NewTicker(sseHeartbeat)

@@ -89,6 +89,8 @@ func incidentItemsParams() []obj {
 		param("actor", "query", "Substring of actor1 or actor2.", str()),
 		param("q", "query", "Full-text search in title, notes and location, and place names in any spelling.", str()),
 		param("near_border_km", "query", "At most this many km from an international land border.", obj{"type": "number", "minimum": 0}),
+		param("updated_since", "query", "RFC 3339 time: incidents created or changed at or after it (updated_at). "+
+			"Retractions are not seen this way: mirrors follow /collections/incidents/changes.", obj{"type": "string", "format": "date-time"}),
 		param("near_place", "query", "Gazetteer place id; with within_km (default 10).", obj{"type": "integer"}),
 		param("within_km", "query", "Radius around near_place in km.", obj{"type": "number", "minimum": 0}),
 		param("sortby", "query", "occurred_at or fatalities, prefixed with + or - (default -occurred_at).",

@@ -47,6 +47,10 @@ type Config struct {
 	// streaming replica, which may lag the primary's NOTIFY: collection
 	// versions (ETags) are then read per request, never cached.
 	FeaturesOnReplica bool
+	// ChangesKeep is how long incident events are kept: the history a
+	// mirror's changes cursor (and a live stream's Last-Event-ID) can
+	// resume from; default 30 days.
+	ChangesKeep time.Duration
 	// TileCacheBytes bounds the memory of rendered vector tiles kept
 	// between requests; default 64 MiB, negative turns the cache off.
 	TileCacheBytes int64
@@ -67,6 +71,7 @@ func (c *Config) setDefaults() {
 	def(&c.IdleTimeout, 120*time.Second)
 	def(&c.RequestTimeout, 15*time.Second)
 	def(&c.ReadyTimeout, 1500*time.Millisecond)
+	def(&c.ChangesKeep, 30*24*time.Hour)
 	if c.BodyLimit == "" {
 		c.BodyLimit = "1M"
 	}
@@ -131,6 +136,7 @@ func New(cfg Config, deps Deps) *Server {
 		photoSlots: make(chan struct{}, max(1, runtime.NumCPU()/2))}
 	s.versions.off = cfg.FeaturesOnReplica
 	s.bigPages = newPageLimiter(cfg.MaxBigPagesPerClient)
+	s.hub.keep = cfg.ChangesKeep
 	s.tiles = newTileCache(max(cfg.TileCacheBytes, 0))
 	s.versions.onChange = s.tiles.changed
 	s.metrics = newMetrics(s)
@@ -178,6 +184,7 @@ func (s *Server) routes() {
 	s.coreRoutes(g)
 	s.tileRoutes(g)
 	g.GET("/events", s.events)
+	g.GET(changesPath, s.incidentChanges)
 
 	// Writes and moderation: no CORS (same-origin browser app and API clients).
 	s.echo.POST("/api/reports", s.submitReport, middleware.BodyLimit(strconv.Itoa(maxReportMultipart)))

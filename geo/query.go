@@ -345,12 +345,15 @@ type IncidentQuery struct {
 	// Filter is the CQL2 filter and property parameters, checked against
 	// IncidentQueryables; nil when none was given.
 	Filter cql2.Expr
+	// UpdatedSince keeps incidents updated at or after it (updated_since:
+	// mirrors that poll; retractions only show in the changes feed).
+	UpdatedSince *time.Time
 }
 
 var incidentQueryParams = []string{
 	"bbox", "bbox-crs", "crs", "datetime", "limit", "cursor", "sortby", "properties", "f",
 	"event_type", "sub_event_type", "status", "country", "actor", "q",
-	"near_border_km", "near_place", "within_km", "geo_check", "derived",
+	"near_border_km", "near_place", "within_km", "geo_check", "derived", "updated_since",
 	"filter", "filter-lang", "filter-crs", "min_sources",
 }
 
@@ -454,6 +457,13 @@ func ParseIncidentQuery(v url.Values) (IncidentQuery, error) {
 		if q.MinSources, err = ParseMinSources(s); err != nil {
 			return IncidentQuery{}, err
 		}
+	}
+	if s := queryValue(v, "updated_since"); s != "" {
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return IncidentQuery{}, Invalidf("updated_since", "want an RFC 3339 time such as 2020-10-18T00:00:00Z, got %s", quoteShort(s))
+		}
+		q.UpdatedSince = &t
 	}
 	if s := queryValue(v, "sortby"); s != "" {
 		if q.Sort, err = ParseSortBy(s, IncidentSortFields); err != nil {

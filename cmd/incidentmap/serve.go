@@ -49,6 +49,7 @@ type serveConfig struct {
 	reportBurst       float64
 	reportPerMin      float64
 	ssePerClient      int
+	changesKeep       time.Duration
 	bigPagesPerClient int
 	tileURL           string
 	tileAttrib        string
@@ -93,6 +94,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		"moderators' corroboration candidates: default distance in km (a request's km= may ask for up to 100)")
 	fs.Float64Var(&cfg.corroboration.Hours, "corroboration-hours", geo.DefaultCorroborationHours,
 		"moderators' corroboration candidates: default hours either side (a request's hours= may ask for up to 720)")
+	fs.DurationVar(&cfg.changesKeep, "changes-keep", 30*24*time.Hour, "how long incident changes are kept for mirrors (changes?since=) and live-stream resumption")
 	fs.IntVar(&cfg.bigPagesPerClient, "big-pages-per-client", 4, "pages of 1,000 or more features one client address may have in flight (more answer 429)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -177,6 +179,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		FeaturesOnReplica:    pools.read != nil,
 		TileCacheBytes:       tileCacheBytes(cfg.tileCacheMB),
 		MaxSSEPerClient:      cfg.ssePerClient,
+		ChangesKeep:          cfg.changesKeep,
 		MaxBigPagesPerClient: cfg.bigPagesPerClient,
 		Corroboration:        cfg.corroboration,
 	}, api.Deps{Ready: pools, Features: pools.features(), Reports: pools.public,

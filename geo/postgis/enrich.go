@@ -39,7 +39,8 @@ const reEnrichWorkers = 4
 
 // ReEnrich recomputes the derived geography of every incident, set-based,
 // in batches of incident ids, each its own transaction (so it can run
-// while the server serves; live-update events are not sent for it), with
+// while the server serves; live-update events are not sent for it, but
+// each changed row gets a changes-feed event for mirrors), with
 // up to four batches at a time on their own connections. Each distinct
 // location of a batch is computed once. Run it after loading places or
 // borders, or after a bulk import with enrichment off. It returns the
@@ -148,6 +149,21 @@ func (db *DB) reEnrichRange(ctx context.Context, from, to int64) (int64, error) 
 	n, err := res.RowsAffected()
 	if err != nil {
 		return 0, fmt.Errorf("re-enrich incidents: %w", mapError(err))
+	}
+	if n > 0 {
+		// Derived fields are public properties: mirrors following the
+		// changes feed get a feed-only event per changed row (the rows
+		// this transaction wrote), under the event lock, just before
+		// the commit.
+		if _, err := tx.ExecContext(ctx, eventLockSQL); err != nil {
+			return 0, fmt.Errorf("re-enrich incidents: lock events: %w", mapError(err))
+		}
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO incident_events (type, incident_id, live)
+			SELECT 'incident.updated', id, false FROM incidents
+			WHERE id BETWEEN $1 AND $2 AND xmin = pg_current_xact_id()::xid ORDER BY id`, from, to); err != nil {
+			return 0, fmt.Errorf("re-enrich incidents %d..%d: write events: %w", from, to, mapError(err))
+		}
 	}
 	if err := commit(ctx, tx); err != nil {
 		return 0, fmt.Errorf("re-enrich incidents: commit: %w", mapError(err))

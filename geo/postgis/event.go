@@ -13,15 +13,16 @@ import (
 // eventChannel is the NOTIFY channel the incidents trigger signals on.
 const eventChannel = "incident_events"
 
-// IncidentEvents returns up to limit events with id > after, oldest first,
-// each with the incident's current feature.
+// IncidentEvents returns up to limit live events with id > after, oldest
+// first, each with the incident's current feature. Bulk imports' events
+// (not live) are only in the changes feed (IncidentChanges).
 func (db *DB) IncidentEvents(ctx context.Context, after int64, limit int) ([]geo.IncidentEvent, error) {
 	// As one incident by id, claims included: a popup redrawn from an
 	// event keeps them. (claimsJSON needs the table unaliased.)
 	feature, _ := incidentFeatureSQL(singleIncidentProperties, geo.CRS84)
 	rows, err := db.db.QueryContext(ctx, `
 		SELECT e.id, e.type, e.incident_id, e.at, (SELECT `+feature+` FROM incidents WHERE incidents.id = e.incident_id)
-		FROM incident_events e WHERE e.id > $1 ORDER BY e.id LIMIT $2`, after, limit)
+		FROM incident_events e WHERE e.id > $1 AND e.live ORDER BY e.id LIMIT $2`, after, limit)
 	if err != nil {
 		return nil, mapError(err)
 	}

@@ -96,6 +96,9 @@ type ImportResult struct {
 	CountryMismatch int64
 	NoCountry       int64
 	Bulk            bool // per-row live events were skipped
+	// Events counts the changes-feed events a bulk import wrote (one per
+	// incident inserted or changed; not sent to live clients).
+	Events int64
 }
 
 // ImportReason is how many errors of one kind one column had.
@@ -231,7 +234,14 @@ var importCandidatesSQL = func() string {
 // statement, derived columns included, so no row is ever stored without
 // them. The DO UPDATE's WHERE repeats the change test against the row as
 // locked, so a concurrent writer cannot make it bump an unchanged row.
-var importMergeSQL = func() string {
+var importMergeSQL = mergeSQL(false)
+
+// importMergeNotedSQL is importMergeSQL that also notes each written
+// incident and its event type in import_changed (bulk imports, whose
+// row trigger writes no events: writeImportEvents writes them).
+var importMergeNotedSQL = mergeSQL(true)
+
+func mergeSQL(note bool) string {
 	var names, sets, target, excluded []string
 	for _, c := range importColumns {
 		names = append(names, c.name)
@@ -242,16 +252,29 @@ var importMergeSQL = func() string {
 		}
 	}
 	cols := strings.Join(names, ", ")
+	noted := ""
+	if note {
+		// Each statement of a WITH sees the table as it was before the
+		// statement: i.status is the status before the merge. The types
+		// are the row trigger's (migration 00008), a retracted row staying
+		// retracted included as a (harmless) repeated tombstone.
+		noted = `, noted AS (
+		INSERT INTO import_changed (id, type)
+		SELECT m.id, CASE WHEN m.status = 'retracted' THEN 'incident.retracted'
+		                  WHEN m.inserted OR i.status = 'retracted' THEN 'incident.created'
+		                  ELSE 'incident.updated' END
+		FROM merged m LEFT JOIN incidents i ON i.id = m.id)`
+	}
 	return fmt.Sprintf(`WITH merged AS (
 		INSERT INTO incidents AS t (external_id, %s)
 		SELECT external_id, %s FROM (%s) c ORDER BY external_id
 		ON CONFLICT (external_id) DO UPDATE SET %s, version = t.version + 1, updated_at = now()
 		WHERE (%s) IS DISTINCT FROM (%s)
-		RETURNING t.xmax = 0 AS inserted)
+		RETURNING t.id, t.status, t.xmax = 0 AS inserted)%s
 	SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM merged`,
 		cols, cols, importCandidatesSQL, strings.Join(sets, ", "),
-		strings.Join(target, ", "), strings.Join(excluded, ", "))
-}()
+		strings.Join(target, ", "), strings.Join(excluded, ", "), noted)
+}
 
 // ImportIncidents reads every record of rows and stores the valid ones in
 // one transaction, keyed by external id: new ones are inserted, changed
@@ -341,10 +364,13 @@ func (db *DB) ImportIncidents(ctx context.Context, rows geo.IncidentReader, opts
 	}
 	res.Bulk = staged >= importBulkRows
 	if res.Bulk {
-		// Per-row live events would flood the event backlog (clients see
-		// the collection version change instead).
-		if _, err := tx.ExecContext(ctx, `SET LOCAL incidentmap.bulk = 'on'`); err != nil {
-			return res, fmt.Errorf("import incidents: %w", mapError(err))
+		// Per-row live events would flood live clients (they see the
+		// collection version change instead); the rows written are noted
+		// and get events only the changes feed shows (writeImportEvents).
+		for _, stmt := range []string{`SET LOCAL incidentmap.bulk = 'on'`, importChangedSQL} {
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return res, fmt.Errorf("import incidents: %w", mapError(err))
+			}
 		}
 	}
 	if staged > 0 {
@@ -377,6 +403,11 @@ func (db *DB) ImportIncidents(ctx context.Context, rows geo.IncidentReader, opts
 			FROM import_staging s JOIN incidents i ON i.external_id = s.external_id
 			WHERE i.geo_check <> '{}'`).Scan(&res.CountryMismatch, &res.NoCountry); err != nil {
 			return res, fmt.Errorf("import incidents: count geo checks: %w", mapError(err))
+		}
+	}
+	if res.Bulk {
+		if res.Events, err = writeImportEvents(ctx, tx); err != nil {
+			return res, err
 		}
 	}
 	if err := commit(ctx, tx); err != nil {
@@ -697,7 +728,11 @@ func mergeStaged(ctx context.Context, tx *sql.Tx, res *ImportResult, staged int6
 		}
 		if found {
 			var ins, upd int64
-			if err := tx.QueryRowContext(ctx, importMergeSQL, lo, hi, countries).Scan(&ins, &upd); err != nil {
+			merge := importMergeSQL
+			if res.Bulk {
+				merge = importMergeNotedSQL
+			}
+			if err := tx.QueryRowContext(ctx, merge, lo, hi, countries).Scan(&ins, &upd); err != nil {
 				return fmt.Errorf("import incidents: merge: %w", mapError(err))
 			}
 			res.Inserted += ins

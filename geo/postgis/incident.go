@@ -172,6 +172,10 @@ func incidentFilter(q geo.IncidentQuery) (*where, error) {
 	if q.Text != "" {
 		w.addIncidentText(q.Text)
 	}
+	if q.UpdatedSince != nil {
+		// Index incidents_updated_at_idx (migration 00015).
+		w.add("updated_at >= %s", *q.UpdatedSince)
+	}
 	if q.NearBorderKm != nil {
 		w.add("border_distance_m <= %s", *q.NearBorderKm*1000)
 	}

@@ -271,6 +271,9 @@ func incidentFromReport(r geo.Report, p geo.IncidentPatch) *incidentDraft {
 	}
 	inc.Title = defaultTitle(r)
 	applyPatch(inc, p)
+	// Published no finer than the reporter stated (coarsened once, here:
+	// every public read, filter and derived field then sees only this).
+	inc.Point, inc.GeoPrecision = r.PublicLocation(p.Point, inc.GeoPrecision)
 	return &incidentDraft{inc}
 }
 
