@@ -9,6 +9,7 @@ import 'leaflet.heat';
 import { el } from './dom.js';
 import { formatCount, formatIncidentTime } from './format.js';
 import { lngNear } from './geo.js';
+import { precisionLabel, precisionRadius } from './precision.js';
 import { typeClass } from './taxonomy.js';
 
 // A DivIcon whose element carries an accessible name: Leaflet makes
@@ -65,6 +66,11 @@ export function createIncidentLayers({ onSelect }) {
     iconCreateFunction: clusterIcon,
   });
   const heat = new HeatLayer([], { radius: 18, blur: 15, maxZoom: 12, minOpacity: 0.35 });
+  // Points known only near a place or to a district: a translucent circle
+  // of the precision's radius (precision.js) under their marker, which is
+  // drawn smaller and hollow. Not interactive: the marker stays the one
+  // thing to click or focus.
+  const areas = L.layerGroup();
   // One listener on the group rather than two on each of 10,000 markers.
   // Clusters' own events arrive as clusterclick and clusterkeydown.
   clusters.on('click', (e) => onSelect(e.layer.feature));
@@ -92,10 +98,12 @@ export function createIncidentLayers({ onSelect }) {
 
   const icons = new Map();
   function iconFor(p, fresh) {
-    const key = `${typeClass(p.event_type)} status-${p.status || 'verified'}${fresh ? ' is-new' : ''}`;
+    const approx = precisionRadius(p) > 0;
+    const key = `${typeClass(p.event_type)} status-${p.status || 'verified'}${fresh ? ' is-new' : ''}${approx ? ' is-approx' : ''}`;
     let icon = icons.get(key);
     if (!icon) {
-      icon = L.divIcon({ className: `incident-marker ${key}`, iconSize: [18, 18], html: false });
+      const size = approx ? 14 : 18;
+      icon = L.divIcon({ className: `incident-marker ${key}`, iconSize: [size, size], html: false });
       icons.set(key, icon);
     }
     return icon;
@@ -127,6 +135,7 @@ export function createIncidentLayers({ onSelect }) {
       }
     }
     const next = new Map();
+    const circles = [];
     const markers = new Array(features.length);
     const points = new Array(features.length);
     for (let i = 0; i < features.length; i++) {
@@ -134,9 +143,21 @@ export function createIncidentLayers({ onSelect }) {
       const [lng, lat] = f.geometry.coordinates;
       const ll = L.latLng(lat, lngNear(lng, west));
       const p = f.properties;
+      const radius = precisionRadius(p);
+      if (radius) {
+        circles.push(
+          L.circle(ll, {
+            radius,
+            interactive: false,
+            className: `precision-area precision-${Number(p.geo_precision)} ${typeClass(p.event_type)}`,
+            weight: 1,
+          }),
+        );
+      }
+      const approx = radius ? ` — ${precisionLabel(p.geo_precision)}` : '';
       const marker = new NamedMarker(ll, {
         icon: iconFor(p, fresh?.has(String(f.id))),
-        title: `${p.title || 'Incident'} — ${formatIncidentTime(p.occurred_at, p.time_precision)}`,
+        title: `${p.title || 'Incident'} — ${formatIncidentTime(p.occurred_at, p.time_precision)}${approx}`,
         riseOnHover: true,
       });
       marker.feature = f;
@@ -146,6 +167,8 @@ export function createIncidentLayers({ onSelect }) {
     }
     clusters.clearLayers();
     clusters.addLayers(markers);
+    areas.clearLayers();
+    for (const c of circles) areas.addLayer(c);
     heat.setLatLngs(points);
     byId = next;
     if (focusedId !== null && !active.isConnected) {
@@ -153,7 +176,7 @@ export function createIncidentLayers({ onSelect }) {
     }
   }
 
-  return { clusters, heat, render, markerElement };
+  return { clusters, areas, heat, render, markerElement };
 }
 
 function clusterIcon(cluster) {

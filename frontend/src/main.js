@@ -68,7 +68,7 @@ const LIVE_COUNT_MS = 1000;
  * What markers, their tooltips and the timeline need: about a quarter of a
  * full incident. A popup fetches the rest of its incident when it opens.
  */
-const MAP_PROPERTIES = ['title', 'occurred_at', 'time_precision', 'event_type', 'status'];
+const MAP_PROPERTIES = ['title', 'occurred_at', 'time_precision', 'event_type', 'status', 'geo_precision'];
 const MOVE_DEBOUNCE_MS = 250;
 const WORLD_VIEW = { lat: 20, lng: 0, zoom: 2 };
 /** Narrower than this between the filter panel and a sheet, the map is not worth keeping the panel open. */
@@ -120,7 +120,7 @@ const tiles = new IncidentTileLayer({
   ignoreClick: () => reportSheet.isOpen(), // a click places the report's point
 });
 // The "incidents" layer of the layer panel: the clusters or the tiles.
-const incidentLayer = L.layerGroup([incidents.clusters]);
+const incidentLayer = L.layerGroup([incidents.areas, incidents.clusters]);
 let tilesDrawn = 0;
 tiles.on('tiledrawn', () => {
   if (!tilesDrawn) performance.mark('incidentmap:first-tile');

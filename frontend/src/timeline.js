@@ -8,6 +8,7 @@
 
 import { byId, debounce } from './dom.js';
 import { dayNumber, dayToISO, formatCount, formatDayNumber, isoToDay, plural } from './format.js';
+import { timeSpan } from './precision.js';
 import { dateTicks } from './timeaxis.js';
 
 const PLAY_STEP_MS = 700;
@@ -16,6 +17,9 @@ const MAX_DOMAIN_DAYS = 366 * 50;
 /** The date axis takes this much of the histogram's height, and writes in this size. */
 const AXIS_PX = 14;
 const AXIS_FONT_PX = 10;
+/** The colour of week- and month-precise incidents' spans, in and out of the window. */
+const SPAN_IN = '#7fa7cc';
+const SPAN_OUT = '#d5dde4';
 
 /**
  * createTimeline wires the timeline controls in index.html.
@@ -34,7 +38,10 @@ export function createTimeline(onWindowChange) {
   const summary = byId('tl-summary');
 
   let domain = null; // { start, end } day numbers
-  let counts = new Uint32Array(0); // incidents per day of the domain
+  let counts = new Float64Array(0); // incidents per day of the domain
+  let spread = new Float64Array(0); // the part of counts from week- or month-precise incidents
+  let spans = []; // [first, last] day of each incident loaded
+  let served = false; // counts came from the server's histogram (dense mode)
   let win = null; // { start, end } day numbers, or null: the whole domain
   let pendingWindow = null; // set from a link before any data arrived
   let histogram = true; // false: the map shows tiles, no incidents were loaded to count
@@ -50,7 +57,15 @@ export function createTimeline(onWindowChange) {
    */
   function setData(features, filters, { extent = null } = {}) {
     histogram = !extent;
-    let days = features.map((f) => dayNumber(f.properties.occurred_at)).filter(Number.isFinite);
+    served = false;
+    // Each incident covers the days its time stands for: a day, or the
+    // week or month of a less precise one (precision.js).
+    spans = [];
+    for (const f of features) {
+      const span = timeSpan(f.properties.occurred_at, f.properties.time_precision);
+      if (span) spans.push(span);
+    }
+    let days = spans.flat();
     if (extent) days = [extent[0], extent[1]].filter(Boolean).map(dayNumber).filter(Number.isFinite);
     // The date filters bound the timeline; open ends follow the data.
     const [first, last] = minMax(days);
@@ -59,15 +74,46 @@ export function createTimeline(onWindowChange) {
     lo ??= hi;
     hi ??= lo;
     domain = lo === null ? null : { start: lo, end: Math.min(Math.max(hi, lo), lo + MAX_DOMAIN_DAYS) };
-    counts = new Uint32Array(domain ? domain.end - domain.start + 1 : 0);
-    for (const d of histogram ? days : []) {
-      if (domain && d >= domain.start && d <= domain.end) counts[d - domain.start]++;
-    }
+    if (extent) spans = [];
+    countSpans();
     if (pendingWindow && domain) {
       win = pendingWindow;
       pendingWindow = null;
     }
     win = clampWindow(win);
+    update();
+  }
+
+  /**
+   * countSpans fills counts (incidents per day) and spread (the part of
+   * them that comes from week- or month-precise incidents, each spread
+   * evenly over its days) from spans.
+   */
+  function countSpans() {
+    const n = domain ? domain.end - domain.start + 1 : 0;
+    counts = new Float64Array(n);
+    spread = new Float64Array(n);
+    if (!domain) return;
+    for (const [a, b] of spans) {
+      const share = 1 / (b - a + 1);
+      for (let d = Math.max(a, domain.start); d <= Math.min(b, domain.end); d++) {
+        counts[d - domain.start] += share;
+        if (a !== b) spread[d - domain.start] += share;
+      }
+    }
+  }
+
+  /** setHistogram sets per-day counts the server made (dense mode): { start, counts } with start a day number. */
+  function setHistogram(h) {
+    if (!domain || !h) return;
+    counts = new Float64Array(domain.end - domain.start + 1);
+    spread = new Float64Array(counts.length);
+    h.counts.forEach((c, i) => {
+      const d = h.start + i - domain.start;
+      if (d >= 0 && d < counts.length) counts[d] += c;
+    });
+    histogram = true;
+    served = true;
     update();
   }
 
@@ -103,9 +149,10 @@ export function createTimeline(onWindowChange) {
       start.setAttribute('aria-valuetext', formatDayNumber(w.start));
       end.setAttribute('aria-valuetext', formatDayNumber(w.end));
       let inWindow = 0;
-      for (let d = w.start; d <= w.end; d++) inWindow += counts[d - domain.start];
+      if (served) for (let d = w.start; d <= w.end; d++) inWindow += counts[d - domain.start];
+      else for (const [a, b] of spans) if (a <= w.end && b >= w.start) inWindow++;
       summary.textContent = histogram
-        ? `${win ? 'Window' : 'All dates'}: ${formatCount(inWindow)} ${plural(inWindow, 'incident', 'incidents')} loaded`
+        ? `${win ? 'Window' : 'All dates'}: ${formatCount(inWindow)} ${plural(inWindow, 'incident', 'incidents')} ${served ? 'in view' : 'loaded'}`
         : `${win ? 'Window' : 'All dates'}: too many incidents in view to count per day; zoom in for the histogram`;
     } else {
       startOut.textContent = endOut.textContent = '—';
@@ -139,8 +186,12 @@ export function createTimeline(onWindowChange) {
     const perBar = Math.max(1, Math.ceil(n / width)); // days per bar when days outnumber pixels
     const bars = Math.ceil(n / perBar);
     const barWidth = width / bars;
-    const sums = new Uint32Array(bars);
-    for (let i = 0; i < n; i++) sums[Math.floor(i / perBar)] += counts[i];
+    const sums = new Float64Array(bars);
+    const spreadSums = new Float64Array(bars);
+    for (let i = 0; i < n; i++) {
+      sums[Math.floor(i / perBar)] += counts[i];
+      spreadSums[Math.floor(i / perBar)] += spread[i];
+    }
     const peak = minMax(sums)[1];
     const w = win || domain;
     if (win) {
@@ -149,19 +200,28 @@ export function createTimeline(onWindowChange) {
       const x1 = ((win.end - domain.start + 1) / perBar) * barWidth;
       ctx.fillRect(x0, 0, x1 - x0, plot);
     }
+    // A week- or month-precise incident is a span: its share of each of
+    // its days is drawn in a lighter colour, on top of the exact days.
     for (let b = 0; b < bars; b++) {
       if (!sums[b]) continue;
       const day = domain.start + b * perBar;
-      ctx.fillStyle = day >= w.start && day <= w.end ? '#1f5482' : '#a9b6c2';
+      const inside = day >= w.start && day <= w.end;
       const h = Math.max(1, (sums[b] / peak) * (plot - 4));
-      ctx.fillRect(b * barWidth + (barWidth > 3 ? 0.5 : 0), plot - h, Math.max(barWidth - 1, 1), h);
+      const hs = spreadSums[b] ? Math.max(1, (spreadSums[b] / peak) * (plot - 4)) : 0;
+      const x = b * barWidth + (barWidth > 3 ? 0.5 : 0);
+      const bw = Math.max(barWidth - 1, 1);
+      ctx.fillStyle = inside ? '#1f5482' : '#a9b6c2';
+      if (h - hs > 0) ctx.fillRect(x, plot - h + hs, bw, h - hs);
+      ctx.fillStyle = inside ? SPAN_IN : SPAN_OUT;
+      if (hs) ctx.fillRect(x, plot - h, spreadSums[b] < sums[b] ? bw : barWidth, hs);
     }
     let peakDay = 0;
     for (let i = 1; i < n; i++) if (counts[i] > counts[peakDay]) peakDay = i;
     canvas.setAttribute(
       'aria-label',
       `Histogram of incidents per day, ${formatDayNumber(domain.start)} to ${formatDayNumber(domain.end)}; ` +
-        `most on ${formatDayNumber(domain.start + peakDay)} (${counts[peakDay]})`,
+        `most on ${formatDayNumber(domain.start + peakDay)} (${formatCount(counts[peakDay])})` +
+        (spans.some(([a, b]) => a !== b) ? '; week- and month-precise incidents are spread over their week or month' : ''),
     );
   }
 
@@ -275,9 +335,10 @@ export function createTimeline(onWindowChange) {
       if (!win) return features;
       const s = win.start;
       const e = win.end;
+      // An incident known to the week or month is in the window when its span meets it.
       return features.filter((f) => {
-        const d = dayNumber(f.properties.occurred_at);
-        return d >= s && d <= e;
+        const span = timeSpan(f.properties.occurred_at, f.properties.time_precision);
+        return span && span[0] <= e && span[1] >= s;
       });
     },
   };
