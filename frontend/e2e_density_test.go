@@ -67,7 +67,8 @@ const tileLabelsJS = `(() => {
   for (const c of document.querySelectorAll('#map .leaflet-incidentTiles-pane canvas')) {
     if (!c.dataset.tile.startsWith(z + '/')) continue;
     const r = c.getBoundingClientRect();
-    for (const t of c.__texts || []) out.push({ text: t.text, x: r.left + t.x, y: r.top + t.y, tile: c.dataset.tile });
+    // A cluster near an edge is drawn on the neighbour too: it counts where its centre is.
+    for (const t of c.__texts || []) if (t.x >= 0 && t.x < r.width && t.y >= 0 && t.y < r.height) out.push({ text: t.text, x: r.left + t.x, y: r.top + t.y, tile: c.dataset.tile });
   }
   return out; })()`
 

@@ -26,6 +26,12 @@ const LabelledIcon = L.DivIcon.extend({
 // pending animation frame reads this._map, both after the layer has left the
 // map (this._map is then null): new data for a hidden heatmap threw, and
 // every later load failed. Hidden, it only keeps the points; onAdd draws them.
+//
+// Its intensity is normalised to the view: the points in view are summed
+// per cell of half the heat radius (a point's weight is its third value,
+// a tile cluster's count, or 1), and the heaviest cell in view is full
+// intensity. leaflet.heat's own scale (a fixed max of 1) made every cell
+// with a point or two as hot as the busiest one: a saturated blanket.
 const HeatLayer = L.HeatLayer.extend({
   redraw() {
     return this._map ? L.HeatLayer.prototype.redraw.call(this) : this;
@@ -34,6 +40,39 @@ const HeatLayer = L.HeatLayer.extend({
     if (this._frame) L.Util.cancelAnimFrame(this._frame);
     this._frame = null;
     L.HeatLayer.prototype.onRemove.call(this, map);
+  },
+  _redraw() {
+    this._frame = null;
+    const map = this._map;
+    if (!map) return;
+    const size = map.getSize();
+    const r = this._heat._r;
+    const cell = Math.max(1, r / 2);
+    const cells = new Map();
+    for (const ll of this._latlngs) {
+      const lat = ll.lat ?? ll[0];
+      const lng = ll.lng ?? ll[1];
+      const w = Number(ll.alt ?? ll[2] ?? 1) || 0;
+      const p = map.latLngToContainerPoint([lat, lng]);
+      if (p.x < -r || p.y < -r || p.x > size.x + r || p.y > size.y + r || w <= 0) continue;
+      const key = `${Math.floor(p.x / cell)},${Math.floor(p.y / cell)}`;
+      const c = cells.get(key);
+      if (c) {
+        c[0] += p.x * w;
+        c[1] += p.y * w;
+        c[2] += w;
+      } else {
+        cells.set(key, [p.x * w, p.y * w, w]);
+      }
+    }
+    let max = 0;
+    const data = [];
+    for (const [sx, sy, w] of cells.values()) {
+      data.push([Math.round(sx / w), Math.round(sy / w), w]);
+      max = Math.max(max, w);
+    }
+    this.viewMax = max; // what full intensity stands for now (tests read it)
+    this._heat.max(max || 1).data(data).draw(this.options.minOpacity);
   },
 });
 

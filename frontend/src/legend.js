@@ -22,6 +22,7 @@ export const LegendControl = L.Control.extend({
         'ul',
         {},
         item('symbol-cluster', 'Group of incidents: select to zoom in'),
+        item('symbol-cluster symbol-cluster-typed', 'Dense view: a group sits where its incidents are; its ring has the colour of their most frequent type'),
         item('symbol-area', 'Circle: place known only near a place (2 km) or to the district (25 km)'),
       ),
     );
