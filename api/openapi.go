@@ -69,7 +69,7 @@ func openAPIDocument(base string) obj {
 	landing := obj{"get": operation("Landing page with links to the API definition, conformance and collections.", "getLandingPage",
 		[]obj{f}, jsonResponse("The landing page.", mediaJSON), "400")}
 	paths := obj{}
-	for _, more := range []obj{writePaths(), placePaths(), labelPaths(), corePaths(), tilePaths()} {
+	for _, more := range []obj{writePaths(), placePaths(), labelPaths(), corePaths(), histogramPaths(), tilePaths()} {
 		for k, v := range more {
 			paths[k] = v
 		}

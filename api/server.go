@@ -173,6 +173,7 @@ func (s *Server) routes() {
 	s.placeRoutes(g)
 	s.labelRoutes(g)
 	s.coreRoutes(g)
+	s.histogramRoutes(g)
 	s.tileRoutes(g)
 	g.GET("/events", s.events)
 
