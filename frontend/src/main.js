@@ -34,6 +34,7 @@ import { createFilterPanel, incidentParams, sameFilters, selectsNothing } from '
 import { formatCount, formatDayNumber, isoToDay, plural } from './format.js';
 import { bboxContains, bboxWithin, lngNear, viewBBox } from './geo.js';
 import { createIncidentLayers } from './incidents.js';
+import { fetchHistogram } from './histogram.js';
 import { createLayerPanel, DEFAULT_LAYERS } from './layers.js';
 import { LegendControl } from './legend.js';
 import { connectEvents, createLiveNotice, matchesFilters } from './live.js';
@@ -296,6 +297,7 @@ async function reload() {
         loadedFor = mine;
         loaded = { features: [], matched: choice.matched, capped: false };
         showTiles(f, collections);
+        loadHistogram(f, bbox, abort.signal, mine);
         finishLoad();
         return;
       }
@@ -369,6 +371,18 @@ function showTiles(f, collections) {
     incidentLayer.addLayer(tiles);
   }
   renderTiles();
+}
+
+/** loadHistogram gives the timeline the server's per-day counts of the view (tile mode). */
+async function loadHistogram(f, bbox, signal, mine) {
+  const params = incidentParams(f);
+  params.set('bbox', bbox.join(','));
+  try {
+    const h = await fetchHistogram(params, { signal });
+    if (generation === mine && mode === 'tiles') timeline.setHistogram(h);
+  } catch (err) {
+    if (!isAbort(err)) console.warn('incidentmap: cannot read the histogram of the view', err);
+  }
 }
 
 /** showFeatures switches back to the loaded incidents (clusters and markers). */

@@ -11,7 +11,11 @@ import { dayNumber, dayToISO, formatCount, formatDayNumber, isoToDay, plural } f
 import { timeSpan } from './precision.js';
 import { dateTicks } from './timeaxis.js';
 
+/** One play step at least this often and at most this often, whatever the speed. */
 const PLAY_STEP_MS = 700;
+const PLAY_MIN_STEP_MS = 150;
+/** Playing the whole timeline takes about this long at speed 1 (×2 halves it). */
+const PLAY_SECONDS = 20;
 const PLAY_WIDTH_DAYS = 7; // window width when play starts from "all dates"
 const MAX_DOMAIN_DAYS = 366 * 50;
 /** The date axis takes this much of the histogram's height, and writes in this size. */
@@ -36,6 +40,8 @@ export function createTimeline(onWindowChange) {
   const play = byId('tl-play');
   const all = byId('tl-all');
   const summary = byId('tl-summary');
+  const speed = byId('tl-speed');
+  const cumulative = byId('tl-cumulative');
 
   let domain = null; // { start, end } day numbers
   let counts = new Float64Array(0); // incidents per day of the domain
@@ -126,6 +132,7 @@ export function createTimeline(onWindowChange) {
   }
 
   function setWindowDays(w, { fromUser = true } = {}) {
+    if (w && cumulative.checked && domain) w = { start: domain.start, end: w.end };
     win = clampWindow(w);
     update();
     if (fromUser) notify();
@@ -215,6 +222,7 @@ export function createTimeline(onWindowChange) {
       ctx.fillStyle = inside ? SPAN_IN : SPAN_OUT;
       if (hs) ctx.fillRect(x, plot - h, spreadSums[b] < sums[b] ? bw : barWidth, hs);
     }
+    if (cumulative.checked) drawCumulative(ctx, width, plot, perBar, barWidth, sums);
     let peakDay = 0;
     for (let i = 1; i < n; i++) if (counts[i] > counts[peakDay]) peakDay = i;
     canvas.setAttribute(
@@ -223,6 +231,26 @@ export function createTimeline(onWindowChange) {
         `most on ${formatDayNumber(domain.start + peakDay)} (${formatCount(counts[peakDay])})` +
         (spans.some(([a, b]) => a !== b) ? '; week- and month-precise incidents are spread over their week or month' : ''),
     );
+  }
+
+  /**
+   * drawCumulative draws the running total of the bars as a line, from
+   * nothing on the left to all the incidents on the right.
+   */
+  function drawCumulative(ctx, width, plot, perBar, barWidth, sums) {
+    let total = 0;
+    for (const v of sums) total += v;
+    if (!total) return;
+    ctx.strokeStyle = '#b3261e';
+    ctx.lineWidth = 1.5;
+    ctx.beginPath();
+    ctx.moveTo(0, plot);
+    let run = 0;
+    for (let b = 0; b < sums.length; b++) {
+      run += sums[b];
+      ctx.lineTo((b + 1) * barWidth, plot - (run / total) * (plot - 2));
+    }
+    ctx.stroke();
   }
 
   /** drawAxis writes the dates under the bars: a tick and a label at round dates. */
@@ -301,19 +329,39 @@ export function createTimeline(onWindowChange) {
   play.addEventListener('click', () => {
     if (timer) return stop();
     if (!domain) return;
+    const n = counts.length;
     let w = win;
-    if (!w || w.end >= domain.end) {
-      const width = Math.min(PLAY_WIDTH_DAYS, counts.length - 1);
+    if (cumulative.checked) {
+      // Cumulative: everything from the first day, up to a day that advances.
+      if (!w || w.end >= domain.end) w = { start: domain.start, end: domain.start };
+      setWindowDays(w);
+    } else if (!w || w.end >= domain.end) {
+      const width = Math.min(PLAY_WIDTH_DAYS, n - 1);
       w = { start: domain.start, end: domain.start + (win ? win.end - win.start : width - 1) };
       setWindowDays(w);
     }
     play.textContent = 'Pause';
     play.setAttribute('aria-pressed', 'true');
+    const { every, days } = playStep(n, Number(speed.value) || 1);
     timer = setInterval(() => {
       const current = win;
       if (!current || current.end >= domain.end) return stop();
-      setWindowDays({ start: current.start + 1, end: current.end + 1 });
-    }, PLAY_STEP_MS);
+      const step = Math.min(days, domain.end - current.end);
+      setWindowDays({ start: cumulative.checked ? domain.start : current.start + step, end: current.end + step });
+    }, every);
+  });
+
+  // Cumulative mode pins the window's start to the first day.
+  cumulative.addEventListener('change', () => {
+    if (!domain) return;
+    if (cumulative.checked) setWindowDays({ start: domain.start, end: (win || domain).end });
+    else draw();
+  });
+  speed.addEventListener('change', () => {
+    // A new speed applies at once: play again from where it is.
+    if (!timer) return;
+    stop();
+    play.click();
   });
 
   all.addEventListener('click', () => {
@@ -325,6 +373,7 @@ export function createTimeline(onWindowChange) {
 
   return {
     setData,
+    setHistogram,
     window: () => (win ? { from: dayToISO(win.start), to: dayToISO(win.end) } : null),
     setWindow(w) {
       const days = w && { start: isoToDay(w.from), end: isoToDay(w.to) };
@@ -342,6 +391,21 @@ export function createTimeline(onWindowChange) {
       });
     },
   };
+}
+
+/**
+ * playStep is how play moves over a timeline of n days at a speed
+ * (1 normal, 2 twice as fast...): { every (ms between steps), days (per
+ * step) }. A run across the timeline takes about PLAY_SECONDS / speed, so
+ * a short range moves a day at a time and a long one in bigger steps; never
+ * slower than a day per PLAY_STEP_MS × 2 / speed, never more often than
+ * PLAY_MIN_STEP_MS.
+ */
+export function playStep(n, speed) {
+  const total = (PLAY_SECONDS * 1000) / speed;
+  const every = Math.round(Math.min((PLAY_STEP_MS * 2) / speed, Math.max(PLAY_MIN_STEP_MS, total / Math.max(n, 1))));
+  const days = Math.max(1, Math.round((n * every) / total));
+  return { every, days };
 }
 
 // minMax avoids Math.min(...hugeArray), which overflows the stack.

@@ -188,3 +188,27 @@ test('an imprecise time is the span it stands for, an imprecise place a circle o
   assert.equal(precisionRadius({}), 0);
   assert.equal(precisionRadius({ geo_precision: 3 }), 25000);
 });
+
+test('play crosses a timeline in about the same time, short or long', async () => {
+  const { playStep } = await import('../src/timeline.js');
+  // A month at normal speed: a day at a time, about 20 s in all.
+  assert.deepEqual(playStep(30, 1), { every: 667, days: 1 });
+  // Ten years: bigger steps, never more often than every 150 ms.
+  const long = playStep(3650, 1);
+  assert.equal(long.every, 150);
+  assert.ok(Math.abs((3650 / long.days) * long.every - 20000) < 1000, `ten years in ${(3650 / long.days) * long.every} ms`);
+  // A week: a day at a time, not slower than 1.4 s a day.
+  assert.deepEqual(playStep(7, 1), { every: 1400, days: 1 });
+  // Twice as fast is twice as fast.
+  assert.deepEqual(playStep(30, 2), { every: 333, days: 1 });
+});
+
+test('the server histogram becomes counts per day from its first day', async () => {
+  const { histogramFrom } = await import('../src/histogram.js');
+  assert.equal(histogramFrom([]), null);
+  assert.equal(histogramFrom(undefined), null);
+  assert.deepEqual(
+    histogramFrom([{ date: '2020-10-10', count: 3 }, { date: '2020-10-12', count: 1 }, { date: 'bad', count: 9 }]),
+    { start: isoToDay('2020-10-10'), counts: [3, 0, 1] },
+  );
+});
