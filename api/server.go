@@ -179,6 +179,7 @@ func (s *Server) routes() {
 
 	// Writes and moderation: no CORS (same-origin browser app and API clients).
 	s.echo.POST("/api/reports", s.submitReport, middleware.BodyLimit(strconv.Itoa(maxReportMultipart)))
+	get("/api/reports/:id/status", s.reportStatus) // public, with the receipt's token
 	// Route-level middleware, not groups: a group's catch-all would put
 	// every unknown /api path (and CORS preflights) behind sign-in.
 	mod, admin := s.requireRole(geo.RoleModerator), s.requireRole(geo.RoleAdmin)
