@@ -23,6 +23,7 @@ import {
 import { errorSlot, field, setOptions, showError, taxonomySelects } from './form.js';
 import { formatBytes, formatCount, formatDateTime, formatDistance } from './format.js';
 import { wrapLng } from './geo.js';
+import { createStatusCheck } from './receipt.js';
 import { createSheet, showPoint } from './sheet.js';
 import { GEO_PRECISIONS } from './taxonomy.js';
 
@@ -188,6 +189,7 @@ export function createReportForm({ map, sheetEl, button }) {
       receiptCopied.textContent = ' Select the receipt above to copy it.';
     }
   });
+  const statusCheck = createStatusCheck(); // the receipt's "check status" link (receipt.js)
   const hintBox = el('div', { id: 'r-photo-hint', class: 'photo-hint' });
   const another = el('button', { type: 'button', class: 'button' }, 'Report another incident');
   const doneClose = el('button', { type: 'button', class: 'button secondary' }, 'Close');
@@ -197,6 +199,7 @@ export function createReportForm({ map, sheetEl, button }) {
     doneHeading,
     doneMessage,
     receiptList,
+    statusCheck.element,
     el('p', {}, copyReceipt, receiptCopied),
     hintBox,
     el('div', { class: 'actions' }, another, doneClose),
@@ -687,6 +690,8 @@ export function createReportForm({ map, sheetEl, button }) {
       ['When', formatLocalDateTime(new Date(toRFC3339(when.control.value)))],
       ['Where', point ? formatLonLat(wrapLng(point.lng), point.lat) : ''],
     ];
+    statusCheck.set(res?.status_url);
+    if (statusCheck.link()) lines.push(['Check the status at', statusCheck.link()]);
     receiptList.replaceChildren(...lines.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
     receiptText = lines.map(([k, v]) => `${k}: ${v}`).join('\n');
     receiptCopied.textContent = '';
