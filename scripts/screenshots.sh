@@ -1,0 +1,44 @@
+#!/bin/sh
+# The README's screenshots (docs/map-offline.png, docs/map-dense.png), taken
+# with headless Chromium from a throwaway instance with no raster tiles:
+# the first view of the demo data over the offline basemap (country
+# outlines and place labels from the server's own data), and the dense
+# world view of 30,000 synthetic incidents (scripts/synthetic.py; not real
+# events) drawn as density tiles.
+#
+#   make build && scripts/screenshots.sh
+#
+# Needs bin/incidentmap, python3 and chromium. Takes a few minutes (the
+# gazetteer load dominates).
+set -eu
+BIN=${BIN:-bin/incidentmap}
+CHROMIUM=${CHROMIUM:-chromium}
+PORT=${PORT:-18181}
+WORK=$(mktemp -d /tmp/incidentmap-shots.XXXXXX)
+chmod 755 "$WORK"
+DATA="$WORK/data"
+trap 'kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null; rm -rf "$WORK"' EXIT INT TERM
+
+"$BIN" places load --data-dir "$DATA" --reenrich=false
+"$BIN" borders load --data-dir "$DATA"
+"$BIN" demo load --data-dir "$DATA"
+
+shoot() { # shoot FILE URL
+	"$CHROMIUM" --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1280,800 \
+		--user-data-dir="$WORK/chromium" --virtual-time-budget=15000 --screenshot="$1" "$2" 2>/dev/null
+	echo "wrote $1"
+}
+
+"$BIN" serve --data-dir "$DATA" --addr "127.0.0.1:$PORT" --tile-url '' &
+SERVER=$!
+until curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1; do sleep 0.5; done
+# The first view: no view in the link, so the map frames the incidents.
+shoot docs/map-offline.png "http://127.0.0.1:$PORT/"
+kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
+
+python3 scripts/synthetic.py 30000 > "$WORK/synthetic.csv"
+"$BIN" import --data-dir "$DATA" "$WORK/synthetic.csv"
+"$BIN" serve --data-dir "$DATA" --addr "127.0.0.1:$PORT" --tile-url '' &
+SERVER=$!
+until curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1; do sleep 0.5; done
+shoot docs/map-dense.png "http://127.0.0.1:$PORT/#map=2/25.00/30.00"
