@@ -49,6 +49,12 @@ func (db *DB) LoadPlaces(ctx context.Context, places []geo.Place) (PlaceLoadResu
 		return res, fmt.Errorf("load places: %w", mapError(err))
 	}
 	defer tx.Rollback()
+	// A load takes as long as the gazetteer needs (as an import does): the
+	// caller's context is its deadline, not the session's request-sized
+	// statement timeout, which a busy machine made it miss.
+	if _, err := tx.ExecContext(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
+		return res, fmt.Errorf("load places: %w", mapError(err))
+	}
 	if _, err := tx.ExecContext(ctx, `
 		CREATE TEMP TABLE load_places (
 			n bigint, id bigint, name text, ascii_name text, alternate_names text[],
