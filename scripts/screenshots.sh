@@ -8,7 +8,7 @@
 #
 #   make build && scripts/screenshots.sh
 #
-# Needs bin/incidentmap, python3 and chromium. Takes a few minutes. Only
+# Needs bin/incidentmap, Go (scripts/shoot), python3 and chromium. Takes a few minutes. Only
 # the places of 15,000 people or more are loaded (about a sixth of the
 # gazetteer, quicker to load): the labels of a first view are those (and every place in Azerbaijan, Armenia and Iran, where the demo incidents are).
 set -eu
@@ -27,13 +27,12 @@ awk -F '\t' '$15 >= 15000 || $9 == "AZ" || $9 == "AM" || $9 == "IR"' "$CITIES" >
 "$BIN" borders load --data-dir "$DATA"
 "$BIN" demo load --data-dir "$DATA"
 
+go build -o "$WORK/shoot" ./scripts/shoot
 shoot() { # shoot FILE URL
-	"$CHROMIUM" --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1280,800 \
-		--user-data-dir="$WORK/chromium" --virtual-time-budget=15000 --screenshot="$1" "$2" 2>/dev/null
-	echo "wrote $1"
+	"$WORK/shoot" -chromium "$CHROMIUM" -out "$1" "$2"
 }
 
-"$BIN" serve --data-dir "$DATA" --addr "127.0.0.1:$PORT" --tile-url '' &
+"$BIN" serve --data-dir "$DATA" --addr "127.0.0.1:$PORT" --tile-url '' 2>>"$WORK/serve.log" &
 SERVER=$!
 until curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1; do sleep 0.5; done
 # The first view: no view in the link, so the map frames the incidents.
@@ -43,7 +42,7 @@ SERVER=
 
 python3 scripts/synthetic.py 30000 > "$WORK/synthetic.csv"
 "$BIN" import --data-dir "$DATA" "$WORK/synthetic.csv"
-"$BIN" serve --data-dir "$DATA" --addr "127.0.0.1:$PORT" --tile-url '' &
+"$BIN" serve --data-dir "$DATA" --addr "127.0.0.1:$PORT" --tile-url '' 2>>"$WORK/serve.log" &
 SERVER=$!
 until curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1; do sleep 0.5; done
 shoot docs/map-dense.png "http://127.0.0.1:$PORT/#map=2/25.00/30.00"

@@ -44,6 +44,7 @@ func (db *DB) LoadPlaces(ctx context.Context, places []geo.Place) (PlaceLoadResu
 		}
 		seen[p.ID] = i
 	}
+	ctx = withLongStatements(ctx) // nor its read-stall limit (see below)
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return res, fmt.Errorf("load places: %w", mapError(err))
