@@ -87,6 +87,35 @@ func TestDensityViewWhereTheDataIs(t *testing.T) {
 	if len(rgb) != 3 || math.Abs(rgb[0]-0xd6) > 6 || math.Abs(rgb[1]-0x27) > 6 || math.Abs(rgb[2]-0x28) > 6 {
 		t.Errorf("ring colour of the group = %v, want the Battles red (214, 39, 40): 30 of its 40 incidents are battles", rgb)
 	}
+	// The heatmap is normalised to the view: its heaviest spot (Azerbaijan's
+	// 40) is full intensity and Kyiv's 25 is not; leaflet.heat's fixed scale
+	// made both (any spot with an incident or more) as hot.
+	var kyiv *tileLabel
+	for i := range labels {
+		if labels[i].Text == "25" {
+			kyiv = &labels[i]
+		}
+	}
+	if kyiv == nil {
+		t.Fatalf("no group of 25 (Kyiv) drawn: %v", labels)
+	}
+	b.do(b.ctx, "turn the heatmap on", openPanel(), chromedp.Click(chromedp.CSS(`label[for="layer-heat"]`)),
+		chromedp.Poll[chromedp.Void](`Number(document.getElementById('map').dataset.heatMax || 0) > 0`))
+	b.screenshot(b.ctx, "heat")
+	heatAlpha := func(l *tileLabel) float64 {
+		return eval[float64](b, b.ctx, fmt.Sprintf(`(() => {
+			const c = document.querySelector('#map canvas.leaflet-heatmap-layer'), r = c.getBoundingClientRect();
+			const dpr = c.width / r.width, x0 = (%f - r.left) * dpr, y0 = (%f - r.top) * dpr;
+			let a = 0; const d = c.getContext('2d').getImageData(Math.round(x0 - 8), Math.round(y0 - 8), 17, 17).data;
+			for (let i = 3; i < d.length; i += 4) a = Math.max(a, d[i]);
+			return a; })()`, l.X, l.Y))
+	}
+	if max := eval[string](b, b.ctx, `document.getElementById('map').dataset.heatMax`); max != "40" {
+		t.Errorf("heat scale: full intensity = %s incidents, want 40 (the heaviest spot in view)", max)
+	}
+	if az, ky := heatAlpha(az), heatAlpha(kyiv); az < 240 || ky >= 230 || ky < 60 {
+		t.Errorf("heat opacity at Azerbaijan's 40 = %.0f, at Kyiv's 25 = %.0f; want full (≥ 240) for the heaviest, less for Kyiv", az, ky)
+	}
 	legend := eval[string](b, b.ctx, `document.querySelector('.legend').textContent`)
 	if !strings.Contains(legend, "most frequent type") {
 		t.Errorf("legend = %q, want it to explain the ring colour", legend)

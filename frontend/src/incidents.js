@@ -71,7 +71,7 @@ const HeatLayer = L.HeatLayer.extend({
       data.push([Math.round(sx / w), Math.round(sy / w), w]);
       max = Math.max(max, w);
     }
-    this.viewMax = max; // what full intensity stands for now (tests read it)
+    map.getContainer().dataset.heatMax = String(max); // what full intensity stands for now (tests read it)
     this._heat.max(max || 1).data(data).draw(this.options.minOpacity);
   },
 });
