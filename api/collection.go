@@ -140,6 +140,7 @@ func (ic incidentCollection) tileFields() map[string]string {
 		"title": "String", "event_type": "String (clusters: the most frequent)", "status": "String",
 		"fatalities": "Number (clusters: the sum)", "occurred_at": "String (YYYY-MM-DD)",
 		"count": "Number: incidents in the cluster (zoom < " + strconv.Itoa(ic.s.cfg.ClusterBelowZoom) + ")",
+		"types": "String (clusters): a JSON object of the incidents per event type",
 	}
 }
 

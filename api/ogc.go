@@ -60,6 +60,7 @@ type FeatureStore interface {
 	TileStore
 	CSVStore
 	IncidentCoreStore
+	IncidentHistogramStore
 }
 
 // link is an OGC / RFC 8288 link.

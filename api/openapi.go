@@ -68,7 +68,7 @@ func openAPIDocument(base string) obj {
 	landing := obj{"get": operation("Landing page with links to the API definition, conformance and collections.", "getLandingPage",
 		[]obj{f}, jsonResponse("The landing page.", mediaJSON), "400")}
 	paths := obj{}
-	for _, more := range []obj{writePaths(), placePaths(), labelPaths(), corePaths(), tilePaths(), changesPaths()} {
+	for _, more := range []obj{writePaths(), placePaths(), labelPaths(), corePaths(), histogramPaths(), receiptPaths(), tilePaths(), changesPaths()} {
 		for k, v := range more {
 			paths[k] = v
 		}
@@ -151,7 +151,7 @@ func writePaths() obj {
 	submit := operation("Submit a geotagged report (public). JSON: a GeoJSON Feature with a Point; or multipart/form-data from the browser form with up to 5 photos.",
 		"submitReport", []obj{param("Idempotency-Key", "header", "Retries with the same key return the first answer.", str())}, ok("Unused."))
 	delete(submit["responses"].(obj), "200")
-	submit["responses"].(obj)["201"] = ok("Stored and committed; pending review. Location names the report.")
+	submit["responses"].(obj)["201"] = ok("Stored and committed; pending review. Location names the report; status_url is the receipt's \"check status\" link (GET /api/reports/{id}/status with its token), the same on a replay.")
 	for code, text := range map[string]string{"409": "Idempotency-Key reused for a different report.", "413": "Body or photo too large.",
 		"400": "A body that cannot be read as its media type (JSON syntax, invalid UTF-8 or a lone surrogate escape, nesting, a duplicate or unknown key): errors[] names where.",
 		"415": "Not JSON or multipart/form-data, or a charset other than UTF-8.", "429": "Too many reports from this client; see Retry-After."} {

@@ -34,6 +34,7 @@ const (
 // ReportStore stores submitted reports.
 type ReportStore interface {
 	geo.ReportSubmitter
+	ReceiptStore
 }
 
 // reportShape is the only JSON a report may be.
@@ -174,8 +175,13 @@ func (s *Server) submitReport(c echo.Context) (err error) {
 	}
 	location := fmt.Sprintf("/api/reports/%d", report.ID)
 	c.Response().Header().Set(echo.HeaderLocation, location)
+	token, err := s.deps.Reports.ReceiptToken(ctx, report.ID)
+	if err != nil {
+		return err
+	}
 	return c.JSON(http.StatusCreated, map[string]any{
 		"id":         report.ID,
+		"status_url": receiptLink(report.ID, token), // the receipt's "check status" link (receipt.go)
 		"status":     report.Status,
 		"photo_hint": report.PhotoHint,
 		"message":    "Thank you. Your report is pending review by a moderator; it is not public until verified.",

@@ -182,12 +182,14 @@ func (s *Server) routes() {
 	s.placeRoutes(g)
 	s.labelRoutes(g)
 	s.coreRoutes(g)
+	s.histogramRoutes(g)
 	s.tileRoutes(g)
 	g.GET("/events", s.events)
 	g.GET(changesPath, s.incidentChanges)
 
 	// Writes and moderation: no CORS (same-origin browser app and API clients).
 	s.echo.POST("/api/reports", s.submitReport, middleware.BodyLimit(strconv.Itoa(maxReportMultipart)))
+	get("/api/reports/:id/status", s.reportStatus) // public, with the receipt's token
 	// Route-level middleware, not groups: a group's catch-all would put
 	// every unknown /api path (and CORS preflights) behind sign-in.
 	mod, admin := s.requireRole(geo.RoleModerator), s.requireRole(geo.RoleAdmin)

@@ -37,7 +37,7 @@ import (
 
 // suites in the order they run: those on the main data set first, growth
 // and import (which start servers of their own) last.
-var allSuites = []string{"items", "tiles", "map", "growth", "import"}
+var allSuites = []string{"items", "tiles", "map", "mapzoom", "growth", "import"}
 
 // standaloneSuites need no main data set.
 var standaloneSuites = []string{"import"}
@@ -143,7 +143,7 @@ func run(cfg config) error {
 				return fmt.Errorf("%s not found: run make deps", tool)
 			}
 		}
-		if slices.Contains(cfg.suites, "map") {
+		if slices.Contains(cfg.suites, "map") || slices.Contains(cfg.suites, "mapzoom") {
 			if _, err := chromiumPath(cfg); err != nil {
 				return err
 			}
@@ -155,7 +155,7 @@ func run(cfg config) error {
 		defer ds.close()
 	}
 	rep := newReport(cfg, ds)
-	suites := map[string]suite{"items": itemsSuite, "tiles": tilesSuite, "map": mapSuite, "growth": growthSuite, "import": importSuite}
+	suites := map[string]suite{"items": itemsSuite, "tiles": tilesSuite, "map": mapSuite, "mapzoom": mapZoomSuite, "growth": growthSuite, "import": importSuite}
 	var failed []string
 	for _, name := range cfg.suites {
 		log.Printf("suite %s", name)

@@ -9,6 +9,7 @@ import 'leaflet.heat';
 import { el } from './dom.js';
 import { formatCount, formatIncidentTime } from './format.js';
 import { lngNear } from './geo.js';
+import { precisionLabel, precisionRadius } from './precision.js';
 import { typeClass } from './taxonomy.js';
 
 // A DivIcon whose element carries an accessible name: Leaflet makes
@@ -25,6 +26,12 @@ const LabelledIcon = L.DivIcon.extend({
 // pending animation frame reads this._map, both after the layer has left the
 // map (this._map is then null): new data for a hidden heatmap threw, and
 // every later load failed. Hidden, it only keeps the points; onAdd draws them.
+//
+// Its intensity is normalised to the view: the points in view are summed
+// per cell of half the heat radius (a point's weight is its third value,
+// a tile cluster's count, or 1), and the heaviest cell in view is full
+// intensity. leaflet.heat's own scale (a fixed max of 1) made every cell
+// with a point or two as hot as the busiest one: a saturated blanket.
 const HeatLayer = L.HeatLayer.extend({
   redraw() {
     return this._map ? L.HeatLayer.prototype.redraw.call(this) : this;
@@ -33,6 +40,39 @@ const HeatLayer = L.HeatLayer.extend({
     if (this._frame) L.Util.cancelAnimFrame(this._frame);
     this._frame = null;
     L.HeatLayer.prototype.onRemove.call(this, map);
+  },
+  _redraw() {
+    this._frame = null;
+    const map = this._map;
+    if (!map) return;
+    const size = map.getSize();
+    const r = this._heat._r;
+    const cell = Math.max(1, r / 2);
+    const cells = new Map();
+    for (const ll of this._latlngs) {
+      const lat = ll.lat ?? ll[0];
+      const lng = ll.lng ?? ll[1];
+      const w = Number(ll.alt ?? ll[2] ?? 1) || 0;
+      const p = map.latLngToContainerPoint([lat, lng]);
+      if (p.x < -r || p.y < -r || p.x > size.x + r || p.y > size.y + r || w <= 0) continue;
+      const key = `${Math.floor(p.x / cell)},${Math.floor(p.y / cell)}`;
+      const c = cells.get(key);
+      if (c) {
+        c[0] += p.x * w;
+        c[1] += p.y * w;
+        c[2] += w;
+      } else {
+        cells.set(key, [p.x * w, p.y * w, w]);
+      }
+    }
+    let max = 0;
+    const data = [];
+    for (const [sx, sy, w] of cells.values()) {
+      data.push([Math.round(sx / w), Math.round(sy / w), w]);
+      max = Math.max(max, w);
+    }
+    map.getContainer().dataset.heatMax = String(max); // what full intensity stands for now (tests read it)
+    this._heat.max(max || 1).data(data).draw(this.options.minOpacity);
   },
 });
 
@@ -65,6 +105,11 @@ export function createIncidentLayers({ onSelect }) {
     iconCreateFunction: clusterIcon,
   });
   const heat = new HeatLayer([], { radius: 18, blur: 15, maxZoom: 12, minOpacity: 0.35 });
+  // Points known only near a place or to a district: a translucent circle
+  // of the precision's radius (precision.js) under their marker, which is
+  // drawn smaller and hollow. Not interactive: the marker stays the one
+  // thing to click or focus.
+  const areas = L.layerGroup();
   // One listener on the group rather than two on each of 10,000 markers.
   // Clusters' own events arrive as clusterclick and clusterkeydown.
   clusters.on('click', (e) => onSelect(e.layer.feature));
@@ -92,10 +137,12 @@ export function createIncidentLayers({ onSelect }) {
 
   const icons = new Map();
   function iconFor(p, fresh) {
-    const key = `${typeClass(p.event_type)} status-${p.status || 'verified'}${p.contested ? ' is-contested' : ''}${fresh ? ' is-new' : ''}`;
+    const approx = precisionRadius(p) > 0;
+    const key = `${typeClass(p.event_type)} status-${p.status || 'verified'}${p.contested ? ' is-contested' : ''}${fresh ? ' is-new' : ''}${approx ? ' is-approx' : ''}`;
     let icon = icons.get(key);
     if (!icon) {
-      icon = L.divIcon({ className: `incident-marker ${key}`, iconSize: [18, 18], html: false });
+      const size = approx ? 14 : 18;
+      icon = L.divIcon({ className: `incident-marker ${key}`, iconSize: [size, size], html: false });
       icons.set(key, icon);
     }
     return icon;
@@ -127,6 +174,7 @@ export function createIncidentLayers({ onSelect }) {
       }
     }
     const next = new Map();
+    const circles = [];
     const markers = new Array(features.length);
     const points = new Array(features.length);
     for (let i = 0; i < features.length; i++) {
@@ -134,9 +182,21 @@ export function createIncidentLayers({ onSelect }) {
       const [lng, lat] = f.geometry.coordinates;
       const ll = L.latLng(lat, lngNear(lng, west));
       const p = f.properties;
+      const radius = precisionRadius(p);
+      if (radius) {
+        circles.push(
+          L.circle(ll, {
+            radius,
+            interactive: false,
+            className: `precision-area precision-${Number(p.geo_precision)} ${typeClass(p.event_type)}`,
+            weight: 1,
+          }),
+        );
+      }
+      const approx = radius ? ` — ${precisionLabel(p.geo_precision)}` : '';
       const marker = new NamedMarker(ll, {
         icon: iconFor(p, fresh?.has(String(f.id))),
-        title: `${p.title || 'Incident'} — ${formatIncidentTime(p.occurred_at, p.time_precision)}`,
+        title: `${p.title || 'Incident'} — ${formatIncidentTime(p.occurred_at, p.time_precision)}${approx}`,
         riseOnHover: true,
       });
       marker.feature = f;
@@ -146,6 +206,8 @@ export function createIncidentLayers({ onSelect }) {
     }
     clusters.clearLayers();
     clusters.addLayers(markers);
+    areas.clearLayers();
+    for (const c of circles) areas.addLayer(c);
     heat.setLatLngs(points);
     byId = next;
     if (focusedId !== null && !active.isConnected) {
@@ -153,7 +215,7 @@ export function createIncidentLayers({ onSelect }) {
     }
   }
 
-  return { clusters, heat, render, markerElement };
+  return { clusters, areas, heat, render, markerElement };
 }
 
 function clusterIcon(cluster) {

@@ -19,7 +19,13 @@ export const LegendControl = L.Control.extend({
       el('ul', {}, EVENT_TYPES.map((t) => item(`symbol ${t.cls}`, t.name))),
       el('ul', {}, STATUSES.map((s) => item(`symbol type-other status-${s.name}`, s.label))),
       el('ul', {}, item('symbol type-other is-contested', 'Contested: the parties’ claims conflict')),
-      el('ul', {}, item('symbol-cluster', 'Group of incidents: select to zoom in')),
+      el(
+        'ul',
+        {},
+        item('symbol-cluster', 'Group of incidents: select to zoom in'),
+        item('symbol-cluster symbol-cluster-typed', 'Dense view: a group sits where its incidents are; its ring has the colour of their most frequent type'),
+        item('symbol-area', 'Circle: place known only near a place (2 km) or to the district (25 km)'),
+      ),
     );
     // Clicks and scrolls in the legend are not map gestures.
     L.DomEvent.disableClickPropagation(details);

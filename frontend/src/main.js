@@ -34,6 +34,7 @@ import { createFilterPanel, incidentParams, sameFilters, selectsNothing } from '
 import { formatCount, formatDayNumber, isoToDay, plural } from './format.js';
 import { bboxContains, bboxWithin, lngNear, viewBBox } from './geo.js';
 import { createIncidentLayers } from './incidents.js';
+import { fetchHistogram } from './histogram.js';
 import { createLayerPanel, DEFAULT_LAYERS } from './layers.js';
 import { LegendControl } from './legend.js';
 import { connectEvents, createLiveNotice, matchesFilters } from './live.js';
@@ -68,7 +69,7 @@ const LIVE_COUNT_MS = 1000;
  * What markers, their tooltips and the timeline need: about a quarter of a
  * full incident. A popup fetches the rest of its incident when it opens.
  */
-const MAP_PROPERTIES = ['title', 'occurred_at', 'time_precision', 'event_type', 'status', 'contested'];
+const MAP_PROPERTIES = ['title', 'occurred_at', 'time_precision', 'event_type', 'status', 'contested', 'geo_precision'];
 const MOVE_DEBOUNCE_MS = 250;
 const WORLD_VIEW = { lat: 20, lng: 0, zoom: 2 };
 /** Narrower than this between the filter panel and a sheet, the map is not worth keeping the panel open. */
@@ -120,7 +121,7 @@ const tiles = new IncidentTileLayer({
   ignoreClick: () => reportSheet.isOpen(), // a click places the report's point
 });
 // The "incidents" layer of the layer panel: the clusters or the tiles.
-const incidentLayer = L.layerGroup([incidents.clusters]);
+const incidentLayer = L.layerGroup([incidents.areas, incidents.clusters]);
 let tilesDrawn = 0;
 tiles.on('tiledrawn', () => {
   if (!tilesDrawn) performance.mark('incidentmap:first-tile');
@@ -296,6 +297,7 @@ async function reload() {
         loadedFor = mine;
         loaded = { features: [], matched: choice.matched, capped: false };
         showTiles(f, collections);
+        loadHistogram(f, bbox, abort.signal, mine);
         finishLoad();
         return;
       }
@@ -369,6 +371,18 @@ function showTiles(f, collections) {
     incidentLayer.addLayer(tiles);
   }
   renderTiles();
+}
+
+/** loadHistogram gives the timeline the server's per-day counts of the view (tile mode). */
+async function loadHistogram(f, bbox, signal, mine) {
+  const params = incidentParams(f);
+  params.set('bbox', bbox.join(','));
+  try {
+    const h = await fetchHistogram(params, { signal });
+    if (generation === mine && mode === 'tiles') timeline.setHistogram(h);
+  } catch (err) {
+    if (!isAbort(err)) console.warn('incidentmap: cannot read the histogram of the view', err);
+  }
 }
 
 /** showFeatures switches back to the loaded incidents (clusters and markers). */

@@ -6,6 +6,7 @@ import { claimsSection } from './claims.js';
 import { el } from './dom.js';
 import { formatDistance, formatIncidentTime } from './format.js';
 import { independentNode, sourcesContent } from './sources.js';
+import { PRECISION_RADIUS_M } from './precision.js';
 import { typeClass } from './taxonomy.js';
 
 
@@ -47,7 +48,8 @@ export function incidentContent(feature) {
  * nearest place and the border. 2 is "near" a place, 3 a district or
  * region: a distance measured from a point that stands for a whole area
  * would be false precision ("0 m from Jebrail"), so those say only near
- * what or in which area, and the border distance roughly.
+ * what or in which area, how far off the point may be (the radius of the
+ * circle the map draws, precision.js), and the border distance roughly.
  */
 export function placeText(p) {
   const lines = [];
@@ -55,11 +57,13 @@ export function placeText(p) {
   const border = Number.isFinite(p.border_distance_m) ? p.border_distance_m : null;
   if (precision === 2) {
     const name = p.location_name || p.nearest_place_name;
-    if (name) lines.push(`near ${name}`);
+    const within = `within about ${PRECISION_RADIUS_M[2] / 1000} km`;
+    lines.push(name ? `near ${name} (${within})` : `location known only roughly (${within})`);
     if (border !== null) lines.push(roughBorder(border, 1));
   } else if (precision >= 3) {
     const area = p.admin2 || p.admin1 || p.location_name || p.nearest_place_name;
     if (area) lines.push(`in the ${area} area`);
+    lines.push(`location known to the district (within about ${PRECISION_RADIUS_M[3] / 1000} km)`);
     if (border !== null) lines.push(roughBorder(border, 10));
   } else {
     if (p.location_name) lines.push(p.location_name);

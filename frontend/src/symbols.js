@@ -40,7 +40,8 @@ export const CLUSTER_HALO = 4;
 
 /**
  * createPainter returns { point(ctx, x, y, eventType, status),
- * cluster(ctx, x, y, n) }, drawing at CSS pixel x, y of a context whose
+ * cluster(ctx, x, y, n, eventType) } (eventType: the group's dominant type,
+ * its ring's colour), drawing at CSS pixel x, y of a context whose
  * transform maps CSS pixels to the canvas (dpr is the device pixel ratio
  * the sprites are made for). host is an element of the page whose font
  * cluster counts use, and under which style probes are made.
@@ -126,12 +127,14 @@ export function createPainter(host, dpr = 1) {
       const box = SYMBOL_SIZE + 2;
       ctx.drawImage(s, x - box / 2, y - box / 2, box, box);
     },
-    cluster(ctx, x, y, n) {
+    cluster(ctx, x, y, n, eventType = null) {
       const { diameter, fill, font: size } = clusterStyle(n);
       const r = diameter / 2;
+      // The ring says which event type most of the group's incidents have
+      // (the legend's colours); the count stays white on dark blue.
       ctx.beginPath();
       ctx.arc(x, y, r + CLUSTER_HALO, 0, 2 * Math.PI);
-      ctx.fillStyle = 'rgba(31, 84, 130, 0.35)';
+      ctx.fillStyle = eventType ? spec(typeClass(eventType)).fill : 'rgba(31, 84, 130, 0.35)';
       ctx.fill();
       ctx.beginPath();
       ctx.arc(x, y, r - 1, 0, 2 * Math.PI);

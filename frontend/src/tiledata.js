@@ -8,7 +8,7 @@
 import { VectorTile } from '@mapbox/vector-tile';
 import { PbfReader } from 'pbf';
 import { formatCount, plural } from './format.js';
-import { CLUSTER_HALO, clusterStyle } from './symbols.js';
+import { clusterStyle } from './symbols.js';
 
 /** Tiles are drawn 256 CSS pixels square. */
 export const TILE_SIZE = 256;
@@ -51,11 +51,16 @@ export function decode(data) {
 /**
  * prepare turns decoded features into what is drawn (items) and what is
  * counted (raw: the tile's own features, each with its count). Clusters in
- * the tile's buffer belong to its neighbour and are left out (each is drawn
- * once); the server's fine clusters are summed per CLUSTER_CELL cell into
- * one circle at their weighted centre, moved inside its cell as far as
- * needed to fit. Points in the buffer are drawn, so that a marker on a
- * tile edge is not cut.
+ * the tile's buffer belong to its neighbour and are left out (each is
+ * counted once); the server's fine clusters are summed per CLUSTER_CELL
+ * cell into one circle drawn at their weighted centre, where the incidents
+ * are (not at the cell's centre, nor pushed inside it: at the world view a
+ * cell spans hundreds of kilometres, and Azerbaijan's incidents must not be
+ * drawn over Iran). A circle may then reach over the tile's edge: tiles.js
+ * draws it on the neighbouring tiles too. Each cluster carries type, the
+ * event type most of its incidents have (ties: alphabetical), from the
+ * server's counts per type. Points in the buffer are drawn, so that a
+ * marker on a tile edge is not cut.
  */
 export function prepare(features) {
   const clusters = features.some((f) => f.props.count !== undefined);
@@ -68,28 +73,58 @@ export function prepare(features) {
   }
   const own = features
     .filter((f) => f.own && Number(f.props.count) > 0)
-    .map((f) => ({ x: f.x, y: f.y, count: Number(f.props.count), type: f.props.event_type }));
+    .map((f) => ({ x: f.x, y: f.y, count: Number(f.props.count), types: typeCounts(f.props) }));
   const cells = new Map();
   for (const c of own) {
     const col = Math.floor(c.x / CLUSTER_CELL);
     const row = Math.floor(c.y / CLUSTER_CELL);
     const key = row * TILE_SIZE + col;
     let g = cells.get(key);
-    if (!g) cells.set(key, (g = { col, row, wx: 0, wy: 0, count: 0 }));
+    if (!g) cells.set(key, (g = { wx: 0, wy: 0, count: 0, types: new Map() }));
     g.wx += c.x * c.count;
     g.wy += c.y * c.count;
     g.count += c.count;
+    for (const [t, n] of c.types) g.types.set(t, (g.types.get(t) || 0) + n);
   }
   const items = [...cells.values()].map((g) => {
     const cx = g.wx / g.count;
     const cy = g.wy / g.count;
     const r = clusterStyle(g.count).diameter / 2;
-    const edge = Math.min(r + CLUSTER_HALO, CLUSTER_CELL / 2);
-    const fit = (v, start) => Math.min(Math.max(v, start + edge), start + CLUSTER_CELL - edge);
-    return { cluster: true, x: fit(cx, g.col * CLUSTER_CELL), y: fit(cy, g.row * CLUSTER_CELL), cx, cy, r, count: g.count };
+    return { cluster: true, x: cx, y: cy, cx, cy, r, count: g.count, type: dominant(g.types) };
   });
   items.sort((a, b) => a.count - b.count); // the biggest on top
   return { clusters, items, raw: own.map((c) => ({ x: c.x, y: c.y, count: c.count })) };
+}
+
+/**
+ * typeCounts reads a server cluster's counts per event type (its types
+ * attribute, a JSON object); without it, all its incidents count for its
+ * event_type.
+ */
+function typeCounts(props) {
+  const out = new Map();
+  if (typeof props.types === 'string') {
+    try {
+      for (const [t, n] of Object.entries(JSON.parse(props.types))) if (Number(n) > 0) out.set(t, Number(n));
+    } catch {
+      out.clear();
+    }
+  }
+  if (!out.size && props.event_type) out.set(String(props.event_type), Number(props.count) || 0);
+  return out;
+}
+
+/** dominant is the key of the largest count (ties: alphabetical), or null. */
+export function dominant(counts) {
+  let best = null;
+  let bestN = -1;
+  for (const [t, n] of counts) {
+    if (n > bestN || (n === bestN && t < best)) {
+      best = t;
+      bestN = n;
+    }
+  }
+  return best;
 }
 
 /**

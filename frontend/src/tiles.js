@@ -160,18 +160,12 @@ export const IncidentTileLayer = L.GridLayer.extend({
   },
 
   /**
-   * heatPoints are [lat, lng, intensity] of what the loaded tiles hold, on
-   * the copies of the world they are shown on: a cluster weighs by the log
-   * of its count against the biggest, a point 1.
+   * heatPoints are [lat, lng, weight] of what the loaded tiles hold, on
+   * the copies of the world they are shown on: a cluster weighs its count,
+   * a point 1 (the heat layer scales them to the view's heaviest cell).
    */
   heatPoints() {
     const out = [];
-    let max = 1;
-    for (const key in this._tiles) {
-      const im = this._tiles[key].el._im;
-      if (im?.loaded) for (const f of im.raw) max = Math.max(max, f.count);
-    }
-    const scale = Math.log1p(max);
     for (const key in this._tiles) {
       const tile = this._tiles[key];
       const im = tile.el._im;
@@ -179,7 +173,7 @@ export const IncidentTileLayer = L.GridLayer.extend({
       const { x, y, z } = tile.coords; // unwrapped: the copy in view
       for (const f of im.raw) {
         const ll = this._map.unproject([x * TILE_SIZE + f.x, y * TILE_SIZE + f.y], z);
-        out.push([ll.lat, ll.lng, f.count === 1 ? 1 : Math.log1p(f.count) / scale]);
+        out.push([ll.lat, ll.lng, f.count]);
       }
     }
     return out;
@@ -237,6 +231,8 @@ export const IncidentTileLayer = L.GridLayer.extend({
       const features = data && data.length ? decode(data) : [];
       Object.assign(im, prepare(features), { loaded: true });
       this._draw(canvas);
+      // Its clusters may reach over the edges onto its neighbours, and theirs onto it.
+      if (im.clusters) for (const n of this._neighbours(canvas)) if (n.tile.el !== canvas) this._draw(n.tile.el, false);
     } catch (err) {
       if (err?.name !== 'AbortError' && seq === im.seq) error = err;
     } finally {
@@ -247,18 +243,57 @@ export const IncidentTileLayer = L.GridLayer.extend({
     }
   },
 
-  _draw(canvas) {
+  _draw(canvas, announce = true) {
     const im = canvas._im;
+    if (!im?.loaded) return;
     const ctx = canvas.getContext('2d');
     const dpr = canvas.width / TILE_SIZE;
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.clearRect(0, 0, canvas.width, canvas.height);
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    for (const it of im.items) {
-      if (it.cluster) this._painter.cluster(ctx, it.x, it.y, it.count);
-      else this._painter.point(ctx, it.x, it.y, it.props.event_type, it.props.status);
+    if (im.clusters) {
+      // A cluster is drawn where its incidents are, which may be near a
+      // tile's edge: the parts of the neighbours' circles that reach over
+      // it are drawn here too (smallest first, as on one canvas).
+      const all = [];
+      for (const { tile, dx, dy } of this._neighbours(canvas)) {
+        for (const it of tile.el._im.items) {
+          const x = it.x + dx * TILE_SIZE;
+          const y = it.y + dy * TILE_SIZE;
+          const reach = it.r + CLUSTER_HALO;
+          if (x + reach > 0 && x - reach < TILE_SIZE && y + reach > 0 && y - reach < TILE_SIZE) all.push({ it, x, y });
+        }
+      }
+      all.sort((a, b) => a.it.count - b.it.count);
+      for (const { it, x, y } of all) this._painter.cluster(ctx, x, y, it.count, it.type);
+    } else {
+      for (const it of im.items) this._painter.point(ctx, it.x, it.y, it.props.event_type, it.props.status);
     }
-    if (im.items.length) this.fire('tiledrawn', { count: im.items.length });
+    if (announce && im.items.length) this.fire('tiledrawn', { count: im.items.length });
+  },
+
+  /**
+   * _neighbours lists the loaded tiles of the same zoom around a tile's
+   * canvas, itself included: [{ tile, dx, dy }] (dx, dy in tiles).
+   */
+  _neighbours(canvas) {
+    let self = null;
+    for (const key in this._tiles) {
+      if (this._tiles[key].el === canvas) {
+        self = this._tiles[key];
+        break;
+      }
+    }
+    if (!self) return [];
+    const { x, y, z } = self.coords;
+    const out = [];
+    for (let dy = -1; dy <= 1; dy++) {
+      for (let dx = -1; dx <= 1; dx++) {
+        const tile = this._tiles[`${x + dx}:${y + dy}:${z}`];
+        if (tile?.el._im?.loaded && tile.el._im.coords.z === z) out.push({ tile, dx, dy });
+      }
+    }
+    return out;
   },
 
   // _hit finds what is drawn under a map position: { item, coords } or null.
@@ -270,16 +305,24 @@ export const IncidentTileLayer = L.GridLayer.extend({
     const ty = Math.floor(p.y / TILE_SIZE);
     const tile = this._tiles[`${tx}:${ty}:${z}`];
     if (!tile || !tile.current || !tile.el._im?.loaded) return null;
-    const lx = p.x - tx * TILE_SIZE;
-    const ly = p.y - ty * TILE_SIZE;
-    const items = tile.el._im.items;
-    for (let i = items.length - 1; i >= 0; i--) {
-      // The last drawn is on top.
-      const it = items[i];
-      const r = it.cluster ? it.r + CLUSTER_HALO : POINT_HIT;
-      if ((it.x - lx) ** 2 + (it.y - ly) ** 2 <= r * r) return { item: it, coords: tile.coords };
+    // A cluster of a neighbouring tile may reach over onto this one.
+    const candidates = tile.el._im.clusters ? this._neighbours(tile.el) : [{ tile, dx: 0, dy: 0 }];
+    let best = null;
+    for (const { tile: t, dx, dy } of candidates) {
+      const lx = p.x - (tx + dx) * TILE_SIZE;
+      const ly = p.y - (ty + dy) * TILE_SIZE;
+      const items = t.el._im.items;
+      for (let i = items.length - 1; i >= 0; i--) {
+        // The last drawn is on top.
+        const it = items[i];
+        const r = it.cluster ? it.r + CLUSTER_HALO : POINT_HIT;
+        if ((it.x - lx) ** 2 + (it.y - ly) ** 2 <= r * r) {
+          if (!best || (it.count || 0) > (best.item.count || 0)) best = { item: it, coords: t.coords };
+          break;
+        }
+      }
     }
-    return null;
+    return best;
   },
 
   _onClick(e) {

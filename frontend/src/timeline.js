@@ -8,14 +8,22 @@
 
 import { byId, debounce } from './dom.js';
 import { dayNumber, dayToISO, formatCount, formatDayNumber, isoToDay, plural } from './format.js';
+import { timeSpan } from './precision.js';
 import { dateTicks } from './timeaxis.js';
 
+/** One play step at least this often and at most this often, whatever the speed. */
 const PLAY_STEP_MS = 700;
+const PLAY_MIN_STEP_MS = 150;
+/** Playing the whole timeline takes about this long at speed 1 (×2 halves it). */
+const PLAY_SECONDS = 20;
 const PLAY_WIDTH_DAYS = 7; // window width when play starts from "all dates"
 const MAX_DOMAIN_DAYS = 366 * 50;
 /** The date axis takes this much of the histogram's height, and writes in this size. */
 const AXIS_PX = 14;
 const AXIS_FONT_PX = 10;
+/** The colour of week- and month-precise incidents' spans, in and out of the window. */
+const SPAN_IN = '#7fa7cc';
+const SPAN_OUT = '#d5dde4';
 
 /**
  * createTimeline wires the timeline controls in index.html.
@@ -32,9 +40,14 @@ export function createTimeline(onWindowChange) {
   const play = byId('tl-play');
   const all = byId('tl-all');
   const summary = byId('tl-summary');
+  const speed = byId('tl-speed');
+  const cumulative = byId('tl-cumulative');
 
   let domain = null; // { start, end } day numbers
-  let counts = new Uint32Array(0); // incidents per day of the domain
+  let counts = new Float64Array(0); // incidents per day of the domain
+  let spread = new Float64Array(0); // the part of counts from week- or month-precise incidents
+  let spans = []; // [first, last] day of each incident loaded
+  let served = false; // counts came from the server's histogram (dense mode)
   let win = null; // { start, end } day numbers, or null: the whole domain
   let pendingWindow = null; // set from a link before any data arrived
   let histogram = true; // false: the map shows tiles, no incidents were loaded to count
@@ -50,7 +63,15 @@ export function createTimeline(onWindowChange) {
    */
   function setData(features, filters, { extent = null } = {}) {
     histogram = !extent;
-    let days = features.map((f) => dayNumber(f.properties.occurred_at)).filter(Number.isFinite);
+    served = false;
+    // Each incident covers the days its time stands for: a day, or the
+    // week or month of a less precise one (precision.js).
+    spans = [];
+    for (const f of features) {
+      const span = timeSpan(f.properties.occurred_at, f.properties.time_precision);
+      if (span) spans.push(span);
+    }
+    let days = spans.flat();
     if (extent) days = [extent[0], extent[1]].filter(Boolean).map(dayNumber).filter(Number.isFinite);
     // The date filters bound the timeline; open ends follow the data.
     const [first, last] = minMax(days);
@@ -59,15 +80,46 @@ export function createTimeline(onWindowChange) {
     lo ??= hi;
     hi ??= lo;
     domain = lo === null ? null : { start: lo, end: Math.min(Math.max(hi, lo), lo + MAX_DOMAIN_DAYS) };
-    counts = new Uint32Array(domain ? domain.end - domain.start + 1 : 0);
-    for (const d of histogram ? days : []) {
-      if (domain && d >= domain.start && d <= domain.end) counts[d - domain.start]++;
-    }
+    if (extent) spans = [];
+    countSpans();
     if (pendingWindow && domain) {
       win = pendingWindow;
       pendingWindow = null;
     }
     win = clampWindow(win);
+    update();
+  }
+
+  /**
+   * countSpans fills counts (incidents per day) and spread (the part of
+   * them that comes from week- or month-precise incidents, each spread
+   * evenly over its days) from spans.
+   */
+  function countSpans() {
+    const n = domain ? domain.end - domain.start + 1 : 0;
+    counts = new Float64Array(n);
+    spread = new Float64Array(n);
+    if (!domain) return;
+    for (const [a, b] of spans) {
+      const share = 1 / (b - a + 1);
+      for (let d = Math.max(a, domain.start); d <= Math.min(b, domain.end); d++) {
+        counts[d - domain.start] += share;
+        if (a !== b) spread[d - domain.start] += share;
+      }
+    }
+  }
+
+  /** setHistogram sets per-day counts the server made (dense mode): { start, counts } with start a day number. */
+  function setHistogram(h) {
+    if (!domain || !h) return;
+    counts = new Float64Array(domain.end - domain.start + 1);
+    spread = new Float64Array(counts.length);
+    h.counts.forEach((c, i) => {
+      const d = h.start + i - domain.start;
+      if (d >= 0 && d < counts.length) counts[d] += c;
+    });
+    histogram = true;
+    served = true;
     update();
   }
 
@@ -80,6 +132,7 @@ export function createTimeline(onWindowChange) {
   }
 
   function setWindowDays(w, { fromUser = true } = {}) {
+    if (w && cumulative.checked && domain) w = { start: domain.start, end: w.end };
     win = clampWindow(w);
     update();
     if (fromUser) notify();
@@ -103,9 +156,10 @@ export function createTimeline(onWindowChange) {
       start.setAttribute('aria-valuetext', formatDayNumber(w.start));
       end.setAttribute('aria-valuetext', formatDayNumber(w.end));
       let inWindow = 0;
-      for (let d = w.start; d <= w.end; d++) inWindow += counts[d - domain.start];
+      if (served) for (let d = w.start; d <= w.end; d++) inWindow += counts[d - domain.start];
+      else for (const [a, b] of spans) if (a <= w.end && b >= w.start) inWindow++;
       summary.textContent = histogram
-        ? `${win ? 'Window' : 'All dates'}: ${formatCount(inWindow)} ${plural(inWindow, 'incident', 'incidents')} loaded`
+        ? `${win ? 'Window' : 'All dates'}: ${formatCount(inWindow)} ${plural(inWindow, 'incident', 'incidents')} ${served ? 'in view' : 'loaded'}`
         : `${win ? 'Window' : 'All dates'}: too many incidents in view to count per day; zoom in for the histogram`;
     } else {
       startOut.textContent = endOut.textContent = '—';
@@ -139,8 +193,12 @@ export function createTimeline(onWindowChange) {
     const perBar = Math.max(1, Math.ceil(n / width)); // days per bar when days outnumber pixels
     const bars = Math.ceil(n / perBar);
     const barWidth = width / bars;
-    const sums = new Uint32Array(bars);
-    for (let i = 0; i < n; i++) sums[Math.floor(i / perBar)] += counts[i];
+    const sums = new Float64Array(bars);
+    const spreadSums = new Float64Array(bars);
+    for (let i = 0; i < n; i++) {
+      sums[Math.floor(i / perBar)] += counts[i];
+      spreadSums[Math.floor(i / perBar)] += spread[i];
+    }
     const peak = minMax(sums)[1];
     const w = win || domain;
     if (win) {
@@ -149,20 +207,50 @@ export function createTimeline(onWindowChange) {
       const x1 = ((win.end - domain.start + 1) / perBar) * barWidth;
       ctx.fillRect(x0, 0, x1 - x0, plot);
     }
+    // A week- or month-precise incident is a span: its share of each of
+    // its days is drawn in a lighter colour, on top of the exact days.
     for (let b = 0; b < bars; b++) {
       if (!sums[b]) continue;
       const day = domain.start + b * perBar;
-      ctx.fillStyle = day >= w.start && day <= w.end ? '#1f5482' : '#a9b6c2';
+      const inside = day >= w.start && day <= w.end;
       const h = Math.max(1, (sums[b] / peak) * (plot - 4));
-      ctx.fillRect(b * barWidth + (barWidth > 3 ? 0.5 : 0), plot - h, Math.max(barWidth - 1, 1), h);
+      const hs = spreadSums[b] ? Math.max(1, (spreadSums[b] / peak) * (plot - 4)) : 0;
+      const x = b * barWidth + (barWidth > 3 ? 0.5 : 0);
+      const bw = Math.max(barWidth - 1, 1);
+      ctx.fillStyle = inside ? '#1f5482' : '#a9b6c2';
+      if (h - hs > 0) ctx.fillRect(x, plot - h + hs, bw, h - hs);
+      ctx.fillStyle = inside ? SPAN_IN : SPAN_OUT;
+      if (hs) ctx.fillRect(x, plot - h, spreadSums[b] < sums[b] ? bw : barWidth, hs);
     }
+    if (cumulative.checked) drawCumulative(ctx, width, plot, perBar, barWidth, sums);
     let peakDay = 0;
     for (let i = 1; i < n; i++) if (counts[i] > counts[peakDay]) peakDay = i;
     canvas.setAttribute(
       'aria-label',
       `Histogram of incidents per day, ${formatDayNumber(domain.start)} to ${formatDayNumber(domain.end)}; ` +
-        `most on ${formatDayNumber(domain.start + peakDay)} (${counts[peakDay]})`,
+        `most on ${formatDayNumber(domain.start + peakDay)} (${formatCount(counts[peakDay])})` +
+        (spans.some(([a, b]) => a !== b) ? '; week- and month-precise incidents are spread over their week or month' : ''),
     );
+  }
+
+  /**
+   * drawCumulative draws the running total of the bars as a line, from
+   * nothing on the left to all the incidents on the right.
+   */
+  function drawCumulative(ctx, width, plot, perBar, barWidth, sums) {
+    let total = 0;
+    for (const v of sums) total += v;
+    if (!total) return;
+    ctx.strokeStyle = '#b3261e';
+    ctx.lineWidth = 1.5;
+    ctx.beginPath();
+    ctx.moveTo(0, plot);
+    let run = 0;
+    for (let b = 0; b < sums.length; b++) {
+      run += sums[b];
+      ctx.lineTo((b + 1) * barWidth, plot - (run / total) * (plot - 2));
+    }
+    ctx.stroke();
   }
 
   /** drawAxis writes the dates under the bars: a tick and a label at round dates. */
@@ -241,19 +329,39 @@ export function createTimeline(onWindowChange) {
   play.addEventListener('click', () => {
     if (timer) return stop();
     if (!domain) return;
+    const n = counts.length;
     let w = win;
-    if (!w || w.end >= domain.end) {
-      const width = Math.min(PLAY_WIDTH_DAYS, counts.length - 1);
+    if (cumulative.checked) {
+      // Cumulative: everything from the first day, up to a day that advances.
+      if (!w || w.end >= domain.end) w = { start: domain.start, end: domain.start };
+      setWindowDays(w);
+    } else if (!w || w.end >= domain.end) {
+      const width = Math.min(PLAY_WIDTH_DAYS, n - 1);
       w = { start: domain.start, end: domain.start + (win ? win.end - win.start : width - 1) };
       setWindowDays(w);
     }
     play.textContent = 'Pause';
     play.setAttribute('aria-pressed', 'true');
+    const { every, days } = playStep(n, Number(speed.value) || 1);
     timer = setInterval(() => {
       const current = win;
       if (!current || current.end >= domain.end) return stop();
-      setWindowDays({ start: current.start + 1, end: current.end + 1 });
-    }, PLAY_STEP_MS);
+      const step = Math.min(days, domain.end - current.end);
+      setWindowDays({ start: cumulative.checked ? domain.start : current.start + step, end: current.end + step });
+    }, every);
+  });
+
+  // Cumulative mode pins the window's start to the first day.
+  cumulative.addEventListener('change', () => {
+    if (!domain) return;
+    if (cumulative.checked) setWindowDays({ start: domain.start, end: (win || domain).end });
+    else draw();
+  });
+  speed.addEventListener('change', () => {
+    // A new speed applies at once: play again from where it is.
+    if (!timer) return;
+    stop();
+    play.click();
   });
 
   all.addEventListener('click', () => {
@@ -265,6 +373,7 @@ export function createTimeline(onWindowChange) {
 
   return {
     setData,
+    setHistogram,
     window: () => (win ? { from: dayToISO(win.start), to: dayToISO(win.end) } : null),
     setWindow(w) {
       const days = w && { start: isoToDay(w.from), end: isoToDay(w.to) };
@@ -275,12 +384,28 @@ export function createTimeline(onWindowChange) {
       if (!win) return features;
       const s = win.start;
       const e = win.end;
+      // An incident known to the week or month is in the window when its span meets it.
       return features.filter((f) => {
-        const d = dayNumber(f.properties.occurred_at);
-        return d >= s && d <= e;
+        const span = timeSpan(f.properties.occurred_at, f.properties.time_precision);
+        return span && span[0] <= e && span[1] >= s;
       });
     },
   };
+}
+
+/**
+ * playStep is how play moves over a timeline of n days at a speed
+ * (1 normal, 2 twice as fast...): { every (ms between steps), days (per
+ * step) }. A run across the timeline takes about PLAY_SECONDS / speed, so
+ * a short range moves a day at a time and a long one in bigger steps; never
+ * slower than a day per PLAY_STEP_MS × 2 / speed, never more often than
+ * PLAY_MIN_STEP_MS.
+ */
+export function playStep(n, speed) {
+  const total = (PLAY_SECONDS * 1000) / speed;
+  const every = Math.round(Math.min((PLAY_STEP_MS * 2) / speed, Math.max(PLAY_MIN_STEP_MS, total / Math.max(n, 1))));
+  const days = Math.max(1, Math.round((n * every) / total));
+  return { every, days };
 }
 
 // minMax avoids Math.min(...hugeArray), which overflows the stack.

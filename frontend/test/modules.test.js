@@ -114,12 +114,12 @@ test('a popup says where as exactly as the point is known', async () => {
     ['exact', { ...base, geo_precision: 1, nearest_place_distance_m: 1234, border_distance_m: 14250 },
       ['Jebrail', '1.2 km from Jebrail; 14.3 km from the border', 'Country: AZ']],
     ['no precision is a point', { ...base, border_distance_m: 500 }, ['Jebrail', '0 m from Jebrail; 500 m from the border', 'Country: AZ']],
-    ['near', { ...base, geo_precision: 2, border_distance_m: 14250 }, ['near Jebrail', 'about 14 km from the border', 'Country: AZ']],
-    ['near, by the nearest place', { nearest_place_name: 'Horadiz', nearest_place_distance_m: 0, geo_precision: 2 }, ['near Horadiz']],
+    ['near', { ...base, geo_precision: 2, border_distance_m: 14250 }, ['near Jebrail (within about 2 km)', 'about 14 km from the border', 'Country: AZ']],
+    ['near, by the nearest place', { nearest_place_name: 'Horadiz', nearest_place_distance_m: 0, geo_precision: 2 }, ['near Horadiz (within about 2 km)']],
     ['district', { ...base, admin1: 'Jabrayil', geo_precision: 3, border_distance_m: 14250 },
-      ['in the Jabrayil area', 'about 10 km from the border', 'Country: AZ']],
+      ['in the Jabrayil area', 'location known to the district (within about 25 km)', 'about 10 km from the border', 'Country: AZ']],
     ['district near the border', { ...base, admin2: 'Jabrayil District', admin1: 'Karabakh', geo_precision: 3, border_distance_m: 3000 },
-      ['in the Jabrayil District area', 'close to the border', 'Country: AZ']],
+      ['in the Jabrayil District area', 'location known to the district (within about 25 km)', 'close to the border', 'Country: AZ']],
   ]) {
     const got = placeText(p);
     assert.deepEqual(got, want, name);
@@ -173,4 +173,42 @@ test('the timeline axis has ticks a readable distance apart, at round dates', as
     for (let i = 1; i < list.length; i++) assert.ok(list[i].x - list[i - 1].x >= 64, JSON.stringify(list));
   }
   assert.deepEqual(dateTicks(5, 4, 300), []);
+});
+
+test('an imprecise time is the span it stands for, an imprecise place a circle of a documented radius', async () => {
+  const { timeSpan, precisionRadius, PRECISION_RADIUS_M } = await import('../src/precision.js');
+  const day = (s) => isoToDay(s);
+  assert.deepEqual(timeSpan('2020-10-18T04:00:00Z', 1), [day('2020-10-18'), day('2020-10-18')]);
+  // Sunday 18 Oct 2020 is in the week of Monday 12 Oct.
+  assert.deepEqual(timeSpan('2020-10-18T04:00:00Z', 2), [day('2020-10-12'), day('2020-10-18')]);
+  assert.deepEqual(timeSpan('2020-02-10T00:00:00Z', 3), [day('2020-02-01'), day('2020-02-29')]);
+  assert.equal(timeSpan('nonsense', 1), null);
+  assert.deepEqual(PRECISION_RADIUS_M, { 2: 2000, 3: 25000 });
+  assert.equal(precisionRadius({ geo_precision: 1 }), 0);
+  assert.equal(precisionRadius({}), 0);
+  assert.equal(precisionRadius({ geo_precision: 3 }), 25000);
+});
+
+test('play crosses a timeline in about the same time, short or long', async () => {
+  const { playStep } = await import('../src/timeline.js');
+  // A month at normal speed: a day at a time, about 20 s in all.
+  assert.deepEqual(playStep(30, 1), { every: 667, days: 1 });
+  // Ten years: bigger steps, never more often than every 150 ms.
+  const long = playStep(3650, 1);
+  assert.equal(long.every, 150);
+  assert.ok(Math.abs((3650 / long.days) * long.every - 20000) < 1000, `ten years in ${(3650 / long.days) * long.every} ms`);
+  // A week: a day at a time, not slower than 1.4 s a day.
+  assert.deepEqual(playStep(7, 1), { every: 1400, days: 1 });
+  // Twice as fast is twice as fast.
+  assert.deepEqual(playStep(30, 2), { every: 333, days: 1 });
+});
+
+test('the server histogram becomes counts per day from its first day', async () => {
+  const { histogramFrom } = await import('../src/histogram.js');
+  assert.equal(histogramFrom([]), null);
+  assert.equal(histogramFrom(undefined), null);
+  assert.deepEqual(
+    histogramFrom([{ date: '2020-10-10', count: 3 }, { date: '2020-10-12', count: 1 }, { date: 'bad', count: 9 }]),
+    { start: isoToDay('2020-10-10'), counts: [3, 0, 1] },
+  );
 });

@@ -159,34 +159,24 @@ test('fine clusters are summed per 64 px cell at their weighted centre', () => {
   assert.equal(total(raw), total(items));
 });
 
-test('a cluster circle is moved inside its cell, so that none overlaps or is cut at the tile edge', () => {
+test('a cluster circle is drawn where its incidents are, coloured by their dominant type', () => {
   const fs = decode(
     incidentsTile([
-      point(0, 0, { count: 5000 }), // top-left corner of the tile
-      point(4095, 4095, { count: 1 }), // bottom-right corner
-      point(1023, 1024, { count: 50 }), // on a cell corner: the last pixel of column 0
-      point(2048, 2048, { count: 500 }), // on the corner of four cells
-      point(3584, 512, { count: 7 }), // the centre of the top-right cell
+      point(0, 0, { count: 5000, event_type: 'Battles', types: '{"Battles": 3000, "Riots": 2000}' }), // top-left corner
+      point(16, 16, { count: 2500, event_type: 'Riots', types: '{"Riots": 2500}' }), // same cell: Riots now lead
+      point(4095, 4095, { count: 1, event_type: 'Protests' }), // no types: its event_type
+      point(3584, 512, { count: 7, event_type: 'Battles', types: '{"Battles": 3, "Protests": 3, "Riots": 1}' }),
     ]),
   );
   const { items } = prepare(fs);
-  assert.equal(items.length, 5);
-  for (const it of items) {
-    const col = Math.floor(it.cx / CLUSTER_CELL);
-    const row = Math.floor(it.cy / CLUSTER_CELL);
-    const reach = it.r + CLUSTER_HALO;
-    // The circle and its halo stay in the cell of its incidents.
-    assert.ok(it.x - reach >= col * CLUSTER_CELL && it.x + reach <= (col + 1) * CLUSTER_CELL, `x of ${it.count}`);
-    assert.ok(it.y - reach >= row * CLUSTER_CELL && it.y + reach <= (row + 1) * CLUSTER_CELL, `y of ${it.count}`);
-  }
   const at = (n) => items.find((it) => it.count === n);
-  // Pushed in from the tile's corners by radius and halo.
-  assert.deepEqual([at(5000).x, at(5000).y], [28, 28]);
-  assert.deepEqual([at(1).x, at(1).y], [256 - 19, 256 - 19]);
-  // A circle already inside its cell stays where its incidents are.
+  // Weighted centre, not moved inside its cell (it may reach over the tile's edge).
+  assert.deepEqual([at(7500).x, at(7500).y], [(1 * 2500) / 7500, (1 * 2500) / 7500]);
+  assert.deepEqual([at(1).x, at(1).y], [4095 / 16, 4095 / 16]);
   assert.deepEqual([at(7).x, at(7).y], [224, 32]);
-  // Clicks zoom in on where the incidents are, not where the circle was moved to.
-  assert.deepEqual([at(5000).cx, at(5000).cy], [0, 0]);
+  assert.equal(at(7500).type, 'Riots'); // 4,500 riots against 3,000 battles
+  assert.equal(at(1).type, 'Protests');
+  assert.equal(at(7).type, 'Battles'); // a tie goes to the first alphabetically
 });
 
 test('clusters in the buffer are the neighbour tile’s: neither drawn nor counted', () => {

@@ -68,9 +68,12 @@ func (f tileFrame) envelopeSQL(w *where) string {
 // From clusterBelow on, one point per incident (id, title, event_type,
 // status, fatalities, occurred_at). Below it, one point per cell of a
 // 64×64 grid aligned with the tile, at the mean position of the cell's
-// incidents (their centroid in Mercator), with count, event_type (the most
-// frequent; ties go to the first in alphabetical order) and fatalities (the
-// sum). The cells are aligned with every tile of the zoom, so the 64 px
+// incidents (their centroid in Mercator, weighted by nothing but the
+// incidents themselves: where the data is, not the cell's centre), with
+// count, event_type (the most frequent; ties go to the first in alphabetical
+// order), types (a JSON object of the count per event type, so that the map
+// can colour a merged cluster by its dominant type exactly) and fatalities
+// (the sum). The cells are aligned with every tile of the zoom, so the 64 px
 // buffer holds exactly the neighbouring cells and a cluster in the buffer
 // is the same as in its own tile.
 //
@@ -102,9 +105,10 @@ func IncidentTileSQL(t geo.Tile, q geo.IncidentQuery, clusterBelow int) (string,
 	// (it has no statistics for it), which would make it sort too.
 	lo, hi := -tileBuffer, tileExtent+tileBuffer
 	return fmt.Sprintf(`SELECT ST_AsMVT(c, 'incidents', %d, 'geom') FROM (
-		SELECT ST_MakePoint(x, y) AS geom, count, event_type, fatalities FROM (
+		SELECT ST_MakePoint(x, y) AS geom, count, event_type, types, fatalities FROM (
 			SELECT round(sum(sx) / sum(n)) AS x, round(sum(sy) / sum(n)) AS y, sum(n)::bigint AS count,
-			       (array_agg(event_type ORDER BY n DESC, event_type))[1] AS event_type, sum(f)::bigint AS fatalities
+			       (array_agg(event_type ORDER BY n DESC, event_type))[1] AS event_type,
+			       json_object_agg(event_type, n)::text AS types, sum(f)::bigint AS fatalities
 			FROM (
 				SELECT floor(px / %d) * 65536 + floor(py / %d) AS cell, event_type,
 				       count(*) AS n, sum(px) AS sx, sum(py) AS sy, sum(fatalities) AS f

@@ -2,6 +2,7 @@ package postgis_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -245,11 +246,15 @@ func TestIncidentTileClusters(t *testing.T) {
 					return types[i] < types[j]
 				})
 				cx, cy := math.Round(c.sx/float64(c.n)), math.Round(c.sy/float64(c.n))
-				want = append(want, fmt.Sprintf("(%v %v) count=%d fatalities=%d type=%s", cx, cy, c.n, c.fatalities, types[0]))
+				want = append(want, fmt.Sprintf("(%v %v) count=%d fatalities=%d type=%s types=%s", cx, cy, c.n, c.fatalities, types[0], typeCounts(c.types)))
 			}
 			var got []string
 			for _, f := range tileFeatures(t, db, z, x, y) {
-				got = append(got, fmt.Sprintf("(%v %v) count=%v fatalities=%v type=%v", f.p[0], f.p[1], f.props["count"], f.props["fatalities"], f.props["event_type"]))
+				var types map[string]int
+				if s, _ := f.props["types"].(string); json.Unmarshal([]byte(s), &types) != nil {
+					t.Errorf("cluster at (%v %v): types = %#v, want a JSON object of counts", f.p[0], f.p[1], f.props["types"])
+				}
+				got = append(got, fmt.Sprintf("(%v %v) count=%v fatalities=%v type=%v types=%s", f.p[0], f.p[1], f.props["count"], f.props["fatalities"], f.props["event_type"], typeCounts(types)))
 			}
 			slices.Sort(want)
 			slices.Sort(got)
@@ -262,6 +267,16 @@ func TestIncidentTileClusters(t *testing.T) {
 			t.Logf("%d clusters", len(got))
 		})
 	}
+}
+
+// typeCounts writes counts per event type in a stable order.
+func typeCounts(m map[string]int) string {
+	var out []string
+	for k, v := range m {
+		out = append(out, fmt.Sprintf("%s:%d", k, v))
+	}
+	slices.Sort(out)
+	return strings.Join(out, ",")
 }
 
 // A tile without incidents is nil, with or without clusters.

@@ -6,6 +6,7 @@ import { el } from '../dom.js';
 import { formatLocalDateTime, formatLonLat, toRFC3339 } from '../fields.js';
 import { formatDateTime, formatDistance } from '../format.js';
 import { wrapLng } from '../geo.js';
+import { createStatusCheck } from '../receipt.js';
 
 /**
  * createReceipt builds the hidden confirmation section. onAnother() starts
@@ -28,6 +29,7 @@ export function createReceipt({ onAnother, onClose, onCorrect }) {
       receiptCopied.textContent = ' Select the receipt above to copy it.';
     }
   });
+  const statusCheck = createStatusCheck(); // the "check status" link (../receipt.js)
   const hintBox = el('div', { id: 'r-photo-hint', class: 'photo-hint' });
   const another = el('button', { type: 'button', class: 'button' }, 'Report another incident');
   const doneClose = el('button', { type: 'button', class: 'button secondary' }, 'Close');
@@ -39,6 +41,7 @@ export function createReceipt({ onAnother, onClose, onCorrect }) {
     doneHeading,
     doneMessage,
     receiptList,
+    statusCheck.element,
     el('p', {}, copyReceipt, receiptCopied),
     hintBox,
     el('div', { class: 'actions' }, another, doneClose),
@@ -67,6 +70,8 @@ export function createReceipt({ onAnother, onClose, onCorrect }) {
       ['When', formatLocalDateTime(new Date(toRFC3339(f.when.control.value)))],
       ['Where', point ? formatLonLat(wrapLng(point.lng), point.lat) : ''],
     ];
+    statusCheck.set(res?.status_url);
+    if (statusCheck.link()) lines.push(['Check the status at', statusCheck.link()]);
     receiptList.replaceChildren(...lines.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
     receiptText = lines.map(([k, v]) => `${k}: ${v}`).join('\n');
     receiptCopied.textContent = '';
