@@ -97,8 +97,16 @@ func fillEveryTable(t *testing.T, db *sql.DB, photoSide int) {
 			SELECT 'seed-' || i, timestamptz '2020-09-27' + i * interval '1 hour', 'Explosions/Remote violence', 'Shelling/artillery/missile attack',
 				'Military forces', i % 7, 'Shelling ' || i, repeat('Notes about shelling, line ' || i || '. ', 1 + i % 40),
 				'Near town ' || i, ST_SetSRID(ST_MakePoint(45 + (i % 300) / 100.0, 39 + (i % 97) / 100.0), 4326),
-				(ARRAY['verified', 'disputed', 'retracted'])[1 + i % 3], jsonb_build_array(jsonb_build_object('name', 'Source ' || i, 'url', 'https://example.org/' || i))
+				(ARRAY['verified', 'disputed', 'retracted', 'reported'])[1 + i % 4],
+				jsonb_build_array(jsonb_build_object('publisher', 'Source ' || i, 'url', 'https://example.org/' || i, 'kind', 'media'))
 			FROM generate_series(1, 300) i`,
+		// Claims per party: one side blames, the other does not answer (contested).
+		`INSERT INTO incident_claims (incident_id, party, actor_code, stance, attributed_to, text, source_name)
+			SELECT id, 'Ministry of Defence of Armenia', 'ARM-MOD', 'attributes_to', 'Azerbaijan', 'Shelling near town ' || id, 'Wire'
+			FROM incidents WHERE id % 10 = 0`,
+		`INSERT INTO incident_claims (incident_id, party, stance, text, source_url)
+			SELECT id, 'Baku', 'no_comment', 'No immediate response.', 'https://example.org/baku'
+			FROM incidents WHERE id % 10 = 0`,
 		`INSERT INTO reports (geom, occurred_at, event_type, description, contact, status, idempotency_key, client_hash, photo_hint)
 			SELECT ST_SetSRID(ST_MakePoint(46 + i / 100.0, 39.5), 4326), timestamptz '2020-10-01' + i * interval '1 day', 'Battles',
 				'Seen from the road, report ' || i, 'reporter' || i || '@example.org', (ARRAY['pending', 'verified', 'rejected'])[1 + i % 3],
