@@ -107,6 +107,13 @@ func (s *spool) buffer(n int) bool {
 		}
 		s.reserved += grow
 	}
+	if need > int64(cap(*s.mem)) {
+		// Double, as bytes.Buffer does: append grows large slices by a
+		// quarter, copying a 4 MiB body twenty times over.
+		grown := make([]byte, len(*s.mem), min(max(2*int64(cap(*s.mem)), need), spoolMemory))
+		copy(grown, *s.mem)
+		*s.mem = grown
+	}
 	return true
 }
 
