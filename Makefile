@@ -43,7 +43,8 @@ test: deps frontend
 	$(GO) test -count=1 -timeout 20m ./...
 
 ## bench: items, tiles, table growth and map first render against their physical limits (writes bench/results/)
-# Loopback only; data dirs are kept in /tmp/incidentmap-bench* (about 8 minutes from cold, 4 when reused).
+# Loopback only; data dirs are kept in /tmp/incidentmap-bench* and reused (the items suite alone: about 6 minutes,
+# plus about 4 to generate its 1,000,000 wide rows the first time).
 # Narrow it with e.g. BENCH_ARGS='-suite tiles' or BENCH_ARGS='-growth 100000,1000000' (skips the 5M data set).
 BENCH_ROWS ?= 1000000
 BENCH_ARGS ?=

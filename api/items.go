@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -109,7 +108,7 @@ func (s *Server) streamFeatureCollection(ctx context.Context, c echo.Context, re
 	defer release()
 	var body spool
 	defer body.Close()
-	w := bufio.NewWriterSize(&body, 32<<10)
+	w := &body
 	w.WriteString(`{"type":"FeatureCollection","features":[`)
 	n := 0
 	emit := func(feature []byte) error {
@@ -152,12 +151,12 @@ func (s *Server) streamFeatureCollection(ctx context.Context, c echo.Context, re
 		return err
 	}
 	w.WriteString("],")
-	w.Write(tailJSON[1:]) // the members of tail, after the features
-	if err := w.Flush(); err != nil {
+	if _, err := w.Write(tailJSON[1:]); err != nil { // the members of tail, after the features
 		return err
 	}
 	res := c.Response()
 	res.Header().Set(echo.HeaderContentType, mediaGeoJSON)
+	res.Header().Set(echo.HeaderContentLength, strconv.FormatInt(body.Len(), 10))
 	setContentCRS(c, req.crs)
 	if req.clamped {
 		res.Header().Set("Warning", fmt.Sprintf(`299 - "limit clamped to %d"`, req.limit))

@@ -200,20 +200,27 @@ func (s *server) stop() {
 
 // ensureData makes the incidents table hold exactly n deterministic
 // synthetic incidents: 80% clustered round 500 hotspots (Gaussian, σ ≈
-// 0.3°), 20% spread over land-ish latitudes. Generated inside PostgreSQL,
+// 0.3°), 20% spread over land-ish latitudes. Rows are wide, as imported
+// ACLED rows are: every public column filled, ~350-character notes and one
+// to three sources (see wideIncidentsSQL). Generated inside PostgreSQL,
 // in one transaction with live events and per-row enrichment off (bulk
-// mode), into the table with all its indexes, as an import would. Returns
-// how long generation took, 0 when the data was already there.
+// mode), into the table with all its indexes, as an import would. A table
+// of n narrow rows (older benches) is generated again. Returns how long
+// generation took, 0 when the data was already there.
 func ensureData(db *sql.DB, n int) (time.Duration, error) {
 	var have int
 	if err := db.QueryRow(`SELECT count(*) FROM incidents`).Scan(&have); err != nil {
 		return 0, err
 	}
-	if have == n {
+	var wide bool
+	if err := db.QueryRow(`SELECT coalesce((SELECT sources <> '[]' AND actor2 <> '' FROM incidents ORDER BY id LIMIT 1), false)`).Scan(&wide); err != nil {
+		return 0, err
+	}
+	if have == n && wide {
 		log.Printf("reusing %d incidents", n)
 		return 0, nil
 	}
-	log.Printf("generating %d incidents (have %d)", n, have)
+	log.Printf("generating %d wide incidents (have %d, wide %v)", n, have, wide)
 	start := time.Now()
 	tx, err := db.Begin()
 	if err != nil {
@@ -222,24 +229,12 @@ func ensureData(db *sql.DB, n int) (time.Duration, error) {
 	defer tx.Rollback()
 	stmts := []string{
 		`SET LOCAL incidentmap.bulk = 'on'`,
-		`SET LOCAL incidentmap.enrich = 'off'`, // synthetic points need no gazetteer
+		`SET LOCAL incidentmap.enrich = 'off'`, // synthetic points need no gazetteer; derived columns are written below
 		`TRUNCATE incidents CASCADE`,
 		`SELECT setseed(0.42)`,
 		`CREATE TEMP TABLE hotspots ON COMMIT DROP AS
 		   SELECT g AS id, -20 + random() * 160 AS lon, -35 + random() * 90 AS lat FROM generate_series(0, 499) g`,
-		fmt.Sprintf(`INSERT INTO incidents (occurred_at, time_precision, event_type, sub_event_type, actor1, fatalities, title, notes, location_name, geom, geo_precision, status, sources)
-		 SELECT timestamptz '2018-01-01' + (random() * 2500) * interval '1 day', 1,
-		        e.t, e.s, 'Synthetic actor ' || (g %% 40), (random() * random() * 20)::int,
-		        'Synthetic incident ' || g, 'Generated for benchmarks.', 'Hotspot ' || h.id,
-		        ST_SetSRID(ST_MakePoint(
-		            greatest(-180, least(180, CASE WHEN g %% 5 = 0 THEN -180 + random() * 360 ELSE h.lon + 0.3 * sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random()) END)),
-		            greatest(-85, least(85, CASE WHEN g %% 5 = 0 THEN -60 + random() * 130 ELSE h.lat + 0.3 * sqrt(-2 * ln(1 - random())) * sin(2 * pi() * random()) END))), 4326),
-		        1 + (g %% 3), CASE WHEN g %% 10 = 0 THEN 'disputed' ELSE 'verified' END, '[]'
-		 FROM generate_series(1, %d) g
-		 JOIN hotspots h ON h.id = (g::bigint * 7919) %% 500
-		 JOIN (VALUES (0, 'Battles', 'Armed clash'), (1, 'Explosions/Remote violence', 'Shelling/artillery/missile attack'),
-		              (2, 'Explosions/Remote violence', 'Air/drone strike'), (3, 'Violence against civilians', 'Attack'),
-		              (4, 'Protests', 'Peaceful protest'), (5, 'Strategic developments', 'Agreement')) e(k, t, s) ON e.k = g %% 6`, n),
+		fmt.Sprintf(wideIncidentsSQL, n),
 	}
 	for _, s := range stmts {
 		if _, err := tx.Exec(s); err != nil {
@@ -256,6 +251,51 @@ func ensureData(db *sql.DB, n int) (time.Duration, error) {
 	log.Printf("generated %d incidents in %v", n, d.Round(time.Second))
 	return d, nil
 }
+
+// wideIncidentsSQL inserts %d synthetic incidents round the hotspots table
+// with every public column filled. location_name stays 'Hotspot <id>'
+// (densestCenter groups by it).
+const wideIncidentsSQL = `
+INSERT INTO incidents (external_id, occurred_at, time_precision, event_type, sub_event_type, actor1, actor2,
+	fatalities, title, notes, location_name, geom, geo_precision, status, sources, country_code, admin1,
+	nearest_place_id, nearest_place_name, nearest_place_distance_m, border_distance_m,
+	stated_country, stated_iso, stated_country_code, admin2, admin3, original_event_type,
+	original_sub_event_type, source_dataset, source_file, geo_check)
+SELECT 'SYN' || g, occurred_at, 1 + (g %% 7 = 0)::int, t, s, actor1, actor2,
+	fatalities, s || ' in ' || admin2 || ', ' || admin1,
+	format('On %%s, %%s attacked positions held by %%s in and around %%s (%%s district, %%s). '
+	       'Local sources reported %%s fatalities and damage to several residential buildings, a school and the water '
+	       'supply; the figures could not be independently confirmed. Fighting in the area had intensified over the '
+	       'preceding week, according to monitors on the ground.',
+	       to_char(occurred_at, 'FMDD Month YYYY'), actor1, actor2, place, admin2, admin1, fatalities),
+	'Hotspot ' || hid, geom, 1 + (g %% 3), CASE WHEN g %% 10 = 0 THEN 'disputed' ELSE 'verified' END,
+	(SELECT jsonb_agg(jsonb_build_object('name', (ARRAY['Reuters', 'Local monitoring network', 'Regional news agency',
+	        'Humanitarian situation report', 'Official statement'])[1 + (g + k) %% 5],
+	        'url', 'https://news.example.org/' || to_char(occurred_at, 'YYYY/MM/DD') || '/report-' || g || '-' || k,
+	        'date', to_char(occurred_at + k * interval '1 day', 'YYYY-MM-DD')))
+	 FROM generate_series(1, 1 + g %% 3) k),
+	cc, admin1, 1 + g %% 199000, place, round((random() * 5000)::numeric, 1), round((random() * 80000)::numeric, 1),
+	'Country ' || cc, (100 + hid %% 800)::text, cc, admin2, 'Commune ' || (g %% 50), t, s,
+	'ACLED 2024-10 export', 'acled-2024-10.csv',
+	CASE WHEN g %% 50 = 0 THEN '{country_mismatch}'::text[] ELSE '{}' END
+FROM (
+	SELECT g, h.id AS hid, e.t, e.s,
+	       timestamptz '2018-01-01' + (random() * 2500) * interval '1 day' AS occurred_at,
+	       'Military Forces of Country ' || (g %% 40) || ' (2018-)' AS actor1,
+	       'Armed group ' || (g %% 97) || ' of the ' || (ARRAY['northern', 'southern', 'eastern', 'western'])[1 + g %% 4] || ' front' AS actor2,
+	       (random() * random() * 20)::int AS fatalities,
+	       (ARRAY['UA', 'SY', 'SD', 'MM', 'YE', 'ML', 'BF', 'CD', 'SO', 'NG'])[1 + h.id %% 10] AS cc,
+	       'Province ' || (h.id %% 30) AS admin1, 'District ' || (h.id %% 200) AS admin2,
+	       'Village ' || (g %% 5000) AS place,
+	       ST_SetSRID(ST_MakePoint(
+	           greatest(-180, least(180, CASE WHEN g %% 5 = 0 THEN -180 + random() * 360 ELSE h.lon + 0.3 * sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random()) END)),
+	           greatest(-85, least(85, CASE WHEN g %% 5 = 0 THEN -60 + random() * 130 ELSE h.lat + 0.3 * sqrt(-2 * ln(1 - random())) * sin(2 * pi() * random()) END))), 4326) AS geom
+	FROM generate_series(1, %d) g
+	JOIN hotspots h ON h.id = (g::bigint * 7919) %% 500
+	JOIN (VALUES (0, 'Battles', 'Armed clash'), (1, 'Explosions/Remote violence', 'Shelling/artillery/missile attack'),
+	             (2, 'Explosions/Remote violence', 'Air/drone strike'), (3, 'Violence against civilians', 'Attack'),
+	             (4, 'Protests', 'Peaceful protest'), (5, 'Strategic developments', 'Agreement')) e(k, t, s) ON e.k = g %% 6
+) base`
 
 // densestCenter is the centre of the hotspot with the most public
 // incidents within ±0.5° of it (hotspots overlap, so this is the densest
@@ -278,16 +318,29 @@ func densestCenter(db *sql.DB) ([2]float64, error) {
 }
 
 // publicIn counts the public incidents (what the API shows) in a box.
-func publicIn(db *sql.DB, b [4]float64) (int, error) {
+func publicIn(db *sql.DB, b [4]float64) (int, error) { return publicInSpan(db, b, nil) }
+
+// publicInSpan is publicIn within span when it is not nil.
+func publicInSpan(db *sql.DB, b [4]float64, span *[2]time.Time) (int, error) {
+	var from, to any
+	if span != nil {
+		from, to = span[0], span[1]
+	}
 	var n int
 	err := db.QueryRow(`SELECT count(*) FROM incidents WHERE status IN ('verified', 'disputed')
-		AND geom && ST_MakeEnvelope($1, $2, $3, $4, 4326)`, b[0], b[1], b[2], b[3]).Scan(&n)
+		AND geom && ST_MakeEnvelope($1, $2, $3, $4, 4326)
+		AND ($5::timestamptz IS NULL OR occurred_at BETWEEN $5 AND $6)`, b[0], b[1], b[2], b[3], from, to).Scan(&n)
 	return n, err
 }
 
 // windowFor finds a square bbox round c holding about target public
 // incidents (target to target+5%).
 func windowFor(db *sql.DB, c [2]float64, target int) ([4]float64, int, error) {
+	return windowWithin(db, c, target, nil)
+}
+
+// windowWithin is windowFor counting only incidents within span (nil: all).
+func windowWithin(db *sql.DB, c [2]float64, target int, span *[2]time.Time) ([4]float64, int, error) {
 	lo, hi := 0.0001, 60.0
 	var b [4]float64
 	var n int
@@ -295,7 +348,7 @@ func windowFor(db *sql.DB, c [2]float64, target int) ([4]float64, int, error) {
 		half := (lo + hi) / 2
 		b = [4]float64{c[0] - half, c[1] - half, c[0] + half, c[1] + half}
 		var err error
-		if n, err = publicIn(db, b); err != nil {
+		if n, err = publicInSpan(db, b, span); err != nil {
 			return b, 0, err
 		}
 		switch {

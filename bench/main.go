@@ -52,6 +52,7 @@ type config struct {
 	suites   []string
 	growth   []int
 	mapRuns  int
+	rounds   int
 	chromium string
 }
 
@@ -69,6 +70,7 @@ func main() {
 		"comma-separated suites to run: "+strings.Join(allSuites, ",")+" (env BENCH_SUITES)")
 	flag.StringVar(&growth, "growth", envOr("BENCH_GROWTH", "100000,1000000,5000000"),
 		"comma-separated table sizes of the growth suite (env BENCH_GROWTH); drop 5000000 to save ~4 minutes on a cold data dir")
+	flag.IntVar(&cfg.rounds, "rounds", 2, "interleaved rounds of each items shape (ours, limit, own); the best of each side counts")
 	flag.IntVar(&cfg.mapRuns, "map-runs", 3, "page loads per map view, each in a fresh browser")
 	flag.StringVar(&cfg.chromium, "chromium", envOr("CHROMIUM", ""), "Chromium binary (default: /usr/bin/chromium or chromium on PATH)")
 	flag.Parse()

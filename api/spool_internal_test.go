@@ -1,0 +1,60 @@
+package api
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// A spool gives back exactly what was written, whether it stayed in
+// memory or moved to a file, and returns its share of the memory budget.
+func TestSpoolRoundTrip(t *testing.T) {
+	base := spoolInMemory.Load()
+	for _, size := range []int{0, 10, spoolMemory - 1, spoolMemory + 1, 3*spoolMemory + 7} {
+		var s spool
+		var want bytes.Buffer
+		chunk := strings.Repeat("x", 1999) + ","
+		for want.Len() < size {
+			part := chunk[:min(len(chunk), size-want.Len())]
+			want.WriteString(part)
+			if _, err := s.WriteString(part); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if s.Len() != int64(size) {
+			t.Errorf("size %d: Len %d, want %d", size, s.Len(), size)
+		}
+		if inFile := s.file != nil; inFile != (size > spoolMemory) {
+			t.Errorf("size %d: in a file %v, want %v", size, inFile, size > spoolMemory)
+		}
+		var got bytes.Buffer
+		if _, err := s.WriteTo(&got); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Bytes(), want.Bytes()) {
+			t.Errorf("size %d: read back %d bytes differing from the %d written", size, got.Len(), want.Len())
+		}
+		s.Close()
+		if n := spoolInMemory.Load(); n != base {
+			t.Errorf("size %d: %d bytes of the memory budget still reserved after Close, want %d", size, n, base)
+		}
+	}
+}
+
+// With the budget taken by other responses, a spool goes to a file at once.
+func TestSpoolBudget(t *testing.T) {
+	spoolInMemory.Add(spoolBudget)
+	defer spoolInMemory.Add(-spoolBudget)
+	var s spool
+	defer s.Close()
+	if _, err := s.WriteString("small"); err != nil {
+		t.Fatal(err)
+	}
+	if s.file == nil {
+		t.Error("spool kept a small body in memory beyond the budget, want a file")
+	}
+	var got bytes.Buffer
+	if _, err := s.WriteTo(&got); err != nil || got.String() != "small" {
+		t.Errorf("read back %q (%v), want %q", got.String(), err, "small")
+	}
+}
