@@ -10,12 +10,13 @@ import (
 // The statements in this file are what the benchmark (bench/) measures the
 // server against; the server never runs them.
 
-// incidentPublicColumns selects every public property of an incident under
-// its public name, plus id and geom: the columns of a feature, nothing more.
-func incidentPublicColumns() string {
-	cols := make([]string, 0, len(geo.IncidentProperties)+2)
+// incidentPublicColumns selects the properties props of an incident under
+// their public names, plus id and geom: the columns of a feature, nothing
+// more.
+func incidentPublicColumns(props []string) string {
+	cols := make([]string, 0, len(props)+2)
 	cols = append(cols, "id", "geom")
-	for _, p := range geo.IncidentProperties {
+	for _, p := range props {
 		cols = append(cols, fmt.Sprintf("%s AS %q", incidentPropertySQL[p], p))
 	}
 	return strings.Join(cols, ", ")
@@ -47,17 +48,19 @@ func IncidentLimitSQL(q geo.IncidentQuery, ordered bool) (string, []any, error) 
 	}
 	limit := w.arg(q.Limit)
 	query := fmt.Sprintf(`SELECT '{"type":"FeatureCollection","features":[' || coalesce(string_agg(ST_AsGeoJSON(t.*, 'geom', 6), ','), '') || ']}'
-		FROM (SELECT %s FROM incidents %s %s LIMIT %s) t`, incidentPublicColumns(), w.sql(), order, limit)
+		FROM (SELECT %s FROM incidents %s %s LIMIT %s) t`, incidentPublicColumns(geo.IncidentProperties), w.sql(), order, limit)
 	return query, w.args, nil
 }
 
-// IncidentFeatureLimitSQL is IncidentLimitSQL for one feature by id ($1).
+// IncidentFeatureLimitSQL is IncidentLimitSQL for one feature by id ($1),
+// its claims included as the single feature has them.
 func IncidentFeatureLimitSQL() string {
-	return fmt.Sprintf(`SELECT ST_AsGeoJSON(t.*, 'geom', 6) FROM (SELECT %s FROM incidents WHERE id = $1) t`, incidentPublicColumns())
+	return fmt.Sprintf(`SELECT ST_AsGeoJSON(t.*, 'geom', 6) FROM (SELECT %s FROM incidents WHERE id = $1) t`,
+		incidentPublicColumns(singleIncidentProperties))
 }
 
 // IncidentFeatureSQL is the statement IncidentFeature runs ($1: the id).
 func IncidentFeatureSQL() string {
-	feature, _ := incidentFeatureSQL(nil, geo.CRS84)
+	feature, _ := incidentFeatureSQL(singleIncidentProperties, geo.CRS84)
 	return `SELECT ` + feature + ` FROM incidents WHERE id = $1`
 }
