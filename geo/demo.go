@@ -124,7 +124,7 @@ func DemoIncidents() []DemoIncident {
 				Notes: "Armenia's Defence Ministry spokeswoman Shusan Stepanyan said that before dawn on Sunday Azerbaijani forces " +
 					"\"launched mortar and artillery fire in the vicinity of Jabrayil\"; no casualties among the personnel; " +
 					"Armenian units \"have taken adequate response measures\". Baku had no immediate response.",
-				LocationName: "Vicinity of Jabrayil", GeoPrecision: GeoNear,
+				LocationName: "Jabrayil", GeoPrecision: GeoNear, // "in the vicinity of Jabrayil"
 				Status: StatusDisputed, Sources: article,
 				Claims: DemoTruceBreachClaims(),
 			},

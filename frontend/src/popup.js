@@ -61,8 +61,13 @@ export function placeText(p) {
     lines.push(name ? `near ${name} (${within})` : `location known only roughly (${within})`);
     if (border !== null) lines.push(roughBorder(border, 1));
   } else if (precision >= 3) {
-    const area = p.admin2 || p.admin1 || p.location_name || p.nearest_place_name;
-    if (area) lines.push(`in the ${area} area`);
+    // An administrative area reads "in the X area"; a place name as
+    // reported may already be a description ("Villages on the Aras River"),
+    // so it is shown as written.
+    const admin = p.admin2 || p.admin1;
+    if (admin) lines.push(`in the ${admin} area`);
+    else if (p.location_name) lines.push(p.location_name);
+    else if (p.nearest_place_name) lines.push(`in the ${p.nearest_place_name} area`);
     lines.push(`location known to the district (within about ${PRECISION_RADIUS_M[3] / 1000} km)`);
     if (border !== null) lines.push(roughBorder(border, 10));
   } else {

@@ -120,6 +120,10 @@ test('a popup says where as exactly as the point is known', async () => {
       ['in the Jabrayil area', 'location known to the district (within about 25 km)', 'about 10 km from the border', 'Country: AZ']],
     ['district near the border', { ...base, admin2: 'Jabrayil District', admin1: 'Karabakh', geo_precision: 3, border_distance_m: 3000 },
       ['in the Jabrayil District area', 'location known to the district (within about 25 km)', 'close to the border', 'Country: AZ']],
+    ['region described in words', { location_name: 'Villages on the Aras River south of Jabrayil', geo_precision: 3 },
+      ['Villages on the Aras River south of Jabrayil', 'location known to the district (within about 25 km)']],
+    ['region by the nearest place', { nearest_place_name: 'Horadiz', nearest_place_distance_m: 0, geo_precision: 3 },
+      ['in the Horadiz area', 'location known to the district (within about 25 km)']],
   ]) {
     const got = placeText(p);
     assert.deepEqual(got, want, name);
