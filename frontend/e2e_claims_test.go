@@ -88,6 +88,19 @@ func TestClaimsPopupAndContestedMarker(t *testing.T) {
 	if !strings.Contains(claims, "Contested") {
 		t.Errorf("demo popup does not say contested: %q", claims)
 	}
+	// Opened from its marker, the popup pans clear of the map's controls:
+	// what lies at the centre of its title and of its first label is theirs.
+	b.do(b.ctx, "reopen from the marker", chromedp.Click(chromedp.CSS(`.leaflet-popup-close-button`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`.leaflet-popup`)),
+		chromedp.Click(chromedp.CSS(fmt.Sprintf(`#map .incident-marker[aria-label^=%q]`, demo.Title))),
+		pollJS(`document.querySelectorAll('.incident-popup .claims li').length === 2`), still(`.incident-popup`))
+	b.screenshot(b.ctx, "demo-claims-popup-from-marker")
+	for _, sel := range []string{".incident-popup .incident-title", ".incident-popup .props dt"} {
+		if !eval[bool](b, b.ctx, fmt.Sprintf(`(() => { const e = document.querySelector(%q); const r = e.getBoundingClientRect();
+			const at = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2); return at === e || e.contains(at); })()`, sel)) {
+			t.Errorf("%s is covered after opening the popup from its marker", sel)
+		}
+	}
 
 	// Exactly the contested incidents have the ring; the legend explains it.
 	rings := eval[[]string](b, b.ctx, `[...document.querySelectorAll('#map .incident-marker.is-contested')].map((m) => m.getAttribute('aria-label')).sort()`)
