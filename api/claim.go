@@ -182,7 +182,7 @@ func claimTarget(c echo.Context) (id, claimID int64, ifVersion int, err error) {
 // claimError explains a failed claim change.
 func claimError(err error, id, claimID int64) error {
 	if errors.Is(err, geo.ErrPreconditionFailed) {
-		return echo.NewHTTPError(http.StatusPreconditionFailed, "the claim changed since you read it; reload and retry")
+		return refuse(geo.ErrPreconditionFailed, "the claim changed since you read it; reload and retry")
 	}
 	return notFoundAs(err, fmt.Sprintf("no claim %d on incident %d", claimID, id))
 }

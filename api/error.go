@@ -70,6 +70,8 @@ func (s *Server) errorResponse(err error) (int, errorBody) {
 		return http.StatusGone, errorBody{Code: "CursorExpired", Description: err.Error()}
 	case errors.Is(err, geo.ErrNotFound):
 		return http.StatusNotFound, errorBody{Code: "NotFound", Description: publicMessage(err, "not found")}
+	case errors.Is(err, geo.ErrPreconditionFailed):
+		return http.StatusPreconditionFailed, errorBody{Code: codeForStatus(http.StatusPreconditionFailed), Description: publicMessage(err, "precondition failed")}
 	case errors.Is(err, geo.ErrConflict):
 		return http.StatusConflict, errorBody{Code: "Conflict", Description: publicMessage(err, "conflict")}
 	case errors.Is(err, geo.ErrUnauthorized):
@@ -80,7 +82,19 @@ func (s *Server) errorResponse(err error) (int, errorBody) {
 		return http.StatusServiceUnavailable, errorBody{Code: "Unavailable", Description: "the database is unavailable; retry later"}
 	case errors.Is(err, geo.ErrInvalid):
 		return http.StatusBadRequest, errorBody{Code: "InvalidInput", Description: publicMessage(err, "invalid input")}
+	case errors.Is(err, geo.ErrRateLimited):
+		return http.StatusTooManyRequests, errorBody{Code: "TooManyRequests", Description: publicMessage(err, "too many requests; retry later")}
+	case errors.Is(err, errBodyTooLarge):
+		return http.StatusRequestEntityTooLarge, errorBody{Code: "PayloadTooLarge", Description: publicMessage(err, "body too large")}
+	case errors.Is(err, errMediaType):
+		return http.StatusUnsupportedMediaType, errorBody{Code: "UnsupportedMediaType", Description: publicMessage(err, "unsupported media type")}
+	case errors.Is(err, errUnreadableBody):
+		return http.StatusBadRequest, errorBody{Code: "BadRequest", Description: publicMessage(err, "could not read the request body")}
+	case errors.Is(err, errBusy):
+		// Like every 5xx the description stays generic.
+		return http.StatusServiceUnavailable, errorBody{Code: "Unavailable", Description: http.StatusText(http.StatusServiceUnavailable)}
 	case errors.As(err, &httpErr):
+		// Only echo's own errors (unknown route, wrong method) arrive here.
 		msg, _ := httpErr.Message.(string)
 		if msg == "" || httpErr.Code >= 500 {
 			msg = http.StatusText(httpErr.Code)
@@ -89,6 +103,18 @@ func (s *Server) errorResponse(err error) (int, errorBody) {
 	}
 	return http.StatusInternalServerError, errorBody{Code: "InternalError", Description: "internal error"}
 }
+
+// Transport sentinels: refusals that belong to HTTP rather than to the
+// domain. Handlers wrap them with refuse; errorResponse maps them.
+var (
+	errBodyTooLarge   = errors.New("payload too large")
+	errMediaType      = errors.New("unsupported media type")
+	errUnreadableBody = errors.New("unreadable request body")
+	errBusy           = errors.New("server busy")
+)
+
+// refuse wraps sentinel with a message safe to show to the client.
+func refuse(sentinel error, msg string) error { return &PublicError{Msg: msg, Err: sentinel} }
 
 // PublicError is an error whose message is safe to show to clients. Domain
 // code wraps a sentinel in it to explain a 4xx; anything else stays generic.

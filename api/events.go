@@ -237,11 +237,11 @@ func (s *Server) events(c echo.Context) error {
 	switch outcome {
 	case clientFull:
 		c.Response().Header().Set("Retry-After", "30")
-		return echo.NewHTTPError(http.StatusTooManyRequests,
+		return refuse(geo.ErrRateLimited,
 			fmt.Sprintf("too many live streams from your address (at most %d); close one or retry later", s.cfg.MaxSSEPerClient))
 	case hubFull:
 		c.Response().Header().Set("Retry-After", "30")
-		return echo.NewHTTPError(http.StatusServiceUnavailable, "too many live clients; retry later")
+		return refuse(errBusy, "too many live clients; retry later")
 	}
 	defer s.hub.unsubscribe(addr)
 

@@ -129,7 +129,7 @@ func TestItemsGeoJSONIsLonLat(t *testing.T) {
 	if f.ID != float64(inc.ID) {
 		t.Errorf("feature id = %v, want %d", f.ID, inc.ID)
 	}
-	for _, prop := range geo.IncidentProperties {
+	for _, prop := range geo.IncidentProperties() {
 		if _, ok := f.Properties[prop]; !ok {
 			t.Errorf("property %q missing", prop)
 		}

@@ -116,7 +116,7 @@ func (s *Server) authFailed(ctx context.Context, c echo.Context) error {
 	}
 	if !ok {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())))
-		return echo.NewHTTPError(http.StatusTooManyRequests, "too many failed sign-ins; retry later")
+		return refuse(geo.ErrRateLimited, "too many failed sign-ins; retry later")
 	}
 	return geo.ErrUnauthorized
 }
@@ -256,7 +256,7 @@ func readBody(c echo.Context, shape jsonShape, v any) error {
 	if ct := c.Request().Header.Get(echo.HeaderContentType); ct != "" {
 		mediaType, params, err := mime.ParseMediaType(ct)
 		if err != nil || mediaType != mediaJSON {
-			return echo.NewHTTPError(http.StatusUnsupportedMediaType, "send application/json")
+			return refuse(errMediaType, "send application/json")
 		}
 		if err := checkCharset(params); err != nil {
 			return err
@@ -270,7 +270,7 @@ func readBody(c echo.Context, shape jsonShape, v any) error {
 		return bodyReadError(err)
 	}
 	if len(data) > maxReportJSON {
-		return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "body too large")
+		return refuse(errBodyTooLarge, "body too large")
 	}
 	if len(strings.TrimSpace(string(data))) == 0 {
 		return nil // every field optional
@@ -397,7 +397,7 @@ func (s *Server) patchIncident(c echo.Context) error {
 	version, err := s.deps.Moderation.PatchIncident(ctx, id, ifVersion, patch, currentUser(c))
 	if err != nil {
 		if errors.Is(err, geo.ErrPreconditionFailed) {
-			return echo.NewHTTPError(http.StatusPreconditionFailed, "the incident changed since you read it; reload and retry")
+			return refuse(geo.ErrPreconditionFailed, "the incident changed since you read it; reload and retry")
 		}
 		return notFoundAs(err, fmt.Sprintf("no incident %d", id))
 	}

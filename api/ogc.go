@@ -150,7 +150,7 @@ const crs84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 func newCollectionDoc(base, id, title, description string, ext geo.Extent, tiles bool) collectionDoc {
 	href := base + "/collections/" + id
 	doc := collectionDoc{
-		ID: id, Title: title, Description: description, ItemType: "feature", CRS: geo.SupportedCRS, StorageCRS: crs84,
+		ID: id, Title: title, Description: description, ItemType: "feature", CRS: geo.SupportedCRS(), StorageCRS: crs84,
 		Links: []link{
 			{Href: href, Rel: "self", Type: mediaJSON, Title: title},
 			{Href: href + "/items", Rel: "items", Type: mediaGeoJSON, Title: title + " (GeoJSON)"},

@@ -8,7 +8,7 @@ func claimSchema() obj {
 		"id":            obj{"type": "integer", "readOnly": true},
 		"party":         obj{"type": "string", "maxLength": geo.MaxClaimParty, "description": "Who makes the claim."},
 		"actor_code":    obj{"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,50}$", "description": "Optional short code of the party."},
-		"stance":        obj{"type": "string", "enum": geo.ClaimStances},
+		"stance":        obj{"type": "string", "enum": geo.ClaimStances()},
 		"attributed_to": obj{"type": "string", "maxLength": geo.MaxClaimParty, "description": "The party blamed; only with stance attributes_to."},
 		"text":          obj{"type": "string", "maxLength": geo.MaxClaimText},
 		"claimed_at":    obj{"type": "string", "format": "date-time", "nullable": true, "description": "When the party said it, only when the source says."},

@@ -34,7 +34,7 @@ func collectionPaths(layers []geo.Layer) obj {
 
 func crsParam() obj {
 	return param("crs", "query", "CRS of the geometries written (default CRS84; Content-Crs names it).",
-		obj{"type": "string", "enum": geo.SupportedCRS})
+		obj{"type": "string", "enum": geo.SupportedCRS()})
 }
 
 func featureIDParam() obj {
@@ -62,7 +62,7 @@ func commonItemsParams(datetime bool, formats ...string) []obj {
 	ps := []obj{
 		bbox,
 		param("bbox-crs", "query", "CRS of bbox (default CRS84; EPSG:4326 is latitude first; EPSG:3857 in metres).",
-			obj{"type": "string", "enum": geo.SupportedCRS}),
+			obj{"type": "string", "enum": geo.SupportedCRS()}),
 		crsParam(),
 		// maximum tells clients such as GDAL how large a page they may ask
 		// for, so they do not page through a layer 10 features at a time.
@@ -81,9 +81,9 @@ func commonItemsParams(datetime bool, formats ...string) []obj {
 // incidentItemsParams are the parameters of the incidents' items.
 func incidentItemsParams() []obj {
 	ps := append(commonItemsParams(true, "json", "geojson", "csv", "html"),
-		listOf("event_type", "ACLED event types.", geo.EventTypes),
+		listOf("event_type", "ACLED event types.", geo.EventTypes()),
 		listOf("sub_event_type", "ACLED sub-event types.", geo.SubEventTypes()),
-		listOf("status", "Statuses (default verified,disputed,reported: all but retracted).", geo.IncidentStatuses),
+		listOf("status", "Statuses (default verified,disputed,reported: all but retracted).", geo.IncidentStatuses()),
 		minSourcesParam(),
 		param("country", "query", "Comma-separated ISO 3166-1 alpha-2 codes.", str()),
 		param("actor", "query", "Substring of actor1 or actor2.", str()),
@@ -95,24 +95,25 @@ func incidentItemsParams() []obj {
 		param("within_km", "query", "Radius around near_place in km.", obj{"type": "number", "minimum": 0}),
 		param("sortby", "query", "occurred_at or fatalities, prefixed with + or - (default -occurred_at).",
 			obj{"type": "string", "enum": sortByValues()}),
-		listOf("geo_check", "Where the derived geography disagrees with the source: country_mismatch, no_country.", geo.GeoChecks),
+		listOf("geo_check", "Where the derived geography disagrees with the source: country_mismatch, no_country.", geo.GeoChecks()),
 		param("derived", "query", "f=csv only: true adds the derived columns (country by polygon, nearest place, border distance, geo_check, contested).",
 			obj{"type": "boolean"}),
 		listOf("properties", "Property names to return (source_record only when named).",
-			append(slices.Clone(geo.IncidentProperties), geo.IncidentOnRequestProperties...)),
+			append(geo.IncidentProperties(), geo.IncidentOnRequestProperties()...)),
 		param("filter", "query", "A CQL2 filter on the queryables (see /collections/incidents/queryables): "+
 			"comparisons, LIKE, IN, BETWEEN, IS NULL, S_INTERSECTS/S_WITHIN/S_DWITHIN on geometry, T_* on any timestamp.", str()),
 		// No schema default: clients that send every default (Swagger UI's
 		// "Try it out") would send filter-lang without a filter, a 400.
 		param("filter-lang", "query", "cql2-text (the default) or cql2-json; cql-text is read as cql2-text. Only with filter.",
-			obj{"type": "string", "enum": geo.FilterLangs}),
+			obj{"type": "string", "enum": geo.FilterLangs()}),
 		param("filter-crs", "query", "Only "+crs84+".", obj{"type": "string", "enum": []string{crs84}}),
 	)
 	// Every other queryable as a parameter meaning equality (Part 1's
 	// filtering on properties): GDAL treats a property as one it may send
 	// to the server only when it finds it here.
+	queryables := geo.IncidentQueryables()
 	for _, name := range geo.IncidentPropertyParams() {
-		schema := queryableSchema(name, geo.IncidentQueryables[name])
+		schema := queryableSchema(name, queryables[name])
 		delete(schema, "x-ogc-role")
 		ps = append(ps, param(name, "query", "Incidents whose "+name+" equals this value.", schema))
 	}
@@ -121,7 +122,7 @@ func incidentItemsParams() []obj {
 
 func sortByValues() []string {
 	var out []string
-	for _, f := range geo.IncidentSortFields {
+	for _, f := range geo.IncidentSortFields() {
 		out = append(out, f, "+"+f, "-"+f)
 	}
 	return out
@@ -131,10 +132,10 @@ func sortByValues() []string {
 // a property missing here is documented as a string (a test insists none is).
 var incidentPropertyTypes = map[string]obj{
 	"external_id": str(), "occurred_at": {"type": "string", "format": "date-time"},
-	"time_precision": {"type": "integer", "enum": []int{1, 2, 3}}, "event_type": {"type": "string", "enum": geo.EventTypes},
+	"time_precision": {"type": "integer", "enum": []int{1, 2, 3}}, "event_type": {"type": "string", "enum": geo.EventTypes()},
 	"sub_event_type": {"type": "string", "enum": geo.SubEventTypes()}, "actor1": str(), "actor2": str(),
 	"fatalities": {"type": "integer", "minimum": 0}, "title": str(), "notes": str(), "location_name": str(),
-	"geo_precision": {"type": "integer", "enum": []int{1, 2, 3}}, "status": {"type": "string", "enum": geo.IncidentStatuses},
+	"geo_precision": {"type": "integer", "enum": []int{1, 2, 3}}, "status": {"type": "string", "enum": geo.IncidentStatuses()},
 	"sources":   {"type": "array", "items": sourceSchema()},
 	"report_id": {"type": "integer", "nullable": true}, "country_code": {"type": "string", "nullable": true},
 	"admin1": str(), "nearest_place_id": {"type": "integer", "nullable": true},
@@ -148,21 +149,21 @@ var incidentPropertyTypes = map[string]obj{
 	"source_dataset": str(),
 	"source_record":  {"type": "object", "additionalProperties": obj{"type": "string"}},
 	// Derived.
-	"geo_check":           {"type": "array", "items": obj{"type": "string", "enum": geo.GeoChecks}},
+	"geo_check":           {"type": "array", "items": obj{"type": "string", "enum": geo.GeoChecks()}},
 	"independent_sources": {"type": "integer", "minimum": 0},
 	"contested": {"type": "boolean", "description": "The claims conflict: an asserts or attributes_to and a denies, two parties blaming each other, " +
 		"or a party blaming another while a different party declines to confirm (no_comment)."},
 	// Claims per party (public form: no version); lists carry them with properties=claims.
 	"claims": {"type": "array", "items": obj{"type": "object", "properties": obj{
 		"id": obj{"type": "integer"}, "party": str(), "actor_code": obj{"type": "string", "nullable": true},
-		"stance": obj{"type": "string", "enum": geo.ClaimStances}, "attributed_to": obj{"type": "string", "nullable": true},
+		"stance": obj{"type": "string", "enum": geo.ClaimStances()}, "attributed_to": obj{"type": "string", "nullable": true},
 		"text": str(), "claimed_at": obj{"type": "string", "format": "date-time", "nullable": true},
 		"source": obj{"type": "object", "properties": obj{"name": str(), "url": obj{"type": "string", "format": "uri"}}}}}},
 }
 
 func incidentPropertySchemas() obj {
 	props := obj{}
-	for _, name := range append(slices.Clone(geo.IncidentProperties), geo.IncidentOnRequestProperties...) {
+	for _, name := range append(geo.IncidentProperties(), geo.IncidentOnRequestProperties()...) {
 		if s, ok := incidentPropertyTypes[name]; ok {
 			props[name] = s
 		} else {
@@ -202,7 +203,7 @@ func featureCollectionResponse(properties obj) obj {
 // of their own, for the test that keeps the two lists in step.
 func undocumentedIncidentProperties() []string {
 	var out []string
-	for _, name := range geo.IncidentProperties {
+	for _, name := range geo.IncidentProperties() {
 		if _, ok := incidentPropertyTypes[name]; !ok {
 			out = append(out, name)
 		}

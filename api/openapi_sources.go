@@ -13,7 +13,7 @@ func sourceSchema() obj {
 		"accessed_at": obj{"type": "string", "description": "When it was read: YYYY-MM-DD or RFC 3339 date-time."},
 		"archive_url": obj{"type": "string", "format": "uri", "description": "An archived copy (http or https)."},
 		"sha256":      obj{"type": "string", "pattern": "^[0-9a-f]{64}$", "description": "SHA-256 of the archived copy."},
-		"kind":        obj{"type": "string", "enum": geo.SourceKinds},
+		"kind":        obj{"type": "string", "enum": geo.SourceKinds()},
 	}}
 }
 

@@ -2,10 +2,11 @@ package api
 
 import (
 	"fmt"
-	"net/http"
 	"sync"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/incidentmap/incidentmap/geo"
 )
 
 // bigPageLimit is the page size from which a request counts as a large
@@ -36,7 +37,7 @@ func (l *pageLimiter) acquire(c echo.Context, limit int) (release func(), err er
 	defer l.mu.Unlock()
 	if l.running[addr] >= l.perClient {
 		c.Response().Header().Set("Retry-After", "2")
-		return nil, echo.NewHTTPError(http.StatusTooManyRequests,
+		return nil, refuse(geo.ErrRateLimited,
 			fmt.Sprintf("at most %d pages of %d or more features at a time from one address; wait for one to finish", l.perClient, bigPageLimit))
 	}
 	l.running[addr]++

@@ -234,7 +234,7 @@ func TestPrivacyNothingLeaks(t *testing.T) {
 	items := "/api/collections/incidents/items"
 	public := []string{
 		"/api", "/api/", "/api/conformance", "/api/collections", "/api/collections/incidents",
-		items, items + "?properties=" + url.QueryEscape(strings.Join(geo.IncidentProperties, ",")),
+		items, items + "?properties=" + url.QueryEscape(strings.Join(geo.IncidentProperties(), ",")),
 		items + "?properties=notes,location_name,sources,report_id",
 		items + "?limit=1", items + "?status=verified,disputed,retracted",
 		fmt.Sprintf("%s/%d", items, incidentID),

@@ -72,14 +72,15 @@ func (s *Server) queryables(c echo.Context) error {
 		}
 		return &PublicError{Msg: "the " + id + " collection cannot be filtered with CQL2 (no queryables)", Err: geo.ErrNotFound}
 	}
-	names := make([]string, 0, len(geo.IncidentQueryables))
-	for name := range geo.IncidentQueryables {
+	queryables := geo.IncidentQueryables()
+	names := make([]string, 0, len(queryables))
+	for name := range queryables {
 		names = append(names, name)
 	}
 	slices.Sort(names)
 	props := obj{}
 	for _, name := range names {
-		props[name] = queryableSchema(name, geo.IncidentQueryables[name])
+		props[name] = queryableSchema(name, queryables[name])
 	}
 	c.Response().Header().Set(echo.HeaderContentType, mediaJSONSchema)
 	return c.JSON(http.StatusOK, obj{

@@ -120,7 +120,7 @@ func (f reportFeature) toReport(v *geo.ValidationError) *geo.Report {
 
 // tooLarge is the 413 of a body over limit bytes.
 func tooLarge(what string, limit int64) error {
-	return echo.NewHTTPError(http.StatusRequestEntityTooLarge,
+	return refuse(errBodyTooLarge,
 		fmt.Sprintf("%s may be at most %d KiB", what, limit>>10))
 }
 
@@ -151,7 +151,7 @@ func (s *Server) submitReport(c echo.Context) (err error) {
 	case err == nil && mediaType == "multipart/form-data":
 		report, hash, err = s.readMultipartReport(ctx, c.Request().Body, params["boundary"])
 	default:
-		return echo.NewHTTPError(http.StatusUnsupportedMediaType,
+		return refuse(errMediaType,
 			"send application/json (a GeoJSON Feature) or multipart/form-data")
 	}
 	if err != nil {
@@ -165,7 +165,7 @@ func (s *Server) submitReport(c echo.Context) (err error) {
 	var limited *geo.RateLimitError
 	if errors.As(err, &limited) {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(limited.RetryAfter.Seconds()))))
-		return echo.NewHTTPError(http.StatusTooManyRequests, limited.Error())
+		return refuse(geo.ErrRateLimited, limited.Error())
 	}
 	if err != nil {
 		return err
@@ -210,7 +210,7 @@ func readJSONReport(body io.Reader) (*geo.Report, []byte, error) {
 		return nil, nil, bodyReadError(err)
 	}
 	if len(data) > maxReportJSON {
-		return nil, nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("a JSON report is at most %d KB", maxReportJSON>>10))
+		return nil, nil, refuse(errBodyTooLarge, fmt.Sprintf("a JSON report is at most %d KB", maxReportJSON>>10))
 	}
 	var f reportFeature
 	if err := decodeStrict(data, reportShape, &f); err != nil {
@@ -230,9 +230,9 @@ func readJSONReport(body io.Reader) (*geo.Report, []byte, error) {
 func bodyReadError(err error) error {
 	var maxErr *http.MaxBytesError
 	if errors.As(err, &maxErr) {
-		return echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("body over %d bytes", maxErr.Limit))
+		return refuse(errBodyTooLarge, fmt.Sprintf("body over %d bytes", maxErr.Limit))
 	}
-	return echo.NewHTTPError(http.StatusBadRequest, "could not read the request body")
+	return refuse(errUnreadableBody, "could not read the request body")
 }
 
 // formFields are the text fields of the browser's report form; each maps
@@ -271,7 +271,7 @@ func (s *Server) readMultipartReport(ctx context.Context, body io.Reader, bounda
 				return nil, nil, bodyReadError(err)
 			}
 			if int64(len(data)) > photo.DefaultLimits().MaxBytes {
-				return nil, nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge,
+				return nil, nil, refuse(errBodyTooLarge,
 					fmt.Sprintf("photo %d is over %d MB", len(photos)+1, photo.DefaultLimits().MaxBytes>>20))
 			}
 			photos = append(photos, data)
@@ -353,12 +353,12 @@ func (s *Server) attachPhotos(ctx context.Context, r *geo.Report, photos [][]byt
 		if err != nil {
 			field := fmt.Sprintf("photo[%d]", i)
 			if errors.Is(err, photo.ErrTooLarge) {
-				return echo.NewHTTPError(http.StatusRequestEntityTooLarge, field+": "+err.Error())
+				return refuse(errBodyTooLarge, field+": "+err.Error())
 			}
 			if errors.Is(err, photo.ErrUnsupportedFormat) {
 				// Not a photo at all (SVG, HTML, GIF): a media type we do
 				// not take, unlike a broken JPEG (422).
-				return echo.NewHTTPError(http.StatusUnsupportedMediaType, field+": "+err.Error())
+				return refuse(errMediaType, field+": "+err.Error())
 			}
 			return fieldError(field, "%s", err.Error())
 		}

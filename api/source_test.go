@@ -147,7 +147,7 @@ func TestItemsMinSources(t *testing.T) {
 func TestReportedStatusVisibility(t *testing.T) {
 	ts := newTestServer(t)
 	ids := map[int64]string{}
-	for _, status := range geo.IncidentStatuses {
+	for _, status := range geo.IncidentStatuses() {
 		inc := seedIncident(t, ts, 47.03, 39.40, func(inc *geo.Incident) { inc.Status = status })
 		ids[inc.ID] = status
 	}

@@ -5,12 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"net/http"
 	"strconv"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/labstack/echo/v4"
 
 	"github.com/incidentmap/incidentmap/geo"
 )
@@ -228,7 +225,7 @@ func decodeStrict(body []byte, shape jsonShape, v any) error {
 // reading another charset as UTF-8 would store different text.
 func checkCharset(params map[string]string) error {
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
-		return echo.NewHTTPError(http.StatusUnsupportedMediaType,
+		return refuse(errMediaType,
 			"charset "+strconv.Quote(cs)+" is not supported: send the JSON body as UTF-8")
 	}
 	return nil

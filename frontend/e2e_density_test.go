@@ -472,12 +472,12 @@ func TestDensityTilesAtTheDefaultThreshold(t *testing.T) {
 	var csvText bytes.Buffer
 	csvText.WriteString("event_id_cnty,event_date,event_type,sub_event_type,latitude,longitude,title\n")
 	subTypes := map[string]string{}
-	for typ, subs := range geo.EventTaxonomy {
+	for typ, subs := range geo.EventTaxonomy() {
 		subTypes[typ] = subs[0]
 	}
 	perType := map[string]int{}
 	for i := range 20000 {
-		typ := geo.EventTypes[i%len(geo.EventTypes)]
+		typ := geo.EventTypes()[i%len(geo.EventTypes())]
 		perType[typ]++
 		fmt.Fprintf(&csvText, "T%d,2020-10-%02d,%s,%s,%.5f,%.5f,Incident %d\n", i, 1+i%28, typ, subTypes[typ],
 			38.8+float64((i*104729)%1000)/714, 46+float64((i*7919)%1000)/500, i)

@@ -517,7 +517,7 @@ func (b *browser) apiLinkFromPage(ctx context.Context) string {
 // seedMany stores n incidents spread over the Jabrayil area, in parallel.
 func seedMany(t *testing.T, db *postgis.DB, n int) {
 	t.Helper()
-	types := geo.EventTypes
+	types := geo.EventTypes()
 	statuses := []string{geo.StatusVerified, geo.StatusVerified, geo.StatusDisputed}
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)

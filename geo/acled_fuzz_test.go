@@ -78,7 +78,7 @@ func FuzzParseACLEDFile(f *testing.F) {
 		if len(body) > 1<<16 {
 			return
 		}
-		r, err := NewACLEDReader(strings.NewReader(strings.Join(ACLEDColumns, ",") + "\n" + body))
+		r, err := NewACLEDReader(strings.NewReader(strings.Join(acledColumns, ",") + "\n" + body))
 		if err != nil {
 			t.Fatalf("header: %v", err)
 		}

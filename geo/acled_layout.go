@@ -6,10 +6,10 @@ import (
 	"strings"
 )
 
-// ACLEDColumns are the columns of a current ACLED export (since March
+// acledColumns are the columns of a current ACLED export (since March
 // 2023), in ACLED's order. Source: ACLED Codebook (2023), "ACLED Data
 // Columns at a Glance".
-var ACLEDColumns = []string{
+var acledColumns = []string{
 	"event_id_cnty", "event_date", "year", "time_precision", "disorder_type",
 	"event_type", "sub_event_type", "actor1", "assoc_actor_1", "inter1",
 	"actor2", "assoc_actor_2", "inter2", "interaction", "civilian_targeting",
@@ -18,10 +18,10 @@ var ACLEDColumns = []string{
 	"fatalities", "tags", "timestamp",
 }
 
-// ACLED2019Columns are the columns of an ACLED export of 2019 to early
+// acled2019Columns are the columns of an ACLED export of 2019 to early
 // 2023 (the codebook of 2019: sub-event types; no disorder_type,
 // civilian_targeting or tags), in ACLED's order.
-var ACLED2019Columns = []string{
+var acled2019Columns = []string{
 	"data_id", "iso", "event_id_cnty", "event_id_no_cnty", "event_date", "year",
 	"time_precision", "event_type", "sub_event_type", "actor1", "assoc_actor_1",
 	"inter1", "actor2", "assoc_actor_2", "inter2", "interaction", "region",
@@ -29,10 +29,10 @@ var ACLED2019Columns = []string{
 	"geo_precision", "source", "source_scale", "notes", "fatalities", "timestamp", "iso3",
 }
 
-// ACLEDLegacyColumns are the columns of a pre-2019 ACLED export (written
+// acledLegacyColumns are the columns of a pre-2019 ACLED export (written
 // in capitals; Codebook 2017: no sub-event type, "ally" actors), in
 // ACLED's order, lower-cased.
-var ACLEDLegacyColumns = []string{
+var acledLegacyColumns = []string{
 	"gwno", "event_id_cnty", "event_id_no_cnty", "event_date", "year",
 	"time_precision", "event_type", "actor1", "ally_actor_1", "inter1", "actor2",
 	"ally_actor_2", "inter2", "interaction", "country", "admin1", "admin2",
@@ -40,31 +40,31 @@ var ACLEDLegacyColumns = []string{
 	"notes", "fatalities",
 }
 
-// ACLEDPopulationColumns are the population estimates the ACLED API adds
+// acledPopulationColumns are the population estimates the ACLED API adds
 // on request.
-var ACLEDPopulationColumns = []string{"population_1km", "population_2km", "population_5km", "population_best"}
+var acledPopulationColumns = []string{"population_1km", "population_2km", "population_5km", "population_best"}
 
-// IncidentmapColumns are incidentmap's own columns of a CSV export. An
+// incidentmapColumns are incidentmap's own columns of a CSV export. An
 // export writes each only when some row carries information the ACLED
 // columns do not reproduce; an import reads status, title, occurred_at,
 // sources_json and demo back. report_id is local and not read back.
-var IncidentmapColumns = []string{"status", "title", "occurred_at", "sources_json", "demo", "report_id"}
+var incidentmapColumns = []string{"status", "title", "occurred_at", "sources_json", "demo", "report_id"}
 
-// DerivedColumns are what the store derives (WithDerived adds them to an
+// derivedColumns are what the store derives (WithDerived adds them to an
 // export); an import of incidentmap's own export ignores them.
-var DerivedColumns = []string{"id", "country_code", "nearest_place_name", "nearest_place_distance_m", "border_distance_m", "geo_check", "contested"}
+var derivedColumns = []string{"id", "country_code", "nearest_place_name", "nearest_place_distance_m", "border_distance_m", "geo_check", "contested"}
 
-// ACLEDExtraColumns are incidentmap's own and derived columns, written
+// acledExtraColumns are incidentmap's own and derived columns, written
 // after ACLED's by the one-pass writer (NewACLEDWriter).
-var ACLEDExtraColumns = slices.Concat(IncidentmapColumns, DerivedColumns)
+var acledExtraColumns = slices.Concat(incidentmapColumns, derivedColumns)
 
-// ACLEDRequiredColumns must be in the header of an imported ACLED file;
+// acledRequiredColumns must be in the header of an imported ACLED file;
 // every other column is optional and read when present.
-var ACLEDRequiredColumns = []string{"event_id_cnty", "event_date", "event_type", "latitude", "longitude"}
+var acledRequiredColumns = []string{"event_id_cnty", "event_date", "event_type", "latitude", "longitude"}
 
-// ACLEDExportRequiredColumns are written by every export, even when
+// acledExportRequiredColumns are written by every export, even when
 // empty in every row: what a reader of an ACLED file expects to find.
-var ACLEDExportRequiredColumns = []string{
+var acledExportRequiredColumns = []string{
 	"event_id_cnty", "event_date", "year", "time_precision", "event_type", "sub_event_type",
 	"actor1", "actor2", "country", "location", "latitude", "longitude", "geo_precision",
 	"source", "notes", "fatalities",
@@ -127,3 +127,30 @@ func parseWholeNumber(s string) (int, bool) {
 	n, err := strconv.Atoi(s)
 	return n, err == nil
 }
+
+// ACLEDColumns returns a copy of ACLEDColumns().
+func ACLEDColumns() []string { return slices.Clone(acledColumns) }
+
+// ACLED2019Columns returns a copy of ACLED2019Columns().
+func ACLED2019Columns() []string { return slices.Clone(acled2019Columns) }
+
+// ACLEDLegacyColumns returns a copy of ACLEDLegacyColumns().
+func ACLEDLegacyColumns() []string { return slices.Clone(acledLegacyColumns) }
+
+// ACLEDPopulationColumns returns a copy of ACLEDPopulationColumns().
+func ACLEDPopulationColumns() []string { return slices.Clone(acledPopulationColumns) }
+
+// IncidentmapColumns returns a copy of IncidentmapColumns().
+func IncidentmapColumns() []string { return slices.Clone(incidentmapColumns) }
+
+// DerivedColumns returns a copy of DerivedColumns().
+func DerivedColumns() []string { return slices.Clone(derivedColumns) }
+
+// ACLEDExtraColumns returns a copy of ACLEDExtraColumns().
+func ACLEDExtraColumns() []string { return slices.Clone(acledExtraColumns) }
+
+// ACLEDRequiredColumns returns a copy of ACLEDRequiredColumns().
+func ACLEDRequiredColumns() []string { return slices.Clone(acledRequiredColumns) }
+
+// ACLEDExportRequiredColumns returns a copy of ACLEDExportRequiredColumns().
+func ACLEDExportRequiredColumns() []string { return slices.Clone(acledExportRequiredColumns) }

@@ -104,7 +104,7 @@ var acledFieldColumns = [numACLEDFields]string{
 // NewACLEDReader reads the header of an ACLED CSV file from r. A header
 // that lacks required columns (all of them are listed) or names a column
 // twice is a *HeaderError. A file with incidentmap's own columns (status,
-// title, ...; see IncidentmapColumns) is incidentmap's export: its rows'
+// title, ...; see IncidentmapColumns()) is incidentmap's export: its rows'
 // SourceDataset is "incidentmap" and its derived columns are ignored;
 // other files are "ACLED".
 func NewACLEDReader(r io.Reader) (*ACLEDReader, error) {
@@ -119,7 +119,7 @@ func NewACLEDReader(r io.Reader) (*ACLEDReader, error) {
 	cr.ReuseRecord = true
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
-		return nil, &HeaderError{Missing: slices.Clone(ACLEDRequiredColumns)}
+		return nil, &HeaderError{Missing: slices.Clone(acledRequiredColumns)}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read header: %w", err)
@@ -153,11 +153,11 @@ func NewACLEDReader(r io.Reader) (*ACLEDReader, error) {
 			ar.cols[f] = i
 		}
 		ar.first[i] = slices.Contains(firstClassColumns, name)
-		if slices.Contains(IncidentmapColumns, name) || (name != "id" && slices.Contains(DerivedColumns, name)) {
+		if slices.Contains(incidentmapColumns, name) || (name != "id" && slices.Contains(derivedColumns, name)) {
 			ar.dataset = DatasetIncidentmap
 		}
 	}
-	for _, name := range ACLEDRequiredColumns {
+	for _, name := range acledRequiredColumns {
 		if !seen[name] {
 			herr.Missing = append(herr.Missing, name)
 		}
@@ -167,7 +167,7 @@ func NewACLEDReader(r io.Reader) (*ACLEDReader, error) {
 	}
 	if ar.dataset == DatasetIncidentmap {
 		for i, name := range ar.header {
-			if name == "report_id" || slices.Contains(DerivedColumns, name) {
+			if name == "report_id" || slices.Contains(derivedColumns, name) {
 				ar.skip[i] = true
 			}
 		}

@@ -30,10 +30,10 @@ func acledTestRow() map[string]string {
 	}
 }
 
-// acledText writes rows under header (ACLEDColumns when nil).
+// acledText writes rows under header (ACLEDColumns() when nil).
 func acledText(header []string, rows ...map[string]string) string {
 	if header == nil {
-		header = ACLEDColumns
+		header = acledColumns
 	}
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
@@ -167,7 +167,7 @@ func TestACLEDReaderHeader(t *testing.T) {
 		missing, dupes []string
 	}{
 		{"notes,event_type\n", []string{"event_id_cnty", "event_date", "latitude", "longitude"}, nil},
-		{"", ACLEDRequiredColumns, nil},
+		{"", acledRequiredColumns, nil},
 		{"event_id_cnty,event_date,event_type,latitude,longitude,notes,Notes\n", nil, []string{"notes"}},
 	}
 	for _, tt := range tests {
@@ -265,7 +265,7 @@ func TestACLEDReaderGoesOn(t *testing.T) {
 // occurred_at (incidentmap's own column) gives the time of day when it
 // falls on event_date; a title and status given are kept.
 func TestACLEDReaderExtraColumns(t *testing.T) {
-	header := append(slices.Clone(ACLEDColumns), "occurred_at", "title", "status", "sources_json", "demo")
+	header := append(slices.Clone(acledColumns), "occurred_at", "title", "status", "sources_json", "demo")
 	row := acledTestRow()
 	row["occurred_at"] = "2020-10-18T04:30:00+02:00"
 	row["title"] = "Missile strike on Ganja"

@@ -49,12 +49,12 @@ func startsFormula(s string) bool {
 // (NewACLEDWriter): the current ACLED columns, incidentmap's own and the
 // derived ones.
 func ACLEDExportColumns() []string {
-	return slices.Concat(ACLEDColumns, ACLEDExtraColumns)
+	return slices.Concat(acledColumns, acledExtraColumns)
 }
 
 // ACLEDLayout chooses the columns of a CSV export in a first pass over
 // the incidents (Observe each, then Columns): the columns ACLED's layout
-// requires (ACLEDExportRequiredColumns), and every other column some
+// requires (ACLEDExportRequiredColumns()), and every other column some
 // incident has a value for, from its SourceRecord or its fields. Then
 // NewACLEDColumnsWriter writes the second pass with those columns. An
 // export of imported ACLED rows thus gives back the file's columns.
@@ -80,7 +80,7 @@ func NewACLEDLayout(opts ...ACLEDOption) *ACLEDLayout {
 }
 
 // renderedColumns are the columns rendered from Incident's fields.
-var renderedColumns = slices.Concat(acledColumnOrder, IncidentmapColumns)
+var renderedColumns = slices.Concat(acledColumnOrder, incidentmapColumns)
 
 // Observe notes which columns inc has a value for.
 func (l *ACLEDLayout) Observe(inc *Incident) {
@@ -102,25 +102,25 @@ func (l *ACLEDLayout) Observe(inc *Incident) {
 func (l *ACLEDLayout) Columns() []string {
 	var cols []string
 	for _, c := range acledColumnOrder {
-		if l.seen[c] || slices.Contains(ACLEDExportRequiredColumns, c) {
+		if l.seen[c] || slices.Contains(acledExportRequiredColumns, c) {
 			cols = append(cols, c)
 		}
 	}
 	var unknown []string
 	for c := range l.seen {
-		if !slices.Contains(renderedColumns, c) && !(l.derived && slices.Contains(DerivedColumns, c)) {
+		if !slices.Contains(renderedColumns, c) && !(l.derived && slices.Contains(derivedColumns, c)) {
 			unknown = append(unknown, c)
 		}
 	}
 	slices.Sort(unknown)
 	cols = append(cols, unknown...)
-	for _, c := range IncidentmapColumns {
+	for _, c := range incidentmapColumns {
 		if l.seen[c] {
 			cols = append(cols, c)
 		}
 	}
 	if l.derived {
-		cols = append(cols, DerivedColumns...)
+		cols = append(cols, derivedColumns...)
 	}
 	return cols
 }
@@ -152,7 +152,7 @@ func NewACLEDColumnsWriter(w io.Writer, columns []string) *ACLEDWriter {
 		numeric: make([]bool, len(columns)), derived: make([]bool, len(columns))}
 	for i, c := range columns {
 		aw.numeric[i] = slices.Contains(numericColumns, c)
-		aw.derived[i] = slices.Contains(DerivedColumns, c)
+		aw.derived[i] = slices.Contains(derivedColumns, c)
 	}
 	return aw
 }

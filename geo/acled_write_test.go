@@ -25,7 +25,7 @@ func TestACLEDLayoutOwnColumns(t *testing.T) {
 	base := readACLED(t, acledText(nil, acledTestRow()))[0].Incident
 	cols := exportHeader(t, []Incident{base})
 	// Columns empty in every row are left out.
-	want := slices.DeleteFunc(slices.Clone(ACLEDColumns), func(c string) bool {
+	want := slices.DeleteFunc(slices.Clone(acledColumns), func(c string) bool {
 		return slices.Contains([]string{"assoc_actor_1", "assoc_actor_2", "admin2", "admin3", "tags"}, c)
 	})
 	if !slices.Equal(cols, want) {
@@ -48,7 +48,7 @@ func TestACLEDLayoutOwnColumns(t *testing.T) {
 		inc := base
 		tt.edit(&inc)
 		cols := exportHeader(t, []Incident{base, inc})
-		if extra := slices.DeleteFunc(slices.Clone(cols), func(c string) bool { return slices.Contains(ACLEDColumns, c) }); !slices.Equal(extra, []string{tt.col}) {
+		if extra := slices.DeleteFunc(slices.Clone(cols), func(c string) bool { return slices.Contains(acledColumns, c) }); !slices.Equal(extra, []string{tt.col}) {
 			t.Errorf("%s: extra columns %v, want [%s]", tt.col, extra, tt.col)
 		}
 	}
@@ -58,8 +58,8 @@ func TestACLEDLayoutOwnColumns(t *testing.T) {
 		t.Errorf("verified row wrote a status column: %v", cols)
 	}
 	cols = exportHeader(t, []Incident{base}, WithDerived())
-	if got := cols[len(cols)-len(DerivedColumns):]; !slices.Equal(got, DerivedColumns) {
-		t.Errorf("WithDerived: columns end with %v, want %v", got, DerivedColumns)
+	if got := cols[len(cols)-len(derivedColumns):]; !slices.Equal(got, derivedColumns) {
+		t.Errorf("WithDerived: columns end with %v, want %v", got, derivedColumns)
 	}
 
 	// What the own columns say reads back.

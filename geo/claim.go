@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -26,8 +27,8 @@ const (
 	StanceAttributesTo = "attributes_to"
 )
 
-// ClaimStances lists every valid stance.
-var ClaimStances = []string{StanceAsserts, StanceDenies, StanceNoComment, StanceAttributesTo}
+// claimStances lists every valid stance.
+var claimStances = []string{StanceAsserts, StanceDenies, StanceNoComment, StanceAttributesTo}
 
 // Bounds of a claim's text fields, in characters (the schema's checks).
 const (
@@ -81,9 +82,9 @@ func (c *Claim) Validate(now time.Time, prefix string) error {
 			v.Add(prefix+"attributed_to", "a party does not attribute an event to itself: use stance asserts")
 		}
 	case "":
-		v.Add(prefix+"stance", "required: one of %s", strings.Join(ClaimStances, ", "))
+		v.Add(prefix+"stance", "required: one of %s", strings.Join(claimStances, ", "))
 	default:
-		v.Add(prefix+"stance", "unknown stance %s: want one of %s", quoteShort(c.Stance), strings.Join(ClaimStances, ", "))
+		v.Add(prefix+"stance", "unknown stance %s: want one of %s", quoteShort(c.Stance), strings.Join(claimStances, ", "))
 	}
 	checkClaimText(v, prefix+"text", c.Text, MaxClaimText, true)
 	if c.ClaimedAt != nil {
@@ -263,3 +264,6 @@ func readFeatureClaims(b *rowBuilder, raw json.RawMessage) []Claim {
 	}
 	return claims
 }
+
+// ClaimStances returns a copy of ClaimStances().
+func ClaimStances() []string { return slices.Clone(claimStances) }

@@ -2,6 +2,7 @@ package geo
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -24,8 +25,8 @@ const (
 	CRSURI3857 = "http://www.opengis.net/def/crs/EPSG/0/3857"
 )
 
-// SupportedCRS lists the CRS URIs of every collection, the default first.
-var SupportedCRS = []string{CRSURI84, CRSURI4326, CRSURI3857}
+// supportedCRS lists the CRS URIs of every collection, the default first.
+var supportedCRS = []string{CRSURI84, CRSURI4326, CRSURI3857}
 
 // URI names c.
 func (c CRS) URI() string {
@@ -48,7 +49,7 @@ func ParseCRS(param, s string) (CRS, error) {
 	case CRSURI3857:
 		return EPSG3857, nil
 	}
-	return CRS84, Invalidf(param, "unsupported CRS %s (supported: %s)", quoteShort(s), strings.Join(SupportedCRS, ", "))
+	return CRS84, Invalidf(param, "unsupported CRS %s (supported: %s)", quoteShort(s), strings.Join(supportedCRS, ", "))
 }
 
 // webMercatorRadius is the sphere of Web Mercator (EPSG:3857), metres.
@@ -88,3 +89,6 @@ func bboxToCRS84(s string, crs CRS) (string, error) {
 	}
 	return strings.Join(out, ","), nil
 }
+
+// SupportedCRS returns a copy of SupportedCRS().
+func SupportedCRS() []string { return slices.Clone(supportedCRS) }

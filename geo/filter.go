@@ -2,6 +2,7 @@ package geo
 
 import (
 	"errors"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
@@ -11,18 +12,18 @@ import (
 	"github.com/incidentmap/incidentmap/geo/cql2"
 )
 
-// FilterLangs are the filter languages a filter may be written in:
+// filterLangs are the filter languages a filter may be written in:
 // CQL2 text and JSON (OGC API – Features Part 3), and cql-text, the name
 // GDAL 3.6 sends for CQL2 text.
-var FilterLangs = []string{"cql2-text", "cql2-json", "cql-text"}
+var filterLangs = []string{"cql2-text", "cql2-json", "cql-text"}
 
 // maxFilterLen bounds a filter parameter (the parser's own limit).
 const maxFilterLen = cql2.MaxInputBytes
 
-// IncidentQueryables are the incident properties a filter may name, with
+// incidentQueryables are the incident properties a filter may name, with
 // their types: the public properties that are plain values, the
 // timestamps, and the point as "geometry". The store maps each to SQL.
-var IncidentQueryables = map[string]cql2.Kind{
+var incidentQueryables = map[string]cql2.Kind{
 	"geometry":    cql2.Geometry,
 	"external_id": cql2.String, "occurred_at": cql2.Timestamp, "time_precision": cql2.Integer,
 	"event_type": cql2.String, "sub_event_type": cql2.String, "actor1": cql2.String, "actor2": cql2.String,
@@ -37,9 +38,9 @@ var IncidentQueryables = map[string]cql2.Kind{
 	"contested":           cql2.Boolean,
 }
 
-// IncidentTemporalQueryables name the instants of an incident; occurred_at
+// incidentTemporalQueryables name the instants of an incident; occurred_at
 // is the one datetime= filters on.
-var IncidentTemporalQueryables = []string{"occurred_at", "created_at", "updated_at"}
+var incidentTemporalQueryables = []string{"occurred_at", "created_at", "updated_at"}
 
 // IncidentPropertyParams are the queryables that may also be given as a
 // plain query parameter meaning equality (OGC API – Features Part 1,
@@ -47,7 +48,7 @@ var IncidentTemporalQueryables = []string{"occurred_at", "created_at", "updated_
 // own meaning.
 func IncidentPropertyParams() []string {
 	var out []string
-	for name := range IncidentQueryables {
+	for name := range incidentQueryables {
 		if name != "geometry" && !slices.Contains(incidentQueryParams, name) {
 			out = append(out, name)
 		}
@@ -58,13 +59,13 @@ func IncidentPropertyParams() []string {
 
 // parseIncidentFilter reads filter, filter-lang and filter-crs, and the
 // property parameters, into one expression checked against
-// IncidentQueryables; nil when there is none.
+// IncidentQueryables(); nil when there is none.
 func parseIncidentFilter(v url.Values) (cql2.Expr, error) {
 	var parts []cql2.Expr
 	if text := queryValue(v, "filter"); text != "" {
 		lang := strings.ToLower(queryValue(v, "filter-lang"))
-		if lang != "" && !slices.Contains(FilterLangs, lang) {
-			return nil, Invalidf("filter-lang", "unsupported %s (supported: %s)", quoteShort(lang), strings.Join(FilterLangs, ", "))
+		if lang != "" && !slices.Contains(filterLangs, lang) {
+			return nil, Invalidf("filter-lang", "unsupported %s (supported: %s)", quoteShort(lang), strings.Join(filterLangs, ", "))
 		}
 		if crs := queryValue(v, "filter-crs"); crs != "" && crs != BBoxCRS84 {
 			return nil, Invalidf("filter-crs", "only %s is supported", BBoxCRS84)
@@ -82,7 +83,7 @@ func parseIncidentFilter(v url.Values) (cql2.Expr, error) {
 		if s == "" {
 			continue
 		}
-		lit, err := propertyLiteral(name, IncidentQueryables[name], s)
+		lit, err := propertyLiteral(name, incidentQueryables[name], s)
 		if err != nil {
 			return nil, err
 		}
@@ -99,8 +100,8 @@ func parseIncidentFilter(v url.Values) (cql2.Expr, error) {
 	}
 	// Compiled against placeholders only to check names and types: a
 	// filter the store could not compile is the client's 400, here.
-	check := make(map[string]cql2.Queryable, len(IncidentQueryables))
-	for name, kind := range IncidentQueryables {
+	check := make(map[string]cql2.Queryable, len(incidentQueryables))
+	for name, kind := range incidentQueryables {
 		check[name] = cql2.Queryable{SQL: "x", Type: kind}
 	}
 	if _, _, err := cql2.Compile(e, check, 1); err != nil {
@@ -148,3 +149,12 @@ func checkFilterValue(s string) error {
 	}
 	return nil
 }
+
+// FilterLangs returns a copy of FilterLangs().
+func FilterLangs() []string { return slices.Clone(filterLangs) }
+
+// IncidentQueryables returns a copy of IncidentQueryables().
+func IncidentQueryables() map[string]cql2.Kind { return maps.Clone(incidentQueryables) }
+
+// IncidentTemporalQueryables returns a copy of IncidentTemporalQueryables().
+func IncidentTemporalQueryables() []string { return slices.Clone(incidentTemporalQueryables) }

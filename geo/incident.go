@@ -6,6 +6,7 @@ package geo
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -33,7 +34,7 @@ const (
 
 // Incident statuses: the verification state, apart from publication.
 // Reported is published but not verified ("reportedly"). Verified,
-// disputed and reported incidents are shown by default (DefaultStatuses).
+// disputed and reported incidents are shown by default (DefaultStatuses()).
 const (
 	StatusVerified  = "verified"
 	StatusDisputed  = "disputed"
@@ -51,12 +52,12 @@ const (
 	GeoCheckNoCountry = "no_country"
 )
 
-// IncidentStatuses lists every valid incident status.
-var IncidentStatuses = []string{StatusVerified, StatusDisputed, StatusRetracted, StatusReported}
+// incidentStatuses lists every valid incident status.
+var incidentStatuses = []string{StatusVerified, StatusDisputed, StatusRetracted, StatusReported}
 
-// DefaultStatuses are the statuses shown when a query names none: every
+// defaultStatuses are the statuses shown when a query names none: every
 // published one but retracted.
-var DefaultStatuses = []string{StatusVerified, StatusDisputed, StatusReported}
+var defaultStatuses = []string{StatusVerified, StatusDisputed, StatusReported}
 
 // Incident is a public record of one event at one place and time.
 // Field names follow ACLED's where ACLED has one.
@@ -145,3 +146,9 @@ type IncidentEvent struct {
 	At         time.Time
 	Feature    json.RawMessage // the incident now; nil if it was deleted
 }
+
+// IncidentStatuses returns a copy of IncidentStatuses().
+func IncidentStatuses() []string { return slices.Clone(incidentStatuses) }
+
+// DefaultStatuses returns a copy of DefaultStatuses().
+func DefaultStatuses() []string { return slices.Clone(defaultStatuses) }

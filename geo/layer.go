@@ -24,13 +24,13 @@ const (
 	LayerDescriptionMaxLen = 5000
 )
 
-// ReservedLayerIDs are collection ids that are not layers.
-var ReservedLayerIDs = []string{"incidents", "places"}
+// reservedLayerIDs are collection ids that are not layers.
+var reservedLayerIDs = []string{"incidents", "places"}
 
-// BuiltInLayerIDs are the collections the project maintains itself: a
+// builtInLayerIDs are the collections the project maintains itself: a
 // layer import must not replace them (countries and borders are the
 // offline basemap, loaded by `incidentmap borders load`).
-var BuiltInLayerIDs = []string{"countries", "borders", "incidents", "places"}
+var builtInLayerIDs = []string{"countries", "borders", "incidents", "places"}
 
 // LayerIDProperty is the property under which an imported feature keeps
 // the file's own feature "id" (the stored feature is numbered by position).
@@ -54,7 +54,7 @@ type LayerImport struct {
 // CheckLayerID returns a *ValidationError when id names a built-in
 // collection that a user import or delete must not touch.
 func CheckLayerID(id string) error {
-	if slices.Contains(BuiltInLayerIDs, id) {
+	if slices.Contains(builtInLayerIDs, id) {
 		return layerError("id", "%s is a built-in collection and cannot be replaced or deleted by a layer import; choose another name", quoteShort(id))
 	}
 	return nil
@@ -388,7 +388,7 @@ func ValidateLayer(meta LayerMeta, fc *geojson.FeatureCollection, opts LayerOpti
 	switch {
 	case !layerIDRe.MatchString(meta.ID):
 		v.Add("id", "must be 1 to 63 lowercase letters, digits, _ or -, starting with a letter")
-	case slices.Contains(ReservedLayerIDs, meta.ID):
+	case slices.Contains(reservedLayerIDs, meta.ID):
 		v.Add("id", "%s is reserved", quoteShort(meta.ID))
 	}
 	if msg := checkLayerText(meta.Title, LayerTitleMaxLen, false); msg != "" {
@@ -671,3 +671,9 @@ func checkPolygon(pg orb.Polygon, lonLat bool) string {
 	}
 	return ""
 }
+
+// ReservedLayerIDs returns a copy of ReservedLayerIDs().
+func ReservedLayerIDs() []string { return slices.Clone(reservedLayerIDs) }
+
+// BuiltInLayerIDs returns a copy of BuiltInLayerIDs().
+func BuiltInLayerIDs() []string { return slices.Clone(builtInLayerIDs) }

@@ -56,7 +56,7 @@ func (p *IncidentPatch) Validate(now time.Time, prefix string) error {
 		v.Add(prefix+"fatalities", "%d out of range [0, 1000000]", *p.Fatalities)
 	}
 	if p.EventType != nil && !ValidEventType(*p.EventType) {
-		v.Add(prefix+"event_type", "unknown event type: want one of %s", strings.Join(EventTypes, ", "))
+		v.Add(prefix+"event_type", "unknown event type: want one of %s", strings.Join(eventTypes, ", "))
 	}
 	if p.SubEventType != nil && *p.SubEventType != "" {
 		found := false
@@ -67,8 +67,8 @@ func (p *IncidentPatch) Validate(now time.Time, prefix string) error {
 			v.Add(prefix+"sub_event_type", "unknown sub-event type")
 		}
 	}
-	if p.Status != nil && !slices.Contains(IncidentStatuses, *p.Status) {
-		v.Add(prefix+"status", "want one of %s", strings.Join(IncidentStatuses, ", "))
+	if p.Status != nil && !slices.Contains(incidentStatuses, *p.Status) {
+		v.Add(prefix+"status", "want one of %s", strings.Join(incidentStatuses, ", "))
 	}
 	if p.Sources != nil {
 		ValidateSources(v, prefix+"sources", *p.Sources, now)

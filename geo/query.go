@@ -288,9 +288,9 @@ func ParseProperties(s string, allowed []string) ([]string, error) {
 	return out, nil
 }
 
-// IncidentProperties lists the public property names of an incident feature
+// incidentProperties lists the public property names of an incident feature
 // (the allow-list for properties=).
-var IncidentProperties = []string{
+var incidentProperties = []string{
 	"external_id", "occurred_at", "time_precision", "event_type", "sub_event_type",
 	"actor1", "actor2", "fatalities", "title", "notes", "location_name",
 	"geo_precision", "status", "sources", "report_id", "country_code", "admin1",
@@ -307,17 +307,17 @@ var IncidentProperties = []string{
 	"contested",
 }
 
-// IncidentOnRequestProperties are properties only returned when asked for
+// incidentOnRequestProperties are properties only returned when asked for
 // by name with properties=: the source's row as imported is bulky and not
 // part of the map's record; claims cost a look-up per feature, so lists
 // carry them on request and a single feature always (see the store).
-var IncidentOnRequestProperties = []string{"source_record", "claims"}
+var incidentOnRequestProperties = []string{"source_record", "claims"}
 
-// GeoChecks lists the geo_check values incidents can be filtered on.
-var GeoChecks = []string{GeoCheckCountryMismatch, GeoCheckNoCountry}
+// geoChecks lists the geo_check values incidents can be filtered on.
+var geoChecks = []string{GeoCheckCountryMismatch, GeoCheckNoCountry}
 
-// IncidentSortFields lists the fields incidents can be sorted by.
-var IncidentSortFields = []string{"occurred_at", "fatalities"}
+// incidentSortFields lists the fields incidents can be sorted by.
+var incidentSortFields = []string{"occurred_at", "fatalities"}
 
 // IncidentQuery is a validated items query on the incidents collection.
 type IncidentQuery struct {
@@ -325,7 +325,7 @@ type IncidentQuery struct {
 	Time          *TimeInterval
 	EventTypes    []string // canonical ACLED event types
 	SubEventTypes []string // canonical ACLED sub-event types
-	Statuses      []string // nil means DefaultStatuses
+	Statuses      []string // nil means DefaultStatuses()
 	Countries     []string // ISO 3166-1 alpha-2, upper case: the stated country where given, else the derived one
 	GeoChecks     []string // incidents carrying any of these geo checks
 	Derived       bool     // CSV: add the derived columns
@@ -343,7 +343,7 @@ type IncidentQuery struct {
 	Format        string   // "geojson", "csv" or "html"
 	CRS           CRS      // of the geometries written
 	// Filter is the CQL2 filter and property parameters, checked against
-	// IncidentQueryables; nil when none was given.
+	// IncidentQueryables(); nil when none was given.
 	Filter cql2.Expr
 	// UpdatedSince keeps incidents updated at or after it (updated_since:
 	// mirrors that poll; retractions only show in the changes feed).
@@ -379,7 +379,7 @@ func ParseIncidentQuery(v url.Values) (IncidentQuery, error) {
 	q.BBox, q.Time, q.Limit, q.LimitClamped, q.Format, q.CRS = c.bbox, c.time, c.limit, c.clamped, c.format, c.crs
 
 	if s := queryValue(v, "event_type"); s != "" {
-		if q.EventTypes, err = parseQueryList("event_type", s, "event type", canonicalIn(EventTypes)); err != nil {
+		if q.EventTypes, err = parseQueryList("event_type", s, "event type", canonicalIn(eventTypes)); err != nil {
 			return IncidentQuery{}, err
 		}
 	}
@@ -396,7 +396,7 @@ func ParseIncidentQuery(v url.Values) (IncidentQuery, error) {
 		}
 	}
 	if s := queryValue(v, "status"); s != "" {
-		if q.Statuses, err = parseQueryList("status", s, "status", canonicalIn(IncidentStatuses)); err != nil {
+		if q.Statuses, err = parseQueryList("status", s, "status", canonicalIn(incidentStatuses)); err != nil {
 			return IncidentQuery{}, err
 		}
 	}
@@ -406,7 +406,7 @@ func ParseIncidentQuery(v url.Values) (IncidentQuery, error) {
 		}
 	}
 	if s := queryValue(v, "geo_check"); s != "" {
-		if q.GeoChecks, err = parseQueryList("geo_check", s, "geo check", canonicalIn(GeoChecks)); err != nil {
+		if q.GeoChecks, err = parseQueryList("geo_check", s, "geo check", canonicalIn(geoChecks)); err != nil {
 			return IncidentQuery{}, err
 		}
 	}
@@ -466,12 +466,12 @@ func ParseIncidentQuery(v url.Values) (IncidentQuery, error) {
 		q.UpdatedSince = &t
 	}
 	if s := queryValue(v, "sortby"); s != "" {
-		if q.Sort, err = ParseSortBy(s, IncidentSortFields); err != nil {
+		if q.Sort, err = ParseSortBy(s, incidentSortFields); err != nil {
 			return IncidentQuery{}, err
 		}
 	}
 	if s := queryValue(v, "properties"); s != "" {
-		if q.Properties, err = ParseProperties(s, slices.Concat(IncidentProperties, IncidentOnRequestProperties)); err != nil {
+		if q.Properties, err = ParseProperties(s, slices.Concat(incidentProperties, incidentOnRequestProperties)); err != nil {
 			return IncidentQuery{}, err
 		}
 	}
@@ -786,3 +786,15 @@ func quoteShort(s string) string {
 	}
 	return strconv.Quote(s)
 }
+
+// IncidentProperties returns a copy of IncidentProperties().
+func IncidentProperties() []string { return slices.Clone(incidentProperties) }
+
+// IncidentOnRequestProperties returns a copy of IncidentOnRequestProperties().
+func IncidentOnRequestProperties() []string { return slices.Clone(incidentOnRequestProperties) }
+
+// GeoChecks returns a copy of GeoChecks().
+func GeoChecks() []string { return slices.Clone(geoChecks) }
+
+// IncidentSortFields returns a copy of IncidentSortFields().
+func IncidentSortFields() []string { return slices.Clone(incidentSortFields) }

@@ -135,12 +135,12 @@ func FuzzParseSortBy(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		k, err := ParseSortBy(s, IncidentSortFields)
+		k, err := ParseSortBy(s, incidentSortFields)
 		if err != nil {
 			fuzzParamErr(t, err, "sortby")
 			return
 		}
-		if !slices.Contains(IncidentSortFields, k.Field) {
+		if !slices.Contains(incidentSortFields, k.Field) {
 			t.Fatalf("ParseSortBy(%q) = %+v, field not allowed", s, k)
 		}
 	})
@@ -226,7 +226,7 @@ func FuzzParseIncidentQuery(f *testing.F) {
 			}
 		}
 		for _, s := range q.Statuses {
-			if !slices.Contains(IncidentStatuses, s) {
+			if !slices.Contains(incidentStatuses, s) {
 				t.Fatalf("invalid status %q accepted", s)
 			}
 		}
@@ -236,7 +236,7 @@ func FuzzParseIncidentQuery(f *testing.F) {
 			}
 		}
 		for _, p := range q.Properties {
-			if !slices.Contains(IncidentProperties, p) {
+			if !slices.Contains(incidentProperties, p) {
 				t.Fatalf("invalid property %q accepted", p)
 			}
 		}
@@ -251,7 +251,7 @@ func FuzzParseIncidentQuery(f *testing.F) {
 		if len([]rune(q.Actor)) > 200 || len([]rune(q.Text)) > 200 {
 			t.Fatal("text too long accepted")
 		}
-		if !slices.Contains(IncidentSortFields, q.Sort.Field) {
+		if !slices.Contains(incidentSortFields, q.Sort.Field) {
 			t.Fatalf("sort %+v accepted", q.Sort)
 		}
 		if q.Cursor != nil && q.Cursor.Sort != q.Sort {

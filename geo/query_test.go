@@ -262,7 +262,7 @@ func TestParseSortBy(t *testing.T) {
 		{in: "occurred_at:A", wantErr: "unknown sort field"},
 	}
 	for _, tt := range tests {
-		got, err := ParseSortBy(tt.in, IncidentSortFields)
+		got, err := ParseSortBy(tt.in, incidentSortFields)
 		if tt.wantErr != "" {
 			if err == nil {
 				t.Errorf("ParseSortBy(%q) = %+v, want error %q", tt.in, got, tt.wantErr)
@@ -296,7 +296,7 @@ func TestParseProperties(t *testing.T) {
 		{in: "title,id", wantErr: `unknown property "id"`},
 	}
 	for _, tt := range tests {
-		got, err := ParseProperties(tt.in, IncidentProperties)
+		got, err := ParseProperties(tt.in, incidentProperties)
 		if tt.wantErr != "" {
 			if err == nil {
 				t.Errorf("ParseProperties(%q) = %q, want error %q", tt.in, got, tt.wantErr)
@@ -313,19 +313,19 @@ func TestParseProperties(t *testing.T) {
 
 func TestIncidentPropertiesUnique(t *testing.T) {
 	seen := map[string]bool{}
-	for _, p := range IncidentProperties {
+	for _, p := range incidentProperties {
 		if seen[p] {
 			t.Errorf("IncidentProperties lists %q twice", p)
 		}
 		seen[p] = true
 	}
-	for _, p := range IncidentOnRequestProperties {
+	for _, p := range incidentOnRequestProperties {
 		if seen[p] {
 			t.Errorf("%q is both a default and an on-request property", p)
 		}
 	}
-	if got, want := len(IncidentProperties), 35; got != want {
-		t.Errorf("len(IncidentProperties) = %d, want %d", got, want)
+	if got, want := len(incidentProperties), 35; got != want {
+		t.Errorf("len(incidentProperties) = %d, want %d", got, want)
 	}
 }
 

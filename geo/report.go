@@ -95,12 +95,12 @@ func (r *Report) Validate(now time.Time) error {
 	}
 	switch {
 	case r.EventType == "":
-		v.Add("properties.event_type", "required: one of %s", strings.Join(EventTypes, ", "))
+		v.Add("properties.event_type", "required: one of %s", strings.Join(eventTypes, ", "))
 	case !ValidEventType(r.EventType):
-		v.Add("properties.event_type", "unknown event type: want one of %s", strings.Join(EventTypes, ", "))
+		v.Add("properties.event_type", "unknown event type: want one of %s", strings.Join(eventTypes, ", "))
 	case !ValidSubEventType(r.EventType, r.SubEventType):
 		v.Add("properties.sub_event_type", "not a sub-event type of %q: want one of %s",
-			r.EventType, strings.Join(EventTaxonomy[r.EventType], ", "))
+			r.EventType, strings.Join(eventTaxonomy[r.EventType], ", "))
 	}
 	validateText(v, "properties.description", r.Description, 1, MaxDescriptionLen)
 	validateText(v, "properties.location_name", r.LocationName, 0, MaxLocationNameLen)

@@ -192,10 +192,10 @@ func (b *rowBuilder) build(f incidentFields, n fieldNames) Incident {
 	inc.GeoPrecision = GeoPrecision(b.small(n.geoPrecision, f.geoPrecision))
 	inc.Sources = b.sources(f, n)
 	if s := strings.TrimSpace(f.status); s != "" {
-		if st, ok := canonicalIn(IncidentStatuses)(s); ok {
+		if st, ok := canonicalIn(incidentStatuses)(s); ok {
 			inc.Status = st
 		} else {
-			b.fail(n.status, KindUnknownStatus, "unknown status %s (want %s)", quoteShort(s), strings.Join(IncidentStatuses, ", "))
+			b.fail(n.status, KindUnknownStatus, "unknown status %s (want %s)", quoteShort(s), strings.Join(incidentStatuses, ", "))
 		}
 	}
 	switch strings.ToLower(strings.TrimSpace(f.demo)) {
@@ -283,7 +283,7 @@ func (b *rowBuilder) eventTypes(f incidentFields, n fieldNames) (typ, sub, origT
 		return
 	}
 	sub = strings.TrimSpace(f.subEventType)
-	canon, ok := canonicalIn(EventTypes)(t)
+	canon, ok := canonicalIn(eventTypes)(t)
 	if !ok {
 		lt, ls, ok := MapLegacyEventType(t, f.inter)
 		if !ok {
@@ -292,7 +292,7 @@ func (b *rowBuilder) eventTypes(f incidentFields, n fieldNames) (typ, sub, origT
 		}
 		if sub != "" {
 			// The old taxonomy had no sub-event types: keep what is there.
-			if cs, ok := canonicalIn(EventTaxonomy[lt])(sub); ok {
+			if cs, ok := canonicalIn(eventTaxonomy[lt])(sub); ok {
 				return lt, cs, t, sub
 			}
 			b.fail(n.subEventType, KindSubTypeMismatch, "%s is not a sub-event type of %q (mapped from the pre-2019 type %s)", quoteShort(sub), lt, quoteShort(t))
@@ -303,7 +303,7 @@ func (b *rowBuilder) eventTypes(f incidentFields, n fieldNames) (typ, sub, origT
 	if sub == "" {
 		return canon, "", "", ""
 	}
-	if cs, ok := canonicalIn(EventTaxonomy[canon])(sub); ok {
+	if cs, ok := canonicalIn(eventTaxonomy[canon])(sub); ok {
 		return canon, cs, "", ""
 	}
 	if _, ok := canonicalIn(SubEventTypes())(sub); ok {
@@ -486,7 +486,7 @@ func ValidateImportedIncident(inc *Incident, line int) []RowError {
 	if inc.GeoPrecision < GeoExact || inc.GeoPrecision > GeoRegion {
 		b.fail("geo_precision", KindNotCode, "must be 1, 2 or 3")
 	}
-	if inc.Status != "" && !slices.Contains(IncidentStatuses, inc.Status) {
+	if inc.Status != "" && !slices.Contains(incidentStatuses, inc.Status) {
 		b.fail("status", KindUnknownStatus, "unknown status %q", inc.Status)
 	}
 	b.checkSources("sources", inc.Sources)

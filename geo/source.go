@@ -21,8 +21,8 @@ const (
 	SourceDataset           = "dataset"
 )
 
-// SourceKinds lists every valid Source.Kind (besides empty: not known).
-var SourceKinds = []string{SourceOfficialStatement, SourceMedia, SourceNGO, SourceSocialMedia, SourceEyewitnessReport, SourceDataset}
+// sourceKinds lists every valid Source.Kind (besides empty: not known).
+var sourceKinds = []string{SourceOfficialStatement, SourceMedia, SourceNGO, SourceSocialMedia, SourceEyewitnessReport, SourceDataset}
 
 // Limits of a source.
 const (
@@ -46,7 +46,7 @@ type Source struct {
 	AccessedAt  string `json:"accessed_at,omitempty"`  // when it was read, YYYY-MM-DD or RFC 3339
 	ArchiveURL  string `json:"archive_url,omitempty"`  // an archived copy (http or https)
 	SHA256      string `json:"sha256,omitempty"`       // of the archived copy: 64 lower-case hex digits
-	Kind        string `json:"kind,omitempty"`         // one of SourceKinds, or empty when not known
+	Kind        string `json:"kind,omitempty"`         // one of SourceKinds(), or empty when not known
 }
 
 // sourceJSON is Source as read: the first shape's name and date are
@@ -129,8 +129,8 @@ func (s Source) Validate(v *ValidationError, field string, now time.Time) {
 			v.Add(field+".sha256", "is the digest of an archived copy: give its archive_url too")
 		}
 	}
-	if s.Kind != "" && !slices.Contains(SourceKinds, s.Kind) {
-		v.Add(field+".kind", "unknown kind %s: want one of %s", quoteShort(s.Kind), strings.Join(SourceKinds, ", "))
+	if s.Kind != "" && !slices.Contains(sourceKinds, s.Kind) {
+		v.Add(field+".kind", "unknown kind %s: want one of %s", quoteShort(s.Kind), strings.Join(sourceKinds, ", "))
 	}
 }
 
@@ -252,3 +252,6 @@ func ParseMinSources(s string) (int, error) {
 	}
 	return n, nil
 }
+
+// SourceKinds returns a copy of SourceKinds().
+func SourceKinds() []string { return slices.Clone(sourceKinds) }

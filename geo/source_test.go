@@ -165,8 +165,8 @@ func TestReportedStatus(t *testing.T) {
 		t.Fatalf("status=Reported: got %v, %v; want [reported]", q.Statuses, err)
 	}
 	want := []string{"verified", "disputed", "reported"}
-	if strings.Join(geo.DefaultStatuses, ",") != strings.Join(want, ",") {
-		t.Errorf("DefaultStatuses = %v, want %v", geo.DefaultStatuses, want)
+	if strings.Join(geo.DefaultStatuses(), ",") != strings.Join(want, ",") {
+		t.Errorf("DefaultStatuses = %v, want %v", geo.DefaultStatuses(), want)
 	}
 	s := geo.StatusReported
 	if err := (&geo.IncidentPatch{Status: &s}).Validate(sourceNow, ""); err != nil {

@@ -2,9 +2,9 @@ package geo
 
 import "slices"
 
-// EventTaxonomy maps each ACLED event type to its sub-event types, in ACLED's
+// eventTaxonomy maps each ACLED event type to its sub-event types, in ACLED's
 // order. Source: ACLED Codebook (2023); facts, not code.
-var EventTaxonomy = map[string][]string{
+var eventTaxonomy = map[string][]string{
 	"Battles": {
 		"Armed clash",
 		"Government regains territory",
@@ -44,8 +44,8 @@ var EventTaxonomy = map[string][]string{
 	},
 }
 
-// EventTypes lists ACLED's event types in a stable order.
-var EventTypes = []string{
+// eventTypes lists ACLED's event types in a stable order.
+var eventTypes = []string{
 	"Battles",
 	"Explosions/Remote violence",
 	"Violence against civilians",
@@ -56,7 +56,7 @@ var EventTypes = []string{
 
 // ValidEventType reports whether t is an ACLED event type.
 func ValidEventType(t string) bool {
-	_, ok := EventTaxonomy[t]
+	_, ok := eventTaxonomy[t]
 	return ok
 }
 
@@ -66,14 +66,27 @@ func ValidSubEventType(t, sub string) bool {
 	if sub == "" {
 		return ValidEventType(t)
 	}
-	return slices.Contains(EventTaxonomy[t], sub)
+	return slices.Contains(eventTaxonomy[t], sub)
 }
 
 // SubEventTypes lists every ACLED sub-event type.
 func SubEventTypes() []string {
 	var all []string
-	for _, t := range EventTypes {
-		all = append(all, EventTaxonomy[t]...)
+	for _, t := range eventTypes {
+		all = append(all, eventTaxonomy[t]...)
 	}
 	return all
+}
+
+// EventTypes returns a copy of EventTypes().
+func EventTypes() []string { return slices.Clone(eventTypes) }
+
+// EventTaxonomy returns a copy of the event taxonomy: each event type with its
+// sub-event types.
+func EventTaxonomy() map[string][]string {
+	m := make(map[string][]string, len(eventTaxonomy))
+	for k, v := range eventTaxonomy {
+		m[k] = slices.Clone(v)
+	}
+	return m
 }

@@ -62,10 +62,10 @@ func writeACLEDFile(t *testing.T, dir, name string, rows ...map[string]string) s
 	t.Helper()
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
-	w.Write(geo.ACLEDColumns)
+	w.Write(geo.ACLEDColumns())
 	for _, r := range rows {
-		rec := make([]string, len(geo.ACLEDColumns))
-		for i, c := range geo.ACLEDColumns {
+		rec := make([]string, len(geo.ACLEDColumns()))
+		for i, c := range geo.ACLEDColumns() {
 			rec[i] = r[c]
 		}
 		w.Write(rec)

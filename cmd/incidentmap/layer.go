@@ -40,7 +40,7 @@ func runLayerImport(ctx context.Context, env *environment, args []string) error 
 		"all features or none. FILE may be - for standard input. A \"crs\" member (GDAL/QGIS\n"+
 		"files: \"urn:ogc:def:crs:EPSG::3857\", \"EPSG:3857\", OGC CRS84) is honoured: coordinates\n"+
 		"are reprojected to WGS 84. Each feature's own \"id\" is kept as property \""+geo.LayerIDProperty+"\".\n"+
-		"The built-in collections "+strings.Join(geo.BuiltInLayerIDs, ", ")+" cannot be replaced.", &cfg)
+		"The built-in collections "+strings.Join(geo.BuiltInLayerIDs(), ", ")+" cannot be replaced.", &cfg)
 	fs.StringVar(&meta.Title, "title", "", "human-readable title (default: NAME)")
 	fs.StringVar(&meta.Description, "description", "", "what the layer shows and where it comes from")
 	fs.StringVar(&meta.TimeProperty, "time-property", "",

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"strings"
 	"time"
@@ -62,6 +64,80 @@ type serveConfig struct {
 func runServe(ctx context.Context, env *environment, args []string) error {
 	var cfg serveConfig
 	fs := newFlagSet(env, "serve", "serve [flags]")
+	cfg.register(fs, env)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	logger, err := newLogger(env.stderr, cfg.db.LogLevel)
+	if err != nil {
+		return err
+	}
+	proxies, err := parseCIDRs(cfg.proxies)
+	if err != nil {
+		return err
+	}
+	if err := cfg.check(); err != nil {
+		return err
+	}
+	// Listen first: a taken port is a configuration error worth reporting
+	// before the database starts.
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
+	}
+	defer ln.Close()
+
+	db, err := openDatabase(ctx, cfg.db, logger)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	warnings, err := db.DurabilityWarnings(ctx)
+	if err != nil {
+		return err
+	}
+	for _, w := range warnings {
+		logger.Warn("database durability", "problem", w)
+	}
+	pools, err := db.openServing(ctx, cfg.db, cfg.moderationURL, cfg.readURL)
+	if err != nil {
+		return err
+	}
+	defer pools.Close()
+
+	srv := api.New(cfg.apiConfig(logger, proxies, pools.read != nil), api.Deps{Ready: pools, Features: pools.features(), Reports: pools.public,
+		Moderation: pools.moderation, Events: pools.public, Places: pools.features()})
+
+	bgCtx, stopBackground := context.WithCancel(context.Background())
+	defer stopBackground()
+	go srv.Run(bgCtx)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	logger.Info("serving", "url", "http://"+ln.Addr().String()+"/")
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "grace", cfg.shutdownGrace)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return <-errc
+}
+
+// register declares the serve flags, their defaults read from env.
+func (cfg *serveConfig) register(fs *flag.FlagSet, env *environment) {
 	cfg.db.register(fs, env)
 	if env.getenv("INCIDENTMAP_LOG_LEVEL") == "" {
 		fs.Lookup("log-level").DefValue = "info"
@@ -96,20 +172,11 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		"moderators' corroboration candidates: default hours either side (a request's hours= may ask for up to 720)")
 	fs.DurationVar(&cfg.changesKeep, "changes-keep", 30*24*time.Hour, "how long incident changes are kept for mirrors (changes?since=) and live-stream resumption")
 	fs.IntVar(&cfg.bigPagesPerClient, "big-pages-per-client", 4, "pages of 1,000 or more features one client address may have in flight (more answer 429)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	logger, err := newLogger(env.stderr, cfg.db.LogLevel)
-	if err != nil {
-		return err
-	}
-	proxies, err := parseCIDRs(cfg.proxies)
-	if err != nil {
-		return err
-	}
+}
+
+// check refuses flag values the server cannot run with, before anything
+// starts.
+func (cfg *serveConfig) check() error {
 	if cfg.reportBurst < 1 || cfg.reportPerMin <= 0 {
 		return fmt.Errorf("--report-burst must be at least 1 and --report-rate above 0")
 	}
@@ -137,36 +204,12 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 			return fmt.Errorf("%s: %w", u.flag, err)
 		}
 	}
-	// Listen first: a taken port is a configuration error worth reporting
-	// before the database starts.
-	ln, err := net.Listen("tcp", cfg.addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
-	}
-	defer ln.Close()
+	return nil
+}
 
-	db, err := openDatabase(ctx, cfg.db, logger)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		return err
-	}
-	warnings, err := db.DurabilityWarnings(ctx)
-	if err != nil {
-		return err
-	}
-	for _, w := range warnings {
-		logger.Warn("database durability", "problem", w)
-	}
-	pools, err := db.openServing(ctx, cfg.db, cfg.moderationURL, cfg.readURL)
-	if err != nil {
-		return err
-	}
-	defer pools.Close()
-
-	srv := api.New(api.Config{
+// apiConfig is the HTTP server's configuration from the flags.
+func (cfg *serveConfig) apiConfig(logger *slog.Logger, proxies []string, featuresOnReplica bool) api.Config {
+	return api.Config{
 		ReadTimeout:          cfg.readTimeout,
 		WriteTimeout:         cfg.writeTimeout,
 		IdleTimeout:          cfg.idleTimeout,
@@ -176,35 +219,13 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		TileURL:              cfg.tileURL,
 		TileAttribution:      cfg.tileAttrib,
 		Logger:               logger,
-		FeaturesOnReplica:    pools.read != nil,
+		FeaturesOnReplica:    featuresOnReplica,
 		TileCacheBytes:       tileCacheBytes(cfg.tileCacheMB),
 		MaxSSEPerClient:      cfg.ssePerClient,
 		ChangesKeep:          cfg.changesKeep,
 		MaxBigPagesPerClient: cfg.bigPagesPerClient,
 		Corroboration:        cfg.corroboration,
-	}, api.Deps{Ready: pools, Features: pools.features(), Reports: pools.public,
-		Moderation: pools.moderation, Events: pools.public, Places: pools.features()})
-
-	bgCtx, stopBackground := context.WithCancel(context.Background())
-	defer stopBackground()
-	go srv.Run(bgCtx)
-
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	logger.Info("serving", "url", "http://"+ln.Addr().String()+"/")
-
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
 	}
-	logger.Info("shutting down", "grace", cfg.shutdownGrace)
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.shutdownGrace)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	return <-errc
 }
 
 // tileCacheBytes turns --tile-cache-mb into api.Config.TileCacheBytes,

@@ -124,7 +124,7 @@ func TestExportCSVRoundTrip(t *testing.T) {
 		t.Errorf("page = %+v, want all 31 incidents", page)
 	}
 	header, recs := readCSV(t, text)
-	for _, c := range geo.ACLEDRequiredColumns {
+	for _, c := range geo.ACLEDRequiredColumns() {
 		if !slices.Contains(header, c) {
 			t.Errorf("header %v lacks %s", header, c)
 		}

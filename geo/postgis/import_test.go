@@ -85,10 +85,10 @@ func acledCSV(t testing.TB, rows ...map[string]string) string {
 	t.Helper()
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
-	w.Write(geo.ACLEDColumns)
+	w.Write(geo.ACLEDColumns())
 	for _, r := range rows {
-		rec := make([]string, len(geo.ACLEDColumns))
-		for i, c := range geo.ACLEDColumns {
+		rec := make([]string, len(geo.ACLEDColumns()))
+		for i, c := range geo.ACLEDColumns() {
 			rec[i] = r[c]
 		}
 		w.Write(rec)
@@ -407,12 +407,12 @@ func writeGeneratedACLED(tb testing.TB, n int) string {
 	}
 	tb.Cleanup(func() { os.Remove(f.Name()) })
 	w := csv.NewWriter(f)
-	w.Write(geo.ACLEDColumns)
-	rec := make([]string, len(geo.ACLEDColumns))
+	w.Write(geo.ACLEDColumns())
+	rec := make([]string, len(geo.ACLEDColumns()))
 	for i := range n {
 		r := nkRow(i)
 		r["event_id_cnty"] = fmt.Sprintf("BEN%d", i)
-		for j, c := range geo.ACLEDColumns {
+		for j, c := range geo.ACLEDColumns() {
 			rec[j] = r[c]
 		}
 		w.Write(rec)

@@ -54,7 +54,7 @@ var incidentPropertySQL = map[string]string{
 	"geo_check":               "geo_check",
 	"independent_sources":     "independent_sources",
 	"contested":               "contested",
-	// Only when asked for by name (not in geo.IncidentProperties).
+	// Only when asked for by name (not in geo.IncidentProperties()).
 	"source_record": "source_record",
 	"claims":        claimsJSON,
 }
@@ -69,7 +69,7 @@ var incidentSortSQL = map[string]string{
 // Feature (as json) with the given properties (nil: all public ones).
 func incidentFeatureJSON(props []string, crs geo.CRS) (string, error) {
 	if props == nil {
-		props = geo.IncidentProperties
+		props = geo.IncidentProperties()
 	}
 	pairs := make([]string, 0, len(props))
 	for _, p := range props {
@@ -93,7 +93,7 @@ func incidentFeatureSQL(props []string, crs geo.CRS) (string, error) {
 }
 
 // incidentQueryableSQL is the SQL of each filter queryable
-// (geo.IncidentQueryables): the column, as text where CQL2 compares text,
+// (geo.IncidentQueryables()): the column, as text where CQL2 compares text,
 // and as the public property shows it (empty as NULL) where it differs.
 var incidentQueryableSQL = map[string]string{
 	"geometry": "geom", "external_id": "external_id", "occurred_at": "occurred_at",
@@ -110,10 +110,11 @@ var incidentQueryableSQL = map[string]string{
 	"contested":           "contested",
 }
 
-// incidentQueryables pairs geo.IncidentQueryables with their SQL.
+// incidentQueryables pairs geo.IncidentQueryables() with their SQL.
 var incidentQueryables = func() map[string]cql2.Queryable {
-	m := make(map[string]cql2.Queryable, len(geo.IncidentQueryables))
-	for name, kind := range geo.IncidentQueryables {
+	queryables := geo.IncidentQueryables()
+	m := make(map[string]cql2.Queryable, len(queryables))
+	for name, kind := range queryables {
 		if sql, ok := incidentQueryableSQL[name]; ok {
 			m[name] = cql2.Queryable{SQL: sql, Type: kind}
 		}
@@ -146,7 +147,7 @@ func incidentFilter(q geo.IncidentQuery) (*where, error) {
 	w.addTime("occurred_at", q.Time)
 	statuses := q.Statuses
 	if len(statuses) == 0 {
-		statuses = geo.DefaultStatuses
+		statuses = geo.DefaultStatuses()
 	}
 	w.add("status = ANY(%s)", pq.Array(statuses))
 	w.addMinSources(q.MinSources)

@@ -704,7 +704,7 @@ func TestImportLayerRefusesBuiltIns(t *testing.T) {
 		return s
 	}
 	before := snapshot()
-	for _, id := range geo.BuiltInLayerIDs {
+	for _, id := range geo.BuiltInLayerIDs() {
 		_, err := db.ImportLayerFile(ctx, geo.LayerMeta{ID: id, Title: "mine"}, pointLayer(2), geo.LayerOptions{})
 		var verr *geo.ValidationError
 		if !errors.As(err, &verr) || verr.Errors[0].Field != "id" || !strings.Contains(err.Error(), "built-in") {

@@ -48,7 +48,7 @@ func IncidentLimitSQL(q geo.IncidentQuery, ordered bool) (string, []any, error) 
 	}
 	limit := w.arg(q.Limit)
 	query := fmt.Sprintf(`SELECT '{"type":"FeatureCollection","features":[' || coalesce(string_agg(ST_AsGeoJSON(t.*, 'geom', 6), ','), '') || ']}'
-		FROM (SELECT %s FROM incidents %s %s LIMIT %s) t`, incidentPublicColumns(geo.IncidentProperties), w.sql(), order, limit)
+		FROM (SELECT %s FROM incidents %s %s LIMIT %s) t`, incidentPublicColumns(geo.IncidentProperties()), w.sql(), order, limit)
 	return query, w.args, nil
 }
 

@@ -307,17 +307,9 @@ const (
 // matches within about 150 km are candidates too, however small. Matched
 // says which name matched. Invalid input is a *geo.ParamError.
 func (db *DB) SearchPlaces(ctx context.Context, q string, near *orb.Point, limit int) ([]geo.PlaceMatch, error) {
-	q, err := geo.CheckPlaceSearch(q)
+	q, err := checkPlaceSearch(q, near, limit)
 	if err != nil {
 		return nil, err
-	}
-	if limit < 1 || limit > geo.PlaceSearchMax {
-		return nil, geo.Invalidf("limit", "must be from 1 to %d, got %d", geo.PlaceSearchMax, limit)
-	}
-	if near != nil {
-		if _, err := geo.ParseLonLat("near", fmt.Sprintf("%v,%v", near.Lon(), near.Lat())); err != nil {
-			return nil, err
-		}
 	}
 	// One read-only transaction: the trigram threshold is set for it alone.
 	tx, err := db.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
@@ -337,29 +329,9 @@ func (db *DB) SearchPlaces(ctx context.Context, q string, near *orb.Point, limit
 	esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(norm)
 	runes := []rune(norm)
 	fuzzy := len(runes) >= 3
-	// Prefixes of one to three characters match thousands of names: each
-	// length has an index in population order (migration 00005), which
-	// reads the most populous first without sorting them all.
 	head := min(len(runes), 3)
-	prefixCond := fmt.Sprintf("left(n.norm, %d) = $9", head)
-	if len(runes) > 3 {
-		prefixCond += " AND n.norm LIKE $2"
-	} else {
-		prefixCond += " AND $2::text <> ''" // $2 unused but typed
-	}
 	if fuzzy {
-		// Similarity threshold 0.3 up to 4 characters, 0.4 up to 12, then
-		// 0.5: a typo costs a longer name a smaller share of its trigrams,
-		// and a low threshold there only adds (costly) candidates sharing
-		// a common part: "saint ..." for "saint petersburg".
-		threshold := "0.3"
-		switch n := len(runes); {
-		case n > 12:
-			threshold = "0.5"
-		case n > 4:
-			threshold = "0.4"
-		}
-		if _, err := tx.ExecContext(ctx, `SELECT set_config('pg_trgm.similarity_threshold', $1, true)`, threshold); err != nil {
+		if _, err := tx.ExecContext(ctx, `SELECT set_config('pg_trgm.similarity_threshold', $1, true)`, trigramThreshold(len(runes))); err != nil {
 			return nil, fmt.Errorf("search places: %w", mapError(err))
 		}
 	}
@@ -367,7 +339,68 @@ func (db *DB) SearchPlaces(ctx context.Context, q string, near *orb.Point, limit
 	if near != nil {
 		nearLon, nearLat = near.Lon(), near.Lat()
 	}
-	rows, err := tx.QueryContext(ctx, fmt.Sprintf(`
+	rows, err := tx.QueryContext(ctx, searchPlacesSQL(len(runes)),
+		norm, esc+"%", "% "+esc+"%", fuzzy, placeCandidates, nearLon, nearLat, limit, string(runes[:head]), q)
+	if err != nil {
+		return nil, fmt.Errorf("search places: %w", mapError(err))
+	}
+	defer rows.Close()
+	return scanPlaceMatches(rows)
+}
+
+// checkPlaceSearch checks the arguments of SearchPlaces and returns the
+// cleaned query text.
+func checkPlaceSearch(q string, near *orb.Point, limit int) (string, error) {
+	q, err := geo.CheckPlaceSearch(q)
+	if err != nil {
+		return "", err
+	}
+	if limit < 1 || limit > geo.PlaceSearchMax {
+		return "", geo.Invalidf("limit", "must be from 1 to %d, got %d", geo.PlaceSearchMax, limit)
+	}
+	if near != nil {
+		if _, err := geo.ParseLonLat("near", fmt.Sprintf("%v,%v", near.Lon(), near.Lat())); err != nil {
+			return "", err
+		}
+	}
+	return q, nil
+}
+
+// trigramThreshold is the similarity threshold for a query of n
+// characters: 0.3 up to 4 characters, 0.4 up to 12, then 0.5. A typo costs
+// a longer name a smaller share of its trigrams, and a low threshold there
+// only adds (costly) candidates sharing a common part: "saint ..." for
+// "saint petersburg".
+func trigramThreshold(n int) string {
+	switch {
+	case n > 12:
+		return "0.5"
+	case n > 4:
+		return "0.4"
+	}
+	return "0.3"
+}
+
+// placePrefixCondition matches the names starting with a query of n
+// characters: $9 holds its first (up to) three, $2 the LIKE pattern.
+// Prefixes of one to three characters match thousands of names: each
+// length has an index in population order (migration 00005), which reads
+// the most populous first without sorting them all.
+func placePrefixCondition(n int) string {
+	cond := fmt.Sprintf("left(n.norm, %d) = $9", min(n, 3))
+	if n > 3 {
+		return cond + " AND n.norm LIKE $2"
+	}
+	return cond + " AND $2::text <> ''" // $2 unused but typed
+}
+
+// searchPlacesSQL is the statement of SearchPlaces for a query of n
+// characters. Its parameters: $1 the normalised query, $2 its prefix
+// pattern, $3 its word-prefix pattern, $4 whether to match fuzzily, $5 the
+// candidates per kind of match, $6 and $7 near (or NULL), $8 the limit, $9
+// its first characters, $10 the query as typed.
+func searchPlacesSQL(n int) string {
+	return fmt.Sprintf(`
 		WITH exact AS (
 			SELECT n.place_id, n.name, n.kind, n.norm, %[1]v::float8 AS score
 			FROM place_names n WHERE n.norm = $1
@@ -439,13 +472,12 @@ func (db *DB) SearchPlaces(ctx context.Context, q string, near *orb.Point, limit
 		ORDER BY score DESC,
 		         weight - CASE WHEN sphere_m IS NULL THEN 0 ELSE %[9]v * ln(1 + sphere_m / %[10]v) END DESC,
 		         id
-		LIMIT $8`, placeScoreExact, placeScorePrefix, placeScoreWordPrefix, placeScoreFuzzy, prefixCond, placeNearDegrees,
-		placeWeightOwnName, placeWeightAsTyped, placeWeightDistance, placeDistanceStepM),
-		norm, esc+"%", "% "+esc+"%", fuzzy, placeCandidates, nearLon, nearLat, limit, string(runes[:head]), q)
-	if err != nil {
-		return nil, fmt.Errorf("search places: %w", mapError(err))
-	}
-	defer rows.Close()
+		LIMIT $8`, placeScoreExact, placeScorePrefix, placeScoreWordPrefix, placeScoreFuzzy, placePrefixCondition(n), placeNearDegrees,
+		placeWeightOwnName, placeWeightAsTyped, placeWeightDistance, placeDistanceStepM)
+}
+
+// scanPlaceMatches reads the rows of searchPlacesSQL.
+func scanPlaceMatches(rows *sql.Rows) ([]geo.PlaceMatch, error) {
 	out := []geo.PlaceMatch{}
 	for rows.Next() {
 		var (

@@ -11,9 +11,9 @@ import (
 // Every queryable the domain offers has SQL here, and nothing else does:
 // the two lists change together.
 func TestIncidentQueryablesHaveSQL(t *testing.T) {
-	domain := slices.Sorted(maps.Keys(geo.IncidentQueryables))
+	domain := slices.Sorted(maps.Keys(geo.IncidentQueryables()))
 	store := slices.Sorted(maps.Keys(incidentQueryableSQL))
 	if !slices.Equal(domain, store) {
-		t.Errorf("geo.IncidentQueryables %v\nincidentQueryableSQL     %v", domain, store)
+		t.Errorf("geo.IncidentQueryables() %v\nincidentQueryableSQL     %v", domain, store)
 	}
 }

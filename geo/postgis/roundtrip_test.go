@@ -85,7 +85,7 @@ func (tab csvTable) exportDiff(out csvTable) string {
 		}
 	}
 	for _, c := range out.columns {
-		if !slices.Contains(tab.columns, c) && !slices.Contains(geo.ACLEDColumns, c) {
+		if !slices.Contains(tab.columns, c) && !slices.Contains(geo.ACLEDColumns(), c) {
 			diffs = append(diffs, "column "+c+" exported but neither in the file nor in ACLED's layout")
 		}
 	}
@@ -164,7 +164,7 @@ func importCSVFile(t *testing.T, db *postgis.DB, name string, data []byte) postg
 func exportAllCSV(t *testing.T, db *postgis.DB) []byte {
 	t.Helper()
 	var b bytes.Buffer
-	q := geo.IncidentQuery{Sort: geo.SortKey{Field: "occurred_at"}, Statuses: geo.IncidentStatuses}
+	q := geo.IncidentQuery{Sort: geo.SortKey{Field: "occurred_at"}, Statuses: geo.IncidentStatuses()}
 	if _, err := db.ExportIncidentCSV(context.Background(), q, false, &b); err != nil {
 		t.Fatalf("export: %v", err)
 	}
