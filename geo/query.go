@@ -310,8 +310,10 @@ var IncidentProperties = []string{
 // IncidentOnRequestProperties are properties only returned when asked for
 // by name with properties=: the source's row as imported is bulky and not
 // part of the map's record; claims cost a look-up per feature, so lists
-// carry them on request and a single feature always (see the store).
-var IncidentOnRequestProperties = []string{"source_record", "claims"}
+// carry them on request and a single feature always (see the store);
+// duplicate_of is set only on retracted incidents, so a single feature and
+// lists that ask for status=retracted carry it.
+var IncidentOnRequestProperties = []string{"source_record", "claims", "duplicate_of"}
 
 // GeoChecks lists the geo_check values incidents can be filtered on.
 var GeoChecks = []string{GeoCheckCountryMismatch, GeoCheckNoCountry}

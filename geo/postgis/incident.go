@@ -57,6 +57,7 @@ var incidentPropertySQL = map[string]string{
 	// Only when asked for by name (not in geo.IncidentProperties).
 	"source_record": "source_record",
 	"claims":        claimsJSON,
+	"duplicate_of":  "duplicate_of",
 }
 
 // incidentSortSQL is the allow-list of sort keys.
@@ -190,7 +191,7 @@ func incidentFilter(q geo.IncidentQuery) (*where, error) {
 // in order, as rows arrive from PostgreSQL: memory does not grow with the
 // page size. The bytes passed to emit are only valid during the call.
 func (db *DB) StreamIncidents(ctx context.Context, q geo.IncidentQuery, emit func([]byte) error) (geo.FeaturePage, error) {
-	feature, err := incidentFeatureSQL(q.Properties, q.CRS)
+	feature, err := incidentFeatureSQL(retractedListProperties(q), q.CRS)
 	if err != nil {
 		return geo.FeaturePage{}, err
 	}
