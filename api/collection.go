@@ -139,8 +139,9 @@ func (ic incidentCollection) tileFields() map[string]string {
 	return map[string]string{
 		"title": "String", "event_type": "String (clusters: the most frequent)", "status": "String",
 		"fatalities": "Number (clusters: the sum)", "occurred_at": "String (YYYY-MM-DD)",
-		"count": "Number: incidents in the cluster (zoom < " + strconv.Itoa(ic.s.cfg.ClusterBelowZoom) + ")",
-		"types": "String (clusters): a JSON object of the incidents per event type",
+		"geo_precision": "Number (not clusters): 1 exact, 2 near a place (2 km), 3 the district (25 km)",
+		"count":         "Number: incidents in the cluster (zoom < " + strconv.Itoa(ic.s.cfg.ClusterBelowZoom) + ")",
+		"types":         "String (clusters): a JSON object of the incidents per event type",
 	}
 }
 
