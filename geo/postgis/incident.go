@@ -283,11 +283,15 @@ func (db *DB) CountIncidents(ctx context.Context, q geo.IncidentQuery, limit int
 	return n, true, nil
 }
 
-// IncidentFeature returns one incident as a GeoJSON Feature, whatever its
-// status: a link to a retracted incident shows that it was retracted.
-// Returns ErrNotFound when there is no such incident.
-func (db *DB) IncidentFeature(ctx context.Context, id int64) ([]byte, error) {
-	feature, _ := incidentFeatureSQL(singleIncidentProperties, geo.CRS84)
+// IncidentFeature returns one incident as a GeoJSON Feature in crs (as the
+// items pages: transformed in SQL), whatever its status: a link to a
+// retracted incident shows that it was retracted. Returns ErrNotFound when
+// there is no such incident.
+func (db *DB) IncidentFeature(ctx context.Context, id int64, crs geo.CRS) ([]byte, error) {
+	feature, err := incidentFeatureSQL(singleIncidentProperties, crs)
+	if err != nil {
+		return nil, err
+	}
 	query := `SELECT ` + feature + ` FROM incidents WHERE id = $1`
 	st, err := db.prepared(ctx, &db.featureStmts, query)
 	if err != nil {
