@@ -88,7 +88,8 @@ func (s *Server) incidentChanges(c echo.Context) error {
 
 // writeChange writes one change as a GeoJSON Feature with the foreign
 // member event: the incident's public feature, or a tombstone (geometry
-// null, properties status and retracted_at).
+// null, properties status and retracted_at, and duplicate_of for a merged
+// duplicate).
 func writeChange(w *bufio.Writer, ch geo.Change) error {
 	ev, err := json.Marshal(changeEvent{ID: ch.EventID, Type: ch.Type, At: ch.At})
 	if err != nil {
@@ -96,8 +97,11 @@ func writeChange(w *bufio.Writer, ch geo.Change) error {
 	}
 	feature := []byte(ch.Feature)
 	if ch.Feature == nil {
-		feature, err = json.Marshal(map[string]any{"type": "Feature", "id": ch.IncidentID, "geometry": nil,
-			"properties": map[string]any{"status": geo.StatusRetracted, "retracted_at": ch.RetractedAt}})
+		props := map[string]any{"status": geo.StatusRetracted, "retracted_at": ch.RetractedAt}
+		if ch.DuplicateOf != nil {
+			props["duplicate_of"] = *ch.DuplicateOf
+		}
+		feature, err = json.Marshal(map[string]any{"type": "Feature", "id": ch.IncidentID, "geometry": nil, "properties": props})
 		if err != nil {
 			return fmt.Errorf("encode tombstone: %w", err)
 		}
@@ -122,7 +126,7 @@ func changesPaths() obj {
 		"content": obj{mediaJSON: obj{"schema": obj{"$ref": "#/components/schemas/Exception"}}}}
 	errs["200"] = obj{"description": "A GeoJSON FeatureCollection of changes in commit order: for each incident changed in the page, " +
 		"its latest event only, with its public state now (type incident.created or incident.updated: upsert it) or a tombstone " +
-		"(geometry null, properties status retracted and retracted_at; type incident.retracted: delete it). Each feature carries the " +
+		"(geometry null, properties status retracted and retracted_at, and duplicate_of, the incident it was merged into, when a moderator merged it as a duplicate; type incident.retracted: delete it). Each feature carries the " +
 		"foreign member event {id, type, at}; the collection carries cursor (the last event id the page covers), more (true when " +
 		"more events already wait) and a next link to follow.",
 		"content": obj{mediaGeoJSON: obj{"schema": obj{"type": "object", "properties": obj{

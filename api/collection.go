@@ -22,8 +22,8 @@ type collection interface {
 	extent(ctx context.Context) (geo.Extent, error)
 	// items parses an items query into what the items handler streams.
 	items(query url.Values) (itemsRequest, error)
-	// feature returns one feature as GeoJSON; ErrNotFound when absent.
-	feature(ctx context.Context, id int64) ([]byte, error)
+	// feature returns one feature as GeoJSON in crs; ErrNotFound when absent.
+	feature(ctx context.Context, id int64, crs geo.CRS) ([]byte, error)
 	// tiles parses a tile query into what the tile handler renders.
 	tiles(query url.Values, t geo.Tile) (tileRequest, error)
 	// tileFields describes the attributes of its tiles, for TileJSON.
@@ -110,8 +110,8 @@ func (ic incidentCollection) items(query url.Values) (itemsRequest, error) {
 	}, nil
 }
 
-func (ic incidentCollection) feature(ctx context.Context, id int64) ([]byte, error) {
-	return ic.s.deps.Features.IncidentFeature(ctx, id)
+func (ic incidentCollection) feature(ctx context.Context, id int64, crs geo.CRS) ([]byte, error) {
+	return ic.s.deps.Features.IncidentFeature(ctx, id, crs)
 }
 
 func (ic incidentCollection) tiles(query url.Values, t geo.Tile) (tileRequest, error) {
@@ -139,8 +139,9 @@ func (ic incidentCollection) tileFields() map[string]string {
 	return map[string]string{
 		"title": "String", "event_type": "String (clusters: the most frequent)", "status": "String",
 		"fatalities": "Number (clusters: the sum)", "occurred_at": "String (YYYY-MM-DD)",
-		"count": "Number: incidents in the cluster (zoom < " + strconv.Itoa(ic.s.cfg.ClusterBelowZoom) + ")",
-		"types": "String (clusters): a JSON object of the incidents per event type",
+		"geo_precision": "Number (not clusters): 1 exact, 2 near a place (2 km), 3 the district (25 km)",
+		"count":         "Number: incidents in the cluster (zoom < " + strconv.Itoa(ic.s.cfg.ClusterBelowZoom) + ")",
+		"types":         "String (clusters): a JSON object of the incidents per event type",
 	}
 }
 
@@ -176,8 +177,12 @@ func (pc placeCollection) items(query url.Values) (itemsRequest, error) {
 	}, nil
 }
 
-func (pc placeCollection) feature(ctx context.Context, id int64) ([]byte, error) {
-	return pc.s.deps.Features.PlaceFeature(ctx, id)
+func (pc placeCollection) feature(ctx context.Context, id int64, crs geo.CRS) ([]byte, error) {
+	f, err := pc.s.deps.Features.PlaceFeature(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return featureInCRS(f, crs)
 }
 
 func (pc placeCollection) tiles(query url.Values, t geo.Tile) (tileRequest, error) {
@@ -224,8 +229,12 @@ func (lc layerCollection) items(query url.Values) (itemsRequest, error) {
 	}, nil
 }
 
-func (lc layerCollection) feature(ctx context.Context, id int64) ([]byte, error) {
-	return lc.s.deps.Features.LayerFeature(ctx, lc.layer, id)
+func (lc layerCollection) feature(ctx context.Context, id int64, crs geo.CRS) ([]byte, error) {
+	f, err := lc.s.deps.Features.LayerFeature(ctx, lc.layer, id)
+	if err != nil {
+		return nil, err
+	}
+	return featureInCRS(f, crs)
 }
 
 func (lc layerCollection) tiles(query url.Values, t geo.Tile) (tileRequest, error) {

@@ -262,6 +262,7 @@ func TestCorroborationMergeAPI(t *testing.T) {
 	if res := post(incPath, fmt.Sprintf(`{"duplicate_id":%d}`, dup)); res.status != http.StatusConflict || !strings.Contains(string(res.body), "retracted") {
 		t.Errorf("merging the retracted duplicate again = %d %s, want 409 saying it is retracted", res.status, res.body)
 	}
+	checkMergedDuplicate(t, ts, inc, dup, c)
 }
 
 // The server's window (--corroboration-km, --corroboration-hours) is the

@@ -14,9 +14,9 @@ import (
 // swapAxes is EPSG:4326's axis order: latitude first.
 func swapAxes(p orb.Point) orb.Point { return orb.Point{p[1], p[0]} }
 
-// featureInCRS rewrites one GeoJSON feature from WGS 84 lon/lat into crs
-// (pages are written in their CRS by the database; a single feature is
-// cheap to convert here).
+// featureInCRS rewrites one GeoJSON feature from WGS 84 lon/lat into crs:
+// a single place or layer feature (pages and single incidents are written
+// in their CRS by the database; one feature is cheap to convert here).
 func featureInCRS(raw []byte, crs geo.CRS) ([]byte, error) {
 	if crs == geo.CRS84 {
 		return raw, nil

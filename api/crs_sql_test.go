@@ -10,8 +10,8 @@ import (
 	"github.com/incidentmap/incidentmap/geo"
 )
 
-// Pages in another CRS are written by the database (ST_Transform,
-// ST_FlipCoordinates in the items statement): every feature of a page in
+// Pages and single incidents in another CRS are written by the database
+// (ST_Transform, ST_FlipCoordinates in their statements): every feature of a page in
 // EPSG:3857 is where PostGIS projects it, every feature in EPSG:4326 is the
 // CRS84 one with its axes swapped, and a bbox in EPSG:3857 selects what
 // PostGIS selects with that envelope reprojected.
@@ -76,6 +76,23 @@ func TestItemsCRSMatchPostGIS(t *testing.T) {
 		// The page keeps centimetres.
 		if c := f.Geometry.Coordinates; len(c) != 2 || math.Abs(c[0]-x) > 0.006 || math.Abs(c[1]-y) > 0.006 {
 			t.Errorf("feature %d in EPSG:3857 = %v, want PostGIS's [%.3f %.3f]", f.ID, c, x, y)
+		}
+		// The single feature is transformed by the same SQL.
+		var one struct {
+			Geometry struct{ Coordinates []float64 }
+		}
+		res := do(t, http.MethodGet, fmt.Sprintf("%s/api/collections/incidents/items/%d?crs=%s", ts.URL, f.ID, url.QueryEscape(geo.CRSURI3857)), "", "")
+		if res.status != http.StatusOK || res.header.Get("Content-Crs") != "<"+geo.CRSURI3857+">" {
+			t.Fatalf("feature %d in EPSG:3857 = %d, Content-Crs %q: %s", f.ID, res.status, res.header.Get("Content-Crs"), res.body)
+		}
+		decodeJSON(t, res.body, &one)
+		if c := one.Geometry.Coordinates; len(c) != 2 || math.Abs(c[0]-x) > 0.01 || math.Abs(c[1]-y) > 0.01 {
+			t.Errorf("single feature %d in EPSG:3857 = %v, want PostGIS's [%.3f %.3f] within 0.01 m", f.ID, c, x, y)
+		}
+		res = do(t, http.MethodGet, fmt.Sprintf("%s/api/collections/incidents/items/%d?crs=%s", ts.URL, f.ID, url.QueryEscape(geo.CRSURI4326)), "", "")
+		decodeJSON(t, res.body, &one)
+		if c, want := one.Geometry.Coordinates, lonLat[f.ID]; len(c) != 2 || len(want) != 2 || c[0] != want[1] || c[1] != want[0] {
+			t.Errorf("single feature %d in EPSG:4326 = %v, want %v swapped", f.ID, c, want)
 		}
 	}
 

@@ -243,14 +243,11 @@ func (s *Server) item(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	feature, err := coll.feature(ctx, fid)
+	feature, err := coll.feature(ctx, fid, crs)
 	if err != nil {
 		if errors.Is(err, geo.ErrNotFound) {
 			return &PublicError{Msg: fmt.Sprintf("no feature %d in %s", fid, collection), Err: err}
 		}
-		return err
-	}
-	if feature, err = featureInCRS(feature, crs); err != nil {
 		return err
 	}
 	setContentCRS(c, crs)

@@ -421,7 +421,7 @@ func (s *Server) getIncident(c echo.Context) error {
 }
 
 func (s *Server) sendIncident(ctx context.Context, c echo.Context, id int64, version int) error {
-	feature, err := s.deps.Features.IncidentFeature(ctx, id)
+	feature, err := s.deps.Features.IncidentFeature(ctx, id, geo.CRS84)
 	if err != nil {
 		return notFoundAs(err, fmt.Sprintf("no incident %d", id))
 	}

@@ -48,7 +48,7 @@ type FeatureStore interface {
 	IncidentExtent(ctx context.Context) (geo.Extent, error)
 	StreamIncidents(ctx context.Context, q geo.IncidentQuery, emit func([]byte) error) (geo.FeaturePage, error)
 	CountIncidents(ctx context.Context, q geo.IncidentQuery, limit int) (n int64, exact bool, err error)
-	IncidentFeature(ctx context.Context, id int64) ([]byte, error)
+	IncidentFeature(ctx context.Context, id int64, crs geo.CRS) ([]byte, error)
 
 	Layers(ctx context.Context) ([]geo.Layer, error)
 	Layer(ctx context.Context, id string) (geo.Layer, error)

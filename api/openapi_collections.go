@@ -153,6 +153,9 @@ var incidentPropertyTypes = map[string]obj{
 	"independent_sources": {"type": "integer", "minimum": 0},
 	"contested": {"type": "boolean", "description": "The claims conflict: an asserts or attributes_to and a denies, two parties blaming each other, " +
 		"or a party blaming another while a different party declines to confirm (no_comment)."},
+	// A merged duplicate: where it went (single features; lists with status=retracted).
+	"duplicate_of": {"type": "integer", "nullable": true, "description": "On a retracted incident a moderator merged into another as its duplicate: " +
+		"that incident's id (null otherwise). A single feature carries it, and lists that ask for status=retracted."},
 	// Claims per party (public form: no version); lists carry them with properties=claims.
 	"claims": {"type": "array", "items": obj{"type": "object", "properties": obj{
 		"id": obj{"type": "integer"}, "party": str(), "actor_code": obj{"type": "string", "nullable": true},

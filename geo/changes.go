@@ -103,6 +103,9 @@ type Change struct {
 	// RetractedAt is when a tombstone's incident was retracted (its last
 	// change), set only for tombstones.
 	RetractedAt *time.Time
+	// DuplicateOf is the incident a tombstone's incident was merged into
+	// as its duplicate (nil otherwise), so a mirror can follow it there.
+	DuplicateOf *int64
 }
 
 // ChangePage is one page of the changes feed.

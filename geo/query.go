@@ -310,8 +310,10 @@ var incidentProperties = []string{
 // incidentOnRequestProperties are properties only returned when asked for
 // by name with properties=: the source's row as imported is bulky and not
 // part of the map's record; claims cost a look-up per feature, so lists
-// carry them on request and a single feature always (see the store).
-var incidentOnRequestProperties = []string{"source_record", "claims"}
+// carry them on request and a single feature always (see the store);
+// duplicate_of is set only on retracted incidents, so a single feature and
+// lists that ask for status=retracted carry it.
+var incidentOnRequestProperties = []string{"source_record", "claims", "duplicate_of"}
 
 // geoChecks lists the geo_check values incidents can be filtered on.
 var geoChecks = []string{GeoCheckCountryMismatch, GeoCheckNoCountry}

@@ -16,6 +16,8 @@ const DEFAULT_FILL = '#7f7f7f';
 // .status-disputed::after: white stripes 2 px wide every 4 px, at 45°.
 const HATCH = 'rgba(255, 255, 255, 0.8)';
 const RETRACTED_ALPHA = 0.45; // .status-retracted
+const AREA_FILL_ALPHA = 0.14; // path.precision-area fill-opacity
+const AREA_EDGE_ALPHA = 0.7; // path.precision-area stroke-opacity
 
 /**
  * clusterStyle: diameter, fill and font size of a cluster of n, as
@@ -40,6 +42,7 @@ export const CLUSTER_HALO = 4;
 
 /**
  * createPainter returns { point(ctx, x, y, eventType, status),
+ * area(ctx, x, y, r, eventType) (a precision circle of radius r),
  * cluster(ctx, x, y, n, eventType) } (eventType: the group's dominant type,
  * its ring's colour), drawing at CSS pixel x, y of a context whose
  * transform maps CSS pixels to the canvas (dpr is the device pixel ratio
@@ -126,6 +129,24 @@ export function createPainter(host, dpr = 1) {
       const s = sprite(eventType, status || 'verified');
       const box = SYMBOL_SIZE + 2;
       ctx.drawImage(s, x - box / 2, y - box / 2, box, box);
+    },
+    // area draws a precision circle of radius r as the marker view's
+    // path.precision-area (style.css): the type's colour, translucent,
+    // with a dashed edge.
+    area(ctx, x, y, r, eventType) {
+      const { fill } = spec(typeClass(eventType));
+      ctx.save();
+      ctx.beginPath();
+      ctx.arc(x, y, r, 0, 2 * Math.PI);
+      ctx.fillStyle = fill;
+      ctx.strokeStyle = fill;
+      ctx.globalAlpha = AREA_FILL_ALPHA;
+      ctx.fill();
+      ctx.globalAlpha = AREA_EDGE_ALPHA;
+      ctx.lineWidth = 1;
+      ctx.setLineDash([4, 3]);
+      ctx.stroke();
+      ctx.restore();
     },
     cluster(ctx, x, y, n, eventType = null) {
       const { diameter, fill, font: size } = clusterStyle(n);

@@ -8,6 +8,7 @@
 import { VectorTile } from '@mapbox/vector-tile';
 import { PbfReader } from 'pbf';
 import { formatCount, plural } from './format.js';
+import { precisionRadius } from './precision.js';
 import { clusterStyle } from './symbols.js';
 
 /** Tiles are drawn 256 CSS pixels square. */
@@ -22,6 +23,46 @@ const SOURCE_LAYER = 'incidents';
  * others have loaded.
  */
 export const CLUSTER_CELL = 64;
+
+/** The equator's length in metres on the Web Mercator sphere (EPSG:3857). */
+const EQUATOR_M = 40075016.686;
+/** Precision circles smaller than this radius, in CSS pixels, are not drawn. */
+export const MIN_CIRCLE_PX = 4;
+/** Circles are drawn on tiles at most this many tiles away from their point's. */
+export const MAX_CIRCLE_REACH = 4;
+
+/**
+ * circleRadiusPx is the radius in CSS pixels of the precision circle
+ * (precision.js) of a point with properties props at world pixel row y
+ * (tiles of TILE_SIZE) of zoom z: its radius in metres over Web Mercator's
+ * metres per pixel there (cos φ = 1 / cosh(π (1 − 2y / world))). 0 for an
+ * exact point or a circle under MIN_CIRCLE_PX.
+ */
+export function circleRadiusPx(props, y, z) {
+  const metres = precisionRadius(props);
+  if (!metres) return 0;
+  const world = TILE_SIZE * 2 ** z;
+  const px = (metres * Math.cosh(Math.PI * (1 - (2 * y) / world)) * world) / EQUATOR_M;
+  return px >= MIN_CIRCLE_PX ? px : 0;
+}
+
+/**
+ * circleReach sets each point item's circle radius r (CSS pixels; 0: none)
+ * for a tile at row ty of zoom z, and returns how many tiles away its
+ * circles reach (0: none beyond the tile itself), at most MAX_CIRCLE_REACH.
+ */
+export function circleReach(items, ty, z) {
+  let reach = 0;
+  for (const it of items) {
+    if (it.cluster) continue;
+    it.r = circleRadiusPx(it.props, ty * TILE_SIZE + it.y, z);
+    if (it.r) {
+      const out = Math.max(-(it.x - it.r), it.x + it.r - TILE_SIZE, -(it.y - it.r), it.y + it.r - TILE_SIZE);
+      reach = Math.max(reach, Math.ceil(out / TILE_SIZE));
+    }
+  }
+  return Math.min(reach, MAX_CIRCLE_REACH);
+}
 
 /**
  * decode reads the incidents layer of a tile into

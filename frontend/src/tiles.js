@@ -5,7 +5,11 @@
 // the server's cluster zoom a tile holds grid clusters (count, event_type,
 // fatalities), drawn as cluster circles with their count; from it on, one
 // point per incident (id, title, event_type, status, fatalities,
-// occurred_at), drawn as the markers of incidents.js. Clicking a cluster
+// geo_precision, occurred_at), drawn as the markers of incidents.js, over
+// the translucent precision circle of a point known only near a place or to
+// a district wherever that circle is a few pixels wide (tiledata.js
+// circleRadiusPx; it may reach over onto other tiles, which draw their part
+// of it). Clicking a cluster
 // zooms in on it; clicking a point calls onSelect with a GeoJSON-like
 // feature, whose popup fetches the whole incident.
 //
@@ -25,7 +29,7 @@ import { tilePath } from './api.js';
 import { debounce, el } from './dom.js';
 import { bboxContains, wrapLng } from './geo.js';
 import { CLUSTER_HALO, createPainter, SYMBOL_SIZE } from './symbols.js';
-import { decode, keyHint, nearest, prepare, TILE_SIZE } from './tiledata.js';
+import { circleReach, decode, keyHint, MAX_CIRCLE_REACH, nearest, prepare, TILE_SIZE } from './tiledata.js';
 
 /** The deepest zoom the server makes tiles for (geo.MaxTileZoom). */
 const MAX_TILE_ZOOM = 22;
@@ -230,9 +234,11 @@ export const IncidentTileLayer = L.GridLayer.extend({
       if (seq !== im.seq) return;
       const features = data && data.length ? decode(data) : [];
       Object.assign(im, prepare(features), { loaded: true });
+      im.reach = im.clusters ? 0 : circleReach(im.items, y, z);
       this._draw(canvas);
-      // Its clusters may reach over the edges onto its neighbours, and theirs onto it.
-      if (im.clusters) for (const n of this._neighbours(canvas)) if (n.tile.el !== canvas) this._draw(n.tile.el, false);
+      // Its clusters or precision circles may reach over the edges onto its neighbours, and theirs onto it.
+      const reach = im.clusters ? 1 : im.reach;
+      if (reach) for (const n of this._neighbours(canvas, reach)) if (n.tile.el !== canvas) this._draw(n.tile.el, false);
     } catch (err) {
       if (err?.name !== 'AbortError' && seq === im.seq) error = err;
     } finally {
@@ -267,16 +273,31 @@ export const IncidentTileLayer = L.GridLayer.extend({
       all.sort((a, b) => a.it.count - b.it.count);
       for (const { it, x, y } of all) this._painter.cluster(ctx, x, y, it.count, it.type);
     } else {
+      // Precision circles under every point, this tile's and the parts of
+      // its neighbours' that reach over onto it.
+      for (const { tile, dx, dy } of this._neighbours(canvas, MAX_CIRCLE_REACH)) {
+        const other = tile.el._im;
+        if (other.clusters || Math.max(Math.abs(dx), Math.abs(dy)) > (other.reach || 0)) continue;
+        for (const it of other.items) {
+          if (!it.r) continue;
+          const x = it.x + dx * TILE_SIZE;
+          const y = it.y + dy * TILE_SIZE;
+          if (x + it.r > 0 && x - it.r < TILE_SIZE && y + it.r > 0 && y - it.r < TILE_SIZE) {
+            this._painter.area(ctx, x, y, it.r, it.props.event_type);
+          }
+        }
+      }
       for (const it of im.items) this._painter.point(ctx, it.x, it.y, it.props.event_type, it.props.status);
     }
     if (announce && im.items.length) this.fire('tiledrawn', { count: im.items.length });
   },
 
   /**
-   * _neighbours lists the loaded tiles of the same zoom around a tile's
-   * canvas, itself included: [{ tile, dx, dy }] (dx, dy in tiles).
+   * _neighbours lists the loaded tiles of the same zoom up to reach tiles
+   * around a tile's canvas, itself included: [{ tile, dx, dy }] (dx, dy in
+   * tiles).
    */
-  _neighbours(canvas) {
+  _neighbours(canvas, reach = 1) {
     let self = null;
     for (const key in this._tiles) {
       if (this._tiles[key].el === canvas) {
@@ -287,8 +308,8 @@ export const IncidentTileLayer = L.GridLayer.extend({
     if (!self) return [];
     const { x, y, z } = self.coords;
     const out = [];
-    for (let dy = -1; dy <= 1; dy++) {
-      for (let dx = -1; dx <= 1; dx++) {
+    for (let dy = -reach; dy <= reach; dy++) {
+      for (let dx = -reach; dx <= reach; dx++) {
         const tile = this._tiles[`${x + dx}:${y + dy}:${z}`];
         if (tile?.el._im?.loaded && tile.el._im.coords.z === z) out.push({ tile, dx, dy });
       }

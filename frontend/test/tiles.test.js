@@ -12,7 +12,18 @@ import { ApiError, countIncidents, tilePath } from '../src/api.js';
 import { defaultFilters, incidentParams } from '../src/filters.js';
 import { bboxWithin } from '../src/geo.js';
 import { CLUSTER_HALO, clusterLabel, clusterStyle, parseInset, parseShape, SYMBOL_SIZE } from '../src/symbols.js';
-import { CLUSTER_CELL, decode, keyHint, nearest, prepare, TILE_SIZE } from '../src/tiledata.js';
+import {
+  circleRadiusPx,
+  circleReach,
+  CLUSTER_CELL,
+  decode,
+  keyHint,
+  MAX_CIRCLE_REACH,
+  MIN_CIRCLE_PX,
+  nearest,
+  prepare,
+  TILE_SIZE,
+} from '../src/tiledata.js';
 
 const EXTENT = 4096; // what the server writes (geo/postgis/tile.go)
 const BUFFER = 64; // in extent units: 4 tile pixels
@@ -491,4 +502,37 @@ test('the Enter hint says what Enter does, with the title as plain text', () => 
   assert.equal(keyHint({ x: 0, y: 0, props: { title: ' <b>Riot</b> ' } }), 'Enter: open \u201c<b>Riot</b>\u201d');
   assert.equal(keyHint({ x: 0, y: 0, props: {} }), 'Enter: open the incident nearest the centre');
   assert.match(keyHint(null), /^No incident drawn in view/);
+});
+
+test('precision circles: their radius in pixels by zoom and latitude, none when too small', () => {
+  const world = (z) => TILE_SIZE * 2 ** z;
+  const equator = (z) => world(z) / 2;
+  // 25 km at the equator, zoom 8: 25,000 m over 40,075,016.686 m / 65,536 px.
+  const r8 = circleRadiusPx({ geo_precision: 3 }, equator(8), 8);
+  assert.ok(Math.abs(r8 - 40.883) < 0.001, `25 km at z 8 on the equator = ${r8} px, want 40.883`);
+  assert.equal(circleRadiusPx({ geo_precision: 1 }, equator(8), 8), 0, 'an exact point has no circle');
+  // 2 km at z 8 is 3.3 px: under MIN_CIRCLE_PX, not drawn; at z 9, 6.5 px.
+  assert.equal(circleRadiusPx({ geo_precision: 2 }, equator(8), 8), 0, `2 km at z 8: want none under ${MIN_CIRCLE_PX} px`);
+  const r9 = circleRadiusPx({ geo_precision: '2' }, equator(9), 9);
+  assert.ok(Math.abs(r9 - 6.541) < 0.001, `2 km at z 9 = ${r9} px, want 6.541`);
+  // At 60° north a metre is twice as many Mercator pixels as on the equator.
+  const lat = (60 * Math.PI) / 180;
+  const y60 = (world(8) / 2) * (1 - Math.log(Math.tan(Math.PI / 4 + lat / 2)) / Math.PI);
+  const r60 = circleRadiusPx({ geo_precision: 3 }, y60, 8);
+  assert.ok(Math.abs(r60 / r8 - 2) < 1e-9, `radius at 60° / equator = ${r60 / r8}, want 2`);
+});
+
+test('precision circles: how many tiles away they reach', () => {
+  const z = 8;
+  const ty = 2 ** z / 2; // the tile row just south of the equator
+  const items = [
+    { x: 250, y: 0, props: { geo_precision: 3 } }, // 40.9 px: 34.9 px over the east edge
+    { x: 100, y: 100, props: { geo_precision: 1 } },
+  ];
+  assert.equal(circleReach(items, ty, z), 1);
+  assert.ok(items[0].r > 40 && items[1].r === 0, `radii ${items[0].r}, ${items[1].r}: want about 40.9 and 0`);
+  assert.equal(circleReach([{ x: 128, y: 128, props: { geo_precision: 2 } }], ty, z), 0, '2 km at z 8 is not drawn');
+  const far = [{ x: 128, y: 128, props: { geo_precision: 3 } }]; // z 14: 2,600 px
+  assert.equal(circleReach(far, 2 ** 14 / 2, 14), MAX_CIRCLE_REACH);
+  assert.equal(circleReach([{ cluster: true, x: 0, y: 0, props: { geo_precision: 3 } }], ty, z), 0, 'clusters have no circle');
 });

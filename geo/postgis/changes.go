@@ -66,9 +66,9 @@ func changesAfter(ctx context.Context, tx *sql.Tx, since int64, limit int) ([]ge
 	rows, err := tx.QueryContext(ctx, `
 		WITH page AS (SELECT id, type, incident_id, at FROM incident_events WHERE id > $1 ORDER BY id LIMIT $2),
 		last AS (SELECT DISTINCT ON (incident_id) id, type, incident_id, at FROM page ORDER BY incident_id, id DESC)
-		SELECT l.id, l.type, l.incident_id, l.at, coalesce(c.public, false), c.updated_at, c.feature
+		SELECT l.id, l.type, l.incident_id, l.at, coalesce(c.public, false), c.updated_at, c.feature, c.duplicate_of
 		FROM last l LEFT JOIN LATERAL (
-			SELECT status <> 'retracted' AS public, updated_at,
+			SELECT status <> 'retracted' AS public, updated_at, duplicate_of,
 			       CASE WHEN status <> 'retracted' THEN `+feature+` END AS feature
 			FROM incidents WHERE id = l.incident_id) c ON true
 		ORDER BY l.id`, since, limit)
@@ -83,8 +83,9 @@ func changesAfter(ctx context.Context, tx *sql.Tx, since int64, limit int) ([]ge
 			public  bool
 			updated sql.NullTime
 			feature []byte
+			dupOf   sql.NullInt64
 		)
-		if err := rows.Scan(&c.EventID, &c.Type, &c.IncidentID, &c.At, &public, &updated, &feature); err != nil {
+		if err := rows.Scan(&c.EventID, &c.Type, &c.IncidentID, &c.At, &public, &updated, &feature, &dupOf); err != nil {
 			return nil, fmt.Errorf("incident changes: %w", mapError(err))
 		}
 		c.Type = geo.EffectiveChangeType(c.Type, public)
@@ -97,6 +98,9 @@ func changesAfter(ctx context.Context, tx *sql.Tx, since int64, limit int) ([]ge
 			}
 			at = at.UTC()
 			c.RetractedAt = &at
+			if dupOf.Valid {
+				c.DuplicateOf = &dupOf.Int64
+			}
 		}
 		c.At = c.At.UTC()
 		changes = append(changes, c)

@@ -20,9 +20,9 @@ const claimsJSON = `(SELECT coalesce(json_agg(json_build_object('id', c.id, 'par
 	FROM incident_claims c WHERE c.incident_id = incidents.id)`
 
 // singleIncidentProperties are the properties of one incident read by id:
-// every public one and its claims (one look-up, where a list would pay it
-// per feature).
-var singleIncidentProperties = append(geo.IncidentProperties(), "claims")
+// every public one, its claims (one look-up, where a list would pay it
+// per feature) and duplicate_of (retractedListProperties).
+var singleIncidentProperties = append(geo.IncidentProperties(), "claims", "duplicate_of")
 
 // claimColumns are the columns of a claim, in scanClaim's order.
 const claimColumns = `id, incident_id, party, coalesce(actor_code, ''), stance, coalesce(attributed_to, ''), text, claimed_at,

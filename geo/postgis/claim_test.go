@@ -232,7 +232,7 @@ func TestClaimsPublicRead(t *testing.T) {
 	defer public.Close()
 	claimsOf := func(id int64) []map[string]any {
 		t.Helper()
-		raw, err := public.IncidentFeature(ctx, id)
+		raw, err := public.IncidentFeature(ctx, id, geo.CRS84)
 		if err != nil {
 			t.Fatal(err)
 		}

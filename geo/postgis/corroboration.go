@@ -134,7 +134,8 @@ func lockIncidentAt(ctx context.Context, tx *sql.Tx, id int64, version int) erro
 
 // MergeIncidents folds incident m.DuplicateID into incident into: the
 // duplicate is retracted with duplicate_of set, its sources not already
-// there are appended to into's, and both changes are audited. Returns
+// there are appended to into's, the reports verified into it now point to
+// into (named in the merge's audit note), and both changes are audited. Returns
 // into's new version. ErrConflict when either is retracted already or
 // into is not at m.Version.
 func (db *DB) MergeIncidents(ctx context.Context, into int64, m geo.IncidentMerge, by *geo.User) (int, error) {
@@ -174,6 +175,10 @@ func (db *DB) MergeIncidents(ctx context.Context, into int64, m geo.IncidentMerg
 			m.DuplicateID, into); err != nil {
 			return fmt.Errorf("retract incident %d as a duplicate: %w", m.DuplicateID, mapError(err))
 		}
+		moved, err := repointReports(ctx, tx, m.DuplicateID, into)
+		if err != nil {
+			return err
+		}
 		afterInto, err := snapshot(ctx, tx, into)
 		if err != nil {
 			return err
@@ -188,7 +193,8 @@ func (db *DB) MergeIncidents(ctx context.Context, into int64, m geo.IncidentMerg
 			}
 			return s
 		}
-		if err := audit(ctx, tx, by, "incident.merge", "incident", into, beforeInto, afterInto, note(fmt.Sprintf("merged duplicate incident %d", m.DuplicateID))); err != nil {
+		if err := audit(ctx, tx, by, "incident.merge", "incident", into, beforeInto, afterInto,
+			note(fmt.Sprintf("merged duplicate incident %d%s", m.DuplicateID, movedReportsNote(moved)))); err != nil {
 			return err
 		}
 		return audit(ctx, tx, by, "incident.retract", "incident", m.DuplicateID, beforeDup, afterDup, note(fmt.Sprintf("duplicate of incident %d", into)))

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -259,6 +260,16 @@ func TestMergeReportAndIncidents(t *testing.T) {
 	}
 	if v != 3 {
 		t.Errorf("version after merging the duplicate = %d, want 3", v)
+	}
+	// Report c was verified into the duplicate: it now points to the survivor, and the merge's note says so.
+	db.SQL().QueryRow(`SELECT incident_id FROM reports WHERE id = $1`, c).Scan(&reportIncident)
+	if reportIncident.Int64 != inc {
+		t.Errorf("report %d verified into the duplicate points to incident %v after the merge, want %d", c, reportIncident, inc)
+	}
+	var mergeNote string
+	db.SQL().QueryRow(`SELECT note FROM audit_log WHERE target_type = 'incident' AND target_id = $1 AND action = 'incident.merge'`, inc).Scan(&mergeNote)
+	if want := fmt.Sprintf("merged duplicate incident %d; its report %d now points here", dup, c); mergeNote != want {
+		t.Errorf("merge audit note = %q, want %q", mergeNote, want)
 	}
 	if _, err := db.MergeIncidents(ctx, inc, geo.IncidentMerge{DuplicateID: dup}, mod); !errors.As(err, &mc) {
 		t.Errorf("merging a retracted duplicate again: err = %v, want a MergeConflict", err)

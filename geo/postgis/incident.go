@@ -57,6 +57,7 @@ var incidentPropertySQL = map[string]string{
 	// Only when asked for by name (not in geo.IncidentProperties()).
 	"source_record": "source_record",
 	"claims":        claimsJSON,
+	"duplicate_of":  "duplicate_of",
 }
 
 // incidentSortSQL is the allow-list of sort keys.
@@ -191,7 +192,7 @@ func incidentFilter(q geo.IncidentQuery) (*where, error) {
 // in order, as rows arrive from PostgreSQL: memory does not grow with the
 // page size. The bytes passed to emit are only valid during the call.
 func (db *DB) StreamIncidents(ctx context.Context, q geo.IncidentQuery, emit func([]byte) error) (geo.FeaturePage, error) {
-	feature, err := incidentFeatureSQL(q.Properties, q.CRS)
+	feature, err := incidentFeatureSQL(retractedListProperties(q), q.CRS)
 	if err != nil {
 		return geo.FeaturePage{}, err
 	}
@@ -283,11 +284,15 @@ func (db *DB) CountIncidents(ctx context.Context, q geo.IncidentQuery, limit int
 	return n, true, nil
 }
 
-// IncidentFeature returns one incident as a GeoJSON Feature, whatever its
-// status: a link to a retracted incident shows that it was retracted.
-// Returns ErrNotFound when there is no such incident.
-func (db *DB) IncidentFeature(ctx context.Context, id int64) ([]byte, error) {
-	feature, _ := incidentFeatureSQL(singleIncidentProperties, geo.CRS84)
+// IncidentFeature returns one incident as a GeoJSON Feature in crs (as the
+// items pages: transformed in SQL), whatever its status: a link to a
+// retracted incident shows that it was retracted. Returns ErrNotFound when
+// there is no such incident.
+func (db *DB) IncidentFeature(ctx context.Context, id int64, crs geo.CRS) ([]byte, error) {
+	feature, err := incidentFeatureSQL(singleIncidentProperties, crs)
+	if err != nil {
+		return nil, err
+	}
 	query := `SELECT ` + feature + ` FROM incidents WHERE id = $1`
 	st, err := db.prepared(ctx, &db.featureStmts, query)
 	if err != nil {

@@ -68,7 +68,7 @@ func TestIncidentLimitSQLMatchesServer(t *testing.T) {
 
 	// One feature by id (with its claims, which a page leaves out): the
 	// limit and the server's statement agree with what the server serves.
-	served, err := db.IncidentFeature(ctx, 2)
+	served, err := db.IncidentFeature(ctx, 2, geo.CRS84)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -66,7 +66,8 @@ func (f tileFrame) envelopeSQL(w *where) string {
 // its arguments (exported for the benchmarks, which run it bare).
 //
 // From clusterBelow on, one point per incident (id, title, event_type,
-// status, fatalities, occurred_at). Below it, one point per cell of a
+// status, fatalities, geo_precision, occurred_at): geo_precision so the map
+// draws a precision circle there too. Below it, one point per cell of a
 // 64×64 grid aligned with the tile, at the mean position of the cell's
 // incidents (their centroid in Mercator, weighted by nothing but the
 // incidents themselves: where the data is, not the cell's centre), with
@@ -95,7 +96,7 @@ func IncidentTileSQL(t geo.Tile, q geo.IncidentQuery, clusterBelow int) (string,
 	if t.Z >= clusterBelow {
 		return fmt.Sprintf(`SELECT ST_AsMVT(f, 'incidents', %d, 'geom', 'id') FROM (
 			SELECT id, ST_MakePoint(round(%s), round(%s)) AS geom,
-			       title, event_type, status, fatalities, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS occurred_at
+			       title, event_type, status, fatalities, geo_precision, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS occurred_at
 			FROM incidents %s
 		) f %s`, tileExtent, px, py, w.sql(), noParallel), w.args, nil
 	}

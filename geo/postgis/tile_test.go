@@ -26,10 +26,12 @@ type tilePoint struct {
 	eventType  string
 	fatalities int
 	status     string
+	precision  int // geo_precision
 }
 
 // seedTilePoints inserts n incidents round each centre (Gaussian, σ in
-// degrees) with a mix of event types, fatalities and statuses.
+// degrees) with a mix of event types, fatalities, statuses and geo
+// precisions.
 func seedTilePoints(t *testing.T, db *postgis.DB, seed uint64, n int, sigma float64, centres ...orb.Point) []tilePoint {
 	t.Helper()
 	r := rand.New(rand.NewPCG(seed, 1))
@@ -43,6 +45,7 @@ func seedTilePoints(t *testing.T, db *postgis.DB, seed uint64, n int, sigma floa
 				eventType:  types[r.IntN(len(types))],
 				fatalities: r.IntN(5),
 				status:     []string{"verified", "verified", "disputed", "retracted"}[r.IntN(4)],
+				precision:  1 + r.IntN(3),
 			}
 			pts = append(pts, p)
 		}
@@ -58,9 +61,9 @@ func seedTilePoints(t *testing.T, db *postgis.DB, seed uint64, n int, sigma floa
 	}
 	for i := range pts {
 		p := &pts[i]
-		err := tx.QueryRow(`INSERT INTO incidents (occurred_at, event_type, title, geom, status, fatalities, sources)
-			VALUES ('2024-05-01T12:00:00Z', $1, 'Tile test', ST_SetSRID(ST_MakePoint($2, $3), 4326), $4, $5, '[]') RETURNING id`,
-			p.eventType, p.lon, p.lat, p.status, p.fatalities).Scan(&p.id)
+		err := tx.QueryRow(`INSERT INTO incidents (occurred_at, event_type, title, geom, status, fatalities, sources, geo_precision)
+			VALUES ('2024-05-01T12:00:00Z', $1, 'Tile test', ST_SetSRID(ST_MakePoint($2, $3), 4326), $4, $5, '[]', $6) RETURNING id`,
+			p.eventType, p.lon, p.lat, p.status, p.fatalities, p.precision).Scan(&p.id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -183,7 +186,8 @@ func TestIncidentTilePoints(t *testing.T) {
 				}
 				p := byID[id]
 				if f.props["event_type"] != p.eventType || f.props["status"] != p.status ||
-					f.props["fatalities"] != float64(p.fatalities) || f.props["title"] != "Tile test" || f.props["occurred_at"] != "2024-05-01" {
+					f.props["fatalities"] != float64(p.fatalities) || f.props["title"] != "Tile test" || f.props["occurred_at"] != "2024-05-01" ||
+					f.props["geo_precision"] != float64(p.precision) {
 					t.Errorf("feature %d properties %v, want those of %+v", id, f.props, p)
 				}
 			}
