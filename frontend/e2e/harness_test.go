@@ -1,4 +1,4 @@
-package frontend_test
+package e2e_test
 
 // End-to-end tests of the map: a real server on a throwaway PostGIS, driven
 // through headless Chromium with chromedp. They need the bundle built

