@@ -221,16 +221,9 @@ func (s *Server) events(c echo.Context) error {
 	if err := rejectParams(c, "last_event_id"); err != nil {
 		return err
 	}
-	var resume int64 = -1
-	if v := c.Request().Header.Get("Last-Event-ID"); v != "" || c.QueryParam("last_event_id") != "" {
-		if v == "" {
-			v = c.QueryParam("last_event_id")
-		}
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 0 {
-			return geo.Invalidf("Last-Event-ID", "want an event id")
-		}
-		resume = n
+	resume, err := lastEventID(c)
+	if err != nil {
+		return err
 	}
 	addr := c.RealIP()
 	current, outcome := s.hub.subscribe(addr)
@@ -245,7 +238,43 @@ func (s *Server) events(c echo.Context) error {
 	}
 	defer s.hub.unsubscribe(addr)
 
-	res := c.Response()
+	st := s.startStream(c.Response())
+	if err := st.send(func(w *bufio.Writer) { fmt.Fprintf(w, "retry: 3000\n: connected\n\n") }); err != nil {
+		return nil
+	}
+	ctx := c.Request().Context()
+	if err := s.sendBacklog(ctx, st, resume, current); err != nil {
+		return nil // the client reconnects and resumes
+	}
+	s.follow(ctx, st, current)
+	return nil
+}
+
+// lastEventID is where a reconnecting client resumes: the Last-Event-ID
+// header, else the last_event_id parameter; -1 when it gives neither.
+func lastEventID(c echo.Context) (int64, error) {
+	v := c.Request().Header.Get("Last-Event-ID")
+	if v == "" {
+		v = c.QueryParam("last_event_id")
+	}
+	if v == "" {
+		return -1, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, geo.Invalidf("Last-Event-ID", "want an event id")
+	}
+	return n, nil
+}
+
+// eventStream is one client's open event stream.
+type eventStream struct {
+	w  *bufio.Writer
+	rc *http.ResponseController
+}
+
+// startStream writes the stream's headers.
+func (s *Server) startStream(res *echo.Response) *eventStream {
 	res.Header().Set(echo.HeaderContentType, "text/event-stream")
 	res.Header().Set("Cache-Control", "no-store")
 	res.Header().Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
@@ -258,33 +287,34 @@ func (s *Server) events(c echo.Context) error {
 		s.logger.Warn("sse: cannot clear write deadline", "err", err)
 	}
 	res.WriteHeader(http.StatusOK)
-	w := bufio.NewWriter(res)
-	send := func(write func()) error {
-		_ = rc.SetWriteDeadline(time.Now().Add(sseWriteDeadline))
-		write()
-		if err := w.Flush(); err != nil {
-			return err
-		}
-		return rc.Flush()
+	return &eventStream{w: bufio.NewWriter(res), rc: rc}
+}
+
+// send writes and flushes within sseWriteDeadline.
+func (st *eventStream) send(write func(w *bufio.Writer)) error {
+	_ = st.rc.SetWriteDeadline(time.Now().Add(sseWriteDeadline))
+	write(st.w)
+	if err := st.w.Flush(); err != nil {
+		return err
 	}
-	if err := send(func() { fmt.Fprintf(w, "retry: 3000\n: connected\n\n") }); err != nil {
-		return nil
-	}
-	sent := current
-	// The backlog is read a page at a time up to where the hub takes
-	// over: a client that was away for long (events are kept for days,
-	// Config.ChangesKeep) misses none in between.
+	return st.rc.Flush()
+}
+
+// sendBacklog sends the events after resume up to current, where the hub
+// takes over, a page at a time: a client that was away for long (events
+// are kept for days, Config.ChangesKeep) misses none in between.
+func (s *Server) sendBacklog(ctx context.Context, st *eventStream, resume, current int64) error {
 	for after := resume; resume >= 0 && after < current; {
-		backlog, err := s.deps.Events.IncidentEvents(c.Request().Context(), after, sseBacklogLimit)
+		backlog, err := s.deps.Events.IncidentEvents(ctx, after, sseBacklogLimit)
 		if err != nil {
-			return nil // the client reconnects and resumes
+			return err
 		}
 		for _, e := range backlog {
 			if e.ID > current {
 				break // the hub delivers these
 			}
-			if err := send(func() { writeEvent(w, e) }); err != nil {
-				return nil
+			if err := st.send(func(w *bufio.Writer) { writeEvent(w, e) }); err != nil {
+				return err
 			}
 			after = e.ID
 		}
@@ -292,16 +322,23 @@ func (s *Server) events(c echo.Context) error {
 			break
 		}
 	}
+	return nil
+}
+
+// follow sends the hub's events after sent, with heartbeats, until the
+// client goes, falls too far behind (dropped; it may reconnect with
+// Last-Event-ID) or the server shuts down.
+func (s *Server) follow(ctx context.Context, st *eventStream, sent int64) {
 	heartbeat := time.NewTicker(sseHeartbeat)
 	defer heartbeat.Stop()
 	for {
 		events, wait, err := s.hub.since(sent)
 		if err != nil {
-			return nil // too slow: dropped; it may reconnect with Last-Event-ID
+			return
 		}
 		for _, e := range events {
-			if err := send(func() { writeEvent(w, e) }); err != nil {
-				return nil
+			if err := st.send(func(w *bufio.Writer) { writeEvent(w, e) }); err != nil {
+				return
 			}
 			sent = e.ID
 		}
@@ -311,13 +348,13 @@ func (s *Server) events(c echo.Context) error {
 		select {
 		case <-wait:
 		case <-heartbeat.C:
-			if err := send(func() { fmt.Fprint(w, ": ping\n\n") }); err != nil {
-				return nil
+			if err := st.send(func(w *bufio.Writer) { fmt.Fprint(w, ": ping\n\n") }); err != nil {
+				return
 			}
 		case <-s.hub.closed:
-			return nil
-		case <-c.Request().Context().Done():
-			return nil
+			return
+		case <-ctx.Done():
+			return
 		}
 	}
 }

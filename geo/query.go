@@ -380,119 +380,151 @@ func ParseIncidentQuery(v url.Values) (IncidentQuery, error) {
 	}
 	q.BBox, q.Time, q.Limit, q.LimitClamped, q.Format, q.CRS = c.bbox, c.time, c.limit, c.clamped, c.format, c.crs
 
+	for _, parse := range []func(url.Values) error{q.parseKinds, q.parseTextAndFlags, q.parsePlace, q.parsePaging} {
+		if err := parse(v); err != nil {
+			return IncidentQuery{}, err
+		}
+	}
+	return q, nil
+}
+
+// parseKinds reads the list filters: event and sub-event types (each
+// sub-event type must belong to a requested event type), statuses,
+// countries and geo checks.
+func (q *IncidentQuery) parseKinds(v url.Values) error {
+	var err error
 	if s := queryValue(v, "event_type"); s != "" {
 		if q.EventTypes, err = parseQueryList("event_type", s, "event type", canonicalIn(eventTypes)); err != nil {
-			return IncidentQuery{}, err
+			return err
 		}
 	}
 	if s := queryValue(v, "sub_event_type"); s != "" {
 		if q.SubEventTypes, err = parseQueryList("sub_event_type", s, "sub-event type", canonicalIn(SubEventTypes())); err != nil {
-			return IncidentQuery{}, err
+			return err
 		}
 		if len(q.EventTypes) > 0 {
 			for _, sub := range q.SubEventTypes {
 				if !slices.ContainsFunc(q.EventTypes, func(t string) bool { return ValidSubEventType(t, sub) }) {
-					return IncidentQuery{}, Invalidf("sub_event_type", "%q is not a sub-event type of the requested event types", sub)
+					return Invalidf("sub_event_type", "%q is not a sub-event type of the requested event types", sub)
 				}
 			}
 		}
 	}
 	if s := queryValue(v, "status"); s != "" {
 		if q.Statuses, err = parseQueryList("status", s, "status", canonicalIn(incidentStatuses)); err != nil {
-			return IncidentQuery{}, err
+			return err
 		}
 	}
 	if s := queryValue(v, "country"); s != "" {
 		if q.Countries, err = parseQueryList("country", s, "country code", canonicalCountry); err != nil {
-			return IncidentQuery{}, err
+			return err
 		}
 	}
 	if s := queryValue(v, "geo_check"); s != "" {
 		if q.GeoChecks, err = parseQueryList("geo_check", s, "geo check", canonicalIn(geoChecks)); err != nil {
-			return IncidentQuery{}, err
+			return err
 		}
 	}
+	return nil
+}
+
+// parseTextAndFlags reads derived, actor, q, min_sources and updated_since.
+func (q *IncidentQuery) parseTextAndFlags(v url.Values) error {
+	var err error
 	switch s := queryValue(v, "derived"); s {
 	case "", "false":
 	case "true":
 		q.Derived = true
 	default:
-		return IncidentQuery{}, Invalidf("derived", "want true or false, got %s", quoteShort(s))
+		return Invalidf("derived", "want true or false, got %s", quoteShort(s))
 	}
 	if q.Actor, err = parseQueryText(v, "actor"); err != nil {
-		return IncidentQuery{}, err
+		return err
 	}
 	if q.Text, err = parseQueryText(v, "q"); err != nil {
-		return IncidentQuery{}, err
+		return err
 	}
+	if s := queryValue(v, "min_sources"); s != "" {
+		if q.MinSources, err = ParseMinSources(s); err != nil {
+			return err
+		}
+	}
+	if s := queryValue(v, "updated_since"); s != "" {
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return Invalidf("updated_since", "want an RFC 3339 time such as 2020-10-18T00:00:00Z, got %s", quoteShort(s))
+		}
+		q.UpdatedSince = &t
+	}
+	return nil
+}
+
+// parsePlace reads the distance filters: near_border_km, and near_place
+// with its within_km (defaultWithinKm when not given).
+func (q *IncidentQuery) parsePlace(v url.Values) error {
 	if s := queryValue(v, "near_border_km"); s != "" {
 		km, err := parseQueryKm("near_border_km", s)
 		if err != nil {
-			return IncidentQuery{}, err
+			return err
 		}
 		q.NearBorderKm = &km
 	}
 	if s := queryValue(v, "near_place"); s != "" {
 		if !isASCIIDigits(s) {
-			return IncidentQuery{}, Invalidf("near_place", "must be a positive integer place id, got %s", quoteShort(s))
+			return Invalidf("near_place", "must be a positive integer place id, got %s", quoteShort(s))
 		}
 		id, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || id < 1 {
-			return IncidentQuery{}, Invalidf("near_place", "must be a positive integer place id, got %s", quoteShort(s))
+			return Invalidf("near_place", "must be a positive integer place id, got %s", quoteShort(s))
 		}
 		q.NearPlace = &id
 	}
 	if s := queryValue(v, "within_km"); s != "" {
 		if q.NearPlace == nil {
-			return IncidentQuery{}, Invalidf("within_km", "requires near_place")
+			return Invalidf("within_km", "requires near_place")
 		}
 		km, err := parseQueryKm("within_km", s)
 		if err != nil {
-			return IncidentQuery{}, err
+			return err
 		}
 		q.WithinKm = &km
 	} else if q.NearPlace != nil {
 		km := float64(defaultWithinKm)
 		q.WithinKm = &km
 	}
-	if s := queryValue(v, "min_sources"); s != "" {
-		if q.MinSources, err = ParseMinSources(s); err != nil {
-			return IncidentQuery{}, err
-		}
-	}
-	if s := queryValue(v, "updated_since"); s != "" {
-		t, err := time.Parse(time.RFC3339Nano, s)
-		if err != nil {
-			return IncidentQuery{}, Invalidf("updated_since", "want an RFC 3339 time such as 2020-10-18T00:00:00Z, got %s", quoteShort(s))
-		}
-		q.UpdatedSince = &t
-	}
+	return nil
+}
+
+// parsePaging reads sortby, properties and the cursor, which must match
+// the sort and carry the value of its sort field and nothing else.
+func (q *IncidentQuery) parsePaging(v url.Values) error {
+	var err error
 	if s := queryValue(v, "sortby"); s != "" {
 		if q.Sort, err = ParseSortBy(s, incidentSortFields); err != nil {
-			return IncidentQuery{}, err
+			return err
 		}
 	}
 	if s := queryValue(v, "properties"); s != "" {
 		if q.Properties, err = ParseProperties(s, slices.Concat(incidentProperties, incidentOnRequestProperties)); err != nil {
-			return IncidentQuery{}, err
+			return err
 		}
 	}
 	if s := queryValue(v, "cursor"); s != "" {
 		cur, err := DecodeCursor(s)
 		if err != nil {
-			return IncidentQuery{}, err
+			return err
 		}
 		if cur.Sort != q.Sort {
-			return IncidentQuery{}, Invalidf("cursor", "cursor does not match sortby")
+			return Invalidf("cursor", "cursor does not match sortby")
 		}
 		// The key must carry the value of its sort field and nothing else.
 		if cur.Sort.Field == "occurred_at" && (cur.Time.IsZero() || cur.Number != 0) ||
 			cur.Sort.Field != "occurred_at" && !cur.Time.IsZero() {
-			return IncidentQuery{}, Invalidf("cursor", "malformed cursor")
+			return Invalidf("cursor", "malformed cursor")
 		}
 		q.Cursor = &cur
 	}
-	return q, nil
+	return nil
 }
 
 // LayerQuery is a validated items query on a generic layer collection.

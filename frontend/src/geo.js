@@ -19,6 +19,15 @@ export function viewBBox(map) {
   return [down(west), down(south), up(east), up(north)];
 }
 
+/**
+ * setBBox puts a [west, south, east, north] box in an API query as its
+ * bbox parameter; digits, when given, rounds each number (toFixed).
+ */
+export function setBBox(params, box, digits) {
+  params.set('bbox', box.map((x) => (digits === undefined ? String(x) : x.toFixed(digits))).join(','));
+  return params;
+}
+
 /** wrapLng brings a longitude into [-180, 180). */
 export function wrapLng(lng) {
   return ((((lng + 180) % 360) + 360) % 360) - 180;

@@ -32,7 +32,7 @@ import { byId, debounce } from './dom.js';
 import { coreBounds, FIT_MAX_ZOOM, FitControl, fitOptions } from './fitcontrol.js';
 import { createFilterPanel, incidentParams, sameFilters, selectsNothing } from './filters.js';
 import { formatCount, formatDayNumber, isoToDay, plural } from './format.js';
-import { bboxContains, bboxWithin, lngNear, viewBBox } from './geo.js';
+import { bboxContains, bboxWithin, lngNear, setBBox, viewBBox } from './geo.js';
 import { createIncidentLayers } from './incidents.js';
 import { fetchHistogram } from './histogram.js';
 import { createLayerPanel, DEFAULT_LAYERS } from './layers.js';
@@ -302,7 +302,7 @@ async function reload() {
         return;
       }
       const params = incidentParams(f);
-      params.set('bbox', bbox.join(','));
+      setBBox(params, bbox);
       params.set('limit', String(PAGE_LIMIT));
       params.set('properties', MAP_PROPERTIES.join(','));
       performance.mark('incidentmap:fetch');
@@ -346,7 +346,7 @@ async function chooseMode(f, bbox, signal) {
     return { tiles: false, matched: null };
   }
   const params = incidentParams(f);
-  params.set('bbox', bbox.join(','));
+  setBBox(params, bbox);
   performance.mark('incidentmap:count');
   const matched = await countIncidents(params, { signal });
   // Leaving tile mode takes a count well below the threshold, so a view
@@ -376,7 +376,7 @@ function showTiles(f, collections) {
 /** loadHistogram gives the timeline the server's per-day counts of the view (tile mode). */
 async function loadHistogram(f, bbox, signal, mine) {
   const params = incidentParams(f);
-  params.set('bbox', bbox.join(','));
+  setBBox(params, bbox);
   try {
     const h = await fetchHistogram(params, { signal });
     if (generation === mine && mode === 'tiles') timeline.setHistogram(h);
@@ -446,7 +446,7 @@ const refreshCountSoon = debounce(async () => {
   if (mode !== 'tiles' || timeline.window() || loading) return;
   const mine = generation;
   const params = incidentParams(filters.get());
-  params.set('bbox', viewBBox(map).join(','));
+  setBBox(params, viewBBox(map));
   try {
     const matched = await countIncidents(params, { fresh: true });
     if (generation !== mine || mode !== 'tiles') return;
@@ -552,7 +552,7 @@ async function serverMatches(feature, f) {
   const params = incidentParams(f);
   const d = 1e-5; // about a metre: the incident's own point
   const box = [Math.max(lon - d, -180), Math.max(lat - d, -90), Math.min(lon + d, 180), Math.min(lat + d, 90)];
-  params.set('bbox', box.map((x) => x.toFixed(6)).join(','));
+  setBBox(params, box, 6);
   params.set('limit', '100');
   params.set('properties', 'status');
   try {
@@ -736,7 +736,7 @@ async function openIncident(id, { focus = false, pan = null } = {}) {
 /** apiLink is the GeoJSON URL of the incidents in view, as filtered now. */
 function apiLink() {
   const params = incidentParams(filters.get(), timeline.window());
-  params.set('bbox', viewBBox(map).join(','));
+  setBBox(params, viewBBox(map));
   params.set('limit', String(PAGE_LIMIT));
   return absolute(itemsPath('incidents', params));
 }

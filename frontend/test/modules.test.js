@@ -216,3 +216,11 @@ test('the server histogram becomes counts per day from its first day', async () 
     { start: isoToDay('2020-10-10'), counts: [3, 0, 1] },
   );
 });
+
+test('a box goes into a query as one bbox parameter, rounded when asked', async () => {
+  const { setBBox } = await import('../src/geo.js');
+  assert.equal(setBBox(new URLSearchParams(), [46.5, 39, 47.25, 39.75]).toString(), 'bbox=46.5%2C39%2C47.25%2C39.75');
+  assert.equal(setBBox(new URLSearchParams('limit=1'), [47.0300001, 39.4, 47.03002, 39.40002], 6).get('bbox'), '47.030000,39.400000,47.030020,39.400020');
+  const p = setBBox(new URLSearchParams('bbox=0,0,1,1'), [-180, -90, 180, 90]);
+  assert.deepEqual(p.getAll('bbox'), ['-180,-90,180,90'], 'replaces, never repeats');
+});
