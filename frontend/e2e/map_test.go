@@ -344,14 +344,7 @@ func TestPermalinkRestoresTheView(t *testing.T) {
 
 func TestTimelineWindowAndPlay(t *testing.T) {
 	s := newSite(t, offlineTiles)
-	for day := range 10 {
-		for i := range day + 1 { // day d has d+1 incidents
-			s.seed(t, 46.9+0.03*float64(i), 39.3+0.03*float64(day), func(inc *geo.Incident) {
-				inc.OccurredAt = time.Date(2020, 10, 1+day, 12, 0, 0, 0, time.UTC)
-				inc.Title = fmt.Sprintf("Day %d, %d", day+1, i)
-			})
-		}
-	}
+	seedStaircase(t, s)
 	b := newBrowser(t, 1280, 1000)
 	b.do(b.ctx, "open the map", chromedp.Navigate(s.URL+"/#map=8/39.40/47.03"), waitRendered(0), openPanel())
 	if got := b.shownCount(b.ctx); got != 55 {
