@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"testing"
+	"time"
 )
 
 // checkMergedDuplicate checks what the public and mirrors see of incident
@@ -59,6 +60,23 @@ func checkMergedDuplicate(t *testing.T, ts *testServer, inc, dup, report int64) 
 	}
 	if !found {
 		t.Errorf("changes feed has no tombstone of incident %d", dup)
+	}
+	// A browser following the live stream learns where the duplicate went.
+	events, stop := openEvents(t, ts.URL, "Last-Event-ID: 0")
+	defer stop()
+	for {
+		e := nextEvent(t, events, 10*time.Second)
+		if e.event != "incident.retracted" {
+			continue
+		}
+		var live feature
+		if err := json.Unmarshal([]byte(e.data), &live); err != nil || live.ID != dup {
+			t.Fatalf("retraction event %s: %v, want incident %d", e.data, err, dup)
+		}
+		if live.Properties["status"] != "retracted" || live.Properties["duplicate_of"] != float64(inc) {
+			t.Errorf("live retraction of the duplicate = %v, want status retracted, duplicate_of %d", live.Properties, inc)
+		}
+		break
 	}
 	var moved int64
 	ts.DB.SQL().QueryRow(`SELECT incident_id FROM reports WHERE id = $1`, report).Scan(&moved)
