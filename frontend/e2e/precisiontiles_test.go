@@ -26,7 +26,8 @@ const precisionPixelJS = `((dx, dy) => {
 // TestPrecisionCirclesOnTiles: in tile mode a point known only to the
 // district (geo_precision 3) is drawn over a translucent circle of 25 km
 // in its type's colour, also where the circle reaches onto other tiles;
-// beyond 25 km nothing is drawn.
+// beyond 25 km nothing is drawn; the point's own symbol is the smaller,
+// hollow one of the marker view.
 func TestPrecisionCirclesOnTiles(t *testing.T) {
 	s := newSite(t, offlineTiles)
 	s.seed(t, 47.03, 39.40, func(inc *geo.Incident) {
@@ -47,6 +48,17 @@ func TestPrecisionCirclesOnTiles(t *testing.T) {
 		if len(px) != 4 || px[3] < 20 || px[3] > 60 || px[0] < px[2]+50 || px[1] < px[2] {
 			t.Errorf("pixel %v px from the point = %v, want the translucent Riots yellow of its 25 km circle", d, px)
 		}
+	}
+	// The point itself is drawn as its marker is: smaller and hollow (white
+	// inside, edged in the type's colour), where an exact point is filled.
+	if px := eval[[]float64](b, b.ctx, precisionPixelJS+"(0, 0)"); len(px) != 4 || px[3] < 250 || px[0] < 230 || px[1] < 230 || px[2] < 230 {
+		t.Errorf("pixel at the imprecise point = %v, want the opaque white inside of a hollow marker", px)
+	}
+	if px := eval[[]float64](b, b.ctx, precisionPixelJS+"(0, 2)"); len(px) != 4 || px[3] < 250 || px[2] < 230 {
+		t.Errorf("pixel 2 px below the imprecise point = %v, want the white inside of its marker", px)
+	}
+	if px := eval[[]float64](b, b.ctx, precisionPixelJS+"(0, 8)"); len(px) != 4 || px[3] > 60 {
+		t.Errorf("pixel 8 px below the imprecise point = %v, want only its translucent circle (the hollow marker is 14 px, not 18)", px)
 	}
 	for _, d := range [][2]int{{0, 240}, {-240, 0}} {
 		if px := eval[[]float64](b, b.ctx, fmt.Sprintf("%s(%d, %d)", precisionPixelJS, d[0], d[1])); len(px) == 4 && px[3] != 0 {

@@ -10,6 +10,9 @@ import { typeClass } from './taxonomy.js';
 
 /** Marker size in CSS pixels (incidents.js gives divIcons 18 × 18). */
 export const SYMBOL_SIZE = 18;
+/** An approximate point's marker size (incidents.js: 14 × 14, .is-approx). */
+const APPROX_SIZE = 14;
+const APPROX_INSIDE = '#ffffff'; // .incident-marker.is-approx::after
 
 const OUTLINE = '#1a1a1a'; // .incident-marker::before
 const DEFAULT_FILL = '#7f7f7f';
@@ -41,7 +44,7 @@ export function clusterLabel(n) {
 export const CLUSTER_HALO = 4;
 
 /**
- * createPainter returns { point(ctx, x, y, eventType, status),
+ * createPainter returns { point(ctx, x, y, eventType, status, approx),
  * area(ctx, x, y, r, eventType) (a precision circle of radius r),
  * cluster(ctx, x, y, n, eventType) } (eventType: the group's dominant type,
  * its ring's colour), drawing at CSS pixel x, y of a context whose
@@ -73,30 +76,36 @@ export function createPainter(host, dpr = 1) {
     return s;
   }
 
-  // sprite draws a symbol once per type and status, at the device's resolution.
-  function sprite(eventType, status) {
+  // sprite draws a symbol once per type, status and precision, at the
+  // device's resolution. An approximate point (approx) is drawn as
+  // .incident-marker.is-approx: smaller, and hollow (an edge in the type's
+  // colour round white), so the eye goes to its precision circle.
+  function sprite(eventType, status, approx) {
     const cls = typeClass(eventType);
-    const key = `${cls} ${status}`;
+    const key = `${cls} ${status}${approx ? ' approx' : ''}`;
     let c = sprites.get(key);
     if (c) return c;
     const { fill, shape, inset } = spec(cls);
+    const size = approx ? APPROX_SIZE : SYMBOL_SIZE;
     const pad = 1;
-    const box = SYMBOL_SIZE + 2 * pad;
+    const box = size + 2 * pad;
     c = document.createElement('canvas');
     c.width = c.height = Math.ceil(box * dpr);
     const ctx = c.getContext('2d');
     ctx.scale(dpr, dpr);
     if (status === 'retracted') ctx.globalAlpha = RETRACTED_ALPHA;
-    tracePath(ctx, shape, pad, pad, SYMBOL_SIZE, SYMBOL_SIZE);
-    ctx.fillStyle = OUTLINE;
+    tracePath(ctx, shape, pad, pad, size, size);
+    ctx.fillStyle = approx ? fill : OUTLINE;
     ctx.fill();
     const [top, right, bottom, left] = inset;
-    const w = SYMBOL_SIZE - left - right;
-    const h = SYMBOL_SIZE - top - bottom;
+    const w = size - left - right;
+    const h = size - top - bottom;
     tracePath(ctx, shape, pad + left, pad + top, w, h);
-    ctx.fillStyle = fill;
+    ctx.fillStyle = approx ? APPROX_INSIDE : fill;
     ctx.fill();
-    if (status === 'disputed') {
+    if (approx) {
+      // White inside: stripes or dots would not show.
+    } else if (status === 'disputed') {
       ctx.save();
       ctx.clip();
       ctx.strokeStyle = HATCH;
@@ -125,9 +134,9 @@ export function createPainter(host, dpr = 1) {
   }
 
   return {
-    point(ctx, x, y, eventType, status) {
-      const s = sprite(eventType, status || 'verified');
-      const box = SYMBOL_SIZE + 2;
+    point(ctx, x, y, eventType, status, approx = false) {
+      const s = sprite(eventType, status || 'verified', approx);
+      const box = (approx ? APPROX_SIZE : SYMBOL_SIZE) + 2;
       ctx.drawImage(s, x - box / 2, y - box / 2, box, box);
     },
     // area draws a precision circle of radius r as the marker view's

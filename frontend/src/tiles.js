@@ -287,7 +287,7 @@ export const IncidentTileLayer = L.GridLayer.extend({
           }
         }
       }
-      for (const it of im.items) this._painter.point(ctx, it.x, it.y, it.props.event_type, it.props.status);
+      for (const it of im.items) this._painter.point(ctx, it.x, it.y, it.props.event_type, it.props.status, it.r > 0);
     }
     if (announce && im.items.length) this.fire('tiledrawn', { count: im.items.length });
   },
