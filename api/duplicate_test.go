@@ -1,8 +1,12 @@
 package api_test
 
 import (
+	"bytes"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -60,6 +64,14 @@ func checkMergedDuplicate(t *testing.T, ts *testServer, inc, dup, report int64) 
 	}
 	if !found {
 		t.Errorf("changes feed has no tombstone of incident %d", dup)
+	}
+	// A CSV export of retractions says which were duplicates, and of what.
+	rows, err := csv.NewReader(bytes.NewReader(getOK(t, ts.URL+"/api/collections/incidents/items?f=csv&derived=true&status=retracted"))).ReadAll()
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("CSV of retractions: %v, %d rows, want a header and one row", err, len(rows))
+	}
+	if col := slices.Index(rows[0], "duplicate_of"); col < 0 || rows[1][col] != strconv.FormatInt(inc, 10) || rows[1][slices.Index(rows[0], "id")] != strconv.FormatInt(dup, 10) {
+		t.Errorf("CSV of retractions: header %v, row %v; want incident %d with duplicate_of %d", rows[0], rows[1], dup, inc)
 	}
 	// A browser following the live stream learns where the duplicate went.
 	events, stop := openEvents(t, ts.URL, "Last-Event-ID: 0")

@@ -96,7 +96,7 @@ func incidentItemsParams() []obj {
 		param("sortby", "query", "occurred_at or fatalities, prefixed with + or - (default -occurred_at).",
 			obj{"type": "string", "enum": sortByValues()}),
 		listOf("geo_check", "Where the derived geography disagrees with the source: country_mismatch, no_country.", geo.GeoChecks()),
-		param("derived", "query", "f=csv only: true adds the derived columns (country by polygon, nearest place, border distance, geo_check, contested).",
+		param("derived", "query", "f=csv only: true adds the derived columns (country by polygon, nearest place, border distance, geo_check, contested, duplicate_of: what a retracted duplicate was merged into).",
 			obj{"type": "boolean"}),
 		listOf("properties", "Property names to return (source_record only when named).",
 			append(geo.IncidentProperties(), geo.IncidentOnRequestProperties()...)),

@@ -52,7 +52,7 @@ var incidentmapColumns = []string{"status", "title", "occurred_at", "sources_jso
 
 // derivedColumns are what the store derives (WithDerived adds them to an
 // export); an import of incidentmap's own export ignores them.
-var derivedColumns = []string{"id", "country_code", "nearest_place_name", "nearest_place_distance_m", "border_distance_m", "geo_check", "contested"}
+var derivedColumns = []string{"id", "country_code", "nearest_place_name", "nearest_place_distance_m", "border_distance_m", "geo_check", "contested", "duplicate_of"}
 
 // acledExtraColumns are incidentmap's own and derived columns, written
 // after ACLED's by the one-pass writer (NewACLEDWriter).

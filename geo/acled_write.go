@@ -350,6 +350,11 @@ func canonicalCell(inc *Incident, col string) string {
 			return "true"
 		}
 		return "false"
+	case "duplicate_of":
+		if inc.DuplicateOf == nil {
+			return ""
+		}
+		return num(*inc.DuplicateOf)
 	}
 	return ""
 }

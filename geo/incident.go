@@ -86,6 +86,10 @@ type Incident struct {
 	Claims    []Claim
 	Contested bool
 
+	// DuplicateOf is the incident a retracted duplicate was merged into
+	// (set by the store's merge, nil otherwise).
+	DuplicateOf *int64
+
 	// Provenance: which data set and file the record was imported from.
 	SourceDataset string // e.g. "ACLED", "GeoJSON", "incidentmap" (its own export), "demo"; empty when entered here
 	SourceFile    string // base name of the imported file, when imported from one

@@ -29,7 +29,7 @@ const incidentRecordSQL = `sources::text AS sources_text, id, coalesce(external_
 	round(nearest_place_distance_m) AS place_distance, round(border_distance_m) AS border_distance,
 	version, created_at, updated_at, source_dataset, %s AS source_file, source_record::text AS source_record_text,
 	stated_country, stated_iso, coalesce(stated_country_code, '') AS stated_country_code, admin2, admin3,
-	original_event_type, original_sub_event_type, geo_check, contested`
+	original_event_type, original_sub_event_type, geo_check, contested, duplicate_of`
 
 // incidentRecord holds the scan destinations of incidentRecordSQL after
 // the sources text.
@@ -39,6 +39,7 @@ type incidentRecord struct {
 	lon, lat              float64
 	reportID, nearestID   sql.NullInt64
 	placeDist, borderDist sql.NullFloat64
+	duplicateOf           sql.NullInt64
 	record                []byte
 }
 
@@ -50,7 +51,7 @@ func (r *incidentRecord) dest() []any {
 		&r.nearestID, &i.NearestPlaceName, &r.placeDist, &r.borderDist,
 		&i.Version, &i.CreatedAt, &i.UpdatedAt, &i.SourceDataset, &i.SourceFile, &r.record,
 		&i.StatedCountry, &i.StatedISO, &i.StatedCountryCode, &i.Admin2, &i.Admin3,
-		&i.OriginalEventType, &i.OriginalSubEventType, (*pq.StringArray)(&i.GeoCheck), &i.Contested}
+		&i.OriginalEventType, &i.OriginalSubEventType, (*pq.StringArray)(&i.GeoCheck), &i.Contested, &r.duplicateOf}
 }
 
 // incident completes the scanned incident with its sources.
@@ -71,6 +72,10 @@ func (r *incidentRecord) incident(sources []byte) (*geo.Incident, error) {
 	}
 	if r.borderDist.Valid {
 		i.BorderDistance = &r.borderDist.Float64
+	}
+	i.DuplicateOf = nil
+	if r.duplicateOf.Valid {
+		i.DuplicateOf = &r.duplicateOf.Int64
 	}
 	i.Sources = nil
 	if err := json.Unmarshal(sources, &i.Sources); err != nil {
