@@ -257,21 +257,8 @@ func acledCell(inc *Incident, col string) (string, bool) {
 		return inc.Admin2, true
 	case "admin3":
 		return inc.Admin3, true
-	case "iso":
-		if inc.StatedISO != "" || inc.StatedCountry != "" || fromACLED {
-			return inc.StatedISO, true
-		}
-		n, _, _ := ACLEDCountry(inc.CountryCode)
-		if n == 0 {
-			return "", true
-		}
-		return num(int64(n)), true
-	case "country":
-		if inc.StatedCountry != "" || inc.StatedISO != "" || fromACLED {
-			return inc.StatedCountry, true
-		}
-		_, name, _ := ACLEDCountry(inc.CountryCode)
-		return name, true
+	case "iso", "country":
+		return acledCountryCell(inc, col), true
 	case "latitude":
 		return flt(inc.Point.Lat()), true
 	case "longitude":
@@ -294,6 +281,26 @@ func acledCell(inc *Incident, col string) (string, bool) {
 		return num(inc.UpdatedAt.Unix()), true
 	}
 	return "", false
+}
+
+// acledCountryCell renders ACLED's iso (numeric code) or country (name)
+// column: as the source stated it, for ACLED rows and rows that state
+// either; else from the derived country code.
+func acledCountryCell(inc *Incident, col string) string {
+	if inc.StatedISO != "" || inc.StatedCountry != "" || inc.SourceDataset == DatasetACLED {
+		if col == "iso" {
+			return inc.StatedISO
+		}
+		return inc.StatedCountry
+	}
+	n, name, _ := ACLEDCountry(inc.CountryCode)
+	if col == "country" {
+		return name
+	}
+	if n == 0 {
+		return ""
+	}
+	return strconv.FormatInt(int64(n), 10)
 }
 
 // incidentmapCell renders one of the columns incidentmap adds to keep its
