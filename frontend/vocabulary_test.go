@@ -24,6 +24,7 @@ process.stdout.write(JSON.stringify({
   statuses: taxonomy.STATUSES.map((s) => s.name),
   defaultStatuses: taxonomy.DEFAULT_STATUSES,
   mapProperties: properties.MAP_PROPERTIES,
+  matchProperties: properties.MATCH_PROPERTIES,
 }));
 `
 
@@ -34,6 +35,7 @@ type jsVocabulary struct {
 	Statuses        []string            `json:"statuses"`
 	DefaultStatuses []string            `json:"defaultStatuses"`
 	MapProperties   []string            `json:"mapProperties"`
+	MatchProperties []string            `json:"matchProperties"`
 }
 
 // readJSVocabulary runs Node on the map's modules. Node is needed to build
@@ -95,13 +97,15 @@ func TestStatusesMatchGo(t *testing.T) {
 // would make every load of the map answer 400.
 func TestMapPropertiesAreIncidentProperties(t *testing.T) {
 	js := readJSVocabulary(t)
-	if len(js.MapProperties) == 0 {
-		t.Fatal("got no MAP_PROPERTIES from src/properties.js, want some")
-	}
 	offered := slices.Concat(geo.IncidentProperties(), geo.IncidentOnRequestProperties())
-	for _, p := range js.MapProperties {
-		if !slices.Contains(offered, p) {
-			t.Errorf("property %q is in MAP_PROPERTIES in src/properties.js but missing from geo.IncidentProperties()", p)
+	for name, list := range map[string][]string{"MAP_PROPERTIES": js.MapProperties, "MATCH_PROPERTIES": js.MatchProperties} {
+		if len(list) == 0 {
+			t.Errorf("got no %s from src/properties.js, want some", name)
+		}
+		for _, p := range list {
+			if !slices.Contains(offered, p) {
+				t.Errorf("property %q is in %s in src/properties.js but missing from geo.IncidentProperties()", p, name)
+			}
 		}
 	}
 }

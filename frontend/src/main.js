@@ -41,7 +41,7 @@ import { connectEvents, createLiveNotice, matchesFilters } from './live.js';
 import { createModeration } from './moderation.js';
 import { decodeHash, encodeHash } from './permalink.js';
 import { PlaceSearchControl } from './placecontrol.js';
-import { MAP_PROPERTIES } from './properties.js';
+import { MAP_PROPERTIES, MATCH_PROPERTIES } from './properties.js';
 import { incidentContent } from './popup.js';
 import { popupActions, zoomFor } from './popupactions.js';
 import { createReportForm } from './report.js';
@@ -537,7 +537,7 @@ async function serverMatches(feature, f) {
   const box = [Math.max(lon - d, -180), Math.max(lat - d, -90), Math.min(lon + d, 180), Math.min(lat + d, 90)];
   setBBox(params, box, 6);
   params.set('limit', '100');
-  params.set('properties', 'status');
+  params.set('properties', MATCH_PROPERTIES.join(','));
   try {
     const { features } = await fetchFeatures(itemsPath('incidents', params), { cap: 100 });
     return features.some((x) => String(x.id) === String(feature.id));

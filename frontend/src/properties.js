@@ -8,3 +8,9 @@
  * incident when it opens.
  */
 export const MAP_PROPERTIES = ['title', 'occurred_at', 'time_precision', 'event_type', 'status', 'contested', 'geo_precision'];
+
+/**
+ * MATCH_PROPERTIES is what asking whether one live incident passes the
+ * filters needs: the features' ids only, so the smallest property.
+ */
+export const MATCH_PROPERTIES = ['status'];
