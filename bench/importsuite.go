@@ -302,41 +302,61 @@ func importSuite(cfg config, _ *dataset) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	m2 := importLine.FindStringSubmatch(again.out)
+	return importReport(importFigures{
+		rows: cfg.rows, sizeMB: st.Size() >> 20, distinct: distinct, places: places, parts: parts, borders: borders,
+		geoLoad: geoLoad, first: first, again: again, m1: m1, m2: importLine.FindStringSubmatch(again.out),
+		mismatch: mismatch, noCountry: noCountry, stated: stated, enriched: enriched,
+	}), nil
+}
 
+// importFigures is what importSuite measured: the data set, the two runs
+// (m1, m2: their output lines matched by importLine; m2 nil if it did not
+// match) and the enrichment's counts.
+type importFigures struct {
+	rows, distinct, places, parts, borders int
+	sizeMB                                 int64
+	geoLoad                                time.Duration
+	first, again                           importRun
+	m1, m2                                 []string
+	mismatch, noCountry, stated, enriched  int
+}
+
+// importReport writes importSuite's report (Markdown).
+func importReport(f importFigures) string {
+	first, again, m1, m2 := f.first, f.again, f.m1, f.m2
 	var b strings.Builder
 	fmt.Fprintf(&b, "`incidentmap import` of a generated ACLED CSV (current layout, %d rows, %d MB, %d distinct locations drawn from "+
 		"the gazetteer's places in %d ACLED countries, a third moved up to 2 km; ~350-character notes) into an empty incidents "+
 		"table, with the gazetteer (%d places) and borders (%d country parts, %d border parts) loaded (%v). Each run is a separate "+
 		"process on the running server's PostgreSQL; wall time includes reading, staging, set-based enrichment, merging and commit.\n\n",
-		cfg.rows, st.Size()>>20, distinct, len(acledCountries), places, parts, borders, geoLoad.Round(time.Second))
+		f.rows, f.sizeMB, f.distinct, len(acledCountries), f.places, f.parts, f.borders, f.geoLoad.Round(time.Second))
 	b.WriteString("| run | rows | wall time | rows/s (wall) | command's own figure | CPU: PostgreSQL | CPU: import process |\n" +
 		"|---|---:|---:|---:|---|---:|---:|\n")
-	fmt.Fprintf(&b, "| first import (all inserted) | %d | %v | **%.0f** | %s rows/s in %s | %v | %v |\n", cfg.rows,
-		first.wall.Round(100*time.Millisecond), float64(cfg.rows)/first.wall.Seconds(), m1[7], m1[6],
+	fmt.Fprintf(&b, "| first import (all inserted) | %d | %v | **%.0f** | %s rows/s in %s | %v | %v |\n", f.rows,
+		first.wall.Round(100*time.Millisecond), float64(f.rows)/first.wall.Seconds(), m1[7], m1[6],
 		first.cpu.db.Round(100*time.Millisecond), first.cpu.app.Round(100*time.Millisecond))
 	if m2 != nil {
-		fmt.Fprintf(&b, "| same file again (%s unchanged) | %d | %v | %.0f | %s rows/s in %s | %v | %v |\n", m2[4], cfg.rows,
-			again.wall.Round(100*time.Millisecond), float64(cfg.rows)/again.wall.Seconds(), m2[7], m2[6],
+		fmt.Fprintf(&b, "| same file again (%s unchanged) | %d | %v | %.0f | %s rows/s in %s | %v | %v |\n", m2[4], f.rows,
+			again.wall.Round(100*time.Millisecond), float64(f.rows)/again.wall.Seconds(), m2[7], m2[6],
 			again.cpu.db.Round(100*time.Millisecond), again.cpu.app.Round(100*time.Millisecond))
 	}
 	fmt.Fprintf(&b, "\nPhases of the first import (elapsed at the start of each): %s.\n", strings.Join(first.phases, "; "))
 	fmt.Fprintf(&b, "\nGoal: 1,000,000 rows in under 3 minutes (%.0f rows/s).", 1e6/180)
-	if cfg.rows >= 1_000_000 {
+	if f.rows >= 1_000_000 {
 		verdict := "met"
 		if first.wall > 3*time.Minute {
 			verdict = "not met"
 		}
 		fmt.Fprintf(&b, " At %d rows, by wall time: %s. The import's statements run one after another on one PostgreSQL "+
 			"backend, so on a machine with a core free for it the import takes about PostgreSQL's CPU time (%v; it also counts "+
-			"checkpoints and autovacuum meanwhile).", cfg.rows, verdict, first.cpu.db.Round(time.Second))
+			"checkpoints and autovacuum meanwhile).", f.rows, verdict, first.cpu.db.Round(time.Second))
 	}
-	if stated == 0 {
+	if f.stated == 0 {
 		b.WriteString("\n\nNo row states a country: the ACLED reader of this build does not read the stated country yet.")
 	}
 	fmt.Fprintf(&b, "\n\nEnriched: %d of %d rows with a nearest place and a border distance. Stated vs derived country: %d rows state a country; "+
 		"%d differ from the polygon's (country_mismatch), %d lie in no country polygon (no_country): agreement %.2f%% "+
 		"(synthetic locations from GeoNames places, whose country is not always the polygon's; not ACLED's own).\n",
-		enriched, cfg.rows, stated, mismatch, noCountry, 100*float64(stated-mismatch-noCountry)/float64(max(stated, 1)))
-	return b.String(), nil
+		f.enriched, f.rows, f.stated, f.mismatch, f.noCountry, 100*float64(f.stated-f.mismatch-f.noCountry)/float64(max(f.stated, 1)))
+	return b.String()
 }

@@ -128,29 +128,29 @@ func parseWholeNumber(s string) (int, bool) {
 	return n, err == nil
 }
 
-// ACLEDColumns returns a copy of ACLEDColumns().
+// ACLEDColumns returns a copy of acledColumns (see there).
 func ACLEDColumns() []string { return slices.Clone(acledColumns) }
 
-// ACLED2019Columns returns a copy of ACLED2019Columns().
+// ACLED2019Columns returns a copy of acled2019Columns (see there).
 func ACLED2019Columns() []string { return slices.Clone(acled2019Columns) }
 
-// ACLEDLegacyColumns returns a copy of ACLEDLegacyColumns().
+// ACLEDLegacyColumns returns a copy of acledLegacyColumns (see there).
 func ACLEDLegacyColumns() []string { return slices.Clone(acledLegacyColumns) }
 
-// ACLEDPopulationColumns returns a copy of ACLEDPopulationColumns().
+// ACLEDPopulationColumns returns a copy of acledPopulationColumns (see there).
 func ACLEDPopulationColumns() []string { return slices.Clone(acledPopulationColumns) }
 
-// IncidentmapColumns returns a copy of IncidentmapColumns().
+// IncidentmapColumns returns a copy of incidentmapColumns (see there).
 func IncidentmapColumns() []string { return slices.Clone(incidentmapColumns) }
 
-// DerivedColumns returns a copy of DerivedColumns().
+// DerivedColumns returns a copy of derivedColumns (see there).
 func DerivedColumns() []string { return slices.Clone(derivedColumns) }
 
-// ACLEDExtraColumns returns a copy of ACLEDExtraColumns().
+// ACLEDExtraColumns returns a copy of acledExtraColumns (see there).
 func ACLEDExtraColumns() []string { return slices.Clone(acledExtraColumns) }
 
-// ACLEDRequiredColumns returns a copy of ACLEDRequiredColumns().
+// ACLEDRequiredColumns returns a copy of acledRequiredColumns (see there).
 func ACLEDRequiredColumns() []string { return slices.Clone(acledRequiredColumns) }
 
-// ACLEDExportRequiredColumns returns a copy of ACLEDExportRequiredColumns().
+// ACLEDExportRequiredColumns returns a copy of acledExportRequiredColumns (see there).
 func ACLEDExportRequiredColumns() []string { return slices.Clone(acledExportRequiredColumns) }

@@ -196,6 +196,18 @@ func exportCell(inc *Incident, col string) string {
 // the fields say nothing about are empty. A reader keeps a source cell in
 // SourceRecord exactly when it differs from this rendering.
 func canonicalCell(inc *Incident, col string) string {
+	if v, ok := acledCell(inc, col); ok {
+		return v
+	}
+	if v, ok := incidentmapCell(inc, col); ok {
+		return v
+	}
+	v, _ := derivedCell(inc, col)
+	return v
+}
+
+// acledCell renders one of ACLED's own columns (false: col is not one).
+func acledCell(inc *Incident, col string) (string, bool) {
 	num := func(v int64) string { return strconv.FormatInt(v, 10) }
 	flt := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 	at := inc.OccurredAt.UTC()
@@ -203,160 +215,199 @@ func canonicalCell(inc *Incident, col string) string {
 	switch col {
 	case "event_id_cnty":
 		if inc.ExternalID == "" && inc.ID != 0 {
-			return "IM" + num(inc.ID)
+			return "IM" + num(inc.ID), true
 		}
-		return inc.ExternalID
+		return inc.ExternalID, true
 	case "event_date":
 		if at.IsZero() {
-			return ""
+			return "", true
 		}
-		return at.Format(time.DateOnly)
+		return at.Format(time.DateOnly), true
 	case "year":
 		if at.IsZero() {
-			return ""
+			return "", true
 		}
-		return num(int64(at.Year()))
+		return num(int64(at.Year())), true
 	case "time_precision":
 		if inc.TimePrecision == 0 {
-			return ""
+			return "", true
 		}
-		return num(int64(inc.TimePrecision))
+		return num(int64(inc.TimePrecision)), true
 	case "event_type":
 		if legacyRendered(inc) {
-			return inc.OriginalEventType
+			return inc.OriginalEventType, true
 		}
-		return inc.EventType
+		return inc.EventType, true
 	case "sub_event_type":
 		if legacyRendered(inc) {
-			return inc.OriginalSubEventType
+			return inc.OriginalSubEventType, true
 		}
-		return inc.SubEventType
+		return inc.SubEventType, true
 	case "actor1":
-		return inc.Actor1
+		return inc.Actor1, true
 	case "actor2":
-		return inc.Actor2
+		return inc.Actor2, true
 	case "notes":
-		return inc.Notes
+		return inc.Notes, true
 	case "location":
-		return inc.LocationName
+		return inc.LocationName, true
 	case "admin1":
-		return inc.Admin1
+		return inc.Admin1, true
 	case "admin2":
-		return inc.Admin2
+		return inc.Admin2, true
 	case "admin3":
-		return inc.Admin3
-	case "iso":
-		if inc.StatedISO != "" || inc.StatedCountry != "" || fromACLED {
-			return inc.StatedISO
-		}
-		n, _, _ := ACLEDCountry(inc.CountryCode)
-		if n == 0 {
-			return ""
-		}
-		return num(int64(n))
-	case "country":
-		if inc.StatedCountry != "" || inc.StatedISO != "" || fromACLED {
-			return inc.StatedCountry
-		}
-		_, name, _ := ACLEDCountry(inc.CountryCode)
-		return name
+		return inc.Admin3, true
+	case "iso", "country":
+		return acledCountryCell(inc, col), true
 	case "latitude":
-		return flt(inc.Point.Lat())
+		return flt(inc.Point.Lat()), true
 	case "longitude":
-		return flt(inc.Point.Lon())
+		return flt(inc.Point.Lon()), true
 	case "geo_precision":
 		if inc.GeoPrecision == 0 {
-			return ""
+			return "", true
 		}
-		return num(int64(inc.GeoPrecision))
+		return num(int64(inc.GeoPrecision)), true
 	case "source":
-		names := make([]string, 0, len(inc.Sources))
-		for _, s := range inc.Sources {
-			if s.Publisher != "" {
-				names = append(names, s.Publisher)
-			} else if s.URL != "" {
-				names = append(names, s.URL)
-			}
-		}
-		return strings.Join(names, "; ")
+		return sourceColumn(inc.Sources), true
 	case "fatalities":
-		return num(int64(inc.Fatalities))
+		return num(int64(inc.Fatalities)), true
 	case "timestamp":
 		// ACLED's timestamp is the source's (kept in SourceRecord); for
 		// incidentmap's own records it is the last change.
 		if fromACLED || inc.UpdatedAt.IsZero() {
-			return ""
+			return "", true
 		}
-		return num(inc.UpdatedAt.Unix())
+		return num(inc.UpdatedAt.Unix()), true
+	}
+	return "", false
+}
+
+// acledCountryCell renders ACLED's iso (numeric code) or country (name)
+// column: as the source stated it, for ACLED rows and rows that state
+// either; else from the derived country code.
+func acledCountryCell(inc *Incident, col string) string {
+	if inc.StatedISO != "" || inc.StatedCountry != "" || inc.SourceDataset == DatasetACLED {
+		if col == "iso" {
+			return inc.StatedISO
+		}
+		return inc.StatedCountry
+	}
+	n, name, _ := ACLEDCountry(inc.CountryCode)
+	if col == "country" {
+		return name
+	}
+	if n == 0 {
+		return ""
+	}
+	return strconv.FormatInt(int64(n), 10)
+}
+
+// incidentmapCell renders one of the columns incidentmap adds to keep its
+// own record whole (incidentmapColumns; false: col is not one).
+func incidentmapCell(inc *Incident, col string) (string, bool) {
+	num := func(v int64) string { return strconv.FormatInt(v, 10) }
+	at := inc.OccurredAt.UTC()
+	switch col {
 	case "status":
 		if inc.Status == StatusVerified {
-			return ""
+			return "", true
 		}
-		return inc.Status
+		return inc.Status, true
 	case "title":
 		if inc.Title == defaultTitle(*inc) {
-			return ""
+			return "", true
 		}
-		return inc.Title
+		return inc.Title, true
 	case "occurred_at":
 		if at.IsZero() || at.Equal(at.Truncate(24*time.Hour)) {
-			return ""
+			return "", true
 		}
-		return at.Format(time.RFC3339Nano)
+		return at.Format(time.RFC3339Nano), true
 	case "sources_json":
 		if !sourcesNeedJSON(inc.Sources) {
-			return ""
+			return "", true
 		}
-		var b bytes.Buffer
-		enc := json.NewEncoder(&b)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(inc.Sources); err != nil {
-			return ""
-		}
-		return strings.TrimRight(b.String(), "\n")
+		return sourcesJSON(inc.Sources), true
 	case "demo":
 		if inc.Demo {
-			return "true"
+			return "true", true
 		}
-		return ""
+		return "", true
 	case "report_id":
 		if inc.ReportID == nil {
-			return ""
+			return "", true
 		}
-		return num(*inc.ReportID)
+		return num(*inc.ReportID), true
+	}
+	return "", false
+}
+
+// derivedCell renders one of the derived columns (derivedColumns; false:
+// col is not one).
+func derivedCell(inc *Incident, col string) (string, bool) {
+	num := func(v int64) string { return strconv.FormatInt(v, 10) }
+	flt := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+	switch col {
 	case "id":
 		if inc.ID == 0 {
-			return ""
+			return "", true
 		}
-		return num(inc.ID)
+		return num(inc.ID), true
 	case "country_code":
-		return inc.CountryCode
+		return inc.CountryCode, true
 	case "nearest_place_name":
-		return inc.NearestPlaceName
+		return inc.NearestPlaceName, true
 	case "nearest_place_distance_m":
 		if inc.NearestPlaceDistance == nil {
-			return ""
+			return "", true
 		}
-		return flt(*inc.NearestPlaceDistance)
+		return flt(*inc.NearestPlaceDistance), true
 	case "border_distance_m":
 		if inc.BorderDistance == nil {
-			return ""
+			return "", true
 		}
-		return flt(*inc.BorderDistance)
+		return flt(*inc.BorderDistance), true
 	case "geo_check":
-		return strings.Join(inc.GeoCheck, ";")
+		return strings.Join(inc.GeoCheck, ";"), true
 	case "contested":
 		if inc.Contested {
-			return "true"
+			return "true", true
 		}
-		return "false"
+		return "false", true
 	case "duplicate_of":
 		if inc.DuplicateOf == nil {
-			return ""
+			return "", true
 		}
-		return num(*inc.DuplicateOf)
+		return num(*inc.DuplicateOf), true
 	}
-	return ""
+	return "", false
+}
+
+// sourceColumn renders ACLED's source column: the sources' publishers (or
+// their URLs) joined by "; ".
+func sourceColumn(list []Source) string {
+	names := make([]string, 0, len(list))
+	for _, s := range list {
+		if s.Publisher != "" {
+			names = append(names, s.Publisher)
+		} else if s.URL != "" {
+			names = append(names, s.URL)
+		}
+	}
+	return strings.Join(names, "; ")
+}
+
+// sourcesJSON renders the sources_json column: the sources as JSON, HTML
+// left unescaped; empty if they cannot be encoded.
+func sourcesJSON(list []Source) string {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(list); err != nil {
+		return ""
+	}
+	return strings.TrimRight(b.String(), "\n")
 }
 
 // sourcesNeedJSON reports sources that ACLED's source column (publishers
@@ -394,6 +445,9 @@ func legacyRendered(inc *Incident) bool {
 // reads as inc's value: a cell kept from the import that a later edit
 // made stale is not written.
 func readsBack(col, raw string, inc *Incident) bool {
+	if slices.Contains(incidentmapColumns, col) {
+		return incidentmapReadsBack(col, raw, inc)
+	}
 	null := isNullCell(raw)
 	canon := canonicalCell(inc, col)
 	wholeIs := func(want, empty int) bool {
@@ -447,6 +501,16 @@ func readsBack(col, raw string, inc *Incident) bool {
 			raw = ""
 		}
 		return raw == canon
+	}
+	return true
+}
+
+// incidentmapReadsBack is readsBack for the columns incidentmap adds
+// (incidentmapColumns).
+func incidentmapReadsBack(col, raw string, inc *Incident) bool {
+	null := isNullCell(raw)
+	canon := canonicalCell(inc, col)
+	switch col {
 	case "status":
 		s := strings.ToLower(strings.TrimSpace(raw))
 		if s == StatusVerified {

@@ -265,5 +265,5 @@ func readFeatureClaims(b *rowBuilder, raw json.RawMessage) []Claim {
 	return claims
 }
 
-// ClaimStances returns a copy of ClaimStances().
+// ClaimStances returns a copy of claimStances (see there).
 func ClaimStances() []string { return slices.Clone(claimStances) }

@@ -90,5 +90,5 @@ func bboxToCRS84(s string, crs CRS) (string, error) {
 	return strings.Join(out, ","), nil
 }
 
-// SupportedCRS returns a copy of SupportedCRS().
+// SupportedCRS returns a copy of supportedCRS (see there).
 func SupportedCRS() []string { return slices.Clone(supportedCRS) }

@@ -150,11 +150,11 @@ func checkFilterValue(s string) error {
 	return nil
 }
 
-// FilterLangs returns a copy of FilterLangs().
+// FilterLangs returns a copy of filterLangs (see there).
 func FilterLangs() []string { return slices.Clone(filterLangs) }
 
-// IncidentQueryables returns a copy of IncidentQueryables().
+// IncidentQueryables returns a copy of incidentQueryables (see there).
 func IncidentQueryables() map[string]cql2.Kind { return maps.Clone(incidentQueryables) }
 
-// IncidentTemporalQueryables returns a copy of IncidentTemporalQueryables().
+// IncidentTemporalQueryables returns a copy of incidentTemporalQueryables (see there).
 func IncidentTemporalQueryables() []string { return slices.Clone(incidentTemporalQueryables) }

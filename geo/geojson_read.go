@@ -103,43 +103,49 @@ func (g *GeoJSONIncidentReader) Next() (IncidentRow, error) {
 	}
 }
 
+// geojsonProperty reads property name of a feature as text, "" when it is
+// absent or null. kind is the JSON type it must have: '"' a string, '0' a
+// number, 'b' a boolean, '[' an array (kept as JSON), 's' a string or a
+// number; another type is a row error on b.
+func geojsonProperty(b *rowBuilder, props map[string]json.RawMessage, name string, kind byte) string {
+	raw := bytes.TrimSpace(props[name])
+	if len(raw) == 0 || string(raw) == "null" {
+		return ""
+	}
+	var s string
+	switch {
+	case kind == '"' && raw[0] == '"':
+		if json.Unmarshal(raw, &s) != nil {
+			b.fail("properties."+name, KindWrongType, "not a string")
+		}
+		return s
+	case kind == '0' && (raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9'):
+		return string(raw)
+	case kind == 'b' && (string(raw) == "true" || string(raw) == "false"):
+		return string(raw)
+	case kind == '[' && raw[0] == '[':
+		return string(raw)
+	case kind == 's' && raw[0] == '"':
+		if json.Unmarshal(raw, &s) != nil {
+			b.fail("properties."+name, KindWrongType, "not a string")
+		}
+		return s
+	case kind == 's' && (raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9'):
+		return string(raw)
+	}
+	want := map[byte]string{'"': "a string", '0': "a number", 'b': "true or false", '[': "a list",
+		's': "a string or a number"}[kind]
+	b.fail("properties."+name, KindWrongType, "want %s", want)
+	return ""
+}
+
 // parseGeoJSONFeature builds the incident of one feature.
 func parseGeoJSONFeature(feat geojsonFeature, line int) IncidentRow {
 	b := rowBuilder{line: line}
 	if feat.Type != "Feature" {
 		b.fail("type", KindNotFeature, `want "Feature", got %s`, quoteShort(feat.Type))
 	}
-	prop := func(name string, kind byte) string {
-		raw := bytes.TrimSpace(feat.Properties[name])
-		if len(raw) == 0 || string(raw) == "null" {
-			return ""
-		}
-		var s string
-		switch {
-		case kind == '"' && raw[0] == '"':
-			if json.Unmarshal(raw, &s) != nil {
-				b.fail("properties."+name, KindWrongType, "not a string")
-			}
-			return s
-		case kind == '0' && (raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9'):
-			return string(raw)
-		case kind == 'b' && (string(raw) == "true" || string(raw) == "false"):
-			return string(raw)
-		case kind == '[' && raw[0] == '[':
-			return string(raw)
-		case kind == 's' && raw[0] == '"':
-			if json.Unmarshal(raw, &s) != nil {
-				b.fail("properties."+name, KindWrongType, "not a string")
-			}
-			return s
-		case kind == 's' && (raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9'):
-			return string(raw)
-		}
-		want := map[byte]string{'"': "a string", '0': "a number", 'b': "true or false", '[': "a list",
-			's': "a string or a number"}[kind]
-		b.fail("properties."+name, KindWrongType, "want %s", want)
-		return ""
-	}
+	prop := func(name string, kind byte) string { return geojsonProperty(&b, feat.Properties, name, kind) }
 	f := incidentFields{
 		externalID: prop("external_id", '"'), occurredAt: prop("occurred_at", '"'),
 		timePrecision: prop("time_precision", '0'), eventType: prop("event_type", '"'),

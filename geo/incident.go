@@ -151,8 +151,8 @@ type IncidentEvent struct {
 	Feature    json.RawMessage // the incident now; nil if it was deleted
 }
 
-// IncidentStatuses returns a copy of IncidentStatuses().
+// IncidentStatuses returns every valid incident status (a copy).
 func IncidentStatuses() []string { return slices.Clone(incidentStatuses) }
 
-// DefaultStatuses returns a copy of DefaultStatuses().
+// DefaultStatuses returns the statuses shown when a query names none (a copy).
 func DefaultStatuses() []string { return slices.Clone(defaultStatuses) }

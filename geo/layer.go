@@ -672,8 +672,8 @@ func checkPolygon(pg orb.Polygon, lonLat bool) string {
 	return ""
 }
 
-// ReservedLayerIDs returns a copy of ReservedLayerIDs().
+// ReservedLayerIDs returns a copy of reservedLayerIDs (see there).
 func ReservedLayerIDs() []string { return slices.Clone(reservedLayerIDs) }
 
-// BuiltInLayerIDs returns a copy of BuiltInLayerIDs().
+// BuiltInLayerIDs returns a copy of builtInLayerIDs (see there).
 func BuiltInLayerIDs() []string { return slices.Clone(builtInLayerIDs) }

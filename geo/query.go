@@ -821,14 +821,14 @@ func quoteShort(s string) string {
 	return strconv.Quote(s)
 }
 
-// IncidentProperties returns a copy of IncidentProperties().
+// IncidentProperties returns a copy of incidentProperties (see there).
 func IncidentProperties() []string { return slices.Clone(incidentProperties) }
 
-// IncidentOnRequestProperties returns a copy of IncidentOnRequestProperties().
+// IncidentOnRequestProperties returns a copy of incidentOnRequestProperties (see there).
 func IncidentOnRequestProperties() []string { return slices.Clone(incidentOnRequestProperties) }
 
-// GeoChecks returns a copy of GeoChecks().
+// GeoChecks returns a copy of geoChecks (see there).
 func GeoChecks() []string { return slices.Clone(geoChecks) }
 
-// IncidentSortFields returns a copy of IncidentSortFields().
+// IncidentSortFields returns a copy of incidentSortFields (see there).
 func IncidentSortFields() []string { return slices.Clone(incidentSortFields) }

@@ -253,5 +253,5 @@ func ParseMinSources(s string) (int, error) {
 	return n, nil
 }
 
-// SourceKinds returns a copy of SourceKinds().
+// SourceKinds returns a copy of sourceKinds (see there).
 func SourceKinds() []string { return slices.Clone(sourceKinds) }

@@ -3,7 +3,9 @@ package geo
 import "slices"
 
 // eventTaxonomy maps each ACLED event type to its sub-event types, in ACLED's
-// order. Source: ACLED Codebook (2023); facts, not code.
+// order. Source: ACLED Codebook (2023); facts, not code. The schema's CHECK
+// constraints and frontend/src/taxonomy.js repeat it; tests tie them
+// (geo/postgis/vocabulary_test.go, frontend/vocabulary_test.go).
 var eventTaxonomy = map[string][]string{
 	"Battles": {
 		"Armed clash",
@@ -78,7 +80,7 @@ func SubEventTypes() []string {
 	return all
 }
 
-// EventTypes returns a copy of EventTypes().
+// EventTypes returns ACLED's event types in a stable order (a copy).
 func EventTypes() []string { return slices.Clone(eventTypes) }
 
 // EventTaxonomy returns a copy of the event taxonomy: each event type with its

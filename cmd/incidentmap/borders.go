@@ -85,12 +85,24 @@ func runBordersLoad(ctx context.Context, env *environment, args []string) error 
 	if err != nil {
 		return fmt.Errorf("--countries %s: %w", countriesPath, err)
 	}
-	countries, borders := set.Countries, set.Borders
 	db, err := openMigrated(ctx, env, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	if err := storeCountrySet(ctx, env, db, set, fingerprint); err != nil {
+		return err
+	}
+	if reenrich {
+		return reEnrich(ctx, env, db)
+	}
+	return nil
+}
+
+// storeCountrySet replaces the countries and borders with set's, says what
+// was loaded and left out, and records the load's fingerprint.
+func storeCountrySet(ctx context.Context, env *environment, db *database, set topojson.CountrySet, fingerprint string) error {
+	countries, borders := set.Countries, set.Borders
 	start := time.Now()
 	nc, err := db.LoadCountries(ctx, countries)
 	if err != nil {
@@ -114,9 +126,6 @@ func runBordersLoad(ctx context.Context, env *environment, args []string) error 
 	if len(set.Collapsed) > 0 {
 		fmt.Fprintf(env.stdout, "left out, too small for the file's grid (points there fall in the country around them): %s\n",
 			strings.Join(set.Collapsed, ", "))
-	}
-	if reenrich {
-		return reEnrich(ctx, env, db)
 	}
 	return nil
 }

@@ -20,13 +20,39 @@ import (
 // maxListedRowErrors is how many invalid rows the import command lists.
 const maxListedRowErrors = 50
 
+// importConfig is what the import command's flags set.
+type importConfig struct {
+	db      dbConfig
+	opts    postgis.ImportOptions
+	format  string // acled, geojson, or "" to tell by the file
+	timeout time.Duration
+}
+
+// register declares the import command's flags on fs.
+func (c *importConfig) register(fs *flag.FlagSet, env *environment) {
+	c.db.register(fs, env)
+	quietByDefault(fs, env)
+	fs.BoolVar(&c.opts.SkipInvalid, "skip-invalid", false, "import the valid rows and only report the invalid ones")
+	fs.StringVar(&c.format, "format", "", "acled or geojson (default: by the file's extension, else by its first character)")
+	fs.BoolVar(&c.opts.Demo, "demo", false, "mark the imported incidents as demonstration data")
+	fs.DurationVar(&c.timeout, "timeout", 0, "stop the import (importing nothing) after this long, e.g. 30m; 0 for no deadline")
+}
+
+// check validates the flags' values, and lower-cases the format.
+func (c *importConfig) check() error {
+	if c.timeout < 0 {
+		return fmt.Errorf("%w: --timeout %v: want a positive duration, or 0 for none", errUsage, c.timeout)
+	}
+	switch c.format = strings.ToLower(c.format); c.format {
+	case "", "acled", "geojson":
+	default:
+		return fmt.Errorf("%w: --format %q: want acled or geojson", errUsage, c.format)
+	}
+	return nil
+}
+
 func runImport(ctx context.Context, env *environment, args []string) error {
-	var (
-		cfg     dbConfig
-		opts    postgis.ImportOptions
-		format  string
-		timeout time.Duration
-	)
+	var c importConfig
 	fs := newFlagSet(env, "import", "import FILE [flags]\n\n"+
 		"Imports incidents from an ACLED CSV export or a GeoJSON FeatureCollection (such as\n"+
 		"`incidentmap export --format geojson` writes), keyed by event_id_cnty / external_id:\n"+
@@ -34,12 +60,7 @@ func runImport(ctx context.Context, env *environment, args []string) error {
 		"file twice changes nothing. All rows or none, unless --skip-invalid. FILE may be - for\n"+
 		"standard input. The import runs in one transaction (stopped at any point, it leaves\n"+
 		"nothing behind) and is not bound by any statement timeout: --timeout sets its deadline.")
-	cfg.register(fs, env)
-	quietByDefault(fs, env)
-	fs.BoolVar(&opts.SkipInvalid, "skip-invalid", false, "import the valid rows and only report the invalid ones")
-	fs.StringVar(&format, "format", "", "acled or geojson (default: by the file's extension, else by its first character)")
-	fs.BoolVar(&opts.Demo, "demo", false, "mark the imported incidents as demonstration data")
-	fs.DurationVar(&timeout, "timeout", 0, "stop the import (importing nothing) after this long, e.g. 30m; 0 for no deadline")
+	c.register(fs, env)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -49,14 +70,16 @@ func runImport(ctx context.Context, env *environment, args []string) error {
 		return fmt.Errorf("%w: want FILE", errUsage)
 	}
 	path := pos[0]
-	if timeout < 0 {
-		return fmt.Errorf("%w: --timeout %v: want a positive duration, or 0 for none", errUsage, timeout)
+	if err := c.check(); err != nil {
+		return err
 	}
-	switch format = strings.ToLower(format); format {
-	case "", "acled", "geojson":
-	default:
-		return fmt.Errorf("%w: --format %q: want acled or geojson", errUsage, format)
-	}
+	return importFile(ctx, env, c, path)
+}
+
+// importFile imports the file at path ("-": standard input) as c says and
+// reports the result; rows invalid, or none imported, are an error.
+func importFile(ctx context.Context, env *environment, c importConfig, path string) error {
+	cfg, opts, format, timeout := c.db, c.opts, c.format, c.timeout
 	in, size, closeIn, err := openImportFile(env, path)
 	if err != nil {
 		return err
@@ -111,22 +134,27 @@ func runImport(ctx context.Context, env *environment, args []string) error {
 	if res.Invalid > 0 {
 		listRowErrors(env.stderr, format, res)
 	}
-	elapsed := time.Since(start)
-	fmt.Fprintf(env.stdout, "imported %s: %d rows: %d inserted, %d updated, %d unchanged, %d invalid (skipped) in %v (%.0f rows/s)\n",
-		path, res.Rows, res.Inserted, res.Updated, res.Unchanged, res.Invalid,
-		elapsed.Round(time.Millisecond), float64(res.Rows)/max(elapsed.Seconds(), 1e-3))
-	if res.CountryMismatch > 0 {
-		fmt.Fprintf(env.stdout, "%d rows: stated country differs from the polygon's (geo_check=country_mismatch)\n", res.CountryMismatch)
-	}
-	if res.NoCountry > 0 {
-		fmt.Fprintf(env.stdout, "%d rows: a country is stated but no country polygon lies there (geo_check=no_country)\n", res.NoCountry)
-	}
+	printImportResult(env.stdout, path, res, time.Since(start))
 	if res.Rows == res.Invalid {
 		// --skip-invalid (otherwise an invalid row fails above): nothing
 		// was imported, which is not a success.
 		return fmt.Errorf("%s: no row imported: %d of %d rows invalid", path, res.Invalid, res.Rows)
 	}
 	return nil
+}
+
+// printImportResult writes what an import did, and the rows whose stated
+// and derived geography disagree.
+func printImportResult(w io.Writer, path string, res postgis.ImportResult, elapsed time.Duration) {
+	fmt.Fprintf(w, "imported %s: %d rows: %d inserted, %d updated, %d unchanged, %d invalid (skipped) in %v (%.0f rows/s)\n",
+		path, res.Rows, res.Inserted, res.Updated, res.Unchanged, res.Invalid,
+		elapsed.Round(time.Millisecond), float64(res.Rows)/max(elapsed.Seconds(), 1e-3))
+	if res.CountryMismatch > 0 {
+		fmt.Fprintf(w, "%d rows: stated country differs from the polygon's (geo_check=country_mismatch)\n", res.CountryMismatch)
+	}
+	if res.NoCountry > 0 {
+		fmt.Fprintf(w, "%d rows: a country is stated but no country polygon lies there (geo_check=no_country)\n", res.NoCountry)
+	}
 }
 
 // quietByDefault makes warnings the default log level, so that what the

@@ -2,7 +2,7 @@
 // timeline, the layers and the permalink together, and loads the incidents
 // in view. Each concern lives in its own module; this one only connects them.
 //
-// Live updates (live.js) merge created and changed incidents into `loaded`
+// Live updates (live.js) merge created and changed incidents into `view.loaded`
 // and drop retracted ones, then render as a load would.
 //
 // A view (with its filters) holding more than TILE_THRESHOLD incidents is
@@ -41,12 +41,14 @@ import { connectEvents, createLiveNotice, matchesFilters } from './live.js';
 import { createModeration } from './moderation.js';
 import { decodeHash, encodeHash } from './permalink.js';
 import { PlaceSearchControl } from './placecontrol.js';
+import { MAP_PROPERTIES, MATCH_PROPERTIES } from './properties.js';
 import { incidentContent } from './popup.js';
 import { popupActions, zoomFor } from './popupactions.js';
 import { createReportForm } from './report.js';
 import { createSharePanel } from './share.js';
 import { IncidentTileLayer } from './tiles.js';
 import { createTimeline } from './timeline.js';
+import { createViewState } from './viewstate.js';
 
 reportPolicyViolations();
 
@@ -65,11 +67,6 @@ const TILE_HYSTERESIS = 0.8;
 const COUNT_LIMIT = 100000;
 /** After live events in tile mode, the count in view is asked again this much later. */
 const LIVE_COUNT_MS = 1000;
-/**
- * What markers, their tooltips and the timeline need: about a quarter of a
- * full incident. A popup fetches the rest of its incident when it opens.
- */
-const MAP_PROPERTIES = ['title', 'occurred_at', 'time_precision', 'event_type', 'status', 'contested', 'geo_precision'];
 const MOVE_DEBOUNCE_MS = 250;
 const WORLD_VIEW = { lat: 20, lng: 0, zoom: 2 };
 /** Narrower than this between the filter panel and a sheet, the map is not worth keeping the panel open. */
@@ -88,24 +85,11 @@ const map = L.map(mapEl, {
   zoomSnap: 1,
 });
 
-// What the server sent for the view, before the timeline window.
-let loaded = { features: [], matched: 0, capped: false };
-let loadAbort = null;
-let selected = null; // id of the incident whose popup is open
-let popup = null;
-let popupFeature = null; // the incident the open popup shows
-let returnFocus = null; // what had focus before a popup took it
-let renders = 0;
-let generation = 0; // bumped when what is shown goes stale (a move, a reload)
-let loadedFor = -1; // the generation that `loaded` answers
-let started = false; // until the saved state is applied, the hash is not ours to rewrite
-let loading = false; // a load is in flight: live events wait for it
-let liveQueue = []; // [type, feature] received while loading
-const newInView = new Set(); // ids of incidents that arrived live since the view last loaded
-let mode = 'features'; // or 'tiles': how the incidents in view are shown
-let lastChoice = null; // { filters, bbox, tiles }: the view whose count chose the mode last
-let tileErrorShown = -1; // the generation whose tile errors have been reported
-mapEl.dataset.mode = mode;
+// Everything main.js knows about the view, the popup and the load in
+// flight (viewstate.js documents each field). The layer panel stands in
+// until the collections are known.
+const view = createViewState({ active: () => DEFAULT_LAYERS, set() {} });
+mapEl.dataset.mode = view.mode;
 
 const filters = createFilterPanel(() => {
   reload();
@@ -122,26 +106,24 @@ const tiles = new IncidentTileLayer({
 });
 // The "incidents" layer of the layer panel: the clusters or the tiles.
 const incidentLayer = L.layerGroup([incidents.areas, incidents.clusters]);
-let tilesDrawn = 0;
 tiles.on('tiledrawn', () => {
-  if (!tilesDrawn) performance.mark('incidentmap:first-tile');
-  mapEl.dataset.tilesDrawn = String(++tilesDrawn);
+  if (!view.tilesDrawn) performance.mark('incidentmap:first-tile');
+  mapEl.dataset.tilesDrawn = String(++view.tilesDrawn);
 });
 tiles.on('idle', () => {
-  if (mode !== 'tiles' || generation !== loadedFor) return;
+  if (view.mode !== 'tiles' || view.generation !== view.loadedFor) return;
   countEl.textContent = tileCountText();
   incidents.heat.setLatLngs(tiles.heatPoints());
 });
 tiles.on('tileerror', (e) => {
-  if (tileErrorShown === generation) return; // one message for a view's tiles
-  tileErrorShown = generation;
+  if (view.tileErrorShown === view.generation) return; // one message for a view's tiles
+  view.tileErrorShown = view.generation;
   showError('Cannot load the incident tiles', e.error);
 });
 const collectionsLoaded = fetchCollections().catch((err) => {
   showError('Cannot list the collections', err);
   return [];
 });
-let layers = { active: () => DEFAULT_LAYERS, set() {} }; // until the collections are known
 
 const reloadSoon = debounce(() => reload(), MOVE_DEBOUNCE_MS);
 map.on('moveend', () => {
@@ -150,25 +132,25 @@ map.on('moveend', () => {
   writeHash();
 });
 map.on('popupclose', (e) => {
-  if (e.popup !== popup) return; // replaced by another incident's popup
+  if (e.popup !== view.popup) return; // replaced by another incident's popup
   // Focus was in the popup (or fell to the body as it was removed).
   const active = document.activeElement;
-  const hadFocus = returnFocus && (active === document.body || e.popup.getElement()?.contains(active));
-  const closed = selected;
-  popup = null;
-  popupFeature = null;
-  selected = null;
+  const hadFocus = view.returnFocus && (active === document.body || e.popup.getElement()?.contains(active));
+  const closed = view.selected;
+  view.popup = null;
+  view.popupFeature = null;
+  view.selected = null;
   writeHash();
   if (hadFocus) {
     // The marker may have been redrawn since (its successor then), or be in
     // a cluster or a tile: the map is the next best place.
-    const back = returnFocus?.isConnected ? returnFocus : incidents.markerElement(closed) || mapEl;
+    const back = view.returnFocus?.isConnected ? view.returnFocus : incidents.markerElement(closed) || mapEl;
     back.focus({ preventScroll: true });
   }
-  returnFocus = null;
+  view.returnFocus = null;
 });
 // A hash typed or pasted into the address bar of an open map.
-window.addEventListener('hashchange', () => started && applyState(decodeHash(location.hash)));
+window.addEventListener('hashchange', () => view.started && applyState(decodeHash(location.hash)));
 const panel = setUpPanelToggle();
 createSharePanel({ permalink: () => location.href, apiLink });
 
@@ -228,9 +210,9 @@ async function start() {
     if (bounds) {
       map.fitBounds(bounds, fitOptions());
     } else {
-      const view = extentView(collections.find((c) => c.id === 'incidents'));
-      if (view.bounds) map.fitBounds(view.bounds, { maxZoom: FIT_MAX_ZOOM });
-      else map.setView([view.lat, view.lng], view.zoom);
+      const fallback = extentView(collections.find((c) => c.id === 'incidents'));
+      if (fallback.bounds) map.fitBounds(fallback.bounds, { maxZoom: FIT_MAX_ZOOM });
+      else map.setView([fallback.lat, fallback.lng], fallback.zoom);
     }
     reload();
   }
@@ -239,7 +221,7 @@ async function start() {
   new LegendControl().addTo(map);
   new FitControl({ params: () => incidentParams(filters.get(), timeline.window()) }).addTo(map);
   new PlaceSearchControl().addTo(map);
-  layers = createLayerPanel(
+  view.layers = createLayerPanel(
     map,
     {
       incidents: { title: 'Incidents (clusters)', layer: incidentLayer },
@@ -248,8 +230,8 @@ async function start() {
     collections.filter((c) => c.id !== 'incidents'),
     writeHash,
   );
-  layers.set(wanted);
-  started = true;
+  view.layers.set(wanted);
+  view.started = true;
   if (initial.moderate) moderation.open();
   if (initial.selected) openIncident(initial.selected);
   writeHash();
@@ -259,10 +241,10 @@ async function start() {
 function applyState(state) {
   filters.set(state.filters);
   timeline.setWindow(state.window || null);
-  layers.set(state.layers || DEFAULT_LAYERS);
+  view.layers.set(state.layers || DEFAULT_LAYERS);
   if (state.view) map.setView([state.view.lat, state.view.lng], state.view.zoom);
-  if (state.selected && state.selected !== selected) openIncident(state.selected);
-  if (!state.selected && popup) map.closePopup(popup);
+  if (state.selected && state.selected !== view.selected) openIncident(state.selected);
+  if (!state.selected && view.popup) map.closePopup(view.popup);
   if (state.moderate && !moderation.isOpen()) moderation.open();
   if (!state.moderate && moderation.isOpen()) moderation.close();
   reload();
@@ -275,17 +257,17 @@ function applyState(state) {
  */
 async function reload() {
   reloadSoon.cancel();
-  loadAbort?.abort();
-  const abort = (loadAbort = new AbortController());
+  view.loadAbort?.abort();
+  const abort = (view.loadAbort = new AbortController());
   const f = filters.get();
   setLoading();
-  loading = true;
-  newInView.clear();
+  view.loading = true;
+  view.newInView.clear();
   liveNotice.clear();
-  const mine = generation;
+  const mine = view.generation;
   try {
     if (selectsNothing(f)) {
-      loaded = { features: [], matched: 0, capped: false };
+      view.loaded = { features: [], matched: 0, capped: false };
     } else {
       const bbox = viewBBox(map);
       const choice = await chooseMode(f, bbox, abort.signal);
@@ -294,8 +276,8 @@ async function reload() {
         const collections = await collectionsLoaded;
         if (abort.signal.aborted) return;
         errorEl.hidden = true;
-        loadedFor = mine;
-        loaded = { features: [], matched: choice.matched, capped: false };
+        view.loadedFor = mine;
+        view.loaded = { features: [], matched: choice.matched, capped: false };
         showTiles(f, collections);
         loadHistogram(f, bbox, abort.signal, mine);
         finishLoad();
@@ -306,19 +288,19 @@ async function reload() {
       params.set('limit', String(PAGE_LIMIT));
       params.set('properties', MAP_PROPERTIES.join(','));
       performance.mark('incidentmap:fetch');
-      loaded = await fetchFeatures(itemsPath('incidents', params), { signal: abort.signal, cap: MAX_FEATURES });
+      view.loaded = await fetchFeatures(itemsPath('incidents', params), { signal: abort.signal, cap: MAX_FEATURES });
       if (abort.signal.aborted) return;
       performance.mark('incidentmap:fetched');
     }
     errorEl.hidden = true;
-    loadedFor = mine;
+    view.loadedFor = mine;
     showFeatures();
-    timeline.setData(loaded.features, f);
+    timeline.setData(view.loaded.features, f);
     renderLoaded();
   } catch (err) {
     if (isAbort(err)) return;
     showError('Cannot load the incidents', err);
-    if (generation === mine) setState('error');
+    if (view.generation === mine) setState('error');
   }
   finishLoad();
 }
@@ -329,9 +311,9 @@ async function reload() {
  * is harmless.
  */
 function finishLoad() {
-  loading = false;
-  const waiting = liveQueue;
-  liveQueue = [];
+  view.loading = false;
+  const waiting = view.liveQueue;
+  view.liveQueue = [];
   for (const [type, feature] of waiting) applyLive(type, feature);
 }
 
@@ -342,7 +324,8 @@ function finishLoad() {
  * filters holds no more incidents, so it is loaded without asking.
  */
 async function chooseMode(f, bbox, signal) {
-  if (lastChoice && !lastChoice.tiles && sameFilters(lastChoice.filters, f) && bboxWithin(bbox, lastChoice.bbox)) {
+  const last = view.lastChoice;
+  if (last && !last.tiles && sameFilters(last.filters, f) && bboxWithin(bbox, last.bbox)) {
     return { tiles: false, matched: null };
   }
   const params = incidentParams(f);
@@ -351,9 +334,9 @@ async function chooseMode(f, bbox, signal) {
   const matched = await countIncidents(params, { signal });
   // Leaving tile mode takes a count well below the threshold, so a view
   // that holds about the threshold does not flip modes on every pan.
-  const limit = mode === 'tiles' ? Math.floor(tileThreshold * TILE_HYSTERESIS) : tileThreshold;
+  const limit = view.mode === 'tiles' ? Math.floor(tileThreshold * TILE_HYSTERESIS) : tileThreshold;
   const tiles = matched === null || matched > limit;
-  lastChoice = { filters: f, bbox, tiles };
+  view.lastChoice = { filters: f, bbox, tiles };
   return { tiles, matched };
 }
 
@@ -363,9 +346,9 @@ function showTiles(f, collections) {
   timeline.setData([], f, { extent: Array.isArray(extent) ? extent : [null, null] });
   // The window first: a link's window is only applied once the timeline has a domain.
   tiles.setParams(incidentParams(f, timeline.window()));
-  if (mode !== 'tiles') {
-    mode = 'tiles';
-    mapEl.dataset.mode = mode;
+  if (view.mode !== 'tiles') {
+    view.mode = 'tiles';
+    mapEl.dataset.mode = view.mode;
     incidentLayer.removeLayer(incidents.clusters);
     incidents.render([], -180); // frees the markers
     incidentLayer.addLayer(tiles);
@@ -379,7 +362,7 @@ async function loadHistogram(f, bbox, signal, mine) {
   setBBox(params, bbox);
   try {
     const h = await fetchHistogram(params, { signal });
-    if (generation === mine && mode === 'tiles') timeline.setHistogram(h);
+    if (view.generation === mine && view.mode === 'tiles') timeline.setHistogram(h);
   } catch (err) {
     if (!isAbort(err)) console.warn('incidentmap: cannot read the histogram of the view', err);
   }
@@ -387,16 +370,16 @@ async function loadHistogram(f, bbox, signal, mine) {
 
 /** showFeatures switches back to the loaded incidents (clusters and markers). */
 function showFeatures() {
-  if (mode === 'features') return;
-  mode = 'features';
-  mapEl.dataset.mode = mode;
+  if (view.mode === 'features') return;
+  view.mode = 'features';
+  mapEl.dataset.mode = view.mode;
   incidentLayer.removeLayer(tiles);
   incidentLayer.addLayer(incidents.clusters);
 }
 
 /** render shows what the timeline window selects, in either mode. */
 function render() {
-  if (mode === 'tiles') {
+  if (view.mode === 'tiles') {
     tiles.setParams(incidentParams(filters.get(), timeline.window()));
     renderTiles();
   } else {
@@ -406,10 +389,10 @@ function render() {
 
 /** renderTiles updates the count for the tiles, and says they are drawn once they are. */
 function renderTiles() {
-  const mine = generation;
+  const mine = view.generation;
   countEl.textContent = tileCountText();
   const done = () => {
-    if (generation !== mine || mode !== 'tiles') return;
+    if (view.generation !== mine || view.mode !== 'tiles') return;
     countEl.textContent = tileCountText();
     incidents.heat.setLatLngs(tiles.heatPoints());
     markRendered(tiles.stats(viewBBox(map)).count);
@@ -429,28 +412,28 @@ function tileCountText() {
   const stats = map.hasLayer(tiles) ? tiles.stats(viewBBox(map)) : { complete: false, clusters: true };
   const as = stats.clusters ? 'as density tiles' : 'as tiles';
   let n;
-  if (!win && Number.isFinite(loaded.matched)) {
-    n = loaded.matched;
+  if (!win && Number.isFinite(view.loaded.matched)) {
+    n = view.loaded.matched;
   } else if (stats.complete) {
     n = stats.count;
   } else {
-    const many = !win && loaded.matched === null ? `more than ${formatCount(COUNT_LIMIT)}` : 'the';
+    const many = !win && view.loaded.matched === null ? `more than ${formatCount(COUNT_LIMIT)}` : 'the';
     return `Showing ${many} incidents in view${range} ${as} — zoom in for details`;
   }
-  const about = n === loaded.matched || !stats.clusters ? '' : 'about ';
+  const about = n === view.loaded.matched || !stats.clusters ? '' : 'about ';
   return `Showing ${about}${formatCount(n)} ${plural(n, 'incident', 'incidents')} in view${range} ${as} — zoom in for details`;
 }
 
 /** refreshCountSoon asks the count in view again after live events (tile mode, no window). */
 const refreshCountSoon = debounce(async () => {
-  if (mode !== 'tiles' || timeline.window() || loading) return;
-  const mine = generation;
+  if (view.mode !== 'tiles' || timeline.window() || view.loading) return;
+  const mine = view.generation;
   const params = incidentParams(filters.get());
   setBBox(params, viewBBox(map));
   try {
     const matched = await countIncidents(params, { fresh: true });
-    if (generation !== mine || mode !== 'tiles') return;
-    loaded.matched = matched;
+    if (view.generation !== mine || view.mode !== 'tiles') return;
+    view.loaded.matched = matched;
     countEl.textContent = tileCountText();
   } catch (err) {
     console.warn('incidentmap: cannot count the incidents in view', err);
@@ -459,7 +442,7 @@ const refreshCountSoon = debounce(async () => {
 
 /** liveEvent takes an incident event from the stream. */
 function liveEvent(type, feature) {
-  if (loading) liveQueue.push([type, feature]);
+  if (view.loading) view.liveQueue.push([type, feature]);
   else applyLive(type, feature);
 }
 
@@ -469,33 +452,33 @@ function liveEvent(type, feature) {
  * leaves otherwise (retracted, moved away, changed type...).
  */
 async function applyLive(type, feature) {
-  if (mode === 'tiles') return applyLiveTiles(type, feature);
+  if (view.mode === 'tiles') return applyLiveTiles(type, feature);
   const f = filters.get();
-  const mine = generation;
+  const mine = view.generation;
   let keep = !selectsNothing(f) && inView(feature) ? matchesFilters(feature, f) : false;
   if (keep === null) {
     // Full-text search or border distance: ask the server about this incident.
     keep = await serverMatches(feature, f);
-    if (generation !== mine) {
+    if (view.generation !== mine) {
       liveEvent(type, feature); // the view changed meanwhile: judge it again against the new one
       return;
     }
   }
   const id = String(feature.id);
-  const index = loaded.features.findIndex((x) => String(x.id) === id);
+  const index = view.loaded.features.findIndex((x) => String(x.id) === id);
   if (keep && index >= 0) {
-    loaded.features[index] = feature;
+    view.loaded.features[index] = feature;
   } else if (keep) {
-    loaded.features.push(feature);
-    if (Number.isFinite(loaded.matched)) loaded.matched++;
+    view.loaded.features.push(feature);
+    if (Number.isFinite(view.loaded.matched)) view.loaded.matched++;
     if (timeline.filter([feature]).length) {
-      newInView.add(id);
-      liveNotice.count(newInView.size);
+      view.newInView.add(id);
+      liveNotice.count(view.newInView.size);
     }
   } else if (index >= 0) {
-    loaded.features.splice(index, 1);
-    if (Number.isFinite(loaded.matched)) loaded.matched = Math.max(0, loaded.matched - 1);
-    if (newInView.delete(id)) liveNotice.count(newInView.size);
+    view.loaded.features.splice(index, 1);
+    if (Number.isFinite(view.loaded.matched)) view.loaded.matched = Math.max(0, view.loaded.matched - 1);
+    if (view.newInView.delete(id)) liveNotice.count(view.newInView.size);
   } else {
     // Neither shown before nor now. A reload that read the change before
     // this event was applied has already dropped it, but its popup may
@@ -504,16 +487,16 @@ async function applyLive(type, feature) {
     return;
   }
   mapEl.dataset.liveApplied = String(Number(mapEl.dataset.liveApplied || 0) + 1);
-  timeline.setData(loaded.features, f);
+  timeline.setData(view.loaded.features, f);
   renderLoaded();
   showLiveInPopup(id, feature);
 }
 
 /** showLiveInPopup shows an incident's open popup as it is now (a retraction included). */
 function showLiveInPopup(id, feature) {
-  if (selected === id && popup) {
-    popupFeature = feature;
-    popup.setContent(decorate(incidentContent(feature), feature));
+  if (view.selected === id && view.popup) {
+    view.popupFeature = feature;
+    view.popup.setContent(decorate(incidentContent(feature), feature));
   }
 }
 
@@ -532,12 +515,12 @@ async function applyLiveTiles(type, feature) {
   showLiveInPopup(id, feature);
   const f = filters.get();
   if (type !== 'incident.created' || selectsNothing(f) || !inView(feature) || !timeline.filter([feature]).length) return;
-  const mine = generation;
+  const mine = view.generation;
   let keep = matchesFilters(feature, f);
   if (keep === null) keep = await serverMatches(feature, f);
-  if (keep && generation === mine) {
-    newInView.add(id);
-    liveNotice.count(newInView.size);
+  if (keep && view.generation === mine) {
+    view.newInView.add(id);
+    liveNotice.count(view.newInView.size);
   }
 }
 
@@ -554,7 +537,7 @@ async function serverMatches(feature, f) {
   const box = [Math.max(lon - d, -180), Math.max(lat - d, -90), Math.min(lon + d, 180), Math.min(lat + d, 90)];
   setBBox(params, box, 6);
   params.set('limit', '100');
-  params.set('properties', 'status');
+  params.set('properties', MATCH_PROPERTIES.join(','));
   try {
     const { features } = await fetchFeatures(itemsPath('incidents', params), { cap: 100 });
     return features.some((x) => String(x.id) === String(feature.id));
@@ -566,10 +549,10 @@ async function serverMatches(feature, f) {
 
 /** renderLoaded shows the loaded incidents that fall in the timeline window. */
 function renderLoaded() {
-  const shown = timeline.filter(loaded.features);
+  const shown = timeline.filter(view.loaded.features);
   const b = map.getBounds();
   // Points go on the copy of the world in view (the map can be panned past ±180°).
-  incidents.render(shown, b.getEast() - b.getWest() >= 360 ? -180 : b.getWest(), newInView);
+  incidents.render(shown, b.getEast() - b.getWest() >= 360 ? -180 : b.getWest(), view.newInView);
   countEl.textContent = countText(shown.length);
   markRendered(shown.length);
 }
@@ -581,24 +564,24 @@ function renderLoaded() {
  */
 function markRendered(n) {
   requestAnimationFrame(() => {
-    if (generation !== loadedFor) return;
+    if (view.generation !== view.loadedFor) return;
     performance.mark('incidentmap:rendered');
     mapEl.dataset.rendered = String(n);
-    mapEl.dataset.renders = String(++renders);
+    mapEl.dataset.renders = String(++view.renders);
     setState('ready');
   });
 }
 
 function countText(shown) {
-  const total = loaded.matched ?? loaded.features.length;
+  const total = view.loaded.matched ?? view.loaded.features.length;
   const noun = (n) => plural(n, 'incident', 'incidents');
   const win = timeline.window();
   if (win) {
     const range = `${formatDayNumber(isoToDay(win.from))} – ${formatDayNumber(isoToDay(win.to))}`;
-    return `${formatCount(shown)} ${noun(shown)} in view, ${range}${loaded.capped ? ' (of those loaded)' : ''}`;
+    return `${formatCount(shown)} ${noun(shown)} in view, ${range}${view.loaded.capped ? ' (of those loaded)' : ''}`;
   }
-  if (loaded.capped) {
-    const of = loaded.matched === null ? 'more than 100,000' : formatCount(loaded.matched);
+  if (view.loaded.capped) {
+    const of = view.loaded.matched === null ? 'more than 100,000' : formatCount(view.loaded.matched);
     return `showing ${formatCount(shown)} of ${of} incidents in view`;
   }
   return `${formatCount(total)} ${noun(total)} in view`;
@@ -611,7 +594,7 @@ function countText(shown) {
 function select(feature, { pan = true, focus = false } = {}) {
   const [lng, lat] = feature.geometry.coordinates;
   const west = map.getBounds().getWest();
-  selected = String(feature.id);
+  view.selected = String(feature.id);
   const content = decorate(incidentContent(feature), feature);
   const room = mapEl.clientWidth - 60; // a popup wider than the map cannot be read
   const p = L.popup({
@@ -627,8 +610,8 @@ function select(feature, { pan = true, focus = false } = {}) {
   })
     .setLatLng([lat, map.getBounds().getEast() - west >= 360 ? lng : lngNear(lng, west)])
     .setContent(content);
-  popup = p;
-  popupFeature = feature;
+  view.popup = p;
+  view.popupFeature = feature;
   p.openOn(map);
   // Leaflet handles Escape only while the map itself has focus, not a popup.
   p.getElement().addEventListener('keydown', (e) => {
@@ -636,7 +619,7 @@ function select(feature, { pan = true, focus = false } = {}) {
   });
   if (focus) {
     // Keyboard users land in the popup they opened, and go back when it closes.
-    returnFocus = document.activeElement;
+    view.returnFocus = document.activeElement;
     focusTitle(content);
   }
   writeHash();
@@ -661,14 +644,14 @@ function topOverlaysBottom() {
 async function completePopup(p, id) {
   try {
     const full = await fetchIncident(id);
-    if (popup !== p) return; // closed or replaced meanwhile
+    if (view.popup !== p) return; // closed or replaced meanwhile
     const hadFocus = p.getElement()?.contains(document.activeElement);
     const content = decorate(incidentContent(full), full);
-    popupFeature = full;
+    view.popupFeature = full;
     p.setContent(content);
     if (hadFocus) focusTitle(content);
   } catch (err) {
-    if (popup === p) showError(`Cannot load incident ${id}`, err);
+    if (view.popup === p) showError(`Cannot load incident ${id}`, err);
   }
 }
 
@@ -683,7 +666,7 @@ function decorate(content, feature) {
         // under the top controls.
         const zoom = Math.max(map.getZoom(), zoomFor(feature.properties));
         const ll = L.latLng(lat, map.getBounds().getEast() - west >= 360 ? lng : lngNear(lng, west));
-        const lift = Math.min(((popup?.getElement()?.offsetHeight || 0) + topOverlaysBottom()) / 2, map.getSize().y / 2 - 80);
+        const lift = Math.min(((view.popup?.getElement()?.offsetHeight || 0) + topOverlaysBottom()) / 2, map.getSize().y / 2 - 80);
         map.setView(map.unproject(map.project(ll, zoom).subtract([0, lift]), zoom), zoom);
       },
       link: () => incidentLink(feature.id),
@@ -700,7 +683,7 @@ function incidentLink(id) {
     filters: filters.get(),
     window: timeline.window(),
     selected: String(id),
-    layers: layers.active(),
+    layers: view.layers.active(),
     defaultLayers: DEFAULT_LAYERS,
   });
   return location.href.replace(/#.*$/, '') + hash;
@@ -708,7 +691,7 @@ function incidentLink(id) {
 
 /** refreshPopup redraws the open popup (after signing in or out). */
 function refreshPopup() {
-  if (popup && popupFeature) popup.setContent(decorate(incidentContent(popupFeature), popupFeature));
+  if (view.popup && view.popupFeature) view.popup.setContent(decorate(incidentContent(view.popupFeature), view.popupFeature));
 }
 
 function focusTitle(content) {
@@ -719,15 +702,15 @@ function focusTitle(content) {
 
 /** openIncident opens the popup of an incident by id (from a link). */
 async function openIncident(id, { focus = false, pan = null } = {}) {
-  selected = id;
+  view.selected = id;
   try {
     const feature = await fetchIncident(id);
     // Keep the linked view as it is, unless the incident is out of it.
     const [lng, lat] = feature.geometry.coordinates;
     const inView = map.getBounds().contains([lat, lngNear(lng, map.getBounds().getWest())]);
-    if (selected === id) select(feature, { pan: pan ?? !inView, focus });
+    if (view.selected === id) select(feature, { pan: pan ?? !inView, focus });
   } catch (err) {
-    if (selected === id) selected = null;
+    if (view.selected === id) view.selected = null;
     showError(`Cannot open incident ${id}`, err);
     writeHash();
   }
@@ -742,14 +725,14 @@ function apiLink() {
 }
 
 function writeHash() {
-  if (!started) return;
+  if (!view.started) return;
   const c = map.getCenter();
   const hash = encodeHash({
     view: { lat: c.lat, lng: c.lng, zoom: map.getZoom() },
     filters: filters.get(),
     window: timeline.window(),
-    selected,
-    layers: layers.active(),
+    selected: view.selected,
+    layers: view.layers.active(),
     defaultLayers: DEFAULT_LAYERS,
     moderate: moderation?.isOpen(),
   });
@@ -770,7 +753,7 @@ function extentView(collection) {
 }
 
 function setLoading() {
-  generation++;
+  view.generation++;
   setState('loading');
 }
 

@@ -2,6 +2,7 @@
 // geo.EventTypes, in the same order) and the verification statuses. Each
 // event type has a CSS class giving its marker a colour and a shape (see
 // style.css), so that types can be told apart without colour vision too.
+// frontend/vocabulary_test.go checks these lists against geo's.
 
 export const EVENT_TYPES = [
   { name: 'Battles', cls: 'type-battles' },

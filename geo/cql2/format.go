@@ -17,6 +17,7 @@ func Format(e Expr) string {
 	return b.String()
 }
 
+// format writes a condition; its operands go through formatOperand.
 func format(b *strings.Builder, e Expr) {
 	switch e := e.(type) {
 	case *Logical:
@@ -73,6 +74,15 @@ func format(b *strings.Builder, e Expr) {
 		b.WriteString(", ")
 		format(b, e.Right)
 		b.WriteByte(')')
+	default:
+		formatOperand(b, e)
+	}
+}
+
+// formatOperand writes an operand: a property, a literal, an interval or a
+// geometry.
+func formatOperand(b *strings.Builder, e Expr) {
+	switch e := e.(type) {
 	case *Property:
 		b.WriteString(`"` + strings.ReplaceAll(e.Name, `"`, `""`) + `"`)
 	case *StringLit:

@@ -85,31 +85,11 @@ func (p *jsonParser) operation(m map[string]any) (Expr, error) {
 		return nil, errorf("operation %q needs an \"args\" array", op)
 	}
 	op = strings.ToLower(op)
-	nargs := func(n int) error {
-		if len(args) != n {
-			return errorf("operation %q takes %d arguments, got %d", op, n, len(args))
-		}
-		return nil
-	}
 	switch op {
 	case "and", "or":
-		if len(args) < 2 {
-			return nil, errorf("operation %q takes 2 or more arguments, got %d", op, len(args))
-		}
-		if len(args) > MaxNodes {
-			return nil, errorf("filter has more than %d nodes", MaxNodes)
-		}
-		l := &Logical{Op: op}
-		for _, a := range args {
-			e, err := p.boolean(a)
-			if err != nil {
-				return nil, err
-			}
-			l.Args = append(l.Args, e)
-		}
-		return l, nil
+		return p.logical(op, args)
 	case "not":
-		if err := nargs(1); err != nil {
+		if err := argCount(op, len(args), 1); err != nil {
 			return nil, err
 		}
 		e, err := p.boolean(args[0])
@@ -118,7 +98,7 @@ func (p *jsonParser) operation(m map[string]any) (Expr, error) {
 		}
 		return &Not{Arg: e}, nil
 	case "isnull":
-		if err := nargs(1); err != nil {
+		if err := argCount(op, len(args), 1); err != nil {
 			return nil, err
 		}
 		e, err := p.operand(args[0])
@@ -127,32 +107,7 @@ func (p *jsonParser) operation(m map[string]any) (Expr, error) {
 		}
 		return &IsNull{Arg: e}, nil
 	case "in":
-		if err := nargs(2); err != nil {
-			return nil, err
-		}
-		left, err := p.operand(args[0])
-		if err != nil {
-			return nil, err
-		}
-		items, ok := args[1].([]any)
-		if !ok {
-			return nil, errorf("the second argument of \"in\" must be an array")
-		}
-		if len(items) > MaxInItems {
-			return nil, errorf("IN list has %d items; at most %d are allowed", len(items), MaxInItems)
-		}
-		if len(items) == 0 {
-			return nil, errorf("IN list is empty")
-		}
-		in := &In{Left: left}
-		for _, it := range items {
-			e, err := p.operand(it)
-			if err != nil {
-				return nil, err
-			}
-			in.List = append(in.List, e)
-		}
-		return in, nil
+		return p.in(op, args)
 	}
 	if len(args) > 4 {
 		return nil, errorf("operation %q has too many arguments", op)
@@ -165,19 +120,82 @@ func (p *jsonParser) operation(m map[string]any) (Expr, error) {
 		}
 		ops[i] = e
 	}
+	return operandOperation(op, ops)
+}
+
+// argCount checks that operation op got the number of arguments it takes.
+func argCount(op string, got, want int) error {
+	if got != want {
+		return errorf("operation %q takes %d arguments, got %d", op, want, got)
+	}
+	return nil
+}
+
+// logical reads the arguments of "and" or "or": two or more conditions.
+func (p *jsonParser) logical(op string, args []any) (Expr, error) {
+	if len(args) < 2 {
+		return nil, errorf("operation %q takes 2 or more arguments, got %d", op, len(args))
+	}
+	if len(args) > MaxNodes {
+		return nil, errorf("filter has more than %d nodes", MaxNodes)
+	}
+	l := &Logical{Op: op}
+	for _, a := range args {
+		e, err := p.boolean(a)
+		if err != nil {
+			return nil, err
+		}
+		l.Args = append(l.Args, e)
+	}
+	return l, nil
+}
+
+// in reads the arguments of "in": an operand and a non-empty array of them.
+func (p *jsonParser) in(op string, args []any) (Expr, error) {
+	if err := argCount(op, len(args), 2); err != nil {
+		return nil, err
+	}
+	left, err := p.operand(args[0])
+	if err != nil {
+		return nil, err
+	}
+	items, ok := args[1].([]any)
+	if !ok {
+		return nil, errorf("the second argument of \"in\" must be an array")
+	}
+	if len(items) > MaxInItems {
+		return nil, errorf("IN list has %d items; at most %d are allowed", len(items), MaxInItems)
+	}
+	if len(items) == 0 {
+		return nil, errorf("IN list is empty")
+	}
+	in := &In{Left: left}
+	for _, it := range items {
+		e, err := p.operand(it)
+		if err != nil {
+			return nil, err
+		}
+		in.List = append(in.List, e)
+	}
+	return in, nil
+}
+
+// operandOperation builds an operation whose arguments are all operands
+// (already read): comparison, like, between, spatial and temporal ones.
+func operandOperation(op string, ops []Expr) (Expr, error) {
 	switch op {
 	case "=", "<>", "<", "<=", ">", ">=":
-		if err := nargs(2); err != nil {
+		if err := argCount(op, len(ops), 2); err != nil {
 			return nil, err
 		}
 		return &Comparison{Op: op, Left: ops[0], Right: ops[1]}, nil
 	case "like":
-		if err := nargs(2); err != nil {
+		if err := argCount(op, len(ops), 2); err != nil {
 			return nil, err
 		}
 		return &Like{Left: ops[0], Pattern: ops[1]}, nil
 	case "between":
-		if err := nargs(3); err != nil {
+		if err := argCount(op, len(ops), 3); err != nil {
 			return nil, err
 		}
 		return &Between{Left: ops[0], Low: ops[1], High: ops[2]}, nil
@@ -186,7 +204,7 @@ func (p *jsonParser) operation(m map[string]any) (Expr, error) {
 		return spatialExpr(op, ops)
 	}
 	if isTemporalOp(op) {
-		if err := nargs(2); err != nil {
+		if err := argCount(op, len(ops), 2); err != nil {
 			return nil, err
 		}
 		return &Temporal{Op: op, Left: ops[0], Right: ops[1]}, nil

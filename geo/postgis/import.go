@@ -314,6 +314,64 @@ func (db *DB) ImportIncidents(ctx context.Context, rows geo.IncidentReader, opts
 		return res, fmt.Errorf("import incidents: %w", mapError(err))
 	}
 	defer tx.Rollback()
+	if err := prepareImport(ctx, tx); err != nil {
+		return res, err
+	}
+	errs := &rowErrors{max: opts.MaxErrors, reasons: map[reasonKey]int64{}}
+	claims := importedClaims{}
+	staged, err := stageIncidents(ctx, tx, rows, opts, &res, errs, claims, progress)
+	if err != nil {
+		return res, err
+	}
+	progress(ImportProgress{Phase: ImportChecking, Rows: res.Rows, Staged: staged})
+	dups, err := stagedDuplicates(ctx, tx, rows.ExternalIDColumn(), errs)
+	if err != nil {
+		return res, err
+	}
+	res.Invalid += dups
+	staged -= dups
+	res.Errors, res.ErrorsOmitted = errs.sorted()
+	res.Reasons = errs.counted()
+	if res.Invalid > 0 && !opts.SkipInvalid {
+		return res, &geo.InvalidRowsError{Errors: res.Errors, Rows: int(res.Invalid), Omitted: res.ErrorsOmitted}
+	}
+	res.Bulk = staged >= importBulkRows
+	if err := prepareMerge(ctx, tx, dups > 0, res.Bulk, staged > 0); err != nil {
+		return res, err
+	}
+	countries, err := enrichStagedPoints(ctx, tx, staged, func(step string, points int64) {
+		progress(ImportProgress{Phase: ImportEnriching, Rows: res.Rows, Staged: staged, Step: step, Points: points})
+	})
+	if err != nil {
+		return res, err
+	}
+	if err := mergeStaged(ctx, tx, &res, staged, countries, progress); err != nil {
+		return res, err
+	}
+	res.Unchanged = staged - res.Inserted - res.Updated
+	if err := claims.store(ctx, tx); err != nil {
+		return res, err
+	}
+	if staged > 0 {
+		if err := countGeoChecks(ctx, tx, &res); err != nil {
+			return res, err
+		}
+	}
+	if res.Bulk {
+		if res.Events, err = writeImportEvents(ctx, tx); err != nil {
+			return res, err
+		}
+	}
+	if err := commit(ctx, tx); err != nil {
+		return res, fmt.Errorf("import incidents: commit: %w", mapError(err))
+	}
+	progress(ImportProgress{Phase: ImportDone, Rows: res.Rows, Staged: staged, Merged: staged})
+	return res, nil
+}
+
+// prepareImport sets up an import's transaction: its settings, the lock
+// that serialises imports, and the staging table.
+func prepareImport(ctx context.Context, tx *sql.Tx) error {
 	for _, stmt := range []string{
 		// An import takes as long as its file needs: the caller's context
 		// is its deadline, not the session's request-sized timeout.
@@ -334,87 +392,58 @@ func (db *DB) ImportIncidents(ctx context.Context, rows geo.IncidentReader, opts
 		createStagingSQL,
 	} {
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return res, fmt.Errorf("import incidents: prepare: %w", mapError(err))
+			return fmt.Errorf("import incidents: prepare: %w", mapError(err))
 		}
 	}
-	errs := &rowErrors{max: opts.MaxErrors, reasons: map[reasonKey]int64{}}
-	claims := importedClaims{}
-	staged, err := stageIncidents(ctx, tx, rows, opts, &res, errs, claims, progress)
-	if err != nil {
-		return res, err
-	}
-	progress(ImportProgress{Phase: ImportChecking, Rows: res.Rows, Staged: staged})
-	dups, err := stagedDuplicates(ctx, tx, rows.ExternalIDColumn(), errs)
-	if err != nil {
-		return res, err
-	}
-	res.Invalid += dups
-	staged -= dups
-	res.Errors, res.ErrorsOmitted = errs.sorted()
-	res.Reasons = errs.counted()
-	if res.Invalid > 0 && !opts.SkipInvalid {
-		return res, &geo.InvalidRowsError{Errors: res.Errors, Rows: int(res.Invalid), Omitted: res.ErrorsOmitted}
-	}
-	if dups > 0 {
+	return nil
+}
+
+// prepareMerge readies the staged rows for the merge: drops repeated
+// external ids (dups: some were found; the first of each stays), marks a
+// bulk import, and indexes and analyses the staging table when it holds
+// rows.
+func prepareMerge(ctx context.Context, tx *sql.Tx, dups, bulk, staged bool) error {
+	if dups {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM import_staging WHERE seq IN (
 			SELECT seq FROM (SELECT seq, row_number() OVER (PARTITION BY external_id ORDER BY seq) AS n
 			                 FROM import_staging) d WHERE n > 1)`); err != nil {
-			return res, fmt.Errorf("import incidents: drop duplicates: %w", mapError(err))
+			return fmt.Errorf("import incidents: drop duplicates: %w", mapError(err))
 		}
 	}
-	res.Bulk = staged >= importBulkRows
-	if res.Bulk {
+	if bulk {
 		// Per-row live events would flood live clients (they see the
 		// collection version change instead); the rows written are noted
 		// and get events only the changes feed shows (writeImportEvents).
 		for _, stmt := range []string{`SET LOCAL incidentmap.bulk = 'on'`, importChangedSQL} {
 			if _, err := tx.ExecContext(ctx, stmt); err != nil {
-				return res, fmt.Errorf("import incidents: %w", mapError(err))
+				return fmt.Errorf("import incidents: %w", mapError(err))
 			}
 		}
 	}
-	if staged > 0 {
+	if staged {
 		for _, stmt := range []string{
 			`CREATE INDEX ON import_staging (seq)`,
 			`ANALYZE import_staging`, // autovacuum never analyses temporary tables
 		} {
 			if _, err := tx.ExecContext(ctx, stmt); err != nil {
-				return res, fmt.Errorf("import incidents: index staging: %w", mapError(err))
+				return fmt.Errorf("import incidents: index staging: %w", mapError(err))
 			}
 		}
 	}
-	countries, err := enrichStagedPoints(ctx, tx, staged, func(step string, points int64) {
-		progress(ImportProgress{Phase: ImportEnriching, Rows: res.Rows, Staged: staged, Step: step, Points: points})
-	})
-	if err != nil {
-		return res, err
+	return nil
+}
+
+// countGeoChecks counts the imported incidents whose derived country
+// disagrees with the stated one, or that lie in no country.
+func countGeoChecks(ctx context.Context, tx *sql.Tx, res *ImportResult) error {
+	if err := tx.QueryRowContext(ctx, `
+		SELECT count(*) FILTER (WHERE i.geo_check @> '{country_mismatch}'),
+		       count(*) FILTER (WHERE i.geo_check @> '{no_country}')
+		FROM import_staging s JOIN incidents i ON i.external_id = s.external_id
+		WHERE i.geo_check <> '{}'`).Scan(&res.CountryMismatch, &res.NoCountry); err != nil {
+		return fmt.Errorf("import incidents: count geo checks: %w", mapError(err))
 	}
-	if err := mergeStaged(ctx, tx, &res, staged, countries, progress); err != nil {
-		return res, err
-	}
-	res.Unchanged = staged - res.Inserted - res.Updated
-	if err := claims.store(ctx, tx); err != nil {
-		return res, err
-	}
-	if staged > 0 {
-		if err := tx.QueryRowContext(ctx, `
-			SELECT count(*) FILTER (WHERE i.geo_check @> '{country_mismatch}'),
-			       count(*) FILTER (WHERE i.geo_check @> '{no_country}')
-			FROM import_staging s JOIN incidents i ON i.external_id = s.external_id
-			WHERE i.geo_check <> '{}'`).Scan(&res.CountryMismatch, &res.NoCountry); err != nil {
-			return res, fmt.Errorf("import incidents: count geo checks: %w", mapError(err))
-		}
-	}
-	if res.Bulk {
-		if res.Events, err = writeImportEvents(ctx, tx); err != nil {
-			return res, err
-		}
-	}
-	if err := commit(ctx, tx); err != nil {
-		return res, fmt.Errorf("import incidents: commit: %w", mapError(err))
-	}
-	progress(ImportProgress{Phase: ImportDone, Rows: res.Rows, Staged: staged, Merged: staged})
-	return res, nil
+	return nil
 }
 
 // rowErrors keeps the first max row errors of an import and counts all
@@ -571,35 +600,11 @@ func stageIncidents(ctx context.Context, tx *sql.Tx, rows geo.IncidentReader, op
 	idle := time.NewTimer(time.Hour)
 	defer idle.Stop()
 	var staged int64
-	var sources, record strings.Builder
-	enc := json.NewEncoder(&sources)
-	enc.SetEscapeHTML(false)
-	recEnc := json.NewEncoder(&record)
-	recEnc.SetEscapeHTML(false)
+	js := newStagingJSON()
 	for {
-		var (
-			batch readResult
-			ok    bool
-		)
-		if cp.stmt != nil {
-			// Don't hold a COPY open while the reader pauses.
-			idle.Reset(importCopyIdle)
-			select {
-			case batch, ok = <-ch:
-			case <-idle.C:
-				if err := cp.close(ctx); err != nil {
-					return staged, err
-				}
-				continue
-			case <-ctx.Done():
-				return staged, ctx.Err()
-			}
-		} else {
-			select {
-			case batch, ok = <-ch:
-			case <-ctx.Done():
-				return staged, ctx.Err()
-			}
+		batch, ok, err := cp.nextBatch(ctx, ch, idle)
+		if err != nil {
+			return staged, err
 		}
 		if !ok {
 			return staged, cp.close(ctx)
@@ -621,33 +626,9 @@ func stageIncidents(ctx context.Context, tx *sql.Tx, rows geo.IncidentReader, op
 			if err := cp.open(ctx); err != nil {
 				return staged, err
 			}
-			inc := &row.Incident
-			claims.add(inc)
-			sources.Reset()
-			if inc.Sources == nil {
-				sources.WriteString("[]")
-			} else if err := enc.Encode(inc.Sources); err != nil {
-				return staged, fmt.Errorf("import incidents: line %d: encode sources: %w", row.Line, err)
-			}
-			record.Reset()
-			if len(inc.SourceRecord) == 0 {
-				record.WriteString("{}")
-			} else if err := recEnc.Encode(inc.SourceRecord); err != nil {
-				return staged, fmt.Errorf("import incidents: line %d: encode source record: %w", row.Line, err)
-			}
-			file := inc.SourceFile
-			if file == "" {
-				file = opts.SourceFile
-			}
-			_, err := cp.stmt.ExecContext(ctx, staged, row.Line, inc.ExternalID, inc.OccurredAt,
-				int64(inc.TimePrecision), inc.EventType, nullIfEmpty(inc.SubEventType), inc.Actor1, inc.Actor2,
-				int64(inc.Fatalities), inc.Title, inc.Notes, inc.LocationName, inc.Point.Lon(), inc.Point.Lat(),
-				int64(inc.GeoPrecision), inc.Admin1, nullIfEmpty(inc.Status), strings.TrimRight(sources.String(), "\n"),
-				opts.Demo || inc.Demo, inc.Admin2, inc.Admin3, inc.StatedCountry, inc.StatedISO,
-				nullIfEmpty(inc.StatedCountryCode), inc.OriginalEventType, inc.OriginalSubEventType,
-				inc.SourceDataset, file, strings.TrimRight(record.String(), "\n"))
-			if err != nil {
-				return staged, fmt.Errorf("import incidents: line %d: stage: %w", row.Line, mapError(err))
+			claims.add(&row.Incident)
+			if err := cp.stage(ctx, staged, row, opts, js); err != nil {
+				return staged, err
 			}
 			staged++
 			cp.rows++
@@ -658,6 +639,81 @@ func stageIncidents(ctx context.Context, tx *sql.Tx, rows geo.IncidentReader, op
 			}
 		}
 	}
+}
+
+// nextBatch waits for the reader's next batch (ok false: no more). While
+// a COPY is open it waits importCopyIdle at most, then closes the COPY
+// (not to hold it open while the reader pauses) and waits on.
+func (c *stagedCopy) nextBatch(ctx context.Context, ch <-chan readResult, idle *time.Timer) (readResult, bool, error) {
+	for {
+		if c.stmt == nil {
+			select {
+			case batch, ok := <-ch:
+				return batch, ok, nil
+			case <-ctx.Done():
+				return readResult{}, false, ctx.Err()
+			}
+		}
+		idle.Reset(importCopyIdle)
+		select {
+		case batch, ok := <-ch:
+			return batch, ok, nil
+		case <-idle.C:
+			if err := c.close(ctx); err != nil {
+				return readResult{}, false, err
+			}
+		case <-ctx.Done():
+			return readResult{}, false, ctx.Err()
+		}
+	}
+}
+
+// stagingJSON encodes an incident's sources and source record for the
+// staging table, reusing its buffers from row to row.
+type stagingJSON struct {
+	sources, record       strings.Builder
+	sourcesEnc, recordEnc *json.Encoder
+}
+
+func newStagingJSON() *stagingJSON {
+	js := &stagingJSON{}
+	js.sourcesEnc = json.NewEncoder(&js.sources)
+	js.sourcesEnc.SetEscapeHTML(false)
+	js.recordEnc = json.NewEncoder(&js.record)
+	js.recordEnc.SetEscapeHTML(false)
+	return js
+}
+
+// stage writes one valid row into the open COPY as staged row seq.
+func (c *stagedCopy) stage(ctx context.Context, seq int64, row *geo.IncidentRow, opts ImportOptions, js *stagingJSON) error {
+	inc := &row.Incident
+	js.sources.Reset()
+	if inc.Sources == nil {
+		js.sources.WriteString("[]")
+	} else if err := js.sourcesEnc.Encode(inc.Sources); err != nil {
+		return fmt.Errorf("import incidents: line %d: encode sources: %w", row.Line, err)
+	}
+	js.record.Reset()
+	if len(inc.SourceRecord) == 0 {
+		js.record.WriteString("{}")
+	} else if err := js.recordEnc.Encode(inc.SourceRecord); err != nil {
+		return fmt.Errorf("import incidents: line %d: encode source record: %w", row.Line, err)
+	}
+	file := inc.SourceFile
+	if file == "" {
+		file = opts.SourceFile
+	}
+	_, err := c.stmt.ExecContext(ctx, seq, row.Line, inc.ExternalID, inc.OccurredAt,
+		int64(inc.TimePrecision), inc.EventType, nullIfEmpty(inc.SubEventType), inc.Actor1, inc.Actor2,
+		int64(inc.Fatalities), inc.Title, inc.Notes, inc.LocationName, inc.Point.Lon(), inc.Point.Lat(),
+		int64(inc.GeoPrecision), inc.Admin1, nullIfEmpty(inc.Status), strings.TrimRight(js.sources.String(), "\n"),
+		opts.Demo || inc.Demo, inc.Admin2, inc.Admin3, inc.StatedCountry, inc.StatedISO,
+		nullIfEmpty(inc.StatedCountryCode), inc.OriginalEventType, inc.OriginalSubEventType,
+		inc.SourceDataset, file, strings.TrimRight(js.record.String(), "\n"))
+	if err != nil {
+		return fmt.Errorf("import incidents: line %d: stage: %w", row.Line, mapError(err))
+	}
+	return nil
 }
 
 func nullIfEmpty(s string) any {
