@@ -51,21 +51,26 @@ func TestModerationSignInMergeAndReject(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#m-sign-in button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`[data-report-id="%d"]`, spam))))
 
-	// Merge: the candidates are the incidents within 5 km and a day.
+	// Merge: the review lists what lies within 5 km and a day; Merge asks
+	// first and takes a note for the audit log.
+	candidate := fmt.Sprintf(`#m-corroboration .corroboration-item[data-kind="incident"][data-id="%d"]`, existing.ID)
 	b.do(b.ctx, "review the duplicate", chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-report-id="%d"] button`, dup))),
-		chromedp.WaitVisible(chromedp.ID("m-title")),
-		chromedp.Click(chromedp.CSS(`details:has(#m-merge-form) > summary`)))
-	b.do(b.ctx, "find incidents nearby", chromedp.Click(chromedp.CSS(`#m-merge-form .actions button`)),
-		chromedp.WaitVisible(chromedp.CSS(`#m-candidates input`)))
+		chromedp.WaitVisible(chromedp.ID("m-title")), chromedp.WaitVisible(chromedp.CSS(candidate)))
 	b.screenshot(b.ctx, "merge-candidates")
-	candidates := eval[[]string](b, b.ctx, `[...document.querySelectorAll('#m-candidates input')].map(i => i.value)`)
-	if fmt.Sprint(candidates) != fmt.Sprintf("[%d]", existing.ID) {
-		t.Errorf("merge candidates = %v, want only incident %d", candidates, existing.ID)
+	if n := eval[float64](b, b.ctx, `document.querySelectorAll('#m-merge-form, #m-merge').length`); n != 0 {
+		t.Errorf("the review still has the older merge form (%v elements): one way to merge, in the candidates list", n)
 	}
-	b.do(b.ctx, "merge", chromedp.Click(chromedp.CSS(`#m-candidates label`)), chromedp.Click(chromedp.ID("m-merge")),
+	b.do(b.ctx, "merge", chromedp.Click(chromedp.CSS(candidate+" button")),
+		chromedp.WaitVisible(chromedp.CSS(candidate+" .corroboration-note")),
+		chromedp.SendKeys(chromedp.CSS(candidate+" .corroboration-note"), "same bridge, same hour"),
+		chromedp.Click(chromedp.CSS(candidate+" .corroboration-confirm")),
 		chromedp.WaitVisible(chromedp.ID("m-done")))
 	if got := get(b, b.ctx, "read the result", chromedp.Text(chromedp.ID("m-done"))); !strings.Contains(got, fmt.Sprintf("merged into incident #%d", existing.ID)) {
 		t.Errorf("merge result = %q", got)
+	}
+	var note string
+	if err := s.DB.SQL().QueryRow(`SELECT note FROM audit_log WHERE target_type = 'report' AND target_id = $1 AND action = 'report.merge'`, dup).Scan(&note); err != nil || note != "same bridge, same hour" {
+		t.Errorf("audit note of the merge = %q (%v), want the moderator's note", note, err)
 	}
 	var merged struct {
 		Properties struct{ Sources []geo.Source } `json:"properties"`

@@ -28,10 +28,10 @@ export function reportCandidates(report, ctx) {
             label: 'Merge',
             aria: `Merge report #${id} into incident #${c.id}`,
             question: `Merge report #${id} into incident #${c.id}? The report is verified into it and its links become the incident’s sources.`,
-            async run() {
+            async run(note) {
               await ctx.session.call(`/api/reports/${encodeURIComponent(id)}/merge`, {
                 method: 'POST',
-                body: { incident_id: c.id, version: c.version },
+                body: withNote({ incident_id: c.id, version: c.version }, note),
               });
               ctx.queue.drop(id);
               const show = el('button', { type: 'button', class: 'link-button' }, `Show incident #${c.id}`);
@@ -92,12 +92,18 @@ export function showIncidentCandidates(ctx, id, name = '') {
           c.kind === 'report'
             ? `Merge report #${c.id} into incident #${id}? The report is verified into it and its links become its sources.`
             : `Merge incident #${c.id} into incident #${id}? #${c.id} is retracted as its duplicate and its sources are added to #${id}.`,
-        async run() {
+        async run(note) {
           if (c.kind === 'report') {
-            await ctx.session.call(`/api/reports/${encodeURIComponent(c.id)}/merge`, { method: 'POST', body: { incident_id: Number(id), version } });
+            await ctx.session.call(`/api/reports/${encodeURIComponent(c.id)}/merge`, {
+              method: 'POST',
+              body: withNote({ incident_id: Number(id), version }, note),
+            });
             ctx.queue.drop(c.id);
           } else {
-            await ctx.session.call(`/api/incidents/${encodeURIComponent(id)}/merge`, { method: 'POST', body: { duplicate_id: c.id, version } });
+            await ctx.session.call(`/api/incidents/${encodeURIComponent(id)}/merge`, {
+              method: 'POST',
+              body: withNote({ duplicate_id: c.id, version }, note),
+            });
           }
           await load();
           view.status.textContent = `${c.kind === 'report' ? 'Report' : 'Incident'} #${c.id} merged into incident #${id}. ${view.status.textContent}`;
@@ -149,15 +155,26 @@ export function candidateText(c) {
   return { what, meta };
 }
 
+/** withNote adds the moderator's audit note to a merge body when there is one. */
+function withNote(body, note) {
+  return note ? { ...body, note } : body;
+}
+
+let confirmations = 0; // ids for the note fields of open confirmations
+
 /**
- * confirming is a Merge button that first asks: question, then "Confirm
- * merge" runs run(). A conflict (the item changed or was decided
- * meanwhile) says why and reloads the list.
+ * confirming is a Merge button that first asks: question, with an optional
+ * note for the audit log, then "Confirm merge" runs run(note). A conflict
+ * (the item changed or was decided meanwhile) says why and reloads the
+ * list.
  */
 function confirming(view, { label, aria, question, run, reload }) {
   const button = el('button', { type: 'button', class: 'button secondary', 'aria-label': aria }, label);
   const wrap = el('span', {}, button);
   button.addEventListener('click', () => {
+    const noteId = `m-merge-note-${++confirmations}`;
+    const note = el('input', { type: 'text', id: noteId, class: 'corroboration-note', maxlength: '2000' });
+    const noteField = el('span', { class: 'corroboration-note-field' }, el('label', { for: noteId }, 'Note for the audit log (not public)'), ' ', note);
     const confirm = el('button', { type: 'button', class: 'button corroboration-confirm' }, 'Confirm merge');
     const cancel = el('button', { type: 'button', class: 'button secondary' }, 'Cancel');
     cancel.addEventListener('click', () => {
@@ -168,7 +185,7 @@ function confirming(view, { label, aria, question, run, reload }) {
       confirm.disabled = cancel.disabled = true;
       view.status.textContent = 'Merging…';
       try {
-        await run();
+        await run(note.value.trim());
       } catch (err) {
         if (isSignedOut(err)) return;
         await reload();
@@ -176,7 +193,7 @@ function confirming(view, { label, aria, question, run, reload }) {
           err instanceof ApiError && err.status === 409 ? `Not merged: ${err.message}.` : `Cannot merge: ${err.message}`;
       }
     });
-    wrap.replaceChildren(el('span', { class: 'corroboration-question' }, question), ' ', confirm, ' ', cancel);
+    wrap.replaceChildren(el('span', { class: 'corroboration-question' }, question), ' ', noteField, ' ', confirm, ' ', cancel);
     confirm.focus();
   });
   return wrap;

@@ -1,6 +1,7 @@
 // One report under review: what was reported (with the reporter's private
 // contact and the photos), the report drawn on the main map with where its
-// photos say they were taken, and the three actions: verify, merge, reject.
+// photos say they were taken, the actions verify and reject, and the nearby
+// reports and incidents it may be merged with (candidates.js).
 
 import L from 'leaflet';
 import { el, safeHref } from '../dom.js';
@@ -9,7 +10,6 @@ import { formatDateTime } from '../format.js';
 import { pinIcon } from '../pin.js';
 import { overlaysMap, showPoint } from '../sheet.js';
 import { GEO_PRECISIONS } from '../taxonomy.js';
-import { mergeForm } from './merge.js';
 import { photoGallery, photoHint, photoPoints } from './photos.js';
 import { rejectForm } from './reject.js';
 import { isSignedOut } from './session.js';
@@ -62,7 +62,6 @@ export function createReview(ctx) {
     showButton.addEventListener('click', () => showOnMap());
 
     const verify = verifyForm(ctx, report, showOnMap);
-    const merge = mergeForm(ctx, report, layers);
     const reject = rejectForm(ctx, id);
     const owner = { stillShowing: () => current === report, keep: (url) => blobs.push(url) };
     main.replaceChildren(
@@ -76,7 +75,6 @@ export function createReview(ctx) {
       ),
       el('div', { class: 'actions' }, showButton),
       verify.element,
-      merge,
       reject,
     );
     title.focus();
