@@ -40,6 +40,23 @@ type growthRow struct {
 	explainTile string
 }
 
+// growthDir is the data dir of the growth set of n incidents: DIR-100k,
+// DIR-1m, DIR-10m.
+func growthDir(cfg config, n int) string { return cfg.dir + "-" + sizeLabel(n) }
+
+// prepareGrowth only makes each growth data dir hold its incidents (for a
+// long generation started ahead of the benchmark: `-prepare`).
+func prepareGrowth(cfg config) error {
+	for _, n := range cfg.growth {
+		ds, err := openShaped(cfg, growthDir(cfg, n), n, leanRows)
+		if err != nil {
+			return fmt.Errorf("%d incidents: %w", n, err)
+		}
+		ds.close()
+	}
+	return nil
+}
+
 // growthSuite measures a fixed-size items window (~100 features) and one
 // z 11 tile round the main data set's densest hotspot at each table size,
 // each size in its own data dir (the main one for the main size).
@@ -53,20 +70,15 @@ func growthSuite(cfg config, main *dataset) (string, error) {
 		"HTTP only (`wrk`, %d clients, %v; longer for slow requests). Each size has its own data dir (DIR-100k, DIR-5m…; the main one for %d).\n\n",
 		main.center[0], main.center[1], growthZoom, cfg.conns, cfg.duration, cfg.rows)
 	for _, n := range cfg.growth {
-		ds := main
-		if n != cfg.rows {
-			var err error
-			dir := cfg.dir + "-" + sizeLabel(n)
-			log.Printf("growth: opening %s (%d incidents)", dir, n)
-			if ds, err = openDataset(cfg, dir, n); err != nil {
-				writeGrowth(&b, rows)
-				return b.String(), fmt.Errorf("%d incidents: %w", n, err)
-			}
+		dir := growthDir(cfg, n)
+		log.Printf("growth: opening %s (%d incidents)", dir, n)
+		ds, err := openShaped(cfg, dir, n, leanRows)
+		if err != nil {
+			writeGrowth(&b, rows)
+			return b.String(), fmt.Errorf("%d incidents: %w", n, err)
 		}
 		r, err := measureGrowth(cfg, ds, main.center)
-		if ds != main {
-			ds.close()
-		}
+		ds.close()
 		if err != nil {
 			writeGrowth(&b, rows)
 			return b.String(), fmt.Errorf("%d incidents: %w", n, err)
