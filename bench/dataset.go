@@ -295,7 +295,7 @@ func generateRows(db *sql.DB, lo, hi int, shape rowShape) error {
 	defer tx.Rollback()
 	stmts := []string{
 		`SET LOCAL incidentmap.bulk = 'on'`,
-		`SET LOCAL incidentmap.enrich = 'off'`, // synthetic points need no gazetteer; derived columns are written below
+		`SET LOCAL incidentmap.enrich = 'off'`,      // synthetic points need no gazetteer; derived columns are written below
 		`SET LOCAL gin_pending_list_limit = '64MB'`, // fewer, larger merges into the search index
 	}
 	if lo == 0 {
@@ -338,7 +338,7 @@ const (
 	        'url', 'https://news.example.org/' || to_char(occurred_at, 'YYYY/MM/DD') || '/report-' || g || '-' || k,
 	        'date', to_char(occurred_at + k * interval '1 day', 'YYYY-MM-DD')))
 	 FROM generate_series(1, 1 + g % 3) k)`
-	leanNotesSQL = `format('%s attacked %s near %s; %s fatalities reported.', actor1, actor2, place, fatalities)`
+	leanNotesSQL   = `format('%s attacked %s near %s; %s fatalities reported.', actor1, actor2, place, fatalities)`
 	leanSourcesSQL = `jsonb_build_array(jsonb_build_object('name', (ARRAY['Reuters', 'Local monitoring network', 'Regional news agency',
 	        'Humanitarian situation report', 'Official statement'])[1 + g % 5],
 	        'url', 'https://news.example.org/report-' || g, 'date', to_char(occurred_at, 'YYYY-MM-DD')))`
