@@ -12,14 +12,20 @@ import (
 // spoolMemory is how much of a response a spool keeps in memory before it
 // moves to a temporary file. A temporary file costs more than the page's
 // own JSON work in Go (measured: a 2 MB page took 8.8 ms of server CPU
-// through a file, 6.2 ms in memory), so pages up to a few MB stay in
-// memory, within spoolBudget for all responses together.
-const spoolMemory = 4 << 20
+// through a file, 6.2 ms in memory; writing a 19 MB page of 10,000 wide
+// features to the file and reading it back was a quarter of that page's
+// server CPU), so pages up to the largest one a request can ask for stay
+// in memory, within spoolBudget for all responses together.
+const spoolMemory = 32 << 20
 
 // spoolBudget bounds the memory of all spools at once: past it, responses
-// go to temporary files early, so many slow readers of mid-sized pages
-// cannot hold more than this.
-const spoolBudget = 64 << 20
+// go to temporary files early, so many slow readers of large pages cannot
+// hold more than this.
+const spoolBudget = 256 << 20
+
+// spoolPoolMax is the largest buffer kept for reuse: a few large pages
+// must not leave 32 MiB buffers idle in the pool.
+const spoolPoolMax = 4 << 20
 
 // spoolReserve is the step in which a spool takes memory from the budget.
 const spoolReserve = 256 << 10
@@ -29,8 +35,8 @@ var spoolInMemory atomic.Int64
 
 // spoolBuffers recycles the memory of spools: growing a fresh buffer to a
 // page's size on every request (and copying it at each doubling) cost a
-// tenth of a small page's time. Buffers are capped at spoolMemory, so the
-// pool holds at most that per idle buffer.
+// tenth of a small page's time. Only buffers up to spoolPoolMax go back
+// to the pool, so it holds at most that per idle buffer.
 var spoolBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
 
 // spool holds a response body between the database and the client, so the
@@ -168,7 +174,7 @@ func (s *spool) release() {
 	if s.mem == nil {
 		return
 	}
-	if cap(*s.mem) <= 2*spoolMemory {
+	if cap(*s.mem) <= spoolPoolMax {
 		*s.mem = (*s.mem)[:0]
 		spoolBuffers.Put(s.mem)
 	}

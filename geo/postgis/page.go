@@ -18,9 +18,14 @@ type pageQuery struct {
 	displayOrder string // ORDER BY clause (without the keywords) for display
 	limit        int
 	cursor       *geo.Cursor
-	// position reads a row's paging position from the scanned key columns.
+	// position reads a row's paging position from the scanned key columns
+	// (after mark, from what mark kept).
 	position func() geo.Cursor
-	keys     []any // scan destinations after the feature text
+	// mark, when set, keeps the current row's keys cheaply, so that
+	// position runs only for a page's first and last rows instead of for
+	// every row (parsing a timestamp per row cost 4% of a page's server CPU).
+	mark func()
+	keys []any // scan destinations after the feature text
 	// on runs the query: a transaction (an export's snapshot), or nil
 	// for the pool.
 	on querier
@@ -58,11 +63,18 @@ func (db *DB) stream(ctx context.Context, pq pageQuery, emit func([]byte) error)
 			page.HasNext = true
 			break
 		}
-		pos := pq.position()
-		if page.Returned == 0 {
-			page.First = pos
+		if pq.mark != nil {
+			pq.mark()
+			if page.Returned == 0 {
+				page.First = pq.position()
+			}
+		} else {
+			pos := pq.position()
+			if page.Returned == 0 {
+				page.First = pos
+			}
+			page.Last = pos
 		}
-		page.Last = pos
 		page.Returned++
 		if err := emit(*dest[0].(*sql.RawBytes)); err != nil {
 			return page, err
@@ -70,6 +82,9 @@ func (db *DB) stream(ctx context.Context, pq pageQuery, emit func([]byte) error)
 	}
 	if err := rows.Err(); err != nil {
 		return page, mapError(err)
+	}
+	if pq.mark != nil && page.Returned > 0 {
+		page.Last = pq.position()
 	}
 	return page, nil
 }
