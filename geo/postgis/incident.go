@@ -212,7 +212,7 @@ func (db *DB) StreamIncidents(ctx context.Context, q geo.IncidentQuery, emit fun
 		}
 		return incidentPosition(q.Sort, lastID, at, lastFatalities)
 	}
-	return db.streamIncidentPage(ctx, nil, q, q.Limit, feature+" AS feature, id, occurred_at::text, fatalities",
+	return db.streamIncidentPage(ctx, nil, q, q.Limit, feature+" AS feature, id, occurred_at::text AS occurred_at_text, fatalities",
 		[]any{&id, &occurredAt, &fatalities}, position, mark, emit)
 }
 
