@@ -250,14 +250,13 @@ func (db *DB) streamIncidentPage(ctx context.Context, on querier, q geo.Incident
 	return db.stream(ctx, pageQuery{
 		inner: fmt.Sprintf(`SELECT %s FROM incidents %s ORDER BY %s LIMIT %s`,
 			columns, w.sql(), order(desc != back), limitArg),
-		args:         w.args,
-		displayOrder: order(desc),
-		limit:        limit,
-		cursor:       q.Cursor,
-		keys:         keys,
-		position:     position,
-		mark:         mark,
-		on:           on,
+		args:     w.args,
+		limit:    limit,
+		cursor:   q.Cursor,
+		keys:     keys,
+		position: position,
+		mark:     mark,
+		on:       on,
 	}, emit)
 }
 
