@@ -44,9 +44,9 @@ type growthRow struct {
 	explainTile string
 }
 
-// growthDir is the data dir of the growth set of n incidents: DIR-100k,
-// DIR-1m, DIR-10m.
-func growthDir(cfg config, n int) string { return cfg.dir + "-" + sizeLabel(n) }
+// growthDir is the data dir of the growth set of n incidents: GDIR-100k,
+// GDIR-1m, GDIR-10m (GDIR: -growth-dir, by default -dir).
+func growthDir(cfg config, n int) string { return cfg.gdir + "-" + sizeLabel(n) }
 
 // prepareGrowth only makes each growth data dir hold its incidents (for a
 // long generation started ahead of the benchmark: `-prepare`).

@@ -45,6 +45,7 @@ var standaloneSuites = []string{"import"}
 type config struct {
 	rows     int
 	dir      string
+	gdir     string // base of the growth data dirs (GDIR-100k...); default dir
 	binary   string
 	duration time.Duration
 	conns    int
@@ -63,6 +64,7 @@ func main() {
 	flag.IntVar(&cfg.rows, "n", 1_000_000, "incidents in the main data set")
 	flag.StringVar(&cfg.dir, "dir", filepath.Join(os.TempDir(), "incidentmap-bench"),
 		"data dir of the main data set (kept between runs; reused when its size matches); growth uses DIR-100k, DIR-5m...")
+	flag.StringVar(&cfg.gdir, "growth-dir", "", "base of the growth data dirs (GDIR-100k, GDIR-10m...); default -dir")
 	flag.StringVar(&cfg.binary, "bin", "bin/incidentmap", "incidentmap binary")
 	flag.DurationVar(&cfg.duration, "d", 5*time.Second, "duration of each load measurement")
 	flag.IntVar(&cfg.conns, "c", 16, "concurrent clients")
@@ -76,6 +78,9 @@ func main() {
 	flag.StringVar(&cfg.chromium, "chromium", envOr("CHROMIUM", ""), "Chromium binary (default: /usr/bin/chromium or chromium on PATH)")
 	flag.BoolVar(&prepare, "prepare", false, "only generate the growth data sets (-growth sizes, lean rows) and exit")
 	flag.Parse()
+	if cfg.gdir == "" {
+		cfg.gdir = cfg.dir
+	}
 	var err error
 	if cfg.suites, err = parseSuites(suites); err != nil {
 		log.Fatalf("bench: %v", err)
