@@ -45,7 +45,8 @@ test: deps frontend
 ## bench: items, tiles, table growth and map first render against their physical limits (writes bench/results/)
 # Loopback only; data dirs are kept in /tmp/incidentmap-bench* and reused (the items suite alone: about 6 minutes,
 # plus about 4 to generate its 1,000,000 wide rows the first time).
-# Narrow it with e.g. BENCH_ARGS='-suite tiles' or BENCH_ARGS='-growth 100000,1000000' (skips the 5M data set).
+# Narrow it with e.g. BENCH_ARGS='-suite tiles' or BENCH_ARGS='-growth 100000,1000000' (skips the 10M data set, which takes
+# most of an hour to generate the first time; `go run ./bench -prepare` generates the growth sets ahead).
 BENCH_ROWS ?= 1000000
 BENCH_ARGS ?=
 bench: deps build

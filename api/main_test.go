@@ -33,7 +33,7 @@ func newTestServer(t *testing.T) *testServer {
 
 // newTestServerOn starts a server instance on the database dsn, with its
 // own connection pool and background work, as a separate process would.
-func newTestServerOn(t *testing.T, dsn string, cfg api.Config) *testServer {
+func newTestServerOn(t testing.TB, dsn string, cfg api.Config) *testServer {
 	t.Helper()
 	db, deps := serverDeps(t, dsn)
 	if cfg.Logger == nil {
@@ -56,7 +56,7 @@ func newTestServerOn(t *testing.T, dsn string, cfg api.Config) *testServer {
 // moderation on another, so every test also proves those roles were
 // granted enough (and no test passes on the owner's rights). owner is for
 // fixtures.
-func serverDeps(t *testing.T, dsn string) (owner *postgis.DB, deps api.Deps) {
+func serverDeps(t testing.TB, dsn string) (owner *postgis.DB, deps api.Deps) {
 	t.Helper()
 	owner = openTestDB(t, dsn, "", "")
 	public := openTestDB(t, dsn, postgis.LoginPublic, postgis.RolePublic)
@@ -65,7 +65,7 @@ func serverDeps(t *testing.T, dsn string) (owner *postgis.DB, deps api.Deps) {
 }
 
 // openTestDB opens dsn, as login with role when login is not empty.
-func openTestDB(t *testing.T, dsn, login, role string) *postgis.DB {
+func openTestDB(t testing.TB, dsn, login, role string) *postgis.DB {
 	t.Helper()
 	if login != "" {
 		var err error

@@ -2,8 +2,14 @@ package api
 
 import (
 	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/labstack/echo/v4"
 )
 
 // A spool gives back exactly what was written, whether it stayed in
@@ -56,5 +62,48 @@ func TestSpoolBudget(t *testing.T) {
 	var got bytes.Buffer
 	if _, err := s.WriteTo(&got); err != nil || got.String() != "small" {
 		t.Errorf("read back %q (%v), want %q", got.String(), err, "small")
+	}
+}
+
+// A page that went to a file reaches the client whole through the
+// response's ReadFrom (sendfile), and echo counts its bytes.
+func TestSpoolFileToClient(t *testing.T) {
+	spoolInMemory.Add(spoolBudget) // the budget is taken: the page goes to a file
+	defer spoolInMemory.Add(-spoolBudget)
+	body := strings.Repeat("0123456789", 350_000) // 3.5 MB: several ReadFrom steps
+	var size int64
+	e := echo.New()
+	e.GET("/", func(c echo.Context) error {
+		var s spool
+		defer s.Close()
+		if _, err := s.WriteString(body); err != nil {
+			return err
+		}
+		if s.file == nil {
+			t.Error("spool kept the page in memory beyond the budget, want a file")
+		}
+		res := c.Response()
+		res.Header().Set(echo.HeaderContentLength, strconv.FormatInt(s.Len(), 10))
+		res.WriteHeader(http.StatusOK)
+		_, err := s.WriteTo(perWriteDeadline{res: res, rc: http.NewResponseController(res.Writer)})
+		size = res.Size
+		return err
+	})
+	srv := httptest.NewServer(e)
+	defer srv.Close()
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	got, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != body {
+		t.Errorf("got %d bytes differing from the %d spooled", len(got), len(body))
+	}
+	if size != int64(len(body)) {
+		t.Errorf("echo counted %d bytes written, want %d", size, len(body))
 	}
 }

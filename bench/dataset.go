@@ -36,6 +36,11 @@ type dataset struct {
 
 // openDataset starts a server on dir and makes it hold n incidents.
 func openDataset(cfg config, dir string, n int) (*dataset, error) {
+	return openShaped(cfg, dir, n, wideRows)
+}
+
+// openShaped is openDataset with rows of the given shape.
+func openShaped(cfg config, dir string, n int, shape rowShape) (*dataset, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -57,7 +62,7 @@ func openDataset(cfg config, dir string, n int) (*dataset, error) {
 		return fail(err)
 	}
 	ds.db.SetMaxOpenConns(4)
-	if ds.genTime, err = ensureData(ds.db, n); err != nil {
+	if ds.genTime, err = ensureData(ds.db, n, shape); err != nil {
 		return fail(err)
 	}
 	if ds.center, err = densestCenter(ds.db); err != nil {
@@ -198,64 +203,150 @@ func (s *server) stop() {
 	running.Unlock()
 }
 
+// rowShape is how much text each synthetic incident carries.
+type rowShape int
+
+const (
+	// wideRows fill every public column as imported ACLED rows do:
+	// ~350-character notes and one to three sources (the items suite).
+	wideRows rowShape = iota
+	// leanRows fill the same public columns (the same keys in every
+	// feature) with a ~100-character note and one source: about half the
+	// disk of wideRows, so that 10,000,000 of them fit the bench machine
+	// (the growth suite).
+	leanRows
+)
+
+// dataset is the source_dataset that marks a table's shape.
+func (s rowShape) dataset() string {
+	if s == leanRows {
+		return "synthetic growth set"
+	}
+	return "ACLED 2024-10 export"
+}
+
+func (s rowShape) String() string {
+	if s == leanRows {
+		return "lean"
+	}
+	return "wide"
+}
+
+// genChunk is how many rows one transaction of a large generation writes:
+// a stopped generation keeps its committed chunks and resumes after them.
+const genChunk = 1_000_000
+
 // ensureData makes the incidents table hold exactly n deterministic
-// synthetic incidents: 80% clustered round 500 hotspots (Gaussian, σ ≈
-// 0.3°), 20% spread over land-ish latitudes. Rows are wide, as imported
-// ACLED rows are: every public column filled, ~350-character notes and one
-// to three sources (see wideIncidentsSQL). Generated inside PostgreSQL,
-// in one transaction with live events and per-row enrichment off (bulk
-// mode), into the table with all its indexes, as an import would. A table
-// of n narrow rows (older benches) is generated again. Returns how long
+// synthetic incidents of the given shape: 80% clustered round 500 hotspots
+// (Gaussian, σ ≈ 0.3°), 20% spread over land-ish latitudes, every public
+// column filled (see incidentsSQL). Generated inside PostgreSQL with live
+// events and per-row enrichment off (bulk mode), into the table with all
+// its indexes, as an import would: up to genChunk rows in one transaction,
+// more in transactions of genChunk rows each, resumed after the last
+// whole chunk when a generation was stopped. A table of another shape
+// (or of narrow rows, older benches) is generated again. Returns how long
 // generation took, 0 when the data was already there.
-func ensureData(db *sql.DB, n int) (time.Duration, error) {
+func ensureData(db *sql.DB, n int, shape rowShape) (time.Duration, error) {
 	var have int
 	if err := db.QueryRow(`SELECT count(*) FROM incidents`).Scan(&have); err != nil {
 		return 0, err
 	}
-	var wide bool
-	if err := db.QueryRow(`SELECT coalesce((SELECT sources <> '[]' AND actor2 <> '' FROM incidents ORDER BY id LIMIT 1), false)`).Scan(&wide); err != nil {
+	var same bool
+	if err := db.QueryRow(`SELECT coalesce((SELECT sources <> '[]' AND actor2 <> '' AND source_dataset = $1 FROM incidents ORDER BY id LIMIT 1), false)`,
+		shape.dataset()).Scan(&same); err != nil {
 		return 0, err
 	}
-	if have == n && wide {
-		log.Printf("reusing %d incidents", n)
+	if have == n && same {
+		log.Printf("reusing %d %s incidents", n, shape)
 		return 0, nil
 	}
-	log.Printf("generating %d wide incidents (have %d, wide %v)", n, have, wide)
+	from := 0
+	if same && n > genChunk && have < n && have%genChunk == 0 {
+		from = have
+		log.Printf("resuming the generation of %d %s incidents after %d", n, shape, have)
+	} else {
+		log.Printf("generating %d %s incidents (have %d, same shape %v)", n, shape, have, same)
+	}
 	start := time.Now()
-	tx, err := db.Begin()
-	if err != nil {
-		return 0, err
-	}
-	defer tx.Rollback()
-	stmts := []string{
-		`SET LOCAL incidentmap.bulk = 'on'`,
-		`SET LOCAL incidentmap.enrich = 'off'`, // synthetic points need no gazetteer; derived columns are written below
-		`TRUNCATE incidents CASCADE`,
-		`SELECT setseed(0.42)`,
-		`CREATE TEMP TABLE hotspots ON COMMIT DROP AS
-		   SELECT g AS id, -20 + random() * 160 AS lon, -35 + random() * 90 AS lat FROM generate_series(0, 499) g`,
-		fmt.Sprintf(wideIncidentsSQL, n),
-	}
-	for _, s := range stmts {
-		if _, err := tx.Exec(s); err != nil {
-			return 0, fmt.Errorf("generate: %w", err)
+	for lo := from; lo < n; lo += genChunk {
+		hi := min(n, lo+genChunk)
+		t0 := time.Now()
+		if err := generateRows(db, lo, hi, shape); err != nil {
+			return 0, err
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, err
+		log.Printf("generated incidents %d-%d in %v", lo+1, hi, time.Since(t0).Round(time.Second))
 	}
 	if _, err := db.Exec(`VACUUM ANALYZE incidents`); err != nil {
 		return 0, err
 	}
 	d := time.Since(start)
-	log.Printf("generated %d incidents in %v", n, d.Round(time.Second))
+	log.Printf("generated %d incidents in %v", n-from, d.Round(time.Second))
 	return d, nil
 }
 
-// wideIncidentsSQL inserts %d synthetic incidents round the hotspots table
-// with every public column filled. location_name stays 'Hotspot <id>'
-// (densestCenter groups by it).
-const wideIncidentsSQL = `
+// generateRows inserts the incidents numbered lo+1..hi in one transaction,
+// emptying the table first when lo is 0. The hotspots are the same for
+// every chunk (the same seed); each chunk then has a seed of its own.
+func generateRows(db *sql.DB, lo, hi int, shape rowShape) error {
+	tx, err := db.Begin()
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	stmts := []string{
+		`SET LOCAL incidentmap.bulk = 'on'`,
+		`SET LOCAL incidentmap.enrich = 'off'`,      // synthetic points need no gazetteer; derived columns are written below
+		`SET LOCAL gin_pending_list_limit = '64MB'`, // fewer, larger merges into the search index
+	}
+	if lo == 0 {
+		stmts = append(stmts, `TRUNCATE incidents CASCADE`)
+	}
+	stmts = append(stmts, `SELECT setseed(0.42)`,
+		`CREATE TEMP TABLE hotspots ON COMMIT DROP AS
+		   SELECT g AS id, -20 + random() * 160 AS lon, -35 + random() * 90 AS lat FROM generate_series(0, 499) g`)
+	if lo > 0 {
+		stmts = append(stmts, fmt.Sprintf(`SELECT setseed(%f)`, float64(lo/genChunk%1000)/1000))
+	}
+	stmts = append(stmts, incidentsSQL(shape, lo+1, hi))
+	for _, s := range stmts {
+		if _, err := tx.Exec(s); err != nil {
+			return fmt.Errorf("generate %d-%d: %w", lo+1, hi, err)
+		}
+	}
+	return tx.Commit()
+}
+
+// incidentsSQL inserts the synthetic incidents numbered from..to round the
+// hotspots table with every public column filled. location_name stays
+// 'Hotspot <id>' (densestCenter groups by it).
+func incidentsSQL(shape rowShape, from, to int) string {
+	notes, sources := wideNotesSQL, wideSourcesSQL
+	if shape == leanRows {
+		notes, sources = leanNotesSQL, leanSourcesSQL
+	}
+	return fmt.Sprintf(incidentsTemplateSQL, notes, sources, shape.dataset(), from, to)
+}
+
+const (
+	wideNotesSQL = `format('On %s, %s attacked positions held by %s in and around %s (%s district, %s). '
+	       'Local sources reported %s fatalities and damage to several residential buildings, a school and the water '
+	       'supply; the figures could not be independently confirmed. Fighting in the area had intensified over the '
+	       'preceding week, according to monitors on the ground.',
+	       to_char(occurred_at, 'FMDD Month YYYY'), actor1, actor2, place, admin2, admin1, fatalities)`
+	wideSourcesSQL = `(SELECT jsonb_agg(jsonb_build_object('name', (ARRAY['Reuters', 'Local monitoring network', 'Regional news agency',
+	        'Humanitarian situation report', 'Official statement'])[1 + (g + k) % 5],
+	        'url', 'https://news.example.org/' || to_char(occurred_at, 'YYYY/MM/DD') || '/report-' || g || '-' || k,
+	        'date', to_char(occurred_at + k * interval '1 day', 'YYYY-MM-DD')))
+	 FROM generate_series(1, 1 + g % 3) k)`
+	leanNotesSQL   = `format('%s attacked %s near %s; %s fatalities reported.', actor1, actor2, place, fatalities)`
+	leanSourcesSQL = `jsonb_build_array(jsonb_build_object('name', (ARRAY['Reuters', 'Local monitoring network', 'Regional news agency',
+	        'Humanitarian situation report', 'Official statement'])[1 + g % 5],
+	        'url', 'https://news.example.org/report-' || g, 'date', to_char(occurred_at, 'YYYY-MM-DD')))`
+)
+
+// incidentsTemplateSQL takes the notes and sources expressions, the
+// source_dataset and the range of row numbers.
+const incidentsTemplateSQL = `
 INSERT INTO incidents (external_id, occurred_at, time_precision, event_type, sub_event_type, actor1, actor2,
 	fatalities, title, notes, location_name, geom, geo_precision, status, sources, country_code, admin1,
 	nearest_place_id, nearest_place_name, nearest_place_distance_m, border_distance_m,
@@ -263,20 +354,12 @@ INSERT INTO incidents (external_id, occurred_at, time_precision, event_type, sub
 	original_sub_event_type, source_dataset, source_file, geo_check)
 SELECT 'SYN' || g, occurred_at, 1 + (g %% 7 = 0)::int, t, s, actor1, actor2,
 	fatalities, s || ' in ' || admin2 || ', ' || admin1,
-	format('On %%s, %%s attacked positions held by %%s in and around %%s (%%s district, %%s). '
-	       'Local sources reported %%s fatalities and damage to several residential buildings, a school and the water '
-	       'supply; the figures could not be independently confirmed. Fighting in the area had intensified over the '
-	       'preceding week, according to monitors on the ground.',
-	       to_char(occurred_at, 'FMDD Month YYYY'), actor1, actor2, place, admin2, admin1, fatalities),
+	%[1]s,
 	'Hotspot ' || hid, geom, 1 + (g %% 3), CASE WHEN g %% 10 = 0 THEN 'disputed' ELSE 'verified' END,
-	(SELECT jsonb_agg(jsonb_build_object('name', (ARRAY['Reuters', 'Local monitoring network', 'Regional news agency',
-	        'Humanitarian situation report', 'Official statement'])[1 + (g + k) %% 5],
-	        'url', 'https://news.example.org/' || to_char(occurred_at, 'YYYY/MM/DD') || '/report-' || g || '-' || k,
-	        'date', to_char(occurred_at + k * interval '1 day', 'YYYY-MM-DD')))
-	 FROM generate_series(1, 1 + g %% 3) k),
+	%[2]s,
 	cc, admin1, 1 + g %% 199000, place, round((random() * 5000)::numeric, 1), round((random() * 80000)::numeric, 1),
 	'Country ' || cc, (100 + hid %% 800)::text, cc, admin2, 'Commune ' || (g %% 50), t, s,
-	'ACLED 2024-10 export', 'acled-2024-10.csv',
+	'%[3]s', 'acled-2024-10.csv',
 	CASE WHEN g %% 50 = 0 THEN '{country_mismatch}'::text[] ELSE '{}' END
 FROM (
 	SELECT g, h.id AS hid, e.t, e.s,
@@ -290,7 +373,7 @@ FROM (
 	       ST_SetSRID(ST_MakePoint(
 	           greatest(-180, least(180, CASE WHEN g %% 5 = 0 THEN -180 + random() * 360 ELSE h.lon + 0.3 * sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random()) END)),
 	           greatest(-85, least(85, CASE WHEN g %% 5 = 0 THEN -60 + random() * 130 ELSE h.lat + 0.3 * sqrt(-2 * ln(1 - random())) * sin(2 * pi() * random()) END))), 4326) AS geom
-	FROM generate_series(1, %d) g
+	FROM generate_series(%[4]d, %[5]d) g
 	JOIN hotspots h ON h.id = (g::bigint * 7919) %% 500
 	JOIN (VALUES (0, 'Battles', 'Armed clash'), (1, 'Explosions/Remote violence', 'Shelling/artillery/missile attack'),
 	             (2, 'Explosions/Remote violence', 'Air/drone strike'), (3, 'Violence against civilians', 'Attack'),

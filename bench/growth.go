@@ -32,6 +32,10 @@ type growthRow struct {
 	bbox        [4]float64
 	features    int
 	items       measurement
+	medium      measurement // ~1,000-feature window
+	mediumN     int
+	firstPage   measurement // limit=100, no filter
+	byID        measurement // one feature in the middle of the table
 	tile        measurement
 	tileXYZ     [3]int
 	tileInc     int
@@ -40,9 +44,27 @@ type growthRow struct {
 	explainTile string
 }
 
-// growthSuite measures a fixed-size items window (~100 features) and one
-// z 11 tile round the main data set's densest hotspot at each table size,
-// each size in its own data dir (the main one for the main size).
+// growthDir is the data dir of the growth set of n incidents: GDIR-100k,
+// GDIR-1m, GDIR-10m (GDIR: -growth-dir, by default -dir).
+func growthDir(cfg config, n int) string { return cfg.gdir + "-" + sizeLabel(n) }
+
+// prepareGrowth only makes each growth data dir hold its incidents (for a
+// long generation started ahead of the benchmark: `-prepare`).
+func prepareGrowth(cfg config) error {
+	for _, n := range cfg.growth {
+		ds, err := openShaped(cfg, growthDir(cfg, n), n, leanRows)
+		if err != nil {
+			return fmt.Errorf("%d incidents: %w", n, err)
+		}
+		ds.close()
+	}
+	return nil
+}
+
+// growthSuite measures fixed-size items windows (~100 and ~1,000
+// features), the first page, one feature by id and one z 11 tile round
+// the main data set's densest hotspot at each table size, each size in its
+// own data dir of lean rows.
 func growthSuite(cfg config, main *dataset) (string, error) {
 	var rows []growthRow
 	var b strings.Builder
@@ -50,23 +72,20 @@ func growthSuite(cfg config, main *dataset) (string, error) {
 		"Items: a square window holding ~100 public incidents (found at each size, so the page stays the same size while the table grows). "+
 		"Tile: the z %d tile holding the hotspot (its content grows with the table), *cold* as in the tiles suite: every request with a datetime filter "+
 		"that all incidents pass but a start of its own, so that the server's tile cache never holds it and each request renders it in PostgreSQL. "+
-		"HTTP only (`wrk`, %d clients, %v; longer for slow requests). Each size has its own data dir (DIR-100k, DIR-5m…; the main one for %d).\n\n",
-		main.center[0], main.center[1], growthZoom, cfg.conns, cfg.duration, cfg.rows)
+		"HTTP only (`wrk`, %d clients, %v; longer for slow requests). Each size has its own data dir (DIR-100k, DIR-1m, DIR-10m…) of lean rows: every public column filled, "+
+		"a ~100-character note and one source (the items suite's wide rows, ~350-character notes and one to three sources, would need ~3.5 GB per million; lean ones about half). "+
+		"Also at each size: a ~1,000-feature window, the first page of the collection (`limit=100`, no filter) and one feature by id.\n\n",
+		main.center[0], main.center[1], growthZoom, cfg.conns, cfg.duration)
 	for _, n := range cfg.growth {
-		ds := main
-		if n != cfg.rows {
-			var err error
-			dir := cfg.dir + "-" + sizeLabel(n)
-			log.Printf("growth: opening %s (%d incidents)", dir, n)
-			if ds, err = openDataset(cfg, dir, n); err != nil {
-				writeGrowth(&b, rows)
-				return b.String(), fmt.Errorf("%d incidents: %w", n, err)
-			}
+		dir := growthDir(cfg, n)
+		log.Printf("growth: opening %s (%d incidents)", dir, n)
+		ds, err := openShaped(cfg, dir, n, leanRows)
+		if err != nil {
+			writeGrowth(&b, rows)
+			return b.String(), fmt.Errorf("%d incidents: %w", n, err)
 		}
 		r, err := measureGrowth(cfg, ds, main.center)
-		if ds != main {
-			ds.close()
-		}
+		ds.close()
 		if err != nil {
 			writeGrowth(&b, rows)
 			return b.String(), fmt.Errorf("%d incidents: %w", n, err)
@@ -93,6 +112,30 @@ func measureGrowth(cfg config, ds *dataset, center [2]float64) (growthRow, error
 	}
 	if r.items, _, err = measureHTTP(cfg, ds.srv, u); err != nil {
 		return r, err
+	}
+	mbox, mn, err := windowFor(ds.db, center, 1000)
+	if err != nil {
+		return r, err
+	}
+	r.mediumN = mn
+	var id int64
+	if err := ds.db.QueryRow(`SELECT id FROM incidents WHERE status = 'verified' AND id >= (SELECT (min(id) + max(id)) / 2 FROM incidents) ORDER BY id LIMIT 1`).Scan(&id); err != nil {
+		return r, fmt.Errorf("pick a feature: %w", err)
+	}
+	for _, m := range []struct {
+		url string
+		out *measurement
+	}{
+		{itemsURL(ds.srv, mbox), &r.medium},
+		{ds.srv.url + "/api/collections/incidents/items?limit=100", &r.firstPage},
+		{fmt.Sprintf("%s/api/collections/incidents/items/%d", ds.srv.url, id), &r.byID},
+	} {
+		if status, _, _, err := fetch(m.url); err != nil || status != http.StatusOK {
+			return r, fmt.Errorf("GET %s: %d %v", m.url, status, err)
+		}
+		if *m.out, _, err = measureHTTP(cfg, ds.srv, m.url); err != nil {
+			return r, err
+		}
 	}
 	x, y := tileAt(growthZoom, center[0], center[1])
 	r.tileXYZ = [3]int{growthZoom, x, y}
@@ -153,6 +196,15 @@ func writeGrowth(b *strings.Builder, rows []growthRow) {
 			r.rows, r.dir, gen, r.tableSize, r.bbox[2]-r.bbox[0], r.features, r.items.reqPerSec, dur(r.items.p50), dur(r.items.p99), planSummary(r.explain),
 			r.tileXYZ[0], r.tileXYZ[1], r.tileXYZ[2], r.tileInc, r.tileBytes, r.tile.reqPerSec, dur(r.tile.p50), dur(r.tile.p99), planSummary(r.explainTile))
 	}
+	fmt.Fprintln(b, "\nThe items shapes at each size (req/s, p50 / p99):")
+	fmt.Fprintln(b, "\n| incidents | small bbox (~100) | medium bbox (~1,000) | first page (`limit=100`) | one feature by id |")
+	fmt.Fprintln(b, "|---|---|---|---|---|")
+	shape := func(m measurement) string {
+		return fmt.Sprintf("%.0f req/s, %s / %s", m.reqPerSec, dur(m.p50), dur(m.p99))
+	}
+	for _, r := range rows {
+		fmt.Fprintf(b, "| %d | %s (%d) | %s (%d) | %s | %s |\n", r.rows, shape(r.items), r.features, shape(r.medium), r.mediumN, shape(r.firstPage), shape(r.byID))
+	}
 	first, last := rows[0], rows[len(rows)-1]
 	if len(rows) > 1 && first.items.p50 > 0 {
 		growth := float64(last.items.p50) / float64(first.items.p50)
@@ -165,6 +217,12 @@ func writeGrowth(b *strings.Builder, rows []growthRow) {
 			"The cold tile's p50 goes ×%.2f while the incidents under it go ×%.1f.\n",
 			first.rows, last.rows, float64(last.rows)/float64(first.rows), growth, verdict, float64(last.items.p99)/float64(max(1, first.items.p99)),
 			float64(last.tile.p50)/float64(max(1, first.tile.p50)), float64(last.tileInc)/float64(max(1, first.tileInc)))
+		p50 := func(m func(growthRow) measurement) string {
+			return fmt.Sprintf("×%.2f", float64(m(last).p50)/float64(max(1, m(first).p50)))
+		}
+		fmt.Fprintf(b, "p50 from %s to %s incidents: medium bbox %s, first page %s, by id %s.\n", sizeLabel(first.rows), sizeLabel(last.rows),
+			p50(func(r growthRow) measurement { return r.medium }), p50(func(r growthRow) measurement { return r.firstPage }),
+			p50(func(r growthRow) measurement { return r.byID }))
 	}
 	for _, r := range rows {
 		fmt.Fprintf(b, "\n#### %d incidents: EXPLAIN (ANALYZE, BUFFERS) of the items query (`postgis.IncidentCollectionSQL`, ~100 window)\n\n```\n%s\n```\n", r.rows, r.explain)

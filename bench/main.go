@@ -45,6 +45,7 @@ var standaloneSuites = []string{"import"}
 type config struct {
 	rows     int
 	dir      string
+	gdir     string // base of the growth data dirs (GDIR-100k...); default dir
 	binary   string
 	duration time.Duration
 	conns    int
@@ -59,27 +60,39 @@ type config struct {
 func main() {
 	var cfg config
 	var suites, growth string
+	var prepare bool
 	flag.IntVar(&cfg.rows, "n", 1_000_000, "incidents in the main data set")
 	flag.StringVar(&cfg.dir, "dir", filepath.Join(os.TempDir(), "incidentmap-bench"),
 		"data dir of the main data set (kept between runs; reused when its size matches); growth uses DIR-100k, DIR-5m...")
+	flag.StringVar(&cfg.gdir, "growth-dir", "", "base of the growth data dirs (GDIR-100k, GDIR-10m...); default -dir")
 	flag.StringVar(&cfg.binary, "bin", "bin/incidentmap", "incidentmap binary")
 	flag.DurationVar(&cfg.duration, "d", 5*time.Second, "duration of each load measurement")
 	flag.IntVar(&cfg.conns, "c", 16, "concurrent clients")
 	flag.StringVar(&cfg.out, "out", "bench/results", "directory for the results file")
 	flag.StringVar(&suites, "suite", envOr("BENCH_SUITES", strings.Join(allSuites, ",")),
 		"comma-separated suites to run: "+strings.Join(allSuites, ",")+" (env BENCH_SUITES)")
-	flag.StringVar(&growth, "growth", envOr("BENCH_GROWTH", "100000,1000000,5000000"),
-		"comma-separated table sizes of the growth suite (env BENCH_GROWTH); drop 5000000 to save ~4 minutes on a cold data dir")
+	flag.StringVar(&growth, "growth", envOr("BENCH_GROWTH", "100000,1000000,10000000"),
+		"comma-separated table sizes of the growth suite (env BENCH_GROWTH); 10000000 takes most of an hour to generate on a cold data dir (kept and reused; see -prepare)")
 	flag.IntVar(&cfg.rounds, "rounds", 2, "interleaved rounds of each items shape (ours, limit, own); the best of each side counts")
 	flag.IntVar(&cfg.mapRuns, "map-runs", 3, "page loads per map view, each in a fresh browser")
 	flag.StringVar(&cfg.chromium, "chromium", envOr("CHROMIUM", ""), "Chromium binary (default: /usr/bin/chromium or chromium on PATH)")
+	flag.BoolVar(&prepare, "prepare", false, "only generate the growth data sets (-growth sizes, lean rows) and exit")
 	flag.Parse()
+	if cfg.gdir == "" {
+		cfg.gdir = cfg.dir
+	}
 	var err error
 	if cfg.suites, err = parseSuites(suites); err != nil {
 		log.Fatalf("bench: %v", err)
 	}
 	if cfg.growth, err = parseSizes(growth); err != nil {
 		log.Fatalf("bench: -growth: %v", err)
+	}
+	if prepare {
+		if err := prepareGrowth(cfg); err != nil {
+			log.Fatalf("bench: -prepare: %v", err)
+		}
+		return
 	}
 	if err := run(cfg); err != nil {
 		log.Fatalf("bench: %v", err)

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -359,6 +360,11 @@ var incidentQueryParams = []string{
 	"filter", "filter-lang", "filter-crs", "min_sources",
 }
 
+// incidentAllowedParams are every parameter an items query may have.
+var incidentAllowedParams = sync.OnceValue(func() []string {
+	return slices.Concat(incidentQueryParams, incidentPropertyParams())
+})
+
 // ParseIncidentQuery validates the query parameters of GET
 // /collections/incidents/items. Unknown or repeated parameters, invalid
 // UTF-8, control characters and values over 1000 characters are rejected; an
@@ -367,7 +373,7 @@ var incidentQueryParams = []string{
 // case-insensitively, normalised and deduplicated. All errors are *ParamError.
 func ParseIncidentQuery(v url.Values) (IncidentQuery, error) {
 	q := IncidentQuery{Sort: SortKey{Field: "occurred_at", Desc: true}}
-	if err := checkQueryParams(v, slices.Concat(incidentQueryParams, IncidentPropertyParams())); err != nil {
+	if err := checkQueryParams(v, incidentAllowedParams()); err != nil {
 		return IncidentQuery{}, err
 	}
 	var err error

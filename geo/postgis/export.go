@@ -114,7 +114,7 @@ func (db *DB) streamIncidentRecords(ctx context.Context, on querier, q geo.Incid
 	}
 	return db.streamIncidentPage(ctx, on, q, limit, fmt.Sprintf(incidentRecordSQL, sourceFile), rec.dest(), func() geo.Cursor {
 		return incidentPosition(q.Sort, rec.inc.ID, rec.inc.OccurredAt, rec.fatalities)
-	}, func(sources []byte) error {
+	}, nil, func(sources []byte) error {
 		inc, err := rec.incident(sources)
 		if err != nil {
 			return err

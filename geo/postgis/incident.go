@@ -196,13 +196,24 @@ func (db *DB) StreamIncidents(ctx context.Context, q geo.IncidentQuery, emit fun
 	if err != nil {
 		return geo.FeaturePage{}, err
 	}
+	// occurred_at comes as text, parsed only for the page's first and last
+	// rows (see pageQuery.mark).
 	var (
-		id         int64
-		occurredAt time.Time
-		fatalities int64
+		id, fatalities         int64
+		occurredAt             string
+		lastID, lastFatalities int64
+		lastOccurredAt         string
 	)
-	return db.streamIncidentPage(ctx, nil, q, q.Limit, feature+" AS feature, id, occurred_at, fatalities",
-		[]any{&id, &occurredAt, &fatalities}, func() geo.Cursor { return incidentPosition(q.Sort, id, occurredAt, fatalities) }, emit)
+	mark := func() { lastID, lastOccurredAt, lastFatalities = id, occurredAt, fatalities }
+	position := func() geo.Cursor {
+		at, err := pq.ParseTimestamp(nil, lastOccurredAt)
+		if err != nil { // PostgreSQL's own output: not expected
+			db.logger.Error("parse occurred_at of a page row", "value", lastOccurredAt, "err", err)
+		}
+		return incidentPosition(q.Sort, lastID, at, lastFatalities)
+	}
+	return db.streamIncidentPage(ctx, nil, q, q.Limit, feature+" AS feature, id, occurred_at::text AS occurred_at_text, fatalities",
+		[]any{&id, &occurredAt, &fatalities}, position, mark, emit)
 }
 
 // streamIncidentPage streams one keyset page of q (limit rows) selecting
@@ -210,7 +221,7 @@ func (db *DB) StreamIncidents(ctx context.Context, q geo.IncidentQuery, emit fun
 // which position reads a row's paging position. on runs the query (nil:
 // the pool).
 func (db *DB) streamIncidentPage(ctx context.Context, on querier, q geo.IncidentQuery, limit int, columns string, keys []any,
-	position func() geo.Cursor, emit func([]byte) error) (geo.FeaturePage, error) {
+	position func() geo.Cursor, mark func(), emit func([]byte) error) (geo.FeaturePage, error) {
 	sortCol, ok := incidentSortSQL[q.Sort.Field]
 	if !ok {
 		return geo.FeaturePage{}, geo.Invalidf("sortby", "cannot sort by %q", q.Sort.Field)
@@ -239,13 +250,13 @@ func (db *DB) streamIncidentPage(ctx context.Context, on querier, q geo.Incident
 	return db.stream(ctx, pageQuery{
 		inner: fmt.Sprintf(`SELECT %s FROM incidents %s ORDER BY %s LIMIT %s`,
 			columns, w.sql(), order(desc != back), limitArg),
-		args:         w.args,
-		displayOrder: order(desc),
-		limit:        limit,
-		cursor:       q.Cursor,
-		keys:         keys,
-		position:     position,
-		on:           on,
+		args:     w.args,
+		limit:    limit,
+		cursor:   q.Cursor,
+		keys:     keys,
+		position: position,
+		mark:     mark,
+		on:       on,
 	}, emit)
 }
 

@@ -2,10 +2,12 @@ package postgis
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
@@ -18,6 +20,9 @@ import (
 // migrations, so instances starting together never race. ("incident" in hex-ish.)
 const migrationLockID int64 = 0x1c1de47
 
+// migrationTimeout bounds one migration statement.
+const migrationTimeout = 24 * time.Hour
+
 // MigrationStatus is one migration and whether it is applied.
 type MigrationStatus struct {
 	Version int64
@@ -25,7 +30,9 @@ type MigrationStatus struct {
 	Applied bool
 }
 
-func (db *DB) migrator() (*goose.Provider, error) {
+func (db *DB) migrator() (*goose.Provider, error) { return migratorOn(db.db, db.logger) }
+
+func migratorOn(sqldb *sql.DB, logger *slog.Logger) (*goose.Provider, error) {
 	locker, err := lock.NewPostgresSessionLocker(
 		lock.WithLockID(migrationLockID),
 		lock.WithLockTimeout(1, 600), // poll each second for up to 10 minutes
@@ -33,9 +40,9 @@ func (db *DB) migrator() (*goose.Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create migration lock: %w", err)
 	}
-	p, err := goose.NewProvider(goose.DialectPostgres, db.db, migrations.FS,
+	p, err := goose.NewProvider(goose.DialectPostgres, sqldb, migrations.FS,
 		goose.WithSessionLocker(locker),
-		goose.WithLogger(gooseLogger{db.logger}),
+		goose.WithLogger(gooseLogger{logger}),
 		goose.WithDisableGlobalRegistry(true),
 	)
 	if err != nil {
@@ -46,8 +53,18 @@ func (db *DB) migrator() (*goose.Provider, error) {
 
 // Migrate applies every pending migration under the advisory lock; a second
 // caller waits for the first and then finds nothing to do.
+//
+// Migrations run on a pool of their own without the pool's statement
+// timeout (the server sets that to its request deadline): rewriting a
+// column of a million incidents takes minutes, and under a 15-second
+// timeout the upgrade failed.
 func (db *DB) Migrate(ctx context.Context) error {
-	p, err := db.migrator()
+	mdb, err := Open(ctx, db.dsn, Options{MaxOpenConns: 2, StatementTimeout: migrationTimeout, Role: db.role, Logger: db.logger})
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer mdb.Close()
+	p, err := migratorOn(mdb.db, db.logger)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/incidentmap/incidentmap/geo"
 	"github.com/incidentmap/incidentmap/geo/postgis"
@@ -201,4 +202,23 @@ func migrationCount(t *testing.T) int64 {
 		}
 	}
 	return n
+}
+
+// Migrations are not cut by the pool's statement timeout (the server's
+// request deadline): on a large table one statement may take minutes.
+func TestMigrateIgnoresStatementTimeout(t *testing.T) {
+	ctx := context.Background()
+	empty := openEmptyDB(t)
+	db, err := postgis.Open(ctx, pgtest.Cluster().DSN(currentDatabase(t, empty)), postgis.Options{StatementTimeout: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatalf("migrate up with a 1 ms statement timeout on the pool: %v, want nil", err)
+	}
+	var slept bool
+	if err := db.SQL().QueryRow(`SELECT pg_sleep(0.05) IS NULL`).Scan(&slept); err == nil {
+		t.Error("a 50 ms statement on the pool passed its 1 ms timeout, want it cancelled")
+	}
 }
