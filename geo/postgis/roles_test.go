@@ -152,8 +152,9 @@ func TestEveryTableHasPrivilegeDecision(t *testing.T) {
 		"places": true, "place_aliases": true, "place_names": true, "countries": true,
 		"country_parts": true, "borders": true, "border_parts": true, "incident_events": true,
 		"goose_db_version": true, "settings": true,
-		"incident_tile_cells": true, // sums per cell for cluster tiles (migration 00017), all statuses as incidents
 		"spatial_ref_sys": true, "geometry_columns": true, "geography_columns": true, // PostGIS
+		// Sums per cell for cluster tiles (migration 00017), of every status, as incidents.
+		"incident_tile_cells": true,
 	}
 	// Tables the public role reads column by column (listed in the GRANT):
 	// a column added later stays private until a migration decides.
