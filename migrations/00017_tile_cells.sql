@@ -1,5 +1,10 @@
 -- +goose Up
 -- +goose StatementBegin
+-- Building the sums reads every incident (about a minute per million on
+-- a small machine): not bound by the pool's statement timeout (the
+-- server's request timeout), which would fail the first start on a big
+-- table. SET LOCAL ends with the migration's transaction.
+SET LOCAL statement_timeout = 0;
 
 -- Cluster tiles below zoom 8 from stored partial sums (issue #17): a tile
 -- at zoom z groups its incidents into cells of the world grid of 2^(z+6)
