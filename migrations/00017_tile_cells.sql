@@ -10,8 +10,8 @@ SET LOCAL statement_timeout = 0;
 -- at zoom z groups its incidents into cells of the world grid of 2^(z+6)
 -- cells per side, and a window of time is whole years, whole months and
 -- whole days plus at most two partial days. So the sums per cell of a few
--- grids (levels 8, 10 and 12: a zoom uses the coarsest one at least z+6,
--- whose cells nest exactly in its own) and per UTC year, month and day
+-- grids (levels 6, 8, 10 and 12: a zoom uses the coarsest one at least
+-- z+6, whose cells nest exactly in its own) and per UTC year, month and day
 -- answer any window with a bounded number of rows, and the partial days
 -- come from the points (geo/postgis/tileagg.go). The same transaction
 -- that writes an incident keeps them current (statement triggers below),
@@ -28,8 +28,11 @@ CREATE TABLE incident_tile_cells (
     su         double precision NOT NULL,
     sv         double precision NOT NULL,
     fatalities bigint NOT NULL,
-    PRIMARY KEY (level, span, cx, cy, t, event_type, status)
+    PRIMARY KEY (level, span, t, cx, cy, event_type, status)
 );
+-- The primary key finds a window's buckets over the world (low zooms,
+-- short windows); this one a tile's columns over all time (long windows).
+CREATE INDEX incident_tile_cells_place_idx ON incident_tile_cells (level, span, cx, cy, t);
 COMMENT ON TABLE incident_tile_cells IS 'Sums of incidents per grid cell, time bucket, event type and status, for cluster tiles below zoom 8; kept by the incidents_tile_cells_* triggers. Rows whose n fell to 0 stay (n > 0 selects the live ones).';
 COMMENT ON COLUMN incident_tile_cells.level IS 'Grid level: the world in Web Mercator is 2^level cells per side.';
 COMMENT ON COLUMN incident_tile_cells.span IS 'Time bucket length: 1 a UTC day, 2 a UTC month, 3 a UTC year.';
@@ -63,11 +66,11 @@ BEGIN
                          0.5 - ln(tan(radians(ST_Y(geom)) / 2 + pi() / 4)) / (2 * pi()) AS v,
                          event_type, status, fatalities
                   FROM incident_tile_new WHERE abs(ST_Y(geom)) <= 85.0511287798066) p
-            CROSS JOIN (VALUES (8), (10), (12)) l(level) CROSS JOIN (VALUES (1), (2), (3)) s(span)
+            CROSS JOIN (VALUES (6), (8), (10), (12)) l(level) CROSS JOIN (VALUES (1), (2), (3)) s(span)
         ) x
-        GROUP BY level, span, cx, cy, t, event_type, status
-        ORDER BY level, span, cx, cy, t, event_type, status
-        ON CONFLICT (level, span, cx, cy, t, event_type, status) DO UPDATE
+        GROUP BY level, span, t, cx, cy, event_type, status
+        ORDER BY level, span, t, cx, cy, event_type, status
+        ON CONFLICT (level, span, t, cx, cy, event_type, status) DO UPDATE
         SET n = c.n + excluded.n, su = c.su + excluded.su, sv = c.sv + excluded.sv, fatalities = c.fatalities + excluded.fatalities;
     ELSIF TG_OP = 'DELETE' THEN
         INSERT INTO incident_tile_cells AS c (level, span, t, cx, cy, event_type, status, n, su, sv, fatalities)
@@ -81,11 +84,11 @@ BEGIN
                          0.5 - ln(tan(radians(ST_Y(geom)) / 2 + pi() / 4)) / (2 * pi()) AS v,
                          event_type, status, fatalities
                   FROM incident_tile_old WHERE abs(ST_Y(geom)) <= 85.0511287798066) p
-            CROSS JOIN (VALUES (8), (10), (12)) l(level) CROSS JOIN (VALUES (1), (2), (3)) s(span)
+            CROSS JOIN (VALUES (6), (8), (10), (12)) l(level) CROSS JOIN (VALUES (1), (2), (3)) s(span)
         ) x
-        GROUP BY level, span, cx, cy, t, event_type, status
-        ORDER BY level, span, cx, cy, t, event_type, status
-        ON CONFLICT (level, span, cx, cy, t, event_type, status) DO UPDATE
+        GROUP BY level, span, t, cx, cy, event_type, status
+        ORDER BY level, span, t, cx, cy, event_type, status
+        ON CONFLICT (level, span, t, cx, cy, event_type, status) DO UPDATE
         SET n = c.n + excluded.n, su = c.su + excluded.su, sv = c.sv + excluded.sv, fatalities = c.fatalities + excluded.fatalities;
     ELSE
         -- Updates: only rows whose place, time, type, status or
@@ -107,12 +110,12 @@ BEGIN
                   WHERE (o.occurred_at, ST_X(o.geom), ST_Y(o.geom), o.event_type, o.status, o.fatalities)
                         IS DISTINCT FROM (w.occurred_at, ST_X(w.geom), ST_Y(w.geom), w.event_type, w.status, w.fatalities)
                     AND abs(ST_Y(r.geom)) <= 85.0511287798066) p
-            CROSS JOIN (VALUES (8), (10), (12)) l(level) CROSS JOIN (VALUES (1), (2), (3)) s(span)
+            CROSS JOIN (VALUES (6), (8), (10), (12)) l(level) CROSS JOIN (VALUES (1), (2), (3)) s(span)
         ) x
-        GROUP BY level, span, cx, cy, t, event_type, status
+        GROUP BY level, span, t, cx, cy, event_type, status
         HAVING sum(dn) <> 0 OR sum(df) <> 0 OR sum(du) <> 0 OR sum(dv) <> 0
-        ORDER BY level, span, cx, cy, t, event_type, status
-        ON CONFLICT (level, span, cx, cy, t, event_type, status) DO UPDATE
+        ORDER BY level, span, t, cx, cy, event_type, status
+        ON CONFLICT (level, span, t, cx, cy, event_type, status) DO UPDATE
         SET n = c.n + excluded.n, su = c.su + excluded.su, sv = c.sv + excluded.sv, fatalities = c.fatalities + excluded.fatalities;
     END IF;
     RETURN NULL;
@@ -161,9 +164,9 @@ FROM (
                  0.5 - ln(tan(radians(ST_Y(geom)) / 2 + pi() / 4)) / (2 * pi()) AS v,
                  event_type, status, fatalities
           FROM incidents WHERE abs(ST_Y(geom)) <= 85.0511287798066) p
-    CROSS JOIN (VALUES (8), (10), (12)) l(level) CROSS JOIN (VALUES (1), (2), (3)) s(span)
+    CROSS JOIN (VALUES (6), (8), (10), (12)) l(level) CROSS JOIN (VALUES (1), (2), (3)) s(span)
 ) x
-GROUP BY level, span, cx, cy, t, event_type, status;
+GROUP BY level, span, t, cx, cy, event_type, status;
 ANALYZE incident_tile_cells;
 -- +goose StatementEnd
 

@@ -3,6 +3,8 @@ package postgis
 import (
 	"fmt"
 	"reflect"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/lib/pq"
@@ -14,8 +16,8 @@ import (
 // 00017; its triggers write the same list): the world is 2^level cells per
 // side. A cluster tile at zoom z groups by the grid of level z+6 and reads
 // the coarsest stored level at least that fine, whose cells nest exactly
-// in its own; zooms with none (7 and up) scan the points.
-var TileCellLevels = []int{8, 10, 12}
+// in its own; zooms with none (7) scan the points.
+var TileCellLevels = []int{6, 8, 10, 12}
 
 // tileCellLevel is the level cluster tiles of zoom z read, if any.
 func tileCellLevel(z int) (int, bool) {
@@ -161,19 +163,37 @@ func IncidentTileCellsSQL(t geo.Tile, q geo.IncidentQuery) (string, []any, bool,
 	grid := 1 << (t.Z + 6)                         // cells per world side at this zoom
 	shift := level - (t.Z + 6)                     // stored cells per zoom cell: 2^shift per side
 	x0, y0 := t.X*clusterGrid-1, t.Y*clusterGrid-1 // the buffer is one cell
-	cells := []string{
-		fmt.Sprintf("level = %s", w.arg(level)),
-		fmt.Sprintf("cx BETWEEN %s AND %s", w.arg(x0<<shift), w.arg((x0+clusterGrid+2)<<shift-1)),
-		fmt.Sprintf("cy BETWEEN %s AND %s", w.arg(y0<<shift), w.arg((y0+clusterGrid+2)<<shift-1)),
-		"n > 0",
-		fmt.Sprintf("status = ANY(%s)", w.arg(pq.Array(statuses))),
-		fmt.Sprintf(`(span = 1 AND (%s OR %s) OR span = 2 AND (%s OR %s) OR span = 3 AND %s)`,
-			win.days[0].bucketSQL(w), win.days[1].bucketSQL(w), win.months[0].bucketSQL(w), win.months[1].bucketSQL(w), win.years.bucketSQL(w)),
+	type bucketRange struct {
+		span int
+		r    dayRange
 	}
-	if len(q.EventTypes) > 0 {
-		cells = append(cells, fmt.Sprintf("event_type = ANY(%s)", w.arg(pq.Array(q.EventTypes))))
+	var ranges []bucketRange
+	for _, b := range []bucketRange{{1, win.days[0]}, {1, win.days[1]}, {2, win.months[0]}, {2, win.months[1]}, {3, win.years}} {
+		if b.r.from.Before(b.r.to) {
+			ranges = append(ranges, b)
+		}
 	}
-	cellsWhere := &where{conds: cells}
+	// One branch per span and range, so that each is one range of an
+	// index (an OR of them would make the planner scan the level).
+	var branches []string
+	if len(ranges) > 0 {
+		common := []string{
+			fmt.Sprintf("level = %s", w.arg(level)),
+			fmt.Sprintf("cx BETWEEN %s AND %s", w.arg(x0<<shift), w.arg((x0+clusterGrid+2)<<shift-1)),
+			fmt.Sprintf("cy BETWEEN %s AND %s", w.arg(y0<<shift), w.arg((y0+clusterGrid+2)<<shift-1)),
+			"n > 0",
+			fmt.Sprintf("status = ANY(%s)", w.arg(pq.Array(statuses))),
+		}
+		if len(q.EventTypes) > 0 {
+			common = append(common, fmt.Sprintf("event_type = ANY(%s)", w.arg(pq.Array(q.EventTypes))))
+		}
+		shiftArg := w.arg(shift)
+		for _, b := range ranges {
+			conds := append(slices.Clone(common), fmt.Sprintf("span = %d", b.span), b.r.bucketSQL(w))
+			branches = append(branches, fmt.Sprintf(`SELECT cx >> %s::int AS gx, cy >> %s::int AS gy, event_type, n, su, sv, fatalities AS f
+					FROM incident_tile_cells WHERE %s`, shiftArg, shiftArg, strings.Join(conds, " AND ")))
+		}
+	}
 
 	// The partial days from the points, under the same filters, their
 	// arguments numbered after the sums'.
@@ -187,8 +207,12 @@ func IncidentTileCellsSQL(t geo.Tile, q geo.IncidentQuery) (string, []any, bool,
 
 	world := float64(int64(1)<<t.Z) * tileExtent
 	worldArg, oxArg, oyArg := p.arg(world), p.arg(float64(t.X)*tileExtent), p.arg(float64(t.Y)*tileExtent)
-	gridArg, shiftArg := p.arg(grid), p.arg(shift)
+	gridArg := p.arg(grid)
 	lo, hi := -tileBuffer, tileExtent+tileBuffer
+	branches = append(branches, fmt.Sprintf(`SELECT floor(u * %s::int)::int AS gx, floor(v * %s::int)::int AS gy, event_type, 1 AS n, u AS su, v AS sv, fatalities AS f FROM (
+						SELECT (ST_X(geom) + 180) / 360 AS u, 0.5 - ln(tan(radians(ST_Y(geom)) / 2 + pi() / 4)) / (2 * pi()) AS v,
+						       event_type, fatalities
+						FROM incidents %s OFFSET 0) pt`, gridArg, gridArg, p.sql()))
 	query := fmt.Sprintf(`SELECT ST_AsMVT(c, 'incidents', %d, 'geom') FROM (
 		SELECT ST_MakePoint(x, y) AS geom, count, event_type, types, fatalities FROM (
 			SELECT round(sum(su) / sum(n)::float8 * %[2]s::float8 - %[3]s::float8) AS x,
@@ -197,16 +221,10 @@ func IncidentTileCellsSQL(t geo.Tile, q geo.IncidentQuery) (string, []any, bool,
 			       json_object_agg(event_type, n)::text AS types, sum(f)::bigint AS fatalities
 			FROM (
 				SELECT gx, gy, event_type, sum(n) AS n, sum(su) AS su, sum(sv) AS sv, sum(f) AS f FROM (
-					SELECT cx >> %[6]s::int AS gx, cy >> %[6]s::int AS gy, event_type, n, su, sv, fatalities AS f
-					FROM incident_tile_cells %[7]s
-					UNION ALL
-					SELECT floor(u * %[5]s::int)::int, floor(v * %[5]s::int)::int, event_type, 1, u, v, fatalities FROM (
-						SELECT (ST_X(geom) + 180) / 360 AS u, 0.5 - ln(tan(radians(ST_Y(geom)) / 2 + pi() / 4)) / (2 * pi()) AS v,
-						       event_type, fatalities
-						FROM incidents %[8]s OFFSET 0) pt
+					%[5]s
 				) a GROUP BY gx, gy, event_type
 			) e GROUP BY gx, gy
-		) k WHERE x BETWEEN %[9]d AND %[10]d AND y BETWEEN %[9]d AND %[10]d
-	) c %[11]s`, tileExtent, worldArg, oxArg, oyArg, gridArg, shiftArg, cellsWhere.sql(), p.sql(), lo, hi, noParallel)
+		) k WHERE x BETWEEN %[6]d AND %[7]d AND y BETWEEN %[6]d AND %[7]d
+	) c %[8]s`, tileExtent, worldArg, oxArg, oyArg, strings.Join(branches, "\n\t\t\t\t\tUNION ALL\n\t\t\t\t\t"), lo, hi, noParallel)
 	return query, p.args, true, nil
 }

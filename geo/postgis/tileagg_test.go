@@ -255,7 +255,7 @@ func checkSumsRebuilt(t *testing.T, db *sql.DB) {
 				FROM (SELECT (occurred_at AT TIME ZONE 'UTC')::date AS d, (ST_X(geom) + 180) / 360 AS u,
 				             0.5 - ln(tan(radians(ST_Y(geom)) / 2 + pi() / 4)) / (2 * pi()) AS v, event_type, status, fatalities
 				      FROM incidents WHERE abs(ST_Y(geom)) <= 85.0511287798066) p
-				CROSS JOIN (VALUES (8), (10), (12)) l(level) CROSS JOIN (VALUES (1), (2), (3)) s(span)
+				CROSS JOIN (VALUES (6), (8), (10), (12)) l(level) CROSS JOIN (VALUES (1), (2), (3)) s(span)
 			) x GROUP BY level, span, t, cx, cy, event_type, status),
 		kept AS (SELECT * FROM incident_tile_cells WHERE n <> 0)
 		SELECT count(*), min(format('%s %s %s %s/%s %s %s: kept %s, fresh %s', level, span, t, cx, cy, event_type, status, k, f))
