@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
@@ -17,6 +18,9 @@ import (
 // migrationLockID is the PostgreSQL advisory lock that serialises
 // migrations, so instances starting together never race. ("incident" in hex-ish.)
 const migrationLockID int64 = 0x1c1de47
+
+// migrationTimeout bounds each migration statement (see Migrate).
+const migrationTimeout = 2 * time.Hour
 
 // MigrationStatus is one migration and whether it is applied.
 type MigrationStatus struct {
@@ -46,8 +50,18 @@ func (db *DB) migrator() (*goose.Provider, error) {
 
 // Migrate applies every pending migration under the advisory lock; a second
 // caller waits for the first and then finds nothing to do.
+//
+// Migrations run on a pool of their own, without the serving pool's
+// statement timeout and read-stall deadline (the request timeout when
+// serving): a migration that rewrites or summarises a big table (00013,
+// 00017: minutes at a million incidents) would otherwise fail every start.
 func (db *DB) Migrate(ctx context.Context) error {
-	p, err := db.migrator()
+	mdb, err := Open(ctx, db.dsn, Options{Role: db.role, MaxOpenConns: 2, StatementTimeout: migrationTimeout, Logger: db.logger})
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer mdb.Close()
+	p, err := mdb.migrator()
 	if err != nil {
 		return err
 	}
