@@ -37,9 +37,7 @@ func tileCellLevel(z int) (int, bool) {
 func tileCellsAnswer(q geo.IncidentQuery) bool {
 	q.Time, q.EventTypes, q.Statuses = nil, nil, nil
 	q.Sort, q.Limit, q.LimitClamped, q.Properties, q.Cursor = geo.SortKey{}, 0, false, nil, nil
-	q.Format, q.Derived = "", false
-	var crs geo.CRS
-	q.CRS = crs
+	q.Format, q.Derived, q.CRS = "", false, 0
 	return reflect.DeepEqual(q, geo.IncidentQuery{})
 }
 
