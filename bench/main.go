@@ -37,7 +37,7 @@ import (
 
 // suites in the order they run: those on the main data set first, growth
 // and import (which start servers of their own) last.
-var allSuites = []string{"items", "tiles", "map", "mapzoom", "growth", "import"}
+var allSuites = []string{"items", "tiles", "coldtiles", "map", "mapzoom", "growth", "import"}
 
 // standaloneSuites need no main data set.
 var standaloneSuites = []string{"import"}
@@ -170,7 +170,7 @@ func run(cfg config) error {
 		defer ds.close()
 	}
 	rep := newReport(cfg, ds)
-	suites := map[string]suite{"items": itemsSuite, "tiles": tilesSuite, "map": mapSuite, "mapzoom": mapZoomSuite, "growth": growthSuite, "import": importSuite}
+	suites := map[string]suite{"items": itemsSuite, "tiles": tilesSuite, "coldtiles": coldTilesSuite, "map": mapSuite, "mapzoom": mapZoomSuite, "growth": growthSuite, "import": importSuite}
 	var failed []string
 	for _, name := range cfg.suites {
 		log.Printf("suite %s", name)

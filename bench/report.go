@@ -21,11 +21,12 @@ type report struct {
 }
 
 var suiteTitles = map[string]string{
-	"items":  "Items (GeoJSON)",
-	"tiles":  "Vector tiles",
-	"map":    "Map first render (headless Chromium)",
-	"growth": "Growth",
-	"import": "Import (ACLED CSV, geography loaded)",
+	"items":     "Items (GeoJSON)",
+	"tiles":     "Vector tiles",
+	"coldtiles": "Cold cluster tiles and the timeline (#17)",
+	"map":       "Map first render (headless Chromium)",
+	"growth":    "Growth",
+	"import":    "Import (ACLED CSV, geography loaded)",
 }
 
 func newReport(cfg config, ds *dataset) *report {

@@ -54,10 +54,10 @@ func migratorOn(sqldb *sql.DB, logger *slog.Logger) (*goose.Provider, error) {
 // Migrate applies every pending migration under the advisory lock; a second
 // caller waits for the first and then finds nothing to do.
 //
-// Migrations run on a pool of their own without the pool's statement
-// timeout (the server sets that to its request deadline): rewriting a
-// column of a million incidents takes minutes, and under a 15-second
-// timeout the upgrade failed.
+// Migrations run on a pool of their own without the serving pool's
+// statement timeout (the server sets that to its request deadline): a
+// migration that rewrites or summarises a big table (00013, 00017: minutes
+// at a million incidents) failed every start under a 15-second timeout.
 func (db *DB) Migrate(ctx context.Context) error {
 	mdb, err := Open(ctx, db.dsn, Options{MaxOpenConns: 2, StatementTimeout: migrationTimeout, Role: db.role, Logger: db.logger})
 	if err != nil {

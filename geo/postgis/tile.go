@@ -127,8 +127,19 @@ const noParallel = "HAVING set_config('incidentmap.tile', '', true) IS NOT NULL"
 
 // IncidentTile returns the Mapbox Vector Tile of incidents q selects in
 // tile t (layer "incidents"), clustered below zoom clusterBelow (see
-// IncidentTileSQL). Empty tiles are nil.
+// IncidentTileSQL; from the stored sums of IncidentTileCellsSQL where
+// they can answer). Empty tiles are nil.
 func (db *DB) IncidentTile(ctx context.Context, t geo.Tile, q geo.IncidentQuery, clusterBelow int) ([]byte, error) {
+	if t.Z < clusterBelow {
+		// From the stored sums where they can answer (tileagg.go).
+		query, args, ok, err := IncidentTileCellsSQL(t, q)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return db.tile(ctx, query, args)
+		}
+	}
 	query, args, err := IncidentTileSQL(t, q, clusterBelow)
 	if err != nil {
 		return nil, err

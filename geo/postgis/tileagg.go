@@ -1,0 +1,228 @@
+package postgis
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/lib/pq"
+
+	"github.com/incidentmap/incidentmap/geo"
+)
+
+// TileCellLevels are the grid levels of incident_tile_cells (migration
+// 00017; its triggers write the same list): the world is 2^level cells per
+// side. A cluster tile at zoom z groups by the grid of level z+6 and reads
+// the coarsest stored level at least that fine, whose cells nest exactly
+// in its own; zooms with none (7) scan the points.
+var TileCellLevels = []int{6, 8, 10, 12}
+
+// tileCellLevel is the level cluster tiles of zoom z read, if any.
+func tileCellLevel(z int) (int, bool) {
+	for _, l := range TileCellLevels {
+		if l >= z+6 {
+			return l, true
+		}
+	}
+	return 0, false
+}
+
+// tileCellsAnswer reports whether incident_tile_cells can answer q: its
+// only filters are datetime, event_type and status (the columns the sums
+// are kept by). Everything else is cleared and the rest compared with the
+// zero query, so a filter added to geo.IncidentQuery later falls back to
+// the point scan instead of being ignored.
+func tileCellsAnswer(q geo.IncidentQuery) bool {
+	q.Time, q.EventTypes, q.Statuses = nil, nil, nil
+	q.Sort, q.Limit, q.LimitClamped, q.Properties, q.Cursor = geo.SortKey{}, 0, false, nil, nil
+	q.Format, q.Derived, q.CRS = "", false, 0
+	return reflect.DeepEqual(q, geo.IncidentQuery{})
+}
+
+// dayRange is a half-open range of days [from, to), as dates (UTC).
+type dayRange struct{ from, to time.Time }
+
+// tileWindow splits a datetime window for incident_tile_cells: the
+// instants from its start to the first midnight (points), whole days,
+// months and years from the sums, and the instants from the last midnight
+// to its end (points). Bounds are half-open; empty ranges have from = to.
+type tileWindow struct {
+	head, tail   dayRange    // instants read from the points
+	days, months [2]dayRange // bucket starts, before and after the years
+	years        dayRange
+}
+
+// The stored occurred_at lies in [tileTimeMin, tileTimeMax) (CHECK of
+// migration 00001): open ends of a window stop there.
+var (
+	tileTimeMin = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
+	tileTimeMax = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// newTileWindow splits the closed interval w (nil: all time) the way
+// addTime bounds it (microseconds, rounded inward).
+func newTileWindow(w *geo.TimeInterval) tileWindow {
+	s, e := tileTimeMin, tileTimeMax // e exclusive
+	if w != nil && w.Start != nil {
+		start := w.Start.UTC().Truncate(time.Microsecond)
+		if start.Before(*w.Start) {
+			start = start.Add(time.Microsecond)
+		}
+		s = later(s, start)
+	}
+	if w != nil && w.End != nil {
+		e = earlier(e, w.End.UTC().Truncate(time.Microsecond).Add(time.Microsecond))
+	}
+	var tw tileWindow
+	day := func(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC) }
+	a := day(s)
+	if a.Before(s) {
+		a = a.AddDate(0, 0, 1)
+	}
+	b := day(e)
+	if !a.Before(b) { // no whole day: all from the points
+		tw.head = dayRange{s, later(s, e)}
+		return tw
+	}
+	tw.head, tw.tail = dayRange{s, a}, dayRange{b, e}
+	month := func(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC) }
+	ma := month(a)
+	if ma.Before(a) {
+		ma = ma.AddDate(0, 1, 0)
+	}
+	mb := month(b)
+	if !ma.Before(mb) {
+		tw.days[0] = dayRange{a, b}
+		return tw
+	}
+	tw.days = [2]dayRange{{a, ma}, {mb, b}}
+	year := func(t time.Time) time.Time { return time.Date(t.Year(), 1, 1, 0, 0, 0, 0, time.UTC) }
+	ya := year(ma)
+	if ya.Before(ma) {
+		ya = ya.AddDate(1, 0, 0)
+	}
+	yb := year(mb)
+	if !ya.Before(yb) {
+		tw.months[0] = dayRange{ma, mb}
+		return tw
+	}
+	tw.months = [2]dayRange{{ma, ya}, {yb, mb}}
+	tw.years = dayRange{ya, yb}
+	return tw
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func earlier(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// bucketSQL binds r as a condition on the bucket start t.
+func (r dayRange) bucketSQL(w *where) string {
+	return fmt.Sprintf("t >= %s::date AND t < %s::date", w.arg(r.from.Format(time.DateOnly)), w.arg(r.to.Format(time.DateOnly)))
+}
+
+// instantSQL binds r as a condition on occurred_at.
+func (r dayRange) instantSQL(w *where) string {
+	return fmt.Sprintf("occurred_at >= %s AND occurred_at < %s", w.arg(r.from), w.arg(r.to))
+}
+
+// IncidentTileCellsSQL returns the statement of cluster tile t from the
+// stored sums (incident_tile_cells) and its arguments, and false when they
+// cannot answer it (zoom without a level, or a filter other than
+// datetime, event_type and status): then IncidentTileSQL's point scan
+// does. The tile is IncidentTileSQL's: the same cells, counts, types and
+// fatalities, each cluster at the mean of its incidents' Mercator
+// positions (equal up to floating-point rounding). The sums cover the
+// window's whole days, months and years; its partial first and last day
+// come from the points (index on occurred_at). Exported for the
+// benchmarks, which compare it with the point scan.
+func IncidentTileCellsSQL(t geo.Tile, q geo.IncidentQuery) (string, []any, bool, error) {
+	level, ok := tileCellLevel(t.Z)
+	if !ok || !tileCellsAnswer(q) {
+		return "", nil, false, nil
+	}
+	statuses := q.Statuses
+	if len(statuses) == 0 {
+		statuses = geo.DefaultStatuses()
+	}
+	win := newTileWindow(q.Time)
+	w := &where{}
+	grid := 1 << (t.Z + 6)                         // cells per world side at this zoom
+	shift := level - (t.Z + 6)                     // stored cells per zoom cell: 2^shift per side
+	x0, y0 := t.X*clusterGrid-1, t.Y*clusterGrid-1 // the buffer is one cell
+	type bucketRange struct {
+		span int
+		r    dayRange
+	}
+	var ranges []bucketRange
+	for _, b := range []bucketRange{{1, win.days[0]}, {1, win.days[1]}, {2, win.months[0]}, {2, win.months[1]}, {3, win.years}} {
+		if b.r.from.Before(b.r.to) {
+			ranges = append(ranges, b)
+		}
+	}
+	// One branch per span and range, so that each is one range of an
+	// index (an OR of them would make the planner scan the level).
+	var branches []string
+	if len(ranges) > 0 {
+		common := []string{
+			fmt.Sprintf("level = %s", w.arg(level)),
+			fmt.Sprintf("cx BETWEEN %s AND %s", w.arg(x0<<shift), w.arg((x0+clusterGrid+2)<<shift-1)),
+			fmt.Sprintf("cy BETWEEN %s AND %s", w.arg(y0<<shift), w.arg((y0+clusterGrid+2)<<shift-1)),
+			"n > 0",
+			fmt.Sprintf("status = ANY(%s)", w.arg(pq.Array(statuses))),
+		}
+		if len(q.EventTypes) > 0 {
+			common = append(common, fmt.Sprintf("event_type = ANY(%s)", w.arg(pq.Array(q.EventTypes))))
+		}
+		shiftArg := w.arg(shift)
+		for _, b := range ranges {
+			conds := append(slices.Clone(common), fmt.Sprintf("span = %d", b.span), b.r.bucketSQL(w))
+			branches = append(branches, fmt.Sprintf(`SELECT cx >> %s::int AS gx, cy >> %s::int AS gy, event_type, n, su, sv, fatalities AS f
+					FROM incident_tile_cells WHERE %s`, shiftArg, shiftArg, strings.Join(conds, " AND ")))
+		}
+	}
+
+	// The partial days from the points, under the same filters, their
+	// arguments numbered after the sums'.
+	p := &where{args: w.args}
+	p.add("status = ANY(%s)", pq.Array(statuses))
+	if len(q.EventTypes) > 0 {
+		p.add("event_type = ANY(%s)", pq.Array(q.EventTypes))
+	}
+	p.conds = append(p.conds, "geom && "+newTileFrame(t).envelopeSQL(p))
+	p.conds = append(p.conds, fmt.Sprintf("(%s OR %s)", win.head.instantSQL(p), win.tail.instantSQL(p)))
+
+	world := float64(int64(1)<<t.Z) * tileExtent
+	worldArg, oxArg, oyArg := p.arg(world), p.arg(float64(t.X)*tileExtent), p.arg(float64(t.Y)*tileExtent)
+	gridArg := p.arg(grid)
+	lo, hi := -tileBuffer, tileExtent+tileBuffer
+	branches = append(branches, fmt.Sprintf(`SELECT floor(u * %s::int)::int AS gx, floor(v * %s::int)::int AS gy, event_type, 1 AS n, u AS su, v AS sv, fatalities AS f FROM (
+						SELECT (ST_X(geom) + 180) / 360 AS u, 0.5 - ln(tan(radians(ST_Y(geom)) / 2 + pi() / 4)) / (2 * pi()) AS v,
+						       event_type, fatalities
+						FROM incidents %s OFFSET 0) pt`, gridArg, gridArg, p.sql()))
+	query := fmt.Sprintf(`SELECT ST_AsMVT(c, 'incidents', %d, 'geom') FROM (
+		SELECT ST_MakePoint(x, y) AS geom, count, event_type, types, fatalities FROM (
+			SELECT round(sum(su) / sum(n)::float8 * %[2]s::float8 - %[3]s::float8) AS x,
+			       round(sum(sv) / sum(n)::float8 * %[2]s::float8 - %[4]s::float8) AS y, sum(n)::bigint AS count,
+			       (array_agg(event_type ORDER BY n DESC, event_type))[1] AS event_type,
+			       json_object_agg(event_type, n)::text AS types, sum(f)::bigint AS fatalities
+			FROM (
+				SELECT gx, gy, event_type, sum(n) AS n, sum(su) AS su, sum(sv) AS sv, sum(f) AS f FROM (
+					%[5]s
+				) a GROUP BY gx, gy, event_type
+			) e GROUP BY gx, gy
+		) k WHERE x BETWEEN %[6]d AND %[7]d AND y BETWEEN %[6]d AND %[7]d
+	) c %[8]s`, tileExtent, worldArg, oxArg, oyArg, strings.Join(branches, "\n\t\t\t\t\tUNION ALL\n\t\t\t\t\t"), lo, hi, noParallel)
+	return query, p.args, true, nil
+}
