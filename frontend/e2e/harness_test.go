@@ -397,6 +397,13 @@ func get[T any](b *browser, ctx context.Context, what string, a chromedp.Action[
 	tctx, cancel := context.WithTimeout(ctx, actionTimeout)
 	defer cancel()
 	v, err := chromedp.Run(tctx, a)
+	// The map redraws a popup when an incident changes (the save's answer,
+	// then its live event): a node found by the selector can be replaced
+	// before it is read. Ask again for the node the selector finds now.
+	for err != nil && strings.Contains(err.Error(), "No node with given id") && tctx.Err() == nil {
+		time.Sleep(50 * time.Millisecond)
+		v, err = chromedp.Run(tctx, a)
+	}
 	if err != nil {
 		b.screenshot(ctx, "failed-"+strings.ReplaceAll(what, " ", "-"))
 		b.t.Fatalf("%s: %v", what, err)
