@@ -171,25 +171,39 @@ func IncidentTileCellsSQL(t geo.Tile, q geo.IncidentQuery) (string, []any, bool,
 			ranges = append(ranges, b)
 		}
 	}
+	types := q.EventTypes
+	if len(types) == 0 {
+		types = geo.EventTypes()
+	}
+	var cols []tileCellColumns
+	for _, et := range types {
+		if c, ok := tileCellTypeColumns(et); ok {
+			cols = append(cols, c)
+		}
+	}
 	// One branch per span and range, so that each is one range of an
-	// index (an OR of them would make the planner scan the level).
+	// index (an OR of them would make the planner scan the level). Each
+	// reads the columns of the types asked for; rows none of whose types
+	// is present are skipped.
 	var branches []string
-	if len(ranges) > 0 {
+	if len(ranges) > 0 && len(cols) > 0 {
+		var sel, present []string
+		for _, c := range cols {
+			sel = append(sel, c.n, c.su, c.sv, c.f)
+			present = append(present, c.n)
+		}
 		common := []string{
 			fmt.Sprintf("level = %s", w.arg(level)),
 			fmt.Sprintf("cx BETWEEN %s AND %s", w.arg(x0<<shift), w.arg((x0+clusterGrid+2)<<shift-1)),
 			fmt.Sprintf("cy BETWEEN %s AND %s", w.arg(y0<<shift), w.arg((y0+clusterGrid+2)<<shift-1)),
-			"n > 0",
 			fmt.Sprintf("status = ANY(%s)", w.arg(pq.Array(statuses))),
-		}
-		if len(q.EventTypes) > 0 {
-			common = append(common, fmt.Sprintf("event_type = ANY(%s)", w.arg(pq.Array(q.EventTypes))))
+			strings.Join(present, " + ") + " > 0",
 		}
 		shiftArg := w.arg(shift)
 		for _, b := range ranges {
 			conds := append(slices.Clone(common), fmt.Sprintf("span = %d", b.span), b.r.bucketSQL(w))
-			branches = append(branches, fmt.Sprintf(`SELECT cx >> %s::int AS gx, cy >> %s::int AS gy, event_type, n, su, sv, fatalities AS f
-					FROM incident_tile_cells WHERE %s`, shiftArg, shiftArg, strings.Join(conds, " AND ")))
+			branches = append(branches, fmt.Sprintf(`SELECT cx >> %s::int AS gx, cy >> %s::int AS gy, %s
+					FROM incident_tile_cells WHERE %s`, shiftArg, shiftArg, strings.Join(sel, ", "), strings.Join(conds, " AND ")))
 		}
 	}
 
@@ -207,7 +221,26 @@ func IncidentTileCellsSQL(t geo.Tile, q geo.IncidentQuery) (string, []any, bool,
 	worldArg, oxArg, oyArg := p.arg(world), p.arg(float64(t.X)*tileExtent), p.arg(float64(t.Y)*tileExtent)
 	gridArg := p.arg(grid)
 	lo, hi := -tileBuffer, tileExtent+tileBuffer
-	branches = append(branches, fmt.Sprintf(`SELECT floor(u * %s::int)::int AS gx, floor(v * %s::int)::int AS gy, event_type, 1 AS n, u AS su, v AS sv, fatalities AS f FROM (
+	// The sums: the rows added up per zoom cell, then one row per type
+	// present (the point scan's shape), the type's name a constant of
+	// the column list.
+	var perType []string
+	if len(branches) > 0 {
+		var sums, values []string
+		for _, c := range cols {
+			for _, col := range []string{c.n, c.su, c.sv, c.f} {
+				sums = append(sums, fmt.Sprintf("sum(%s) AS %s", col, col))
+			}
+			values = append(values, fmt.Sprintf("(%s, %s, %s, %s, %s)", pq.QuoteLiteral(c.eventType), c.n, c.su, c.sv, c.f))
+		}
+		perType = append(perType, fmt.Sprintf(`SELECT gx, gy, e.event_type, e.n, e.su, e.sv, e.f FROM (
+					SELECT gx, gy, %s FROM (
+						%s
+					) r GROUP BY gx, gy
+				) s CROSS JOIN LATERAL (VALUES %s) e(event_type, n, su, sv, f) WHERE e.n > 0`,
+			strings.Join(sums, ", "), strings.Join(branches, "\n\t\t\t\t\t\tUNION ALL\n\t\t\t\t\t\t"), strings.Join(values, ", ")))
+	}
+	perType = append(perType, fmt.Sprintf(`SELECT floor(u * %s::int)::int AS gx, floor(v * %s::int)::int AS gy, event_type, 1 AS n, u AS su, v AS sv, fatalities AS f FROM (
 						SELECT (ST_X(geom) + 180) / 360 AS u, 0.5 - ln(tan(radians(ST_Y(geom)) / 2 + pi() / 4)) / (2 * pi()) AS v,
 						       event_type, fatalities
 						FROM incidents %s OFFSET 0) pt`, gridArg, gridArg, p.sql()))
@@ -223,6 +256,45 @@ func IncidentTileCellsSQL(t geo.Tile, q geo.IncidentQuery) (string, []any, bool,
 				) a GROUP BY gx, gy, event_type
 			) e GROUP BY gx, gy
 		) k WHERE x BETWEEN %[6]d AND %[7]d AND y BETWEEN %[6]d AND %[7]d
-	) c %[8]s`, tileExtent, worldArg, oxArg, oyArg, strings.Join(branches, "\n\t\t\t\t\tUNION ALL\n\t\t\t\t\t"), lo, hi, noParallel)
+	) c %[8]s`, tileExtent, worldArg, oxArg, oyArg, strings.Join(perType, "\n\t\t\t\t\tUNION ALL\n\t\t\t\t\t"), lo, hi, noParallel)
 	return query, p.args, true, nil
+}
+
+// tileCellColumns names the columns of incident_tile_cells that hold one
+// event type's sums.
+type tileCellColumns struct {
+	eventType, n, su, sv, f string
+}
+
+// tileCellTypeSuffixes are the column suffixes of each event type in
+// incident_tile_cells (migration 00017): the table keeps one set of
+// columns per type of geo.EventTypes() (TestIncidentTileCellsColumns).
+var tileCellTypeSuffixes = map[string]string{
+	"Battles":                    "battles",
+	"Explosions/Remote violence": "explosions",
+	"Violence against civilians": "civilians",
+	"Protests":                   "protests",
+	"Riots":                      "riots",
+	"Strategic developments":     "strategic",
+}
+
+// tileCellTypeColumns returns the columns of event type et, and false for
+// a type the table has none for.
+func tileCellTypeColumns(et string) (tileCellColumns, bool) {
+	s, ok := tileCellTypeSuffixes[et]
+	if !ok {
+		return tileCellColumns{}, false
+	}
+	return tileCellColumns{eventType: et, n: "n_" + s, su: "su_" + s, sv: "sv_" + s, f: "f_" + s}, true
+}
+
+// TileCellTypeColumns returns, per event type, the names of its count, u-sum, v-sum and fatalities columns in
+// incident_tile_cells (for tests and the benchmarks).
+func TileCellTypeColumns() map[string][4]string {
+	m := map[string][4]string{}
+	for et := range tileCellTypeSuffixes {
+		c, _ := tileCellTypeColumns(et)
+		m[et] = [4]string{c.n, c.su, c.sv, c.f}
+	}
+	return m
 }
