@@ -181,17 +181,26 @@ func IncidentTileCellsSQL(t geo.Tile, q geo.IncidentQuery) (string, []any, bool,
 			cols = append(cols, c)
 		}
 	}
-	// One branch per span and range, so that each is one range of an
-	// index (an OR of them would make the planner scan the level). Each
-	// reads the columns of the types asked for; rows none of whose types
-	// is present are skipped.
-	var branches []string
-	if len(ranges) > 0 && len(cols) > 0 {
-		var sel, present []string
-		for _, c := range cols {
-			sel = append(sel, c.n, c.su, c.sv, c.f)
-			present = append(present, c.n)
+	if len(cols) == 0 { // only types the table has no columns for
+		return "", nil, false, nil
+	}
+	// Every branch yields, per zoom cell gx, gy, the columns of the types
+	// asked for. Sums are float8: exact for these integers (below 2^53)
+	// and much cheaper to add than numeric.
+	var sel, present, sums, values []string
+	for _, c := range cols {
+		sel = append(sel, c.n+"::float8 AS "+c.n, c.su, c.sv, c.f+"::float8 AS "+c.f)
+		present = append(present, c.n)
+		for _, col := range []string{c.n, c.su, c.sv, c.f} {
+			sums = append(sums, fmt.Sprintf("sum(%s) AS %s", col, col))
 		}
+		values = append(values, fmt.Sprintf("(%s, %s, %s, %s, %s)", pq.QuoteLiteral(c.eventType), c.n, c.su, c.sv, c.f))
+	}
+	// One branch per span and range, so that each is one range of an
+	// index (an OR of them would make the planner scan the level). Rows
+	// none of whose types is present are skipped.
+	var branches []string
+	if len(ranges) > 0 {
 		common := []string{
 			fmt.Sprintf("level = %s", w.arg(level)),
 			fmt.Sprintf("cx BETWEEN %s AND %s", w.arg(x0<<shift), w.arg((x0+clusterGrid+2)<<shift-1)),
@@ -208,7 +217,7 @@ func IncidentTileCellsSQL(t geo.Tile, q geo.IncidentQuery) (string, []any, bool,
 	}
 
 	// The partial days from the points, under the same filters, their
-	// arguments numbered after the sums'.
+	// arguments numbered after the sums', each point in its type's columns.
 	p := &where{args: w.args}
 	p.add("status = ANY(%s)", pq.Array(statuses))
 	if len(q.EventTypes) > 0 {
@@ -221,42 +230,34 @@ func IncidentTileCellsSQL(t geo.Tile, q geo.IncidentQuery) (string, []any, bool,
 	worldArg, oxArg, oyArg := p.arg(world), p.arg(float64(t.X)*tileExtent), p.arg(float64(t.Y)*tileExtent)
 	gridArg := p.arg(grid)
 	lo, hi := -tileBuffer, tileExtent+tileBuffer
-	// The sums: the rows added up per zoom cell, then one row per type
-	// present (the point scan's shape), the type's name a constant of
-	// the column list.
-	var perType []string
-	if len(branches) > 0 {
-		var sums, values []string
-		for _, c := range cols {
-			for _, col := range []string{c.n, c.su, c.sv, c.f} {
-				sums = append(sums, fmt.Sprintf("sum(%s) AS %s", col, col))
-			}
-			values = append(values, fmt.Sprintf("(%s, %s, %s, %s, %s)", pq.QuoteLiteral(c.eventType), c.n, c.su, c.sv, c.f))
-		}
-		perType = append(perType, fmt.Sprintf(`SELECT gx, gy, e.event_type, e.n, e.su, e.sv, e.f FROM (
-					SELECT gx, gy, %s FROM (
-						%s
-					) r GROUP BY gx, gy
-				) s CROSS JOIN LATERAL (VALUES %s) e(event_type, n, su, sv, f) WHERE e.n > 0`,
-			strings.Join(sums, ", "), strings.Join(branches, "\n\t\t\t\t\t\tUNION ALL\n\t\t\t\t\t\t"), strings.Join(values, ", ")))
+	var pointCols []string
+	for _, c := range cols {
+		is := "event_type = " + pq.QuoteLiteral(c.eventType)
+		pointCols = append(pointCols, fmt.Sprintf("(%s)::int::float8 AS %s, CASE WHEN %s THEN u ELSE 0 END AS %s, CASE WHEN %s THEN v ELSE 0 END AS %s, CASE WHEN %s THEN fatalities ELSE 0 END::float8 AS %s",
+			is, c.n, is, c.su, is, c.sv, is, c.f))
 	}
-	perType = append(perType, fmt.Sprintf(`SELECT floor(u * %s::int)::int AS gx, floor(v * %s::int)::int AS gy, event_type, 1 AS n, u AS su, v AS sv, fatalities AS f FROM (
+	branches = append(branches, fmt.Sprintf(`SELECT floor(u * %s::int)::int AS gx, floor(v * %s::int)::int AS gy, %s FROM (
 						SELECT (ST_X(geom) + 180) / 360 AS u, 0.5 - ln(tan(radians(ST_Y(geom)) / 2 + pi() / 4)) / (2 * pi()) AS v,
 						       event_type, fatalities
-						FROM incidents %s OFFSET 0) pt`, gridArg, gridArg, p.sql()))
+						FROM incidents %s OFFSET 0) pt`, gridArg, gridArg, strings.Join(pointCols, ", "), p.sql()))
+	// Added up per zoom cell, then one row per type present (the point
+	// scan's shape), the type's name a constant of the column list.
 	query := fmt.Sprintf(`SELECT ST_AsMVT(c, 'incidents', %d, 'geom') FROM (
 		SELECT ST_MakePoint(x, y) AS geom, count, event_type, types, fatalities FROM (
-			SELECT round(sum(su) / sum(n)::float8 * %[2]s::float8 - %[3]s::float8) AS x,
-			       round(sum(sv) / sum(n)::float8 * %[2]s::float8 - %[4]s::float8) AS y, sum(n)::bigint AS count,
+			SELECT round(sum(su) / sum(n) * %[2]s::float8 - %[3]s::float8) AS x,
+			       round(sum(sv) / sum(n) * %[2]s::float8 - %[4]s::float8) AS y, sum(n)::bigint AS count,
 			       (array_agg(event_type ORDER BY n DESC, event_type))[1] AS event_type,
-			       json_object_agg(event_type, n)::text AS types, sum(f)::bigint AS fatalities
+			       json_object_agg(event_type, n::bigint ORDER BY event_type)::text AS types, sum(f)::bigint AS fatalities
 			FROM (
-				SELECT gx, gy, event_type, sum(n) AS n, sum(su) AS su, sum(sv) AS sv, sum(f) AS f FROM (
-					%[5]s
-				) a GROUP BY gx, gy, event_type
+				SELECT gx, gy, e.event_type, e.n, e.su, e.sv, e.f FROM (
+					SELECT gx, gy, %[5]s FROM (
+						%[6]s
+					) r GROUP BY gx, gy
+				) s CROSS JOIN LATERAL (VALUES %[7]s) e(event_type, n, su, sv, f) WHERE e.n > 0
 			) e GROUP BY gx, gy
-		) k WHERE x BETWEEN %[6]d AND %[7]d AND y BETWEEN %[6]d AND %[7]d
-	) c %[8]s`, tileExtent, worldArg, oxArg, oyArg, strings.Join(perType, "\n\t\t\t\t\tUNION ALL\n\t\t\t\t\t"), lo, hi, noParallel)
+		) k WHERE x BETWEEN %[8]d AND %[9]d AND y BETWEEN %[8]d AND %[9]d
+	) c %[10]s`, tileExtent, worldArg, oxArg, oyArg, strings.Join(sums, ", "),
+		strings.Join(branches, "\n\t\t\t\t\t\tUNION ALL\n\t\t\t\t\t\t"), strings.Join(values, ", "), lo, hi, noParallel)
 	return query, p.args, true, nil
 }
 
