@@ -184,18 +184,21 @@ func IncidentTileCellsSQL(t geo.Tile, q geo.IncidentQuery) (string, []any, bool,
 	if len(cols) == 0 { // only types the table has no columns for
 		return "", nil, false, nil
 	}
-	// Every branch yields, per zoom cell gx, gy, the columns of the types
-	// asked for. Sums are float8: exact for these integers (below 2^53)
-	// and much cheaper to add than numeric.
-	var sel, present, sums, values []string
+	// Every branch yields, per zoom cell gx, gy, the count of each type
+	// asked for and the sums of u, v and fatalities over those types (a
+	// tile's centroid and fatalities need no more): narrow rows to add
+	// up. Sums are float8: exact for these integers (below 2^53) and much
+	// cheaper to add than numeric.
+	var sel, present, sums, values, su, sv, f []string
 	for _, c := range cols {
-		sel = append(sel, c.n+"::float8 AS "+c.n, c.su, c.sv, c.f+"::float8 AS "+c.f)
+		sel = append(sel, c.n+"::float8 AS "+c.n)
 		present = append(present, c.n)
-		for _, col := range []string{c.n, c.su, c.sv, c.f} {
-			sums = append(sums, fmt.Sprintf("sum(%s) AS %s", col, col))
-		}
-		values = append(values, fmt.Sprintf("(%s, %s, %s, %s, %s)", pq.QuoteLiteral(c.eventType), c.n, c.su, c.sv, c.f))
+		su, sv, f = append(su, c.su), append(sv, c.sv), append(f, c.f)
+		sums = append(sums, fmt.Sprintf("sum(%s) AS %s", c.n, c.n))
+		values = append(values, fmt.Sprintf("(%s, %s)", pq.QuoteLiteral(c.eventType), c.n))
 	}
+	sel = append(sel, strings.Join(su, " + ")+" AS su", strings.Join(sv, " + ")+" AS sv", "("+strings.Join(f, " + ")+")::float8 AS f")
+	sums = append(sums, "sum(su) AS su", "sum(sv) AS sv", "sum(f) AS f")
 	// One branch per span and range, so that each is one range of an
 	// index (an OR of them would make the planner scan the level). Rows
 	// none of whose types is present are skipped.
@@ -232,32 +235,33 @@ func IncidentTileCellsSQL(t geo.Tile, q geo.IncidentQuery) (string, []any, bool,
 	lo, hi := -tileBuffer, tileExtent+tileBuffer
 	var pointCols []string
 	for _, c := range cols {
-		is := "event_type = " + pq.QuoteLiteral(c.eventType)
-		pointCols = append(pointCols, fmt.Sprintf("(%s)::int::float8 AS %s, CASE WHEN %s THEN u ELSE 0 END AS %s, CASE WHEN %s THEN v ELSE 0 END AS %s, CASE WHEN %s THEN fatalities ELSE 0 END::float8 AS %s",
-			is, c.n, is, c.su, is, c.sv, is, c.f))
+		pointCols = append(pointCols, fmt.Sprintf("(event_type = %s)::int::float8 AS %s", pq.QuoteLiteral(c.eventType), c.n))
 	}
+	pointCols = append(pointCols, "u AS su", "v AS sv", "fatalities::float8 AS f")
 	branches = append(branches, fmt.Sprintf(`SELECT floor(u * %s::int)::int AS gx, floor(v * %s::int)::int AS gy, %s FROM (
 						SELECT (ST_X(geom) + 180) / 360 AS u, 0.5 - ln(tan(radians(ST_Y(geom)) / 2 + pi() / 4)) / (2 * pi()) AS v,
 						       event_type, fatalities
 						FROM incidents %s OFFSET 0) pt`, gridArg, gridArg, strings.Join(pointCols, ", "), p.sql()))
-	// Added up per zoom cell, then one row per type present (the point
-	// scan's shape), the type's name a constant of the column list.
+	// Added up per zoom cell; the types' counts are unpivoted per cell
+	// for the dominant type and the types object (names are constants of
+	// the column list).
+	typesSQL := fmt.Sprintf("(VALUES %s) e(event_type, n) WHERE n > 0", strings.Join(values, ", "))
 	query := fmt.Sprintf(`SELECT ST_AsMVT(c, 'incidents', %d, 'geom') FROM (
 		SELECT ST_MakePoint(x, y) AS geom, count, event_type, types, fatalities FROM (
-			SELECT round(sum(su) / sum(n) * %[2]s::float8 - %[3]s::float8) AS x,
-			       round(sum(sv) / sum(n) * %[2]s::float8 - %[4]s::float8) AS y, sum(n)::bigint AS count,
-			       (array_agg(event_type ORDER BY n DESC, event_type))[1] AS event_type,
-			       json_object_agg(event_type, n::bigint ORDER BY event_type)::text AS types, sum(f)::bigint AS fatalities
+			SELECT round(su / count * %[2]s::float8 - %[3]s::float8) AS x, round(sv / count * %[2]s::float8 - %[4]s::float8) AS y,
+			       count::bigint AS count, fatalities::bigint AS fatalities,
+			       (SELECT event_type FROM %[5]s ORDER BY n DESC, event_type LIMIT 1) AS event_type,
+			       (SELECT json_object_agg(event_type, n::bigint ORDER BY event_type) FROM %[5]s)::text AS types
 			FROM (
-				SELECT gx, gy, e.event_type, e.n, e.su, e.sv, e.f FROM (
-					SELECT gx, gy, %[5]s FROM (
-						%[6]s
+				SELECT *, %[6]s AS count, f AS fatalities FROM (
+					SELECT gx, gy, %[7]s FROM (
+						%[8]s
 					) r GROUP BY gx, gy
-				) s CROSS JOIN LATERAL (VALUES %[7]s) e(event_type, n, su, sv, f) WHERE e.n > 0
-			) e GROUP BY gx, gy
-		) k WHERE x BETWEEN %[8]d AND %[9]d AND y BETWEEN %[8]d AND %[9]d
-	) c %[10]s`, tileExtent, worldArg, oxArg, oyArg, strings.Join(sums, ", "),
-		strings.Join(branches, "\n\t\t\t\t\t\tUNION ALL\n\t\t\t\t\t\t"), strings.Join(values, ", "), lo, hi, noParallel)
+				) s
+			) s WHERE count > 0
+		) k WHERE x BETWEEN %[9]d AND %[10]d AND y BETWEEN %[9]d AND %[10]d
+	) c %[11]s`, tileExtent, worldArg, oxArg, oyArg, typesSQL, strings.Join(present, " + "), strings.Join(sums, ", "),
+		strings.Join(branches, "\n\t\t\t\t\t\tUNION ALL\n\t\t\t\t\t\t"), lo, hi, noParallel)
 	return query, p.args, true, nil
 }
 
