@@ -140,8 +140,8 @@ func (r dayRange) instantSQL(w *where) string {
 // IncidentTileCellsSQL returns the statement of cluster tile t from the
 // stored sums (incident_tile_cells) and its arguments, and false when they
 // cannot answer it (zoom without a level, or a filter other than
-// datetime, event_type and status): then IncidentTileSQL's point scan
-// does. The tile is IncidentTileSQL's: the same cells, counts, types and
+// datetime, event_type and status, or only event types without columns):
+// then IncidentTileSQL's point scan does. The tile is IncidentTileSQL's: the same cells, counts, types and
 // fatalities, each cluster at the mean of its incidents' Mercator
 // positions (equal up to floating-point rounding). The sums cover the
 // window's whole days, months and years; its partial first and last day
