@@ -22,29 +22,67 @@ CREATE TABLE incident_tile_cells (
     t          date NOT NULL,
     cx         integer NOT NULL,
     cy         integer NOT NULL,
-    event_type text NOT NULL,
     status     text NOT NULL,
-    n          bigint NOT NULL,
-    su         double precision NOT NULL,
-    sv         double precision NOT NULL,
-    fatalities bigint NOT NULL,
-    PRIMARY KEY (level, span, t, cx, cy, event_type, status)
+    n_battles bigint NOT NULL DEFAULT 0,
+    su_battles double precision NOT NULL DEFAULT 0,
+    sv_battles double precision NOT NULL DEFAULT 0,
+    f_battles bigint NOT NULL DEFAULT 0,
+    n_explosions bigint NOT NULL DEFAULT 0,
+    su_explosions double precision NOT NULL DEFAULT 0,
+    sv_explosions double precision NOT NULL DEFAULT 0,
+    f_explosions bigint NOT NULL DEFAULT 0,
+    n_civilians bigint NOT NULL DEFAULT 0,
+    su_civilians double precision NOT NULL DEFAULT 0,
+    sv_civilians double precision NOT NULL DEFAULT 0,
+    f_civilians bigint NOT NULL DEFAULT 0,
+    n_protests bigint NOT NULL DEFAULT 0,
+    su_protests double precision NOT NULL DEFAULT 0,
+    sv_protests double precision NOT NULL DEFAULT 0,
+    f_protests bigint NOT NULL DEFAULT 0,
+    n_riots bigint NOT NULL DEFAULT 0,
+    su_riots double precision NOT NULL DEFAULT 0,
+    sv_riots double precision NOT NULL DEFAULT 0,
+    f_riots bigint NOT NULL DEFAULT 0,
+    n_strategic bigint NOT NULL DEFAULT 0,
+    su_strategic double precision NOT NULL DEFAULT 0,
+    sv_strategic double precision NOT NULL DEFAULT 0,
+    f_strategic bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY (level, span, t, cx, cy, status)
 );
 -- The primary key finds a window's buckets over the world (low zooms,
 -- short windows); this one a tile's columns over all time (long windows).
 CREATE INDEX incident_tile_cells_place_idx ON incident_tile_cells (level, span, cx, cy, t);
-COMMENT ON TABLE incident_tile_cells IS 'Sums of incidents per grid cell, time bucket, event type and status, for cluster tiles below zoom 8; kept by the incidents_tile_cells_* triggers. Rows whose n fell to 0 stay (n > 0 selects the live ones).';
+COMMENT ON TABLE incident_tile_cells IS 'Sums of incidents per grid cell, time bucket and status, in columns per event type (n_, su_, sv_, f_ with the type''s suffix: geo/postgis/tileagg.go), for cluster tiles below zoom 8; kept by the incidents_tile_cells_* triggers. Rows whose counts fell to 0 stay.';
 COMMENT ON COLUMN incident_tile_cells.level IS 'Grid level: the world in Web Mercator is 2^level cells per side.';
 COMMENT ON COLUMN incident_tile_cells.span IS 'Time bucket length: 1 a UTC day, 2 a UTC month, 3 a UTC year.';
 COMMENT ON COLUMN incident_tile_cells.t IS 'First day (UTC) of the time bucket.';
 COMMENT ON COLUMN incident_tile_cells.cx IS 'Cell column: floor(u · 2^level), u = (lon + 180) / 360 from 0 (180°W) to 1.';
 COMMENT ON COLUMN incident_tile_cells.cy IS 'Cell row: floor(v · 2^level), v the Mercator y from 0 (85.05°N) to 1 (85.05°S).';
-COMMENT ON COLUMN incident_tile_cells.event_type IS 'The incidents'' event_type.';
 COMMENT ON COLUMN incident_tile_cells.status IS 'The incidents'' status.';
-COMMENT ON COLUMN incident_tile_cells.n IS 'Number of incidents.';
-COMMENT ON COLUMN incident_tile_cells.su IS 'Sum of the incidents'' u (see cx): the centroid is su / n.';
-COMMENT ON COLUMN incident_tile_cells.sv IS 'Sum of the incidents'' v (see cy).';
-COMMENT ON COLUMN incident_tile_cells.fatalities IS 'Sum of the incidents'' fatalities.';
+COMMENT ON COLUMN incident_tile_cells.n_battles IS 'Number of incidents of event_type ''Battles''.';
+COMMENT ON COLUMN incident_tile_cells.su_battles IS 'Sum of the u (see cx) of the incidents of event_type ''Battles'': their centroid is su_battles / n_battles.';
+COMMENT ON COLUMN incident_tile_cells.sv_battles IS 'Sum of the v (see cy) of the incidents of event_type ''Battles''.';
+COMMENT ON COLUMN incident_tile_cells.f_battles IS 'Sum of the fatalities of the incidents of event_type ''Battles''.';
+COMMENT ON COLUMN incident_tile_cells.n_explosions IS 'Number of incidents of event_type ''Explosions/Remote violence''.';
+COMMENT ON COLUMN incident_tile_cells.su_explosions IS 'Sum of the u (see cx) of the incidents of event_type ''Explosions/Remote violence'': their centroid is su_explosions / n_explosions.';
+COMMENT ON COLUMN incident_tile_cells.sv_explosions IS 'Sum of the v (see cy) of the incidents of event_type ''Explosions/Remote violence''.';
+COMMENT ON COLUMN incident_tile_cells.f_explosions IS 'Sum of the fatalities of the incidents of event_type ''Explosions/Remote violence''.';
+COMMENT ON COLUMN incident_tile_cells.n_civilians IS 'Number of incidents of event_type ''Violence against civilians''.';
+COMMENT ON COLUMN incident_tile_cells.su_civilians IS 'Sum of the u (see cx) of the incidents of event_type ''Violence against civilians'': their centroid is su_civilians / n_civilians.';
+COMMENT ON COLUMN incident_tile_cells.sv_civilians IS 'Sum of the v (see cy) of the incidents of event_type ''Violence against civilians''.';
+COMMENT ON COLUMN incident_tile_cells.f_civilians IS 'Sum of the fatalities of the incidents of event_type ''Violence against civilians''.';
+COMMENT ON COLUMN incident_tile_cells.n_protests IS 'Number of incidents of event_type ''Protests''.';
+COMMENT ON COLUMN incident_tile_cells.su_protests IS 'Sum of the u (see cx) of the incidents of event_type ''Protests'': their centroid is su_protests / n_protests.';
+COMMENT ON COLUMN incident_tile_cells.sv_protests IS 'Sum of the v (see cy) of the incidents of event_type ''Protests''.';
+COMMENT ON COLUMN incident_tile_cells.f_protests IS 'Sum of the fatalities of the incidents of event_type ''Protests''.';
+COMMENT ON COLUMN incident_tile_cells.n_riots IS 'Number of incidents of event_type ''Riots''.';
+COMMENT ON COLUMN incident_tile_cells.su_riots IS 'Sum of the u (see cx) of the incidents of event_type ''Riots'': their centroid is su_riots / n_riots.';
+COMMENT ON COLUMN incident_tile_cells.sv_riots IS 'Sum of the v (see cy) of the incidents of event_type ''Riots''.';
+COMMENT ON COLUMN incident_tile_cells.f_riots IS 'Sum of the fatalities of the incidents of event_type ''Riots''.';
+COMMENT ON COLUMN incident_tile_cells.n_strategic IS 'Number of incidents of event_type ''Strategic developments''.';
+COMMENT ON COLUMN incident_tile_cells.su_strategic IS 'Sum of the u (see cx) of the incidents of event_type ''Strategic developments'': their centroid is su_strategic / n_strategic.';
+COMMENT ON COLUMN incident_tile_cells.sv_strategic IS 'Sum of the v (see cy) of the incidents of event_type ''Strategic developments''.';
+COMMENT ON COLUMN incident_tile_cells.f_strategic IS 'Sum of the fatalities of the incidents of event_type ''Strategic developments''.';
 
 -- The triggers' sums: each row signed (+1 added, -1 removed) at every
 -- level and span. Points beyond Web Mercator's ±85.05° are in no tile.
@@ -55,8 +93,40 @@ BEGIN
     -- as a set. Keys are written in primary key order, so concurrent
     -- writers lock shared rows in the same order and cannot deadlock.
     IF TG_OP = 'INSERT' THEN
-        INSERT INTO incident_tile_cells AS c (level, span, t, cx, cy, event_type, status, n, su, sv, fatalities)
-        SELECT level, span, t, cx, cy, event_type, status, sum(dn), sum(du), sum(dv), sum(df)
+        INSERT INTO incident_tile_cells AS c (level, span, t, cx, cy, status,
+            n_battles, su_battles, sv_battles, f_battles,
+            n_explosions, su_explosions, sv_explosions, f_explosions,
+            n_civilians, su_civilians, sv_civilians, f_civilians,
+            n_protests, su_protests, sv_protests, f_protests,
+            n_riots, su_riots, sv_riots, f_riots,
+            n_strategic, su_strategic, sv_strategic, f_strategic)
+        SELECT level, span, t, cx, cy, status,
+               coalesce(sum(n) FILTER (WHERE event_type = 'Battles'), 0) AS n_battles,
+               coalesce(sum(su) FILTER (WHERE event_type = 'Battles'), 0) AS su_battles,
+               coalesce(sum(sv) FILTER (WHERE event_type = 'Battles'), 0) AS sv_battles,
+               coalesce(sum(f) FILTER (WHERE event_type = 'Battles'), 0) AS f_battles,
+               coalesce(sum(n) FILTER (WHERE event_type = 'Explosions/Remote violence'), 0) AS n_explosions,
+               coalesce(sum(su) FILTER (WHERE event_type = 'Explosions/Remote violence'), 0) AS su_explosions,
+               coalesce(sum(sv) FILTER (WHERE event_type = 'Explosions/Remote violence'), 0) AS sv_explosions,
+               coalesce(sum(f) FILTER (WHERE event_type = 'Explosions/Remote violence'), 0) AS f_explosions,
+               coalesce(sum(n) FILTER (WHERE event_type = 'Violence against civilians'), 0) AS n_civilians,
+               coalesce(sum(su) FILTER (WHERE event_type = 'Violence against civilians'), 0) AS su_civilians,
+               coalesce(sum(sv) FILTER (WHERE event_type = 'Violence against civilians'), 0) AS sv_civilians,
+               coalesce(sum(f) FILTER (WHERE event_type = 'Violence against civilians'), 0) AS f_civilians,
+               coalesce(sum(n) FILTER (WHERE event_type = 'Protests'), 0) AS n_protests,
+               coalesce(sum(su) FILTER (WHERE event_type = 'Protests'), 0) AS su_protests,
+               coalesce(sum(sv) FILTER (WHERE event_type = 'Protests'), 0) AS sv_protests,
+               coalesce(sum(f) FILTER (WHERE event_type = 'Protests'), 0) AS f_protests,
+               coalesce(sum(n) FILTER (WHERE event_type = 'Riots'), 0) AS n_riots,
+               coalesce(sum(su) FILTER (WHERE event_type = 'Riots'), 0) AS su_riots,
+               coalesce(sum(sv) FILTER (WHERE event_type = 'Riots'), 0) AS sv_riots,
+               coalesce(sum(f) FILTER (WHERE event_type = 'Riots'), 0) AS f_riots,
+               coalesce(sum(n) FILTER (WHERE event_type = 'Strategic developments'), 0) AS n_strategic,
+               coalesce(sum(su) FILTER (WHERE event_type = 'Strategic developments'), 0) AS su_strategic,
+               coalesce(sum(sv) FILTER (WHERE event_type = 'Strategic developments'), 0) AS sv_strategic,
+               coalesce(sum(f) FILTER (WHERE event_type = 'Strategic developments'), 0) AS f_strategic
+        FROM (
+        SELECT level, span, t, cx, cy, event_type, status, sum(dn) AS n, sum(du) AS su, sum(dv) AS sv, sum(df) AS f
         FROM (
             SELECT l.level, s.span,
                    CASE s.span WHEN 1 THEN d ELSE date_trunc(CASE s.span WHEN 2 THEN 'month' ELSE 'year' END, d)::date END AS t,
@@ -69,12 +139,69 @@ BEGIN
             CROSS JOIN (VALUES (6), (8), (10), (12)) l(level) CROSS JOIN (VALUES (1), (2), (3)) s(span)
         ) x
         GROUP BY level, span, t, cx, cy, event_type, status
-        ORDER BY level, span, t, cx, cy, event_type, status
-        ON CONFLICT (level, span, t, cx, cy, event_type, status) DO UPDATE
-        SET n = c.n + excluded.n, su = c.su + excluded.su, sv = c.sv + excluded.sv, fatalities = c.fatalities + excluded.fatalities;
+        ) d
+        GROUP BY level, span, t, cx, cy, status
+        ORDER BY level, span, t, cx, cy, status
+        ON CONFLICT (level, span, t, cx, cy, status) DO UPDATE
+        SET n_battles = c.n_battles + excluded.n_battles,
+            su_battles = c.su_battles + excluded.su_battles,
+            sv_battles = c.sv_battles + excluded.sv_battles,
+            f_battles = c.f_battles + excluded.f_battles,
+            n_explosions = c.n_explosions + excluded.n_explosions,
+            su_explosions = c.su_explosions + excluded.su_explosions,
+            sv_explosions = c.sv_explosions + excluded.sv_explosions,
+            f_explosions = c.f_explosions + excluded.f_explosions,
+            n_civilians = c.n_civilians + excluded.n_civilians,
+            su_civilians = c.su_civilians + excluded.su_civilians,
+            sv_civilians = c.sv_civilians + excluded.sv_civilians,
+            f_civilians = c.f_civilians + excluded.f_civilians,
+            n_protests = c.n_protests + excluded.n_protests,
+            su_protests = c.su_protests + excluded.su_protests,
+            sv_protests = c.sv_protests + excluded.sv_protests,
+            f_protests = c.f_protests + excluded.f_protests,
+            n_riots = c.n_riots + excluded.n_riots,
+            su_riots = c.su_riots + excluded.su_riots,
+            sv_riots = c.sv_riots + excluded.sv_riots,
+            f_riots = c.f_riots + excluded.f_riots,
+            n_strategic = c.n_strategic + excluded.n_strategic,
+            su_strategic = c.su_strategic + excluded.su_strategic,
+            sv_strategic = c.sv_strategic + excluded.sv_strategic,
+            f_strategic = c.f_strategic + excluded.f_strategic;
     ELSIF TG_OP = 'DELETE' THEN
-        INSERT INTO incident_tile_cells AS c (level, span, t, cx, cy, event_type, status, n, su, sv, fatalities)
-        SELECT level, span, t, cx, cy, event_type, status, sum(dn), sum(du), sum(dv), sum(df)
+        INSERT INTO incident_tile_cells AS c (level, span, t, cx, cy, status,
+            n_battles, su_battles, sv_battles, f_battles,
+            n_explosions, su_explosions, sv_explosions, f_explosions,
+            n_civilians, su_civilians, sv_civilians, f_civilians,
+            n_protests, su_protests, sv_protests, f_protests,
+            n_riots, su_riots, sv_riots, f_riots,
+            n_strategic, su_strategic, sv_strategic, f_strategic)
+        SELECT level, span, t, cx, cy, status,
+               coalesce(sum(n) FILTER (WHERE event_type = 'Battles'), 0) AS n_battles,
+               coalesce(sum(su) FILTER (WHERE event_type = 'Battles'), 0) AS su_battles,
+               coalesce(sum(sv) FILTER (WHERE event_type = 'Battles'), 0) AS sv_battles,
+               coalesce(sum(f) FILTER (WHERE event_type = 'Battles'), 0) AS f_battles,
+               coalesce(sum(n) FILTER (WHERE event_type = 'Explosions/Remote violence'), 0) AS n_explosions,
+               coalesce(sum(su) FILTER (WHERE event_type = 'Explosions/Remote violence'), 0) AS su_explosions,
+               coalesce(sum(sv) FILTER (WHERE event_type = 'Explosions/Remote violence'), 0) AS sv_explosions,
+               coalesce(sum(f) FILTER (WHERE event_type = 'Explosions/Remote violence'), 0) AS f_explosions,
+               coalesce(sum(n) FILTER (WHERE event_type = 'Violence against civilians'), 0) AS n_civilians,
+               coalesce(sum(su) FILTER (WHERE event_type = 'Violence against civilians'), 0) AS su_civilians,
+               coalesce(sum(sv) FILTER (WHERE event_type = 'Violence against civilians'), 0) AS sv_civilians,
+               coalesce(sum(f) FILTER (WHERE event_type = 'Violence against civilians'), 0) AS f_civilians,
+               coalesce(sum(n) FILTER (WHERE event_type = 'Protests'), 0) AS n_protests,
+               coalesce(sum(su) FILTER (WHERE event_type = 'Protests'), 0) AS su_protests,
+               coalesce(sum(sv) FILTER (WHERE event_type = 'Protests'), 0) AS sv_protests,
+               coalesce(sum(f) FILTER (WHERE event_type = 'Protests'), 0) AS f_protests,
+               coalesce(sum(n) FILTER (WHERE event_type = 'Riots'), 0) AS n_riots,
+               coalesce(sum(su) FILTER (WHERE event_type = 'Riots'), 0) AS su_riots,
+               coalesce(sum(sv) FILTER (WHERE event_type = 'Riots'), 0) AS sv_riots,
+               coalesce(sum(f) FILTER (WHERE event_type = 'Riots'), 0) AS f_riots,
+               coalesce(sum(n) FILTER (WHERE event_type = 'Strategic developments'), 0) AS n_strategic,
+               coalesce(sum(su) FILTER (WHERE event_type = 'Strategic developments'), 0) AS su_strategic,
+               coalesce(sum(sv) FILTER (WHERE event_type = 'Strategic developments'), 0) AS sv_strategic,
+               coalesce(sum(f) FILTER (WHERE event_type = 'Strategic developments'), 0) AS f_strategic
+        FROM (
+        SELECT level, span, t, cx, cy, event_type, status, sum(dn) AS n, sum(du) AS su, sum(dv) AS sv, sum(df) AS f
         FROM (
             SELECT l.level, s.span,
                    CASE s.span WHEN 1 THEN d ELSE date_trunc(CASE s.span WHEN 2 THEN 'month' ELSE 'year' END, d)::date END AS t,
@@ -87,14 +214,71 @@ BEGIN
             CROSS JOIN (VALUES (6), (8), (10), (12)) l(level) CROSS JOIN (VALUES (1), (2), (3)) s(span)
         ) x
         GROUP BY level, span, t, cx, cy, event_type, status
-        ORDER BY level, span, t, cx, cy, event_type, status
-        ON CONFLICT (level, span, t, cx, cy, event_type, status) DO UPDATE
-        SET n = c.n + excluded.n, su = c.su + excluded.su, sv = c.sv + excluded.sv, fatalities = c.fatalities + excluded.fatalities;
+        ) d
+        GROUP BY level, span, t, cx, cy, status
+        ORDER BY level, span, t, cx, cy, status
+        ON CONFLICT (level, span, t, cx, cy, status) DO UPDATE
+        SET n_battles = c.n_battles + excluded.n_battles,
+            su_battles = c.su_battles + excluded.su_battles,
+            sv_battles = c.sv_battles + excluded.sv_battles,
+            f_battles = c.f_battles + excluded.f_battles,
+            n_explosions = c.n_explosions + excluded.n_explosions,
+            su_explosions = c.su_explosions + excluded.su_explosions,
+            sv_explosions = c.sv_explosions + excluded.sv_explosions,
+            f_explosions = c.f_explosions + excluded.f_explosions,
+            n_civilians = c.n_civilians + excluded.n_civilians,
+            su_civilians = c.su_civilians + excluded.su_civilians,
+            sv_civilians = c.sv_civilians + excluded.sv_civilians,
+            f_civilians = c.f_civilians + excluded.f_civilians,
+            n_protests = c.n_protests + excluded.n_protests,
+            su_protests = c.su_protests + excluded.su_protests,
+            sv_protests = c.sv_protests + excluded.sv_protests,
+            f_protests = c.f_protests + excluded.f_protests,
+            n_riots = c.n_riots + excluded.n_riots,
+            su_riots = c.su_riots + excluded.su_riots,
+            sv_riots = c.sv_riots + excluded.sv_riots,
+            f_riots = c.f_riots + excluded.f_riots,
+            n_strategic = c.n_strategic + excluded.n_strategic,
+            su_strategic = c.su_strategic + excluded.su_strategic,
+            sv_strategic = c.sv_strategic + excluded.sv_strategic,
+            f_strategic = c.f_strategic + excluded.f_strategic;
     ELSE
         -- Updates: only rows whose place, time, type, status or
         -- fatalities changed, the old row subtracted and the new added.
-        INSERT INTO incident_tile_cells AS c (level, span, t, cx, cy, event_type, status, n, su, sv, fatalities)
-        SELECT level, span, t, cx, cy, event_type, status, sum(dn), sum(du), sum(dv), sum(df)
+        INSERT INTO incident_tile_cells AS c (level, span, t, cx, cy, status,
+            n_battles, su_battles, sv_battles, f_battles,
+            n_explosions, su_explosions, sv_explosions, f_explosions,
+            n_civilians, su_civilians, sv_civilians, f_civilians,
+            n_protests, su_protests, sv_protests, f_protests,
+            n_riots, su_riots, sv_riots, f_riots,
+            n_strategic, su_strategic, sv_strategic, f_strategic)
+        SELECT level, span, t, cx, cy, status,
+               coalesce(sum(n) FILTER (WHERE event_type = 'Battles'), 0) AS n_battles,
+               coalesce(sum(su) FILTER (WHERE event_type = 'Battles'), 0) AS su_battles,
+               coalesce(sum(sv) FILTER (WHERE event_type = 'Battles'), 0) AS sv_battles,
+               coalesce(sum(f) FILTER (WHERE event_type = 'Battles'), 0) AS f_battles,
+               coalesce(sum(n) FILTER (WHERE event_type = 'Explosions/Remote violence'), 0) AS n_explosions,
+               coalesce(sum(su) FILTER (WHERE event_type = 'Explosions/Remote violence'), 0) AS su_explosions,
+               coalesce(sum(sv) FILTER (WHERE event_type = 'Explosions/Remote violence'), 0) AS sv_explosions,
+               coalesce(sum(f) FILTER (WHERE event_type = 'Explosions/Remote violence'), 0) AS f_explosions,
+               coalesce(sum(n) FILTER (WHERE event_type = 'Violence against civilians'), 0) AS n_civilians,
+               coalesce(sum(su) FILTER (WHERE event_type = 'Violence against civilians'), 0) AS su_civilians,
+               coalesce(sum(sv) FILTER (WHERE event_type = 'Violence against civilians'), 0) AS sv_civilians,
+               coalesce(sum(f) FILTER (WHERE event_type = 'Violence against civilians'), 0) AS f_civilians,
+               coalesce(sum(n) FILTER (WHERE event_type = 'Protests'), 0) AS n_protests,
+               coalesce(sum(su) FILTER (WHERE event_type = 'Protests'), 0) AS su_protests,
+               coalesce(sum(sv) FILTER (WHERE event_type = 'Protests'), 0) AS sv_protests,
+               coalesce(sum(f) FILTER (WHERE event_type = 'Protests'), 0) AS f_protests,
+               coalesce(sum(n) FILTER (WHERE event_type = 'Riots'), 0) AS n_riots,
+               coalesce(sum(su) FILTER (WHERE event_type = 'Riots'), 0) AS su_riots,
+               coalesce(sum(sv) FILTER (WHERE event_type = 'Riots'), 0) AS sv_riots,
+               coalesce(sum(f) FILTER (WHERE event_type = 'Riots'), 0) AS f_riots,
+               coalesce(sum(n) FILTER (WHERE event_type = 'Strategic developments'), 0) AS n_strategic,
+               coalesce(sum(su) FILTER (WHERE event_type = 'Strategic developments'), 0) AS su_strategic,
+               coalesce(sum(sv) FILTER (WHERE event_type = 'Strategic developments'), 0) AS sv_strategic,
+               coalesce(sum(f) FILTER (WHERE event_type = 'Strategic developments'), 0) AS f_strategic
+        FROM (
+        SELECT level, span, t, cx, cy, event_type, status, sum(dn) AS n, sum(du) AS su, sum(dv) AS sv, sum(df) AS f
         FROM (
             SELECT l.level, s.span,
                    CASE s.span WHEN 1 THEN d ELSE date_trunc(CASE s.span WHEN 2 THEN 'month' ELSE 'year' END, d)::date END AS t,
@@ -114,9 +298,34 @@ BEGIN
         ) x
         GROUP BY level, span, t, cx, cy, event_type, status
         HAVING sum(dn) <> 0 OR sum(df) <> 0 OR sum(du) <> 0 OR sum(dv) <> 0
-        ORDER BY level, span, t, cx, cy, event_type, status
-        ON CONFLICT (level, span, t, cx, cy, event_type, status) DO UPDATE
-        SET n = c.n + excluded.n, su = c.su + excluded.su, sv = c.sv + excluded.sv, fatalities = c.fatalities + excluded.fatalities;
+        ) d
+        GROUP BY level, span, t, cx, cy, status
+        ORDER BY level, span, t, cx, cy, status
+        ON CONFLICT (level, span, t, cx, cy, status) DO UPDATE
+        SET n_battles = c.n_battles + excluded.n_battles,
+            su_battles = c.su_battles + excluded.su_battles,
+            sv_battles = c.sv_battles + excluded.sv_battles,
+            f_battles = c.f_battles + excluded.f_battles,
+            n_explosions = c.n_explosions + excluded.n_explosions,
+            su_explosions = c.su_explosions + excluded.su_explosions,
+            sv_explosions = c.sv_explosions + excluded.sv_explosions,
+            f_explosions = c.f_explosions + excluded.f_explosions,
+            n_civilians = c.n_civilians + excluded.n_civilians,
+            su_civilians = c.su_civilians + excluded.su_civilians,
+            sv_civilians = c.sv_civilians + excluded.sv_civilians,
+            f_civilians = c.f_civilians + excluded.f_civilians,
+            n_protests = c.n_protests + excluded.n_protests,
+            su_protests = c.su_protests + excluded.su_protests,
+            sv_protests = c.sv_protests + excluded.sv_protests,
+            f_protests = c.f_protests + excluded.f_protests,
+            n_riots = c.n_riots + excluded.n_riots,
+            su_riots = c.su_riots + excluded.su_riots,
+            sv_riots = c.sv_riots + excluded.sv_riots,
+            f_riots = c.f_riots + excluded.f_riots,
+            n_strategic = c.n_strategic + excluded.n_strategic,
+            su_strategic = c.su_strategic + excluded.su_strategic,
+            sv_strategic = c.sv_strategic + excluded.sv_strategic,
+            f_strategic = c.f_strategic + excluded.f_strategic;
     END IF;
     RETURN NULL;
 END $$;
@@ -154,8 +363,40 @@ GRANT SELECT ON incident_tile_cells TO incidentmap_public, incidentmap_moderator
 
 -- The sums of the incidents already stored, in one set-based statement
 -- (the insert trigger's, over the whole table).
-INSERT INTO incident_tile_cells (level, span, t, cx, cy, event_type, status, n, su, sv, fatalities)
-SELECT level, span, t, cx, cy, event_type, status, count(*), sum(u), sum(v), sum(fatalities)
+INSERT INTO incident_tile_cells (level, span, t, cx, cy, status,
+    n_battles, su_battles, sv_battles, f_battles,
+    n_explosions, su_explosions, sv_explosions, f_explosions,
+    n_civilians, su_civilians, sv_civilians, f_civilians,
+    n_protests, su_protests, sv_protests, f_protests,
+    n_riots, su_riots, sv_riots, f_riots,
+    n_strategic, su_strategic, sv_strategic, f_strategic)
+SELECT level, span, t, cx, cy, status,
+       coalesce(sum(n) FILTER (WHERE event_type = 'Battles'), 0) AS n_battles,
+       coalesce(sum(su) FILTER (WHERE event_type = 'Battles'), 0) AS su_battles,
+       coalesce(sum(sv) FILTER (WHERE event_type = 'Battles'), 0) AS sv_battles,
+       coalesce(sum(f) FILTER (WHERE event_type = 'Battles'), 0) AS f_battles,
+       coalesce(sum(n) FILTER (WHERE event_type = 'Explosions/Remote violence'), 0) AS n_explosions,
+       coalesce(sum(su) FILTER (WHERE event_type = 'Explosions/Remote violence'), 0) AS su_explosions,
+       coalesce(sum(sv) FILTER (WHERE event_type = 'Explosions/Remote violence'), 0) AS sv_explosions,
+       coalesce(sum(f) FILTER (WHERE event_type = 'Explosions/Remote violence'), 0) AS f_explosions,
+       coalesce(sum(n) FILTER (WHERE event_type = 'Violence against civilians'), 0) AS n_civilians,
+       coalesce(sum(su) FILTER (WHERE event_type = 'Violence against civilians'), 0) AS su_civilians,
+       coalesce(sum(sv) FILTER (WHERE event_type = 'Violence against civilians'), 0) AS sv_civilians,
+       coalesce(sum(f) FILTER (WHERE event_type = 'Violence against civilians'), 0) AS f_civilians,
+       coalesce(sum(n) FILTER (WHERE event_type = 'Protests'), 0) AS n_protests,
+       coalesce(sum(su) FILTER (WHERE event_type = 'Protests'), 0) AS su_protests,
+       coalesce(sum(sv) FILTER (WHERE event_type = 'Protests'), 0) AS sv_protests,
+       coalesce(sum(f) FILTER (WHERE event_type = 'Protests'), 0) AS f_protests,
+       coalesce(sum(n) FILTER (WHERE event_type = 'Riots'), 0) AS n_riots,
+       coalesce(sum(su) FILTER (WHERE event_type = 'Riots'), 0) AS su_riots,
+       coalesce(sum(sv) FILTER (WHERE event_type = 'Riots'), 0) AS sv_riots,
+       coalesce(sum(f) FILTER (WHERE event_type = 'Riots'), 0) AS f_riots,
+       coalesce(sum(n) FILTER (WHERE event_type = 'Strategic developments'), 0) AS n_strategic,
+       coalesce(sum(su) FILTER (WHERE event_type = 'Strategic developments'), 0) AS su_strategic,
+       coalesce(sum(sv) FILTER (WHERE event_type = 'Strategic developments'), 0) AS sv_strategic,
+       coalesce(sum(f) FILTER (WHERE event_type = 'Strategic developments'), 0) AS f_strategic
+FROM (
+SELECT level, span, t, cx, cy, event_type, status, count(*) AS n, sum(u) AS su, sum(v) AS sv, sum(fatalities) AS f
 FROM (
     SELECT l.level, s.span,
            CASE s.span WHEN 1 THEN d ELSE date_trunc(CASE s.span WHEN 2 THEN 'month' ELSE 'year' END, d)::date END AS t,
@@ -167,9 +408,13 @@ FROM (
     CROSS JOIN (VALUES (6), (8), (10), (12)) l(level) CROSS JOIN (VALUES (1), (2), (3)) s(span)
 ) x
 GROUP BY level, span, t, cx, cy, event_type, status
--- Written in key order, a bucket's cells lie together on disk: the world
--- tile for a year reads a few hundred pages instead of tens of thousands.
-ORDER BY level, span, t, cx, cy, event_type, status;
+) d
+GROUP BY level, span, t, cx, cy, status
+-- Written in the place index's order, a level's cells of one span lie
+-- together on disk: the world tile over all time reads about a thousand
+-- pages instead of one per row (27,000 at a million incidents), and a
+-- short window's few rows stay cheap to fetch.
+ORDER BY level, span, cx, cy, t, status;
 ANALYZE incident_tile_cells;
 -- +goose StatementEnd
 

@@ -140,8 +140,8 @@ func (r dayRange) instantSQL(w *where) string {
 // IncidentTileCellsSQL returns the statement of cluster tile t from the
 // stored sums (incident_tile_cells) and its arguments, and false when they
 // cannot answer it (zoom without a level, or a filter other than
-// datetime, event_type and status): then IncidentTileSQL's point scan
-// does. The tile is IncidentTileSQL's: the same cells, counts, types and
+// datetime, event_type and status, or only event types without columns):
+// then IncidentTileSQL's point scan does. The tile is IncidentTileSQL's: the same cells, counts, types and
 // fatalities, each cluster at the mean of its incidents' Mercator
 // positions (equal up to floating-point rounding). The sums cover the
 // window's whole days, months and years; its partial first and last day
@@ -171,30 +171,56 @@ func IncidentTileCellsSQL(t geo.Tile, q geo.IncidentQuery) (string, []any, bool,
 			ranges = append(ranges, b)
 		}
 	}
+	types := q.EventTypes
+	if len(types) == 0 {
+		types = geo.EventTypes()
+	}
+	var cols []tileCellColumns
+	for _, et := range types {
+		if c, ok := tileCellTypeColumns(et); ok {
+			cols = append(cols, c)
+		}
+	}
+	if len(cols) == 0 { // only types the table has no columns for
+		return "", nil, false, nil
+	}
+	// Every branch yields, per zoom cell gx, gy, the count of each type
+	// asked for and the sums of u, v and fatalities over those types (a
+	// tile's centroid and fatalities need no more): narrow rows to add
+	// up. Sums are float8: exact for these integers (below 2^53) and much
+	// cheaper to add than numeric.
+	var sel, present, sums, values, su, sv, f []string
+	for _, c := range cols {
+		sel = append(sel, c.n+"::float8 AS "+c.n)
+		present = append(present, c.n)
+		su, sv, f = append(su, c.su), append(sv, c.sv), append(f, c.f)
+		sums = append(sums, fmt.Sprintf("sum(%s) AS %s", c.n, c.n))
+		values = append(values, fmt.Sprintf("(%s, %s)", pq.QuoteLiteral(c.eventType), c.n))
+	}
+	sel = append(sel, strings.Join(su, " + ")+" AS su", strings.Join(sv, " + ")+" AS sv", "("+strings.Join(f, " + ")+")::float8 AS f")
+	sums = append(sums, "sum(su) AS su", "sum(sv) AS sv", "sum(f) AS f")
 	// One branch per span and range, so that each is one range of an
-	// index (an OR of them would make the planner scan the level).
+	// index (an OR of them would make the planner scan the level). Rows
+	// none of whose types is present are skipped.
 	var branches []string
 	if len(ranges) > 0 {
 		common := []string{
 			fmt.Sprintf("level = %s", w.arg(level)),
 			fmt.Sprintf("cx BETWEEN %s AND %s", w.arg(x0<<shift), w.arg((x0+clusterGrid+2)<<shift-1)),
 			fmt.Sprintf("cy BETWEEN %s AND %s", w.arg(y0<<shift), w.arg((y0+clusterGrid+2)<<shift-1)),
-			"n > 0",
 			fmt.Sprintf("status = ANY(%s)", w.arg(pq.Array(statuses))),
-		}
-		if len(q.EventTypes) > 0 {
-			common = append(common, fmt.Sprintf("event_type = ANY(%s)", w.arg(pq.Array(q.EventTypes))))
+			strings.Join(present, " + ") + " > 0",
 		}
 		shiftArg := w.arg(shift)
 		for _, b := range ranges {
 			conds := append(slices.Clone(common), fmt.Sprintf("span = %d", b.span), b.r.bucketSQL(w))
-			branches = append(branches, fmt.Sprintf(`SELECT cx >> %s::int AS gx, cy >> %s::int AS gy, event_type, n, su, sv, fatalities AS f
-					FROM incident_tile_cells WHERE %s`, shiftArg, shiftArg, strings.Join(conds, " AND ")))
+			branches = append(branches, fmt.Sprintf(`SELECT cx >> %s::int AS gx, cy >> %s::int AS gy, %s
+					FROM incident_tile_cells WHERE %s`, shiftArg, shiftArg, strings.Join(sel, ", "), strings.Join(conds, " AND ")))
 		}
 	}
 
 	// The partial days from the points, under the same filters, their
-	// arguments numbered after the sums'.
+	// arguments numbered after the sums', each point in its type's columns.
 	p := &where{args: w.args}
 	p.add("status = ANY(%s)", pq.Array(statuses))
 	if len(q.EventTypes) > 0 {
@@ -207,22 +233,73 @@ func IncidentTileCellsSQL(t geo.Tile, q geo.IncidentQuery) (string, []any, bool,
 	worldArg, oxArg, oyArg := p.arg(world), p.arg(float64(t.X)*tileExtent), p.arg(float64(t.Y)*tileExtent)
 	gridArg := p.arg(grid)
 	lo, hi := -tileBuffer, tileExtent+tileBuffer
-	branches = append(branches, fmt.Sprintf(`SELECT floor(u * %s::int)::int AS gx, floor(v * %s::int)::int AS gy, event_type, 1 AS n, u AS su, v AS sv, fatalities AS f FROM (
+	var pointCols []string
+	for _, c := range cols {
+		pointCols = append(pointCols, fmt.Sprintf("(event_type = %s)::int::float8 AS %s", pq.QuoteLiteral(c.eventType), c.n))
+	}
+	pointCols = append(pointCols, "u AS su", "v AS sv", "fatalities::float8 AS f")
+	branches = append(branches, fmt.Sprintf(`SELECT floor(u * %s::int)::int AS gx, floor(v * %s::int)::int AS gy, %s FROM (
 						SELECT (ST_X(geom) + 180) / 360 AS u, 0.5 - ln(tan(radians(ST_Y(geom)) / 2 + pi() / 4)) / (2 * pi()) AS v,
 						       event_type, fatalities
-						FROM incidents %s OFFSET 0) pt`, gridArg, gridArg, p.sql()))
+						FROM incidents %s OFFSET 0) pt`, gridArg, gridArg, strings.Join(pointCols, ", "), p.sql()))
+	// Added up per zoom cell; the types' counts are unpivoted per cell
+	// for the dominant type and the types object (names are constants of
+	// the column list).
+	typesSQL := fmt.Sprintf("(VALUES %s) e(event_type, n) WHERE n > 0", strings.Join(values, ", "))
 	query := fmt.Sprintf(`SELECT ST_AsMVT(c, 'incidents', %d, 'geom') FROM (
 		SELECT ST_MakePoint(x, y) AS geom, count, event_type, types, fatalities FROM (
-			SELECT round(sum(su) / sum(n)::float8 * %[2]s::float8 - %[3]s::float8) AS x,
-			       round(sum(sv) / sum(n)::float8 * %[2]s::float8 - %[4]s::float8) AS y, sum(n)::bigint AS count,
-			       (array_agg(event_type ORDER BY n DESC, event_type))[1] AS event_type,
-			       json_object_agg(event_type, n)::text AS types, sum(f)::bigint AS fatalities
+			SELECT round(su / count * %[2]s::float8 - %[3]s::float8) AS x, round(sv / count * %[2]s::float8 - %[4]s::float8) AS y,
+			       count::bigint AS count, fatalities::bigint AS fatalities,
+			       (SELECT event_type FROM %[5]s ORDER BY n DESC, event_type LIMIT 1) AS event_type,
+			       (SELECT json_object_agg(event_type, n::bigint ORDER BY event_type) FROM %[5]s)::text AS types
 			FROM (
-				SELECT gx, gy, event_type, sum(n) AS n, sum(su) AS su, sum(sv) AS sv, sum(f) AS f FROM (
-					%[5]s
-				) a GROUP BY gx, gy, event_type
-			) e GROUP BY gx, gy
-		) k WHERE x BETWEEN %[6]d AND %[7]d AND y BETWEEN %[6]d AND %[7]d
-	) c %[8]s`, tileExtent, worldArg, oxArg, oyArg, strings.Join(branches, "\n\t\t\t\t\tUNION ALL\n\t\t\t\t\t"), lo, hi, noParallel)
+				SELECT *, %[6]s AS count, f AS fatalities FROM (
+					SELECT gx, gy, %[7]s FROM (
+						%[8]s
+					) r GROUP BY gx, gy
+				) s
+			) s WHERE count > 0
+		) k WHERE x BETWEEN %[9]d AND %[10]d AND y BETWEEN %[9]d AND %[10]d
+	) c %[11]s`, tileExtent, worldArg, oxArg, oyArg, typesSQL, strings.Join(present, " + "), strings.Join(sums, ", "),
+		strings.Join(branches, "\n\t\t\t\t\t\tUNION ALL\n\t\t\t\t\t\t"), lo, hi, noParallel)
 	return query, p.args, true, nil
+}
+
+// tileCellColumns names the columns of incident_tile_cells that hold one
+// event type's sums.
+type tileCellColumns struct {
+	eventType, n, su, sv, f string
+}
+
+// tileCellTypeSuffixes are the column suffixes of each event type in
+// incident_tile_cells (migration 00017): the table keeps one set of
+// columns per type of geo.EventTypes() (TestIncidentTileCellsColumns).
+var tileCellTypeSuffixes = map[string]string{
+	"Battles":                    "battles",
+	"Explosions/Remote violence": "explosions",
+	"Violence against civilians": "civilians",
+	"Protests":                   "protests",
+	"Riots":                      "riots",
+	"Strategic developments":     "strategic",
+}
+
+// tileCellTypeColumns returns the columns of event type et, and false for
+// a type the table has none for.
+func tileCellTypeColumns(et string) (tileCellColumns, bool) {
+	s, ok := tileCellTypeSuffixes[et]
+	if !ok {
+		return tileCellColumns{}, false
+	}
+	return tileCellColumns{eventType: et, n: "n_" + s, su: "su_" + s, sv: "sv_" + s, f: "f_" + s}, true
+}
+
+// TileCellTypeColumns returns, per event type, the names of its count, u-sum, v-sum and fatalities columns in
+// incident_tile_cells (for tests and the benchmarks).
+func TileCellTypeColumns() map[string][4]string {
+	m := map[string][4]string{}
+	for et := range tileCellTypeSuffixes {
+		c, _ := tileCellTypeColumns(et)
+		m[et] = [4]string{c.n, c.su, c.sv, c.f}
+	}
+	return m
 }

@@ -150,6 +150,9 @@ var tileQueries = []string{
 	"datetime=2023-07-31T23:59:59.999999Z/..",                   // open end
 	"datetime=2023-05-05T00:00:00Z",                             // one instant
 	"datetime=2023-02-01/2023-02-28&event_type=Battles,Riots",
+	"event_type=Protests",                           // one type's columns, all time
+	"event_type=Riots,Explosions/Remote%20violence", // two types' columns: their own centroid
+	"datetime=2022-12-30T12:00:00Z/2024-01-02&event_type=Battles,Protests&status=disputed,retracted",
 	"status=retracted",
 	"status=verified,disputed,retracted&datetime=2023-01-15/2023-11-20T08:00:00Z",
 }
@@ -239,6 +242,17 @@ func TestIncidentTileCellsMatchPointScan(t *testing.T) {
 	checkSumsRebuilt(t, db.SQL())
 }
 
+// tileCellValues lists incident_tile_cells' columns per event type as
+// rows of a VALUES list: (type, n, su, sv, fatalities).
+func tileCellValues() string {
+	var rows []string
+	for _, et := range geo.EventTypes() {
+		c := postgis.TileCellTypeColumns()[et]
+		rows = append(rows, fmt.Sprintf("(%s, %s, %s, %s, %s)", pq.QuoteLiteral(et), c[0], c[1], c[2], c[3]))
+	}
+	return strings.Join(rows, ", ")
+}
+
 // checkSumsRebuilt compares incident_tile_cells with the sums computed
 // afresh from incidents (what migration 00017 builds).
 func checkSumsRebuilt(t *testing.T, db *sql.DB) {
@@ -257,7 +271,9 @@ func checkSumsRebuilt(t *testing.T, db *sql.DB) {
 				      FROM incidents WHERE abs(ST_Y(geom)) <= 85.0511287798066) p
 				CROSS JOIN (VALUES (6), (8), (10), (12)) l(level) CROSS JOIN (VALUES (1), (2), (3)) s(span)
 			) x GROUP BY level, span, t, cx, cy, event_type, status),
-		kept AS (SELECT * FROM incident_tile_cells WHERE n <> 0)
+		kept AS (SELECT level, span, t, cx, cy, e.event_type, status, e.n, e.su, e.sv, e.fatalities
+		         FROM incident_tile_cells CROSS JOIN LATERAL (VALUES `+tileCellValues()+`) e(event_type, n, su, sv, fatalities)
+		         WHERE e.n <> 0)
 		SELECT count(*), min(format('%s %s %s %s/%s %s %s: kept %s, fresh %s', level, span, t, cx, cy, event_type, status, k, f))
 		FROM (SELECT coalesce(k.level, f.level) AS level, coalesce(k.span, f.span) AS span, coalesce(k.t, f.t) AS t,
 		             coalesce(k.cx, f.cx) AS cx, coalesce(k.cy, f.cy) AS cy, coalesce(k.event_type, f.event_type) AS event_type,
@@ -351,8 +367,8 @@ func TestIncidentTileCellsRoles(t *testing.T) {
 	public := open(postgis.LoginPublic, postgis.RolePublic)
 	moderator := open(postgis.LoginModerator, postgis.RoleModerator)
 	for name, db := range map[string]*postgis.DB{"public": public, "moderator": moderator} {
-		for _, stmt := range []string{`UPDATE incident_tile_cells SET n = 0`, `DELETE FROM incident_tile_cells`,
-			`INSERT INTO incident_tile_cells VALUES (8, 1, '2023-01-01', 1, 1, 'Battles', 'verified', 1, 0, 0, 0)`} {
+		for _, stmt := range []string{`UPDATE incident_tile_cells SET n_battles = 0`, `DELETE FROM incident_tile_cells`,
+			`INSERT INTO incident_tile_cells (level, span, t, cx, cy, status, n_battles) VALUES (8, 1, '2023-01-01', 1, 1, 'verified', 1)`} {
 			if _, err := db.SQL().Exec(stmt); sqlState(err) != "42501" {
 				t.Errorf("%s role: %s: err = %v, want permission denied (42501)", name, stmt, err)
 			}
@@ -419,4 +435,59 @@ func TestIncidentTileCellsConcurrentWriters(t *testing.T) {
 		}
 	}
 	checkSumsRebuilt(t, db.SQL())
+}
+
+// incident_tile_cells holds one set of columns per event type of
+// geo.EventTypes() (which the incidents' CHECK constraint lists), and an
+// incident of each type lands in its own columns.
+func TestIncidentTileCellsColumns(t *testing.T) {
+	db := openTestDB(t)
+	cols := postgis.TileCellTypeColumns()
+	want := []string{"level", "span", "t", "cx", "cy", "status"}
+	for _, et := range geo.EventTypes() {
+		c, ok := cols[et]
+		if !ok {
+			t.Fatalf("event type %q has no columns in postgis.TileCellTypeColumns", et)
+		}
+		want = append(want, c[:]...)
+	}
+	if len(cols) != len(geo.EventTypes()) {
+		t.Errorf("postgis.TileCellTypeColumns has %d types, want geo.EventTypes()' %d", len(cols), len(geo.EventTypes()))
+	}
+	var got []string
+	if err := db.SQL().QueryRow(`SELECT array_agg(column_name::text ORDER BY ordinal_position) FROM information_schema.columns
+		WHERE table_schema = current_schema() AND table_name = 'incident_tile_cells'`).Scan(pq.Array(&got)); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("incident_tile_cells columns\n got %v\nwant %v", got, want)
+	}
+	for i, et := range geo.EventTypes() {
+		if _, err := db.SQL().Exec(`INSERT INTO incidents (occurred_at, event_type, title, geom, fatalities)
+			VALUES ('2023-05-05T05:00:00Z', $1, 'Typed', ST_SetSRID(ST_MakePoint($2, 10), 4326), $3)`, et, -170+20*i, i+1); err != nil {
+			t.Fatalf("insert %s: %v", et, err)
+		}
+	}
+	for i, et := range geo.EventTypes() {
+		c := cols[et]
+		var n, f, total int64
+		// Column names from the package's list, not input.
+		err := db.SQL().QueryRow(fmt.Sprintf(`SELECT coalesce(sum(%s), 0), coalesce(sum(%s), 0), coalesce(sum(%s), 0)
+			FROM incident_tile_cells WHERE level = 6 AND span = 3`, c[0], c[3], strings.Join(firstOf(cols), " + "))).Scan(&n, &f, &total)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 || f != int64(i+1) || total != int64(len(cols)) {
+			t.Errorf("%s: %s = %d, %s = %d, all types' n %d; want 1, %d, %d", et, c[0], n, c[3], f, total, i+1, len(cols))
+		}
+	}
+}
+
+// firstOf returns the count column of every type.
+func firstOf(cols map[string][4]string) []string {
+	var out []string
+	for _, c := range cols {
+		out = append(out, c[0])
+	}
+	return out
 }
