@@ -71,7 +71,7 @@ func TestSpoolFileToClient(t *testing.T) {
 	spoolInMemory.Add(spoolBudget) // the budget is taken: the page goes to a file
 	defer spoolInMemory.Add(-spoolBudget)
 	body := strings.Repeat("0123456789", 350_000) // 3.5 MB: several ReadFrom steps
-	sizes := make(chan int64, 1) // the handler may still run when the client has read the body
+	sizes := make(chan int64, 1)                  // the handler may still run when the client has read the body
 	e := echo.New()
 	e.GET("/", func(c echo.Context) error {
 		var s spool
