@@ -36,15 +36,11 @@ func IncidentLimitSQL(q geo.IncidentQuery, ordered bool) (string, []any, error) 
 	}
 	order := ""
 	if ordered {
-		sortCol, ok := incidentSortSQL[q.Sort.Field]
-		if !ok {
-			return "", nil, geo.Invalidf("sortby", "cannot sort by %q", q.Sort.Field)
+		sortCol, err := incidentSortColumn(q.Sort)
+		if err != nil {
+			return "", nil, err
 		}
-		dir := "ASC"
-		if q.Sort.Desc {
-			dir = "DESC"
-		}
-		order = fmt.Sprintf("ORDER BY %s %s, id %s", sortCol, dir, dir)
+		order = "ORDER BY " + incidentOrderSQL(sortCol, q.Sort.Desc)
 	}
 	limit := w.arg(q.Limit)
 	query := fmt.Sprintf(`SELECT '{"type":"FeatureCollection","features":[' || coalesce(string_agg(ST_AsGeoJSON(t.*, 'geom', 6), ','), '') || ']}'
