@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log"
 	"math"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/incidentmap/incidentmap/frontend/chromium"
 )
 
 // The browser window of the map suite, and the incidents the city view
@@ -28,12 +28,11 @@ func chromiumPath(cfg config) (string, error) {
 	if cfg.chromium != "" {
 		return exec.LookPath(cfg.chromium)
 	}
-	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p, nil
-		}
+	exe, err := chromium.Find()
+	if err != nil {
+		return "", fmt.Errorf("%w, or pass -chromium", err)
 	}
-	return "", errors.New("chromium not found: run make deps (Debian package chromium) or pass -chromium")
+	return exe, nil
 }
 
 // browser is one headless Chromium with a fresh profile.
@@ -52,20 +51,7 @@ func newBrowser(cfg config) (*browser, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.UserDataDir(profile),
-		chromedp.WindowSize(mapWidth, mapHeight),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), chromium.Options(exe, profile, mapWidth, mapHeight)...)
 	ctx, cancelTab := chromedp.NewContext(allocCtx)
 	b := &browser{ctx: ctx, profile: profile, cancel: func() {
 		cancelTab()

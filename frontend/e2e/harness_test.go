@@ -18,7 +18,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -36,6 +35,7 @@ import (
 
 	"github.com/incidentmap/incidentmap/api"
 	"github.com/incidentmap/incidentmap/frontend"
+	"github.com/incidentmap/incidentmap/frontend/chromium"
 	"github.com/incidentmap/incidentmap/geo"
 	"github.com/incidentmap/incidentmap/geo/postgis"
 	"github.com/incidentmap/incidentmap/geo/postgis/pgtest"
@@ -230,13 +230,11 @@ func apiCount(t *testing.T, itemsURL string) int {
 // it is not installed.
 func chromiumPath(t *testing.T) string {
 	t.Helper()
-	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
+	exe, err := chromium.Find()
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("Chromium not found: install it with make deps (Debian package chromium)")
-	return ""
+	return exe
 }
 
 // browser is one headless Chromium for a test, recording what its tabs
@@ -255,19 +253,7 @@ type browser struct {
 // newBrowser starts Chromium with a fresh profile and a width x height window.
 func newBrowser(t *testing.T, width, height int) *browser {
 	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath(t)),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(width, height),
-	)
+	opts := chromium.Options(chromiumPath(t), t.TempDir(), width, height)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancelAlloc)
 	b := &browser{t: t}
