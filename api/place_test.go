@@ -6,16 +6,12 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/incidentmap/incidentmap/geo"
 	"github.com/incidentmap/incidentmap/geo/geotest"
-	"github.com/incidentmap/incidentmap/geo/topojson"
 )
 
 // loadTestPlaces loads the real GeoNames places of the South Caucasus
@@ -160,29 +156,8 @@ func TestPlacesSearchBadInput(t *testing.T) {
 // After the borders are loaded, countries and borders are collections.
 func TestCountriesAndBordersCollections(t *testing.T) {
 	ts := newTestServer(t)
-	dir := filepath.Join("..", "frontend", "node_modules")
-	f, err := os.Open(filepath.Join(dir, "world-atlas", "countries-50m.json"))
-	if err != nil {
-		t.Fatalf("%v (run 'make frontend')", err)
-	}
-	defer f.Close()
-	topo, err := topojson.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf, err := os.Open(filepath.Join(dir, "i18n-iso-countries", "codes.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cf.Close()
-	codes, err := geo.ParseCountryCodes(cf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	countries, borders, err := topojson.Countries(topo, "countries", codes)
-	if err != nil {
-		t.Fatal(err)
-	}
+	set := geotest.Countries(t, "countries-50m.json")
+	countries, borders := set.Countries, set.Borders
 	ctx := context.Background()
 	if _, err := ts.DB.LoadCountries(ctx, countries); err != nil {
 		t.Fatal(err)

@@ -1,10 +1,7 @@
 package e2e_test
 
 import (
-	"bytes"
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,34 +14,13 @@ import (
 	"github.com/incidentmap/incidentmap/geo"
 	"github.com/incidentmap/incidentmap/geo/geotest"
 	"github.com/incidentmap/incidentmap/geo/postgis"
-	"github.com/incidentmap/incidentmap/geo/topojson"
 )
 
 // realCountries loads the Natural Earth 1:10m countries and their land
 // borders from the world-atlas npm package, as `borders load` does.
 func realCountries(t *testing.T, db *postgis.DB) {
 	t.Helper()
-	codes, err := os.ReadFile(filepath.Join("..", "node_modules", "i18n-iso-countries", "codes.json"))
-	if err != nil {
-		t.Fatalf("%v (run 'make frontend')", err)
-	}
-	numericToAlpha2, err := geo.ParseCountryCodes(bytes.NewReader(codes))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(filepath.Join("..", "node_modules", "world-atlas", "countries-10m.json"))
-	if err != nil {
-		t.Fatalf("%v (run 'make frontend')", err)
-	}
-	defer f.Close()
-	topo, err := topojson.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := topojson.BuildCountries(topo, "countries", numericToAlpha2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	set := geotest.Countries(t, "countries-10m.json")
 	if _, err := db.LoadCountries(context.Background(), set.Countries); err != nil {
 		t.Fatalf("load countries: %v", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"github.com/incidentmap/incidentmap/geo"
+	"github.com/incidentmap/incidentmap/geo/topojson"
 )
 
 // SouthCaucasus is the region of the seed article (Armenia, Azerbaijan,
@@ -93,3 +94,53 @@ func GeoNamesWhere(t testing.TB, keep func(geo.Place) bool) []geo.Place {
 
 // InSouthCaucasus keeps the places of SouthCaucasus (for GeoNamesWhere).
 func InSouthCaucasus(p geo.Place) bool { return SouthCaucasus.Contains(p.Point) }
+
+var (
+	atlasMu  sync.Mutex
+	atlasSet = map[string]topojson.CountrySet{}
+)
+
+// Countries returns the countries and land borders of the Natural Earth
+// file name of the npm package world-atlas ("countries-10m.json", -50m,
+// -110m), with alpha-2 codes from i18n-iso-countries, built as `borders
+// load` builds them, once per file and test binary. The set is shared:
+// callers must not modify it.
+func Countries(t testing.TB, name string) topojson.CountrySet {
+	t.Helper()
+	atlasMu.Lock()
+	defer atlasMu.Unlock()
+	if set, ok := atlasSet[name]; ok {
+		return set
+	}
+	set, err := buildCountries(NPMData(t), name)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	atlasSet[name] = set
+	return set
+}
+
+func buildCountries(npm, name string) (topojson.CountrySet, error) {
+	f, err := os.Open(filepath.Join(npm, "world-atlas", name))
+	if errors.Is(err, os.ErrNotExist) {
+		return topojson.CountrySet{}, fmt.Errorf("%w (run 'make frontend' to install the npm data packages)", err)
+	}
+	if err != nil {
+		return topojson.CountrySet{}, err
+	}
+	defer f.Close()
+	topo, err := topojson.Decode(f)
+	if err != nil {
+		return topojson.CountrySet{}, err
+	}
+	cf, err := os.Open(filepath.Join(npm, "i18n-iso-countries", "codes.json"))
+	if err != nil {
+		return topojson.CountrySet{}, err
+	}
+	defer cf.Close()
+	codes, err := geo.ParseCountryCodes(cf)
+	if err != nil {
+		return topojson.CountrySet{}, err
+	}
+	return topojson.BuildCountries(topo, "countries", codes)
+}

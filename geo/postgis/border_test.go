@@ -6,57 +6,21 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/paulmach/orb"
 
 	"github.com/incidentmap/incidentmap/geo"
+	"github.com/incidentmap/incidentmap/geo/geotest"
 	"github.com/incidentmap/incidentmap/geo/postgis"
-	"github.com/incidentmap/incidentmap/geo/topojson"
-)
-
-var (
-	atlasOnce      sync.Once
-	atlasCountries []geo.Country
-	atlasBorders   []geo.Border
-	atlasErr       error
 )
 
 // realBorders returns the countries and land borders of the real
 // world-atlas file, built once per test binary.
 func realBorders(t testing.TB) ([]geo.Country, []geo.Border) {
 	t.Helper()
-	atlasOnce.Do(func() {
-		atlasErr = func() error {
-			f, err := os.Open(filepath.Join(npmData, "world-atlas", "countries-10m.json"))
-			if err != nil {
-				return fmt.Errorf("%w (run 'make frontend' to install the npm data packages)", err)
-			}
-			defer f.Close()
-			topo, err := topojson.Decode(f)
-			if err != nil {
-				return err
-			}
-			cf, err := os.Open(filepath.Join(npmData, "i18n-iso-countries", "codes.json"))
-			if err != nil {
-				return err
-			}
-			defer cf.Close()
-			codes, err := geo.ParseCountryCodes(cf)
-			if err != nil {
-				return err
-			}
-			atlasCountries, atlasBorders, err = topojson.Countries(topo, "countries", codes)
-			return err
-		}()
-	})
-	if atlasErr != nil {
-		t.Fatal(atlasErr)
-	}
-	return atlasCountries, atlasBorders
+	set := geotest.Countries(t, "countries-10m.json")
+	return set.Countries, set.Borders
 }
 
 // loadRealBorders loads the real countries and borders into db.

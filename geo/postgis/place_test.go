@@ -9,7 +9,6 @@ import (
 	"math"
 	"net/url"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -23,9 +22,6 @@ import (
 	"github.com/incidentmap/incidentmap/geo/postgis"
 	"github.com/incidentmap/incidentmap/geo/postgis/pgtest"
 )
-
-// npmData is where `make frontend` installs the data packages.
-var npmData = filepath.Join("..", "..", "frontend", "node_modules")
 
 // realPlaces returns every place of the real GeoNames cities500 file,
 // decoded once per test binary (shared: callers must not modify it).

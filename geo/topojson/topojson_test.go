@@ -2,8 +2,6 @@ package topojson_test
 
 import (
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +10,7 @@ import (
 	"github.com/paulmach/orb/planar"
 
 	"github.com/incidentmap/incidentmap/geo"
+	"github.com/incidentmap/incidentmap/geo/geotest"
 	"github.com/incidentmap/incidentmap/geo/topojson"
 )
 
@@ -137,29 +136,7 @@ func TestDecodeErrors(t *testing.T) {
 // The real world-atlas countries at 1:10m: polygons for every country,
 // and land borders that are shared boundaries only, never coastlines.
 func TestWorldAtlasCountries(t *testing.T) {
-	dir := filepath.Join("..", "..", "frontend", "node_modules")
-	f, err := os.Open(filepath.Join(dir, "world-atlas", "countries-10m.json"))
-	if err != nil {
-		t.Fatalf("%v (run 'make frontend')", err)
-	}
-	defer f.Close()
-	topo, err := topojson.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf, err := os.Open(filepath.Join(dir, "i18n-iso-countries", "codes.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cf.Close()
-	codes, err := geo.ParseCountryCodes(cf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := topojson.BuildCountries(topo, "countries", codes)
-	if err != nil {
-		t.Fatal(err)
-	}
+	set := geotest.Countries(t, "countries-10m.json")
 	countries, borders := set.Countries, set.Borders
 	if len(countries) != 254 {
 		t.Errorf("%d countries, want the 255 of Natural Earth 1:10m less Vatican", len(countries))
