@@ -106,10 +106,7 @@ func TestItemsFilter(t *testing.T) {
 // GDAL sends an updated_at comparison to the server as CQL2 and gets the
 // exact answer (before, it became datetime= on occurred_at: every row).
 func TestGDALFiltersOnTimestamps(t *testing.T) {
-	ogrinfo, err := exec.LookPath("ogrinfo")
-	if err != nil {
-		t.Fatal("ogrinfo not found: install gdal-bin (make deps does)")
-	}
+	ogrinfo := ogrinfoPath(t)
 	ts := newTestServer(t)
 	for i := range 5 {
 		seedIncident(t, ts, 46.5+float64(i)*0.01, 39.0, nil)

@@ -139,12 +139,19 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	}
 }
 
-// GDAL's OGC API – Features driver, as QGIS uses it, reads the server.
-func TestGDALReadsCollections(t *testing.T) {
-	ogrinfo, err := exec.LookPath("ogrinfo")
+// ogrinfoPath is GDAL's ogrinfo, the OGC API client QGIS uses underneath.
+func ogrinfoPath(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("ogrinfo")
 	if err != nil {
 		t.Fatal("ogrinfo not found: install gdal-bin (make deps does)")
 	}
+	return p
+}
+
+// GDAL's OGC API – Features driver, as QGIS uses it, reads the server.
+func TestGDALReadsCollections(t *testing.T) {
+	ogrinfo := ogrinfoPath(t)
 	ts := newTestServer(t)
 	for i := range 12 {
 		seedIncident(t, ts, 46.5+float64(i)*0.1, 39.0, nil)
@@ -267,10 +274,7 @@ func TestTilesDiscoverable(t *testing.T) {
 // (it only does when the collection's own path lists the parameter), as a
 // parameter or as CQL text.
 func TestGDALPushesAttributeFilters(t *testing.T) {
-	ogrinfo, err := exec.LookPath("ogrinfo")
-	if err != nil {
-		t.Fatal("ogrinfo not found: install gdal-bin (make deps does)")
-	}
+	ogrinfo := ogrinfoPath(t)
 	ts := newTestServer(t)
 	for i := range 30 {
 		seedIncident(t, ts, 46.5+float64(i)*0.01, 39.0, func(inc *geo.Incident) {
@@ -339,10 +343,7 @@ func TestPolygonsCounterclockwise(t *testing.T) {
 // extent ("Missing bbox" otherwise), so an empty collection, as every
 // collection of a new server is, still declares one.
 func TestGDALOpensEmptyCollection(t *testing.T) {
-	ogrinfo, err := exec.LookPath("ogrinfo")
-	if err != nil {
-		t.Fatal("ogrinfo not found: install gdal-bin (make deps does)")
-	}
+	ogrinfo := ogrinfoPath(t)
 	ts := newTestServer(t)
 	url := "OGCAPI:" + ts.URL + "/api/collections/incidents"
 	out, err := exec.Command(ogrinfo, "-ro", "-so", "-oo", "API=ITEMS", url).CombinedOutput()
@@ -361,10 +362,7 @@ func TestGDALOpensEmptyCollection(t *testing.T) {
 // evidence); from 3.7 on it lists one layer per zoom level, which this test
 // then requires, reading features from the tiles.
 func TestGDALFollowsTilesDiscovery(t *testing.T) {
-	ogrinfo, err := exec.LookPath("ogrinfo")
-	if err != nil {
-		t.Fatal("ogrinfo not found: install gdal-bin (make deps does)")
-	}
+	ogrinfo := ogrinfoPath(t)
 	ts := newTestServer(t)
 	for i := range 12 {
 		seedIncident(t, ts, 46.5+float64(i)*0.1, 39.0, nil)
