@@ -254,7 +254,8 @@ func coldTilesSuite(cfg config, ds *dataset) (string, error) {
 		return "", err
 	}
 	var cells, cellBytes int64
-	if err := db.QueryRow(`SELECT count(*), pg_total_relation_size('incident_tile_cells') FROM incident_tile_cells`).Scan(&cells, &cellBytes); err != nil {
+	if err := db.QueryRow(`SELECT (SELECT count(*) FROM incident_tile_cells),
+		(SELECT sum(pg_total_relation_size(relid))::bigint FROM pg_partition_tree('incident_tile_cells'))`).Scan(&cells, &cellBytes); err != nil {
 		return "", err
 	}
 	var tableBytes int64

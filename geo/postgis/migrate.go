@@ -59,6 +59,22 @@ func migratorOn(sqldb *sql.DB, logger *slog.Logger) (*goose.Provider, error) {
 // migration that rewrites or summarises a big table (00013, 00017: minutes
 // at a million incidents) failed every start under a 15-second timeout.
 func (db *DB) Migrate(ctx context.Context) error {
+	return db.onMigrationPool(ctx, func(p *goose.Provider) error {
+		results, err := p.Up(ctx)
+		if err != nil {
+			return fmt.Errorf("migrate up: %w", err)
+		}
+		for _, r := range results {
+			db.logger.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration)
+		}
+		return nil
+	})
+}
+
+// onMigrationPool runs f with a migrator on a pool of its own, without the
+// serving pool's statement timeout and read limit (see Migrate): rolling
+// back a migration can rewrite a big table as well.
+func (db *DB) onMigrationPool(ctx context.Context, f func(*goose.Provider) error) error {
 	mdb, err := Open(ctx, db.dsn, Options{MaxOpenConns: 2, StatementTimeout: migrationTimeout, Role: db.role, Logger: db.logger})
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
@@ -68,14 +84,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	results, err := p.Up(ctx)
-	if err != nil {
-		return fmt.Errorf("migrate up: %w", err)
-	}
-	for _, r := range results {
-		db.logger.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration)
-	}
-	return nil
+	return f(p)
 }
 
 // MigrateURL opens dsn, applies every pending migration, makes the login
@@ -95,19 +104,17 @@ func MigrateURL(ctx context.Context, dsn string) error {
 
 // MigrateDown rolls back the most recent migration.
 func (db *DB) MigrateDown(ctx context.Context) error {
-	p, err := db.migrator()
-	if err != nil {
-		return err
-	}
-	r, err := p.Down(ctx)
-	if err != nil {
-		if errors.Is(err, goose.ErrNoNextVersion) {
-			return fmt.Errorf("migrate down: %w: no migration to roll back", geo.ErrInvalid)
+	return db.onMigrationPool(ctx, func(p *goose.Provider) error {
+		r, err := p.Down(ctx)
+		if err != nil {
+			if errors.Is(err, goose.ErrNoNextVersion) {
+				return fmt.Errorf("migrate down: %w: no migration to roll back", geo.ErrInvalid)
+			}
+			return fmt.Errorf("migrate down: %w", err)
 		}
-		return fmt.Errorf("migrate down: %w", err)
-	}
-	db.logger.Info("migration rolled back", "version", r.Source.Version, "file", r.Source.Path)
-	return nil
+		db.logger.Info("migration rolled back", "version", r.Source.Version, "file", r.Source.Path)
+		return nil
+	})
 }
 
 // MigrationStatuses lists every known migration and whether it is applied.

@@ -73,7 +73,8 @@ func (f tileFrame) envelopeSQL(w *where) string {
 // incidents themselves: where the data is, not the cell's centre), with
 // count, event_type (the most frequent; ties go to the first in alphabetical
 // order), types (a JSON object of the count per event type, so that the map
-// can colour a merged cluster by its dominant type exactly) and fatalities
+// can colour a merged cluster by its dominant type exactly; compact, keys
+// in alphabetical order, the same text as IncidentTileCellsSQL's) and fatalities
 // (the sum). The cells are aligned with every tile of the zoom, so the 64 px
 // buffer holds exactly the neighbouring cells and a cluster in the buffer
 // is the same as in its own tile.
@@ -109,7 +110,7 @@ func IncidentTileSQL(t geo.Tile, q geo.IncidentQuery, clusterBelow int) (string,
 		SELECT ST_MakePoint(x, y) AS geom, count, event_type, types, fatalities FROM (
 			SELECT round(sum(sx) / sum(n)) AS x, round(sum(sy) / sum(n)) AS y, sum(n)::bigint AS count,
 			       (array_agg(event_type ORDER BY n DESC, event_type))[1] AS event_type,
-			       json_object_agg(event_type, n)::text AS types, sum(f)::bigint AS fatalities
+			       json_strip_nulls(json_object_agg(event_type, n ORDER BY event_type))::text AS types, sum(f)::bigint AS fatalities
 			FROM (
 				SELECT floor(px / %d) * 65536 + floor(py / %d) AS cell, event_type,
 				       count(*) AS n, sum(px) AS sx, sum(py) AS sy, sum(fatalities) AS f

@@ -491,3 +491,55 @@ func firstOf(cols map[string][4]string) []string {
 	}
 	return out
 }
+
+// The sums are stored one partition per grid level (migration 00019), the
+// levels tiles read (postgis.TileCellLevels), and the triggers write every
+// one of them: an incident lands once in each level's partition, and a
+// level the triggers wrote without a partition would fail the insert.
+func TestIncidentTileCellsPartitionPerLevel(t *testing.T) {
+	db := openTestDB(t)
+	var got []int64
+	if err := db.SQL().QueryRow(`SELECT array_agg(substring(pg_get_expr(c.relpartbound, c.oid) FROM '(\d+)')::int ORDER BY 1)
+		FROM pg_partition_tree('incident_tile_cells') p JOIN pg_class c ON c.oid = p.relid WHERE p.isleaf`).Scan(pq.Array(&got)); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, levels64(postgis.TileCellLevels)) {
+		t.Errorf("partitions of incident_tile_cells hold levels %v, want postgis.TileCellLevels %v", got, postgis.TileCellLevels)
+	}
+	if _, err := db.SQL().Exec(`INSERT INTO incidents (occurred_at, event_type, title, geom)
+		VALUES ('2022-02-02T02:00:00Z', 'Battles', 'Partitioned', ST_SetSRID(ST_MakePoint(44.5, 40.2), 4326))`); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.SQL().Query(`SELECT tableoid::regclass::text, level, count(*), sum(n_battles) FROM incident_tile_cells
+		WHERE span = 3 AND t = '2022-01-01' GROUP BY 1, 2 ORDER BY 2`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var levels []int
+	for rows.Next() {
+		var table string
+		var level, n, battles int
+		if err := rows.Scan(&table, &level, &n, &battles); err != nil {
+			t.Fatal(err)
+		}
+		if want := fmt.Sprintf("incident_tile_cells_%d", level); table != want || n != 1 || battles != 1 {
+			t.Errorf("level %d: %d rows with %d battles in %s, want 1 row with 1 in %s", level, n, battles, table, want)
+		}
+		levels = append(levels, level)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(levels, postgis.TileCellLevels) {
+		t.Errorf("the insert reached levels %v, want %v", levels, postgis.TileCellLevels)
+	}
+}
+
+func levels64(levels []int) []int64 {
+	out := make([]int64, len(levels))
+	for i, l := range levels {
+		out[i] = int64(l)
+	}
+	return out
+}
