@@ -44,14 +44,59 @@ func tileCellsAnswer(q geo.IncidentQuery) bool {
 // dayRange is a half-open range of days [from, to), as dates (UTC).
 type dayRange struct{ from, to time.Time }
 
+// calendarUnit is a time bucket of incident_tile_cells: its span number
+// and the start of the bucket holding a day. Each unit's buckets nest in
+// the next one's.
+type calendarUnit struct {
+	span  int
+	floor func(day time.Time) time.Time
+	next  func(start time.Time) time.Time
+}
+
+// calendarUnits from the finest: day, dekad (days 1-10, 11-20, 21 to the
+// end of the month), month, quarter, year (spans of migration 00019).
+var calendarUnits = []calendarUnit{
+	{1, func(d time.Time) time.Time { return d }, func(s time.Time) time.Time { return s.AddDate(0, 0, 1) }},
+	{4, func(d time.Time) time.Time {
+		return time.Date(d.Year(), d.Month(), min((d.Day()-1)/10, 2)*10+1, 0, 0, 0, 0, time.UTC)
+	}, func(s time.Time) time.Time {
+		if s.Day() == 21 {
+			return time.Date(s.Year(), s.Month()+1, 1, 0, 0, 0, 0, time.UTC)
+		}
+		return s.AddDate(0, 0, 10)
+	}},
+	{2, func(d time.Time) time.Time { return time.Date(d.Year(), d.Month(), 1, 0, 0, 0, 0, time.UTC) },
+		func(s time.Time) time.Time { return s.AddDate(0, 1, 0) }},
+	{5, func(d time.Time) time.Time { return time.Date(d.Year(), (d.Month()-1)/3*3+1, 1, 0, 0, 0, 0, time.UTC) },
+		func(s time.Time) time.Time { return s.AddDate(0, 3, 0) }},
+	{3, func(d time.Time) time.Time { return time.Date(d.Year(), 1, 1, 0, 0, 0, 0, time.UTC) },
+		func(s time.Time) time.Time { return s.AddDate(1, 0, 0) }},
+}
+
+// ceil is the first bucket start at or after day.
+func (u calendarUnit) ceil(day time.Time) time.Time {
+	if f := u.floor(day); f.Before(day) {
+		return u.next(f)
+	}
+	return day
+}
+
+// tileBucketRange is a range of bucket starts of one calendar unit: the
+// buckets cover exactly the days [r.from, r.to).
+type tileBucketRange struct {
+	unit calendarUnit
+	r    dayRange
+}
+
 // tileWindow splits a datetime window for incident_tile_cells: the
-// instants from its start to the first midnight (points), whole days,
-// months and years from the sums, and the instants from the last midnight
-// to its end (points). Bounds are half-open; empty ranges have from = to.
+// instants from its start to the first midnight (points), whole buckets
+// from the sums, as few as the calendar units allow (the finest at the
+// edges, the coarsest in the middle), and the instants from the last
+// midnight to its end (points). Bounds are half-open; empty ranges have
+// from = to.
 type tileWindow struct {
-	head, tail   dayRange    // instants read from the points
-	days, months [2]dayRange // bucket starts, before and after the years
-	years        dayRange
+	head, tail dayRange // instants read from the points
+	buckets    []tileBucketRange
 }
 
 // The stored occurred_at lies in [tileTimeMin, tileTimeMax) (CHECK of
@@ -76,41 +121,56 @@ func newTileWindow(w *geo.TimeInterval) tileWindow {
 		e = earlier(e, w.End.UTC().Truncate(time.Microsecond).Add(time.Microsecond))
 	}
 	var tw tileWindow
-	day := func(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC) }
-	a := day(s)
+	day := calendarUnits[0]
+	midnight := func(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC) }
+	a, b := midnight(s), midnight(e)
 	if a.Before(s) {
-		a = a.AddDate(0, 0, 1)
+		a = day.next(a)
 	}
-	b := day(e)
 	if !a.Before(b) { // no whole day: all from the points
 		tw.head = dayRange{s, later(s, e)}
 		return tw
 	}
 	tw.head, tw.tail = dayRange{s, a}, dayRange{b, e}
-	month := func(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC) }
-	ma := month(a)
-	if ma.Before(a) {
-		ma = ma.AddDate(0, 1, 0)
+	// [a, b) is whole days. Each coarser unit takes the middle, leaving
+	// the edges to the finer one.
+	add := func(u calendarUnit, from, to time.Time) {
+		if from.Before(to) {
+			tw.buckets = append(tw.buckets, tileBucketRange{u, dayRange{from, to}})
+		}
 	}
-	mb := month(b)
-	if !ma.Before(mb) {
-		tw.days[0] = dayRange{a, b}
-		return tw
+	for i := 1; i < len(calendarUnits); i++ {
+		fine, coarse := calendarUnits[i-1], calendarUnits[i]
+		ca, cb := coarse.ceil(a), coarse.floor(b)
+		if !ca.Before(cb) {
+			add(fine, a, b)
+			return tw
+		}
+		add(fine, a, ca)
+		add(fine, cb, b)
+		a, b = ca, cb
 	}
-	tw.days = [2]dayRange{{a, ma}, {mb, b}}
-	year := func(t time.Time) time.Time { return time.Date(t.Year(), 1, 1, 0, 0, 0, 0, time.UTC) }
-	ya := year(ma)
-	if ya.Before(ma) {
-		ya = ya.AddDate(1, 0, 0)
-	}
-	yb := year(mb)
-	if !ya.Before(yb) {
-		tw.months[0] = dayRange{ma, mb}
-		return tw
-	}
-	tw.months = [2]dayRange{{ma, ya}, {yb, mb}}
-	tw.years = dayRange{ya, yb}
+	add(calendarUnits[len(calendarUnits)-1], a, b)
 	return tw
+}
+
+// tileCellSpans reports whether a level stores span: every level stores
+// days, months and years; the coarse levels 6 and 8 also dekads and
+// quarters (migration 00019).
+func tileCellSpans(level, span int) bool {
+	return span <= 3 || level <= 8
+}
+
+// storedSpan is the span a level reads a unit's buckets from: the unit
+// itself, or the next finer unit it stores (its buckets nest, so the same
+// days are read, in more rows).
+func storedSpan(level int, u calendarUnit) int {
+	for i := slices.IndexFunc(calendarUnits, func(c calendarUnit) bool { return c.span == u.span }); i > 0; i-- {
+		if tileCellSpans(level, calendarUnits[i].span) {
+			return calendarUnits[i].span
+		}
+	}
+	return calendarUnits[0].span
 }
 
 func later(a, b time.Time) time.Time {
@@ -161,16 +221,6 @@ func IncidentTileCellsSQL(t geo.Tile, q geo.IncidentQuery) (string, []any, bool,
 	grid := 1 << (t.Z + 6)                         // cells per world side at this zoom
 	shift := level - (t.Z + 6)                     // stored cells per zoom cell: 2^shift per side
 	x0, y0 := t.X*clusterGrid-1, t.Y*clusterGrid-1 // the buffer is one cell
-	type bucketRange struct {
-		span int
-		r    dayRange
-	}
-	var ranges []bucketRange
-	for _, b := range []bucketRange{{1, win.days[0]}, {1, win.days[1]}, {2, win.months[0]}, {2, win.months[1]}, {3, win.years}} {
-		if b.r.from.Before(b.r.to) {
-			ranges = append(ranges, b)
-		}
-	}
 	types := q.EventTypes
 	if len(types) == 0 {
 		types = geo.EventTypes()
@@ -202,7 +252,7 @@ func IncidentTileCellsSQL(t geo.Tile, q geo.IncidentQuery) (string, []any, bool,
 	// index (an OR of them would make the planner scan the level). Rows
 	// none of whose types is present are skipped.
 	var branches []string
-	if len(ranges) > 0 {
+	if len(win.buckets) > 0 {
 		// The level's own partition (migration 00019; level is one of
 		// TileCellLevels, not input): naming it spares the planner pruning
 		// the partitions once per branch. Its indexes still lead with level.
@@ -214,8 +264,8 @@ func IncidentTileCellsSQL(t geo.Tile, q geo.IncidentQuery) (string, []any, bool,
 			strings.Join(present, " + ") + " > 0",
 		}
 		shiftArg := w.arg(shift)
-		for _, b := range ranges {
-			conds := append(slices.Clone(common), fmt.Sprintf("span = %d", b.span), b.r.bucketSQL(w))
+		for _, b := range win.buckets {
+			conds := append(slices.Clone(common), fmt.Sprintf("span = %d", storedSpan(level, b.unit)), b.r.bucketSQL(w))
 			branches = append(branches, fmt.Sprintf(`SELECT cx >> %s::int AS gx, cy >> %s::int AS gy, %s
 					FROM incident_tile_cells_%d WHERE %s`, shiftArg, shiftArg, strings.Join(sel, ", "), level, strings.Join(conds, " AND ")))
 		}

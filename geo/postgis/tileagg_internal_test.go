@@ -9,8 +9,9 @@ import (
 )
 
 // A window's split covers every instant of it exactly once, and nothing
-// outside it: head and tail by instant, the days, months and years by
-// the bucket the instant falls in.
+// outside it: head and tail by instant, the buckets (days, dekads, months,
+// quarters and years) by the bucket the instant falls in; and it takes
+// few buckets.
 func TestTileWindowPartitions(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	base := time.Date(2019, 6, 1, 0, 0, 0, 0, time.UTC)
@@ -46,18 +47,47 @@ func TestTileWindowPartitions(t *testing.T) {
 			x := at().Truncate(time.Microsecond)
 			want := (w.Start == nil || !x.Before(*w.Start)) && (w.End == nil || !x.After(*w.End))
 			day := time.Date(x.Year(), x.Month(), x.Day(), 0, 0, 0, 0, time.UTC)
-			month := time.Date(x.Year(), x.Month(), 1, 0, 0, 0, 0, time.UTC)
-			year := time.Date(x.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
 			n := 0
-			for _, hit := range []bool{in(tw.head, x), in(tw.tail, x), in(tw.days[0], day), in(tw.days[1], day),
-				in(tw.months[0], month), in(tw.months[1], month), in(tw.years, year)} {
+			for _, hit := range []bool{in(tw.head, x), in(tw.tail, x)} {
 				if hit {
+					n++
+				}
+			}
+			for _, b := range tw.buckets {
+				if in(b.r, b.unit.floor(day)) {
 					n++
 				}
 			}
 			if want && n != 1 || !want && n != 0 {
 				t.Fatalf("window %v–%v split %+v: instant %v counted %d times, want %d", w.Start, w.End, tw, x, n, map[bool]int{true: 1}[want])
 			}
+		}
+		// Few buckets: at each edge at most 10 days (the third dekad has up
+		// to 11), 2 dekads, 2 months
+		// and 3 quarters, and the years between.
+		perUnit := map[int]int{}
+		for _, b := range tw.buckets {
+			for d := b.r.from; d.Before(b.r.to); d = b.unit.next(d) {
+				perUnit[b.unit.span]++
+			}
+		}
+		if perUnit[1] > 20 || perUnit[4] > 4 || perUnit[2] > 4 || perUnit[5] > 6 {
+			t.Fatalf("window %v–%v split into %v buckets per span, want at most 20 days, 4 dekads, 4 months, 6 quarters", w.Start, w.End, perUnit)
+		}
+	}
+}
+
+// A level reads each unit from the span it stores: levels 10 and 12 keep
+// no dekads or quarters and read their days and months instead.
+func TestStoredSpan(t *testing.T) {
+	want := map[int][5]int{6: {1, 4, 2, 5, 3}, 8: {1, 4, 2, 5, 3}, 10: {1, 1, 2, 2, 3}, 12: {1, 1, 2, 2, 3}}
+	for _, level := range TileCellLevels {
+		var got [5]int
+		for i, u := range calendarUnits {
+			got[i] = storedSpan(level, u)
+		}
+		if got != want[level] {
+			t.Errorf("level %d reads day, dekad, month, quarter, year from spans %v, want %v", level, got, want[level])
 		}
 	}
 }
