@@ -85,8 +85,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	procs := goProcs(cfg.goProcs, cfg.db.URL == "", env.getenv)
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs)) // tests run serve in-process
-	logger.Info("go threads", "procs", procs, "cpus", runtime.NumCPU())
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs)) // restored for a caller that runs serve in-process
 	// Listen first: a taken port is a configuration error worth reporting
 	// before the database starts.
 	ln, err := net.Listen("tcp", cfg.addr)
@@ -125,7 +124,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	logger.Info("serving", "url", "http://"+ln.Addr().String()+"/")
+	logger.Info("serving", "url", "http://"+ln.Addr().String()+"/", "go_procs", procs, "cpus", runtime.NumCPU())
 
 	select {
 	case err := <-errc:
