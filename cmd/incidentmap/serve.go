@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime"
 	"strings"
 	"time"
 
@@ -53,6 +54,7 @@ type serveConfig struct {
 	ssePerClient      int
 	changesKeep       time.Duration
 	bigPagesPerClient int
+	goProcs           int
 	tileURL           string
 	tileAttrib        string
 	moderationURL     string
@@ -82,6 +84,8 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if err := cfg.check(); err != nil {
 		return err
 	}
+	procs := goProcs(cfg.goProcs, cfg.db.URL == "", env.getenv)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs)) // restored for a caller that runs serve in-process
 	// Listen first: a taken port is a configuration error worth reporting
 	// before the database starts.
 	ln, err := net.Listen("tcp", cfg.addr)
@@ -120,7 +124,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	logger.Info("serving", "url", "http://"+ln.Addr().String()+"/")
+	logger.Info("serving", "url", "http://"+ln.Addr().String()+"/", "go_procs", procs, "cpus", runtime.NumCPU())
 
 	select {
 	case err := <-errc:
@@ -171,6 +175,8 @@ func (cfg *serveConfig) register(fs *flag.FlagSet, env *environment) {
 	fs.Float64Var(&cfg.corroboration.Hours, "corroboration-hours", geo.DefaultCorroborationHours,
 		"moderators' corroboration candidates: default hours either side (a request's hours= may ask for up to 720)")
 	fs.DurationVar(&cfg.changesKeep, "changes-keep", 30*24*time.Hour, "how long incident changes are kept for mirrors (changes?since=) and live-stream resumption")
+	fs.IntVar(&cfg.goProcs, "go-procs", 0,
+		"OS threads running Go code at once; 0: the GOMAXPROCS environment variable if set, else half the CPUs with the embedded database (it shares the cores), all with an external one")
 	fs.IntVar(&cfg.bigPagesPerClient, "big-pages-per-client", 4, "pages of 1,000 or more features one client address may have in flight (more answer 429)")
 }
 
@@ -182,6 +188,9 @@ func (cfg *serveConfig) check() error {
 	}
 	if cfg.bigPagesPerClient < 1 {
 		return fmt.Errorf("--big-pages-per-client must be at least 1, not %d", cfg.bigPagesPerClient)
+	}
+	if err := checkGoProcs(cfg.goProcs); err != nil {
+		return err
 	}
 	if cfg.ssePerClient < 1 {
 		return fmt.Errorf("--live-streams-per-client must be at least 1, not %d", cfg.ssePerClient)
