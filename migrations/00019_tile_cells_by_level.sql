@@ -19,7 +19,9 @@ SET LOCAL statement_timeout = 0;
 --   (span 4: days 1-10, 11-20 and 21 to the month's end) and quarters
 --   (span 5). The edges of a window are then at most 10 days, 2 dekads, 2
 --   months and 3 quarters each instead of 30 days and 11 months: the
---   world tile above reads about half the rows. Levels 10 and 12 hold few
+--   world tile above reads about half the rows. They add decades too
+--   (span 6): the whole history reads one or two rows per cell instead of
+--   one per year (a z1 tile over seven years: 50,000). Levels 10 and 12 hold few
 --   incidents per cell and bucket, where more spans would mostly add rows
 --   to write.
 -- fillfactor leaves room on each page, so that adding an incident to an
@@ -72,14 +74,14 @@ SELECT format($q$
                 SELECT ls.level, ls.span,
                        CASE ls.span WHEN 1 THEN d
                            WHEN 4 THEN date_trunc('month', d)::date + least((extract(day FROM d)::int - 1) / 10, 2) * 10
-                           ELSE date_trunc(CASE ls.span WHEN 2 THEN 'month' WHEN 5 THEN 'quarter' ELSE 'year' END, d)::date END AS t,
+                           ELSE date_trunc(CASE ls.span WHEN 2 THEN 'month' WHEN 5 THEN 'quarter' WHEN 6 THEN 'decade' ELSE 'year' END, d)::date END AS t,
                        floor(u * (1 << ls.level))::int AS cx, floor(v * (1 << ls.level))::int AS cy,
                        event_type, status, sign, u, v, fatalities
                 FROM (SELECT r.sign, (r.occurred_at AT TIME ZONE 'UTC')::date AS d, (ST_X(r.geom) + 180) / 360 AS u,
                              0.5 - ln(tan(radians(ST_Y(r.geom)) / 2 + pi() / 4)) / (2 * pi()) AS v,
                              r.event_type, r.status, r.fatalities
                       FROM (%s) r WHERE abs(ST_Y(r.geom)) <= 85.0511287798066) p
-                CROSS JOIN (VALUES (6, 1), (6, 2), (6, 3), (6, 4), (6, 5), (8, 1), (8, 2), (8, 3), (8, 4), (8, 5),
+                CROSS JOIN (VALUES (6, 1), (6, 2), (6, 3), (6, 4), (6, 5), (6, 6), (8, 1), (8, 2), (8, 3), (8, 4), (8, 5), (8, 6),
                                    (10, 1), (10, 2), (10, 3), (12, 1), (12, 2), (12, 3)) ls(level, span)
             ) x
             GROUP BY level, span, t, cx, cy, event_type, status
@@ -161,12 +163,12 @@ ALTER INDEX incident_tile_cells_place_idx RENAME TO incident_tile_cells_00017_pl
 CREATE TABLE incident_tile_cells (LIKE incident_tile_cells_00017 INCLUDING DEFAULTS INCLUDING COMMENTS)
     PARTITION BY LIST (level);
 ALTER TABLE incident_tile_cells ADD PRIMARY KEY (level, span, t, cx, cy, status),
-    ADD CONSTRAINT incident_tile_cells_span_check CHECK (span BETWEEN 1 AND 5);
+    ADD CONSTRAINT incident_tile_cells_span_check CHECK (span BETWEEN 1 AND 6);
 -- The primary key finds a window's buckets over an area (low zooms, short
 -- windows); this one a tile's cells over all time (long windows).
 CREATE INDEX incident_tile_cells_place_idx ON incident_tile_cells (level, span, cx, cy, t);
 COMMENT ON TABLE incident_tile_cells IS 'Sums of incidents per grid cell, time bucket and status, in columns per event type (n_, su_, sv_, f_ with the type''s suffix: geo/postgis/tileagg.go), for cluster tiles below zoom 8; kept by the incidents_tile_cells_* triggers. One partition per grid level (geo/postgis TileCellLevels), which tiles read by name. Rows whose counts fell to 0 stay.';
-COMMENT ON COLUMN incident_tile_cells.span IS 'Time bucket: 1 a UTC day, 2 a UTC month, 3 a UTC year; at levels 6 and 8 also 4 a dekad (days 1-10, 11-20, 21 to the month''s end) and 5 a quarter.';
+COMMENT ON COLUMN incident_tile_cells.span IS 'Time bucket: 1 a UTC day, 2 a UTC month, 3 a UTC year; at levels 6 and 8 also 4 a dekad (days 1-10, 11-20, 21 to the month''s end) 5 a quarter and 6 a decade (years 2020-2029...).';
 
 DO $$
 DECLARE
@@ -181,15 +183,17 @@ BEGIN
             format('The rows of incident_tile_cells at grid level %s.', lvl));
         EXECUTE format('GRANT SELECT ON %I TO incidentmap_public, incidentmap_moderator', 'incident_tile_cells_' || lvl);
     END LOOP;
-    -- The stored sums copied, and the dekads and quarters of levels 6 and
-    -- 8 added up from their days and months (no incident is read again).
+    -- The stored sums copied, and the dekads, quarters and decades of
+    -- levels 6 and 8 added up from their days, months and years (no
+    -- incident is read again).
     SELECT string_agg(format('sum(%I)', attname), ', ' ORDER BY attnum) INTO sums
     FROM pg_attribute WHERE attrelid = 'incident_tile_cells_00017'::regclass AND attnum > 0 AND NOT attisdropped
         AND attname ~ '^(n|su|sv|f)_';
     -- Days, dekads, months and quarters are read a few buckets at a time
     -- over an area (a window's edges): bucket by bucket, cells in key
     -- order. Years are read many at a time over a tile (long windows):
-    -- cell by cell. A window's rows are neighbours either way.
+    -- cell by cell. A window's rows are neighbours either way. (Decades,
+    -- few, either way.)
     EXECUTE format($q$
         INSERT INTO incident_tile_cells
         SELECT * FROM (
@@ -200,6 +204,9 @@ BEGIN
             UNION ALL
             SELECT level, 5::smallint, date_trunc('quarter', t)::date, cx, cy, status, %2$s FROM incident_tile_cells_00017
             WHERE level IN (6, 8) AND span = 2 GROUP BY level, date_trunc('quarter', t)::date, cx, cy, status
+            UNION ALL
+            SELECT level, 6::smallint, date_trunc('decade', t)::date, cx, cy, status, %2$s FROM incident_tile_cells_00017
+            WHERE level IN (6, 8) AND span = 3 GROUP BY level, date_trunc('decade', t)::date, cx, cy, status
         ) c
         ORDER BY level, span, CASE WHEN span = 3 THEN cx END, CASE WHEN span = 3 THEN cy END, t, cx, cy, status$q$, dekad, sums);
 END $$;

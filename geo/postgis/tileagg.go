@@ -54,7 +54,8 @@ type calendarUnit struct {
 }
 
 // calendarUnits from the finest: day, dekad (days 1-10, 11-20, 21 to the
-// end of the month), month, quarter, year (spans of migration 00019).
+// end of the month), month, quarter, year, decade (spans of migration
+// 00019). Years before 1 AD are outside the stored range.
 var calendarUnits = []calendarUnit{
 	{1, func(d time.Time) time.Time { return d }, func(s time.Time) time.Time { return s.AddDate(0, 0, 1) }},
 	{4, func(d time.Time) time.Time {
@@ -71,6 +72,8 @@ var calendarUnits = []calendarUnit{
 		func(s time.Time) time.Time { return s.AddDate(0, 3, 0) }},
 	{3, func(d time.Time) time.Time { return time.Date(d.Year(), 1, 1, 0, 0, 0, 0, time.UTC) },
 		func(s time.Time) time.Time { return s.AddDate(1, 0, 0) }},
+	{6, func(d time.Time) time.Time { return time.Date(d.Year()-d.Year()%10, 1, 1, 0, 0, 0, 0, time.UTC) },
+		func(s time.Time) time.Time { return s.AddDate(10, 0, 0) }},
 }
 
 // ceil is the first bucket start at or after day.
@@ -155,8 +158,8 @@ func newTileWindow(w *geo.TimeInterval) tileWindow {
 }
 
 // tileCellSpans reports whether a level stores span: every level stores
-// days, months and years; the coarse levels 6 and 8 also dekads and
-// quarters (migration 00019).
+// days, months and years; the coarse levels 6 and 8 also dekads, quarters
+// and decades (migration 00019).
 func tileCellSpans(level, span int) bool {
 	return span <= 3 || level <= 8
 }

@@ -63,31 +63,32 @@ func TestTileWindowPartitions(t *testing.T) {
 			}
 		}
 		// Few buckets: at each edge at most 10 days (the third dekad has up
-		// to 11), 2 dekads, 2 months
-		// and 3 quarters, and the years between.
+		// to 11), 2 dekads, 2 months, 3 quarters and 9 years, and the
+		// decades between.
 		perUnit := map[int]int{}
 		for _, b := range tw.buckets {
 			for d := b.r.from; d.Before(b.r.to); d = b.unit.next(d) {
 				perUnit[b.unit.span]++
 			}
 		}
-		if perUnit[1] > 20 || perUnit[4] > 4 || perUnit[2] > 4 || perUnit[5] > 6 {
-			t.Fatalf("window %v–%v split into %v buckets per span, want at most 20 days, 4 dekads, 4 months, 6 quarters", w.Start, w.End, perUnit)
+		if perUnit[1] > 20 || perUnit[4] > 4 || perUnit[2] > 4 || perUnit[5] > 6 || perUnit[3] > 18 {
+			t.Fatalf("window %v–%v split into %v buckets per span, want at most 20 days, 4 dekads, 4 months, 6 quarters, 18 years", w.Start, w.End, perUnit)
 		}
 	}
 }
 
 // A level reads each unit from the span it stores: levels 10 and 12 keep
-// no dekads or quarters and read their days and months instead.
+// no dekads, quarters or decades and read their days, months and years
+// instead.
 func TestStoredSpan(t *testing.T) {
-	want := map[int][5]int{6: {1, 4, 2, 5, 3}, 8: {1, 4, 2, 5, 3}, 10: {1, 1, 2, 2, 3}, 12: {1, 1, 2, 2, 3}}
+	want := map[int][6]int{6: {1, 4, 2, 5, 3, 6}, 8: {1, 4, 2, 5, 3, 6}, 10: {1, 1, 2, 2, 3, 3}, 12: {1, 1, 2, 2, 3, 3}}
 	for _, level := range TileCellLevels {
-		var got [5]int
+		var got [6]int
 		for i, u := range calendarUnits {
 			got[i] = storedSpan(level, u)
 		}
 		if got != want[level] {
-			t.Errorf("level %d reads day, dekad, month, quarter, year from spans %v, want %v", level, got, want[level])
+			t.Errorf("level %d reads day, dekad, month, quarter, year, decade from spans %v, want %v", level, got, want[level])
 		}
 	}
 }

@@ -266,15 +266,15 @@ func checkSumsRebuilt(t *testing.T, db *sql.DB) {
 				SELECT l.level, s.span,
 				       CASE s.span WHEN 1 THEN d WHEN 2 THEN make_date(year, month, 1) WHEN 3 THEN make_date(year, 1, 1)
 				            WHEN 4 THEN make_date(year, month, CASE WHEN day <= 10 THEN 1 WHEN day <= 20 THEN 11 ELSE 21 END)
-				            ELSE make_date(year, (month - 1) / 3 * 3 + 1, 1) END AS t,
+				            WHEN 5 THEN make_date(year, (month - 1) / 3 * 3 + 1, 1) ELSE make_date(year / 10 * 10, 1, 1) END AS t,
 				       floor(u * (1 << l.level))::int AS cx, floor(v * (1 << l.level))::int AS cy, event_type, status, u, v, fatalities
 				FROM (SELECT (occurred_at AT TIME ZONE 'UTC')::date AS d, extract(year FROM occurred_at AT TIME ZONE 'UTC')::int AS year,
 				             extract(month FROM occurred_at AT TIME ZONE 'UTC')::int AS month, extract(day FROM occurred_at AT TIME ZONE 'UTC')::int AS day,
 				             (ST_X(geom) + 180) / 360 AS u,
 				             0.5 - ln(tan(radians(ST_Y(geom)) / 2 + pi() / 4)) / (2 * pi()) AS v, event_type, status, fatalities
 				      FROM incidents WHERE abs(ST_Y(geom)) <= 85.0511287798066) p
-				CROSS JOIN (VALUES (6), (8), (10), (12)) l(level) CROSS JOIN (VALUES (1), (2), (3), (4), (5)) s(span)
-				WHERE s.span <= 3 OR l.level <= 8 -- dekads and quarters at levels 6 and 8 only
+				CROSS JOIN (VALUES (6), (8), (10), (12)) l(level) CROSS JOIN (VALUES (1), (2), (3), (4), (5), (6)) s(span)
+				WHERE s.span <= 3 OR l.level <= 8 -- dekads, quarters and decades at levels 6 and 8 only
 			) x GROUP BY level, span, t, cx, cy, event_type, status),
 		kept AS (SELECT level, span, t, cx, cy, e.event_type, status, e.n, e.su, e.sv, e.fatalities
 		         FROM incident_tile_cells CROSS JOIN LATERAL (VALUES `+tileCellValues()+`) e(event_type, n, su, sv, fatalities)
