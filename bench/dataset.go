@@ -36,6 +36,9 @@ type dataset struct {
 
 // openDataset starts a server on dir and makes it hold n incidents.
 func openDataset(cfg config, dir string, n int) (*dataset, error) {
+	if cfg.lean {
+		return openShaped(cfg, dir, n, leanRows)
+	}
 	return openShaped(cfg, dir, n, wideRows)
 }
 

@@ -55,6 +55,10 @@ type config struct {
 	mapRuns  int
 	rounds   int
 	chromium string
+	lean     bool // the main data set has the growth sets' lean rows
+	// coldSumsOnly measures cold tiles without the point-scan baseline
+	// and the write cost (for 10M incidents).
+	coldSumsOnly bool
 }
 
 func main() {
@@ -64,6 +68,8 @@ func main() {
 	flag.IntVar(&cfg.rows, "n", 1_000_000, "incidents in the main data set")
 	flag.StringVar(&cfg.dir, "dir", filepath.Join(os.TempDir(), "incidentmap-bench"),
 		"data dir of the main data set (kept between runs; reused when its size matches); growth uses DIR-100k, DIR-5m...")
+	flag.BoolVar(&cfg.lean, "lean", false, "the main data set has lean rows, as the growth sets (-dir DIR-10m -n 10000000 -lean measures a growth set); without it a lean set in -dir is generated again as wide rows")
+	flag.BoolVar(&cfg.coldSumsOnly, "cold-sums-only", false, "coldtiles: time only the server's statements (no point-scan baseline, no write cost), for 10M incidents")
 	flag.StringVar(&cfg.gdir, "growth-dir", "", "base of the growth data dirs (GDIR-100k, GDIR-10m...); default -dir")
 	flag.StringVar(&cfg.binary, "bin", "bin/incidentmap", "incidentmap binary")
 	flag.DurationVar(&cfg.duration, "d", 5*time.Second, "duration of each load measurement")

@@ -15,13 +15,16 @@ SET LOCAL statement_timeout = 0;
 -- - Each level's rows lie in the order they are read (below): 2,400 pages.
 -- - A tile names its level's table, so the planner does not prune
 --   partitions once per branch of the statement.
--- - Levels 6 and 8 (zooms 0 to 2, whose tiles span continents) add dekads
+-- - Levels 7 and 9 are added: zooms 1 and 3 read the grid they cluster by
+--   instead of one with four times the cells (level 8 and 10), about half
+--   the rows where the data is dense.
+-- - Levels 6 to 8 (zooms 0 to 2, whose tiles span continents) add dekads
 --   (span 4: days 1-10, 11-20 and 21 to the month's end) and quarters
 --   (span 5). The edges of a window are then at most 10 days, 2 dekads, 2
 --   months and 3 quarters each instead of 30 days and 11 months: the
 --   world tile above reads about half the rows. They add decades too
 --   (span 6): the whole history reads one or two rows per cell instead of
---   one per year (a z1 tile over seven years: 50,000). Levels 10 and 12 hold few
+--   one per year (a z1 tile over seven years: 50,000). Levels 9 to 12 hold few
 --   incidents per cell and bucket, where more spans would mostly add rows
 --   to write.
 -- fillfactor leaves room on each page, so that adding an incident to an
@@ -81,7 +84,8 @@ SELECT format($q$
                              0.5 - ln(tan(radians(ST_Y(r.geom)) / 2 + pi() / 4)) / (2 * pi()) AS v,
                              r.event_type, r.status, r.fatalities
                       FROM (%s) r WHERE abs(ST_Y(r.geom)) <= 85.0511287798066) p
-                CROSS JOIN (VALUES (6, 1), (6, 2), (6, 3), (6, 4), (6, 5), (6, 6), (8, 1), (8, 2), (8, 3), (8, 4), (8, 5), (8, 6),
+                CROSS JOIN (VALUES (6, 1), (6, 2), (6, 3), (6, 4), (6, 5), (6, 6), (7, 1), (7, 2), (7, 3), (7, 4), (7, 5), (7, 6),
+                                   (8, 1), (8, 2), (8, 3), (8, 4), (8, 5), (8, 6), (9, 1), (9, 2), (9, 3),
                                    (10, 1), (10, 2), (10, 3), (12, 1), (12, 2), (12, 3)) ls(level, span)
             ) x
             GROUP BY level, span, t, cx, cy, event_type, status
@@ -168,7 +172,7 @@ ALTER TABLE incident_tile_cells ADD PRIMARY KEY (level, span, t, cx, cy, status)
 -- windows); this one a tile's cells over all time (long windows).
 CREATE INDEX incident_tile_cells_place_idx ON incident_tile_cells (level, span, cx, cy, t);
 COMMENT ON TABLE incident_tile_cells IS 'Sums of incidents per grid cell, time bucket and status, in columns per event type (n_, su_, sv_, f_ with the type''s suffix: geo/postgis/tileagg.go), for cluster tiles below zoom 8; kept by the incidents_tile_cells_* triggers. One partition per grid level (geo/postgis TileCellLevels), which tiles read by name. Rows whose counts fell to 0 stay.';
-COMMENT ON COLUMN incident_tile_cells.span IS 'Time bucket: 1 a UTC day, 2 a UTC month, 3 a UTC year; at levels 6 and 8 also 4 a dekad (days 1-10, 11-20, 21 to the month''s end) 5 a quarter and 6 a decade (years 2020-2029...).';
+COMMENT ON COLUMN incident_tile_cells.span IS 'Time bucket: 1 a UTC day, 2 a UTC month, 3 a UTC year; at levels 6 to 8 also 4 a dekad (days 1-10, 11-20, 21 to the month''s end) 5 a quarter and 6 a decade (years 2020-2029...).';
 
 DO $$
 DECLARE
@@ -176,16 +180,16 @@ DECLARE
     sums text;
     dekad text := $d$date_trunc('month', t)::date + least((extract(day FROM t)::int - 1) / 10, 2) * 10$d$;
 BEGIN
-    FOREACH lvl IN ARRAY ARRAY[6, 8, 10, 12] LOOP
+    FOREACH lvl IN ARRAY ARRAY[6, 7, 8, 9, 10, 12] LOOP
         EXECUTE format('CREATE TABLE %I PARTITION OF incident_tile_cells FOR VALUES IN (%s) WITH (fillfactor = 90)',
             'incident_tile_cells_' || lvl, lvl);
         EXECUTE format('COMMENT ON TABLE %I IS %L', 'incident_tile_cells_' || lvl,
             format('The rows of incident_tile_cells at grid level %s.', lvl));
         EXECUTE format('GRANT SELECT ON %I TO incidentmap_public, incidentmap_moderator', 'incident_tile_cells_' || lvl);
     END LOOP;
-    -- The stored sums copied, and the dekads, quarters and decades of
-    -- levels 6 and 8 added up from their days, months and years (no
-    -- incident is read again).
+    -- The stored sums copied, and the new rows added up from them (no
+    -- incident is read again): each (level, span) from a stored one whose
+    -- cells nest in its own and whose buckets nest in its own.
     SELECT string_agg(format('sum(%I)', attname), ', ' ORDER BY attnum) INTO sums
     FROM pg_attribute WHERE attrelid = 'incident_tile_cells_00017'::regclass AND attnum > 0 AND NOT attisdropped
         AND attname ~ '^(n|su|sv|f)_';
@@ -199,14 +203,17 @@ BEGIN
         SELECT * FROM (
             SELECT * FROM incident_tile_cells_00017
             UNION ALL
-            SELECT level, 4::smallint, %1$s, cx, cy, status, %2$s FROM incident_tile_cells_00017
-            WHERE level IN (6, 8) AND span = 1 GROUP BY level, %1$s, cx, cy, status
-            UNION ALL
-            SELECT level, 5::smallint, date_trunc('quarter', t)::date, cx, cy, status, %2$s FROM incident_tile_cells_00017
-            WHERE level IN (6, 8) AND span = 2 GROUP BY level, date_trunc('quarter', t)::date, cx, cy, status
-            UNION ALL
-            SELECT level, 6::smallint, date_trunc('decade', t)::date, cx, cy, status, %2$s FROM incident_tile_cells_00017
-            WHERE level IN (6, 8) AND span = 3 GROUP BY level, date_trunc('decade', t)::date, cx, cy, status
+            SELECT m.level, m.span,
+                   CASE m.span WHEN 4 THEN %1$s WHEN 5 THEN date_trunc('quarter', t)::date
+                               WHEN 6 THEN date_trunc('decade', t)::date ELSE t END AS bucket,
+                   cx >> (o.level - m.level) AS mx, cy >> (o.level - m.level) AS my, status, %2$s
+            FROM incident_tile_cells_00017 o
+            JOIN (VALUES (6, 6, 4, 1), (6, 6, 5, 2), (6, 6, 6, 3),
+                         (7, 8, 1, 1), (7, 8, 2, 2), (7, 8, 3, 3), (7, 8, 4, 1), (7, 8, 5, 2), (7, 8, 6, 3),
+                         (8, 8, 4, 1), (8, 8, 5, 2), (8, 8, 6, 3),
+                         (9, 10, 1, 1), (9, 10, 2, 2), (9, 10, 3, 3)) m(level, from_level, span, from_span)
+              ON o.level = m.from_level AND o.span = m.from_span
+            GROUP BY m.level, m.span, bucket, mx, my, status
         ) c
         ORDER BY level, span, CASE WHEN span = 3 THEN cx END, CASE WHEN span = 3 THEN cy END, t, cx, cy, status$q$, dekad, sums);
 END $$;

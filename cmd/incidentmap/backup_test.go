@@ -378,6 +378,9 @@ func TestBackupRestoreWhileWriting(t *testing.T) {
 		t.Fatalf("restored tables %v, want %v", dstTables, srcTables)
 	}
 	for _, table := range srcTables {
+		if strings.HasPrefix(table, "incident_tile_cells_") {
+			continue // the partitions of incident_tile_cells, checked through it
+		}
 		where := "true"
 		switch table {
 		case "incidents":
@@ -395,8 +398,6 @@ func TestBackupRestoreWhileWriting(t *testing.T) {
 			// against the restored incidents instead.
 			checkRestoredTileCells(t, restored)
 			continue
-		case "incident_tile_cells_6", "incident_tile_cells_8", "incident_tile_cells_10", "incident_tile_cells_12":
-			continue // the partitions of incident_tile_cells, checked through it
 		case "rate_limits":
 			if got := tableDigest(t, restored, table, "true"); got != "0 rows, md5 " {
 				t.Errorf("rate_limits restored as %s, want empty (left out of backups)", got)

@@ -13,11 +13,11 @@ import (
 )
 
 // TileCellLevels are the grid levels of incident_tile_cells (migration
-// 00017; its triggers write the same list): the world is 2^level cells per
+// 00019; its triggers write the same list, one partition each): the world is 2^level cells per
 // side. A cluster tile at zoom z groups by the grid of level z+6 and reads
 // the coarsest stored level at least that fine, whose cells nest exactly
 // in its own; zooms with none (7) scan the points.
-var TileCellLevels = []int{6, 8, 10, 12}
+var TileCellLevels = []int{6, 7, 8, 9, 10, 12}
 
 // tileCellLevel is the level cluster tiles of zoom z read, if any.
 func tileCellLevel(z int) (int, bool) {
@@ -158,7 +158,7 @@ func newTileWindow(w *geo.TimeInterval) tileWindow {
 }
 
 // tileCellSpans reports whether a level stores span: every level stores
-// days, months and years; the coarse levels 6 and 8 also dekads, quarters
+// days, months and years; the coarse levels 6 to 8 also dekads, quarters
 // and decades (migration 00019).
 func tileCellSpans(level, span int) bool {
 	return span <= 3 || level <= 8

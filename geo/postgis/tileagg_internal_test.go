@@ -77,11 +77,12 @@ func TestTileWindowPartitions(t *testing.T) {
 	}
 }
 
-// A level reads each unit from the span it stores: levels 10 and 12 keep
+// A level reads each unit from the span it stores: levels 9 to 12 keep
 // no dekads, quarters or decades and read their days, months and years
 // instead.
 func TestStoredSpan(t *testing.T) {
-	want := map[int][6]int{6: {1, 4, 2, 5, 3, 6}, 8: {1, 4, 2, 5, 3, 6}, 10: {1, 1, 2, 2, 3, 3}, 12: {1, 1, 2, 2, 3, 3}}
+	want := map[int][6]int{6: {1, 4, 2, 5, 3, 6}, 7: {1, 4, 2, 5, 3, 6}, 8: {1, 4, 2, 5, 3, 6},
+		9: {1, 1, 2, 2, 3, 3}, 10: {1, 1, 2, 2, 3, 3}, 12: {1, 1, 2, 2, 3, 3}}
 	for _, level := range TileCellLevels {
 		var got [6]int
 		for i, u := range calendarUnits {
