@@ -315,6 +315,22 @@ func TestIncidentTileCellsFallBack(t *testing.T) {
 		title = CASE WHEN id % 3 = 0 THEN 'Shelling of the bridge' ELSE title END, actor1 = 'Army'`); err != nil {
 		t.Fatal(err)
 	}
+	// Windows of days at levels 10 and 12 (zooms 4-6) scan the points:
+	// there a day's row holds about one incident.
+	for _, c := range []struct {
+		z        int
+		datetime string
+		sums     bool
+	}{{6, "2023-03-05/2023-03-11", false}, {6, "2023-03-05/2023-04-20", false}, {6, "2023-01-01/2023-12-31", true},
+		{4, "2023-03-05/2023-03-11", false}, {3, "2023-03-05/2023-03-11", true}, {2, "2023-03-05/2023-03-11", true}} {
+		q, err := geo.ParseIncidentTileQuery(url.Values{"datetime": {c.datetime}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, ok, err := postgis.IncidentTileCellsSQL(geo.Tile{Z: c.z}, q); ok != c.sums || err != nil {
+			t.Errorf("zoom %d, datetime=%s: from the sums %v (%v), want %v", c.z, c.datetime, ok, err, c.sums)
+		}
+	}
 	tl := geo.Tile{Z: 2, X: 2, Y: 1}
 	all := decodeClusters(t, pointScanTile(t, db.SQL(), tl, geo.IncidentQuery{}))
 	for _, raw := range []string{"country=AZ", "q=bridge", "sub_event_type=Armed%20clash", "actor=nobody",
