@@ -253,6 +253,11 @@ func coldTilesSuite(cfg config, ds *dataset) (string, error) {
 	db := ds.db
 	db.SetMaxOpenConns(1) // one connection: the pair shares it, no pool effects
 	defer db.SetMaxOpenConns(4)
+	// A run stopped during the write cost leaves the triggers disabled
+	// (and the sums stale for later writes): on again first.
+	if err := setTileTriggers(db, true); err != nil {
+		return "", err
+	}
 	lo, hi, err := dataSpan(db)
 	if err != nil {
 		return "", err
