@@ -168,6 +168,38 @@ func (tw tileWindow) coarserThanDays(level int) bool {
 	return false
 }
 
+// spanRange is a range of days read from one stored span.
+type spanRange struct {
+	span int
+	r    dayRange
+}
+
+// spanRanges are the window's buckets as level reads them: each from its
+// stored span, touching ranges of one span joined (at levels 9-12 a
+// dekad's days follow the edge's days), so the statement has one branch
+// per range it reads.
+func (tw tileWindow) spanRanges(level int) []spanRange {
+	var out []spanRange
+	for _, b := range tw.buckets {
+		out = append(out, spanRange{storedSpan(level, b.unit), b.r})
+	}
+	slices.SortFunc(out, func(x, y spanRange) int {
+		if x.span != y.span {
+			return x.span - y.span
+		}
+		return x.r.from.Compare(y.r.from)
+	})
+	joined := out[:0]
+	for _, r := range out {
+		if n := len(joined); n > 0 && joined[n-1].span == r.span && joined[n-1].r.to.Equal(r.r.from) {
+			joined[n-1].r.to = r.r.to
+			continue
+		}
+		joined = append(joined, r)
+	}
+	return joined
+}
+
 // tileCellSpans reports whether a level stores span: every level stores
 // days, months and years; the coarse levels 6 to 8 also dekads, quarters
 // and decades (migration 00019).
@@ -285,8 +317,8 @@ func IncidentTileCellsSQL(t geo.Tile, q geo.IncidentQuery) (string, []any, bool,
 			strings.Join(present, " + ") + " > 0",
 		}
 		shiftArg := w.arg(shift)
-		for _, b := range win.buckets {
-			conds := append(slices.Clone(common), fmt.Sprintf("span = %d", storedSpan(level, b.unit)), b.r.bucketSQL(w))
+		for _, b := range win.spanRanges(level) {
+			conds := append(slices.Clone(common), fmt.Sprintf("span = %d", b.span), b.r.bucketSQL(w))
 			branches = append(branches, fmt.Sprintf(`SELECT cx >> %s::int AS gx, cy >> %s::int AS gy, %s
 					FROM incident_tile_cells_%d WHERE %s`, shiftArg, shiftArg, strings.Join(sel, ", "), level, strings.Join(conds, " AND ")))
 		}

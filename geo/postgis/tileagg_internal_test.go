@@ -93,3 +93,32 @@ func TestStoredSpan(t *testing.T) {
 		}
 	}
 }
+
+// A level reads each day of a window once, and touching ranges of one
+// stored span as one: at levels 9-12 a window from mid-month to mid-month
+// a year later is a range of days at each edge and one of months between
+// (days and dekads, months and quarters joined); levels 6-8 read 6 ranges.
+func TestSpanRanges(t *testing.T) {
+	s, e := time.Date(2021, 3, 14, 0, 0, 0, 0, time.UTC), time.Date(2022, 3, 24, 23, 0, 0, 0, time.UTC)
+	tw := newTileWindow(&geo.TimeInterval{Start: &s, End: &e})
+	for _, level := range TileCellLevels {
+		days := map[time.Time]int{}
+		ranges := tw.spanRanges(level)
+		for _, r := range ranges {
+			for d := r.r.from; d.Before(r.r.to); d = d.AddDate(0, 0, 1) {
+				days[d]++
+			}
+		}
+		for d := time.Date(2021, 3, 14, 0, 0, 0, 0, time.UTC); d.Before(time.Date(2022, 3, 24, 0, 0, 0, 0, time.UTC)); d = d.AddDate(0, 0, 1) {
+			if days[d] != 1 {
+				t.Fatalf("level %d: day %s read %d times, want once", level, d.Format(time.DateOnly), days[d])
+			}
+		}
+		if len(days) != 375 {
+			t.Errorf("level %d reads %d days, want 375", level, len(days))
+		}
+		if want := map[bool]int{true: 6, false: 3}[level <= 8]; len(ranges) != want {
+			t.Errorf("level %d reads %d ranges %v, want %d", level, len(ranges), ranges, want)
+		}
+	}
+}
