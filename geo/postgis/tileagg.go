@@ -292,11 +292,13 @@ func IncidentTileCellsSQL(t geo.Tile, q geo.IncidentQuery) (string, []any, bool,
 	// tile's centroid and fatalities need no more): narrow rows to add
 	// up. Sums are float8: exact for these integers (below 2^53) and much
 	// cheaper to add than numeric.
-	var sel, present, sums, su, sv, f []string
+	var sel, present, counts, sums, su, sv, f []string
+	// A type a row never held is NULL there (migration 00020): read as 0.
+	stored := func(col string) string { return "coalesce(" + col + ", 0)" }
 	for _, c := range cols {
-		sel = append(sel, c.n+"::float8 AS "+c.n)
-		present = append(present, c.n)
-		su, sv, f = append(su, c.su), append(sv, c.sv), append(f, c.f)
+		sel = append(sel, stored(c.n)+"::float8 AS "+c.n)
+		present, counts = append(present, stored(c.n)), append(counts, c.n)
+		su, sv, f = append(su, stored(c.su)), append(sv, stored(c.sv)), append(f, stored(c.f))
 		sums = append(sums, fmt.Sprintf("sum(%s) AS %s", c.n, c.n))
 	}
 	sel = append(sel, strings.Join(su, " + ")+" AS su", strings.Join(sv, " + ")+" AS sv", "("+strings.Join(f, " + ")+")::float8 AS f")
@@ -363,7 +365,7 @@ func IncidentTileCellsSQL(t geo.Tile, q geo.IncidentQuery) (string, []any, bool,
 				) s
 			) s WHERE count > 0
 		) k WHERE x BETWEEN %[9]d AND %[10]d AND y BETWEEN %[9]d AND %[10]d
-	) c %[11]s`, tileExtent, worldArg, oxArg, oyArg, dominantSQL, strings.Join(present, " + "), strings.Join(sums, ", "),
+	) c %[11]s`, tileExtent, worldArg, oxArg, oyArg, dominantSQL, strings.Join(counts, " + "), strings.Join(sums, ", "),
 		strings.Join(branches, "\n\t\t\t\t\t\tUNION ALL\n\t\t\t\t\t\t"), lo, hi, noParallel, typesSQL)
 	return query, p.args, true, nil
 }

@@ -502,13 +502,28 @@ func TestIncidentTileCellsColumns(t *testing.T) {
 			t.Errorf("%s: %s = %d, %s = %d, all types' n %d; want 1, %d, %d", et, c[0], n, c[3], f, total, i+1, len(cols))
 		}
 	}
+	// Each incident has a level-6 cell of its own (20° apart): its row
+	// stores its type's four sums and NULL for the other types, which is
+	// what keeps a row small (migration 00020).
+	var all []string
+	for _, c := range cols {
+		all = append(all, c[:]...)
+	}
+	var rows, stored, wrong int
+	if err := db.SQL().QueryRow(fmt.Sprintf(`SELECT count(*), coalesce(sum(num_nonnulls(%[1]s)), 0), count(*) FILTER (WHERE num_nonnulls(%[1]s) <> 4)
+		FROM incident_tile_cells WHERE level = 6`, strings.Join(all, ", "))).Scan(&rows, &stored, &wrong); err != nil {
+		t.Fatal(err)
+	}
+	if rows == 0 || wrong != 0 {
+		t.Errorf("level 6: %d of %d rows store other than one type's 4 sums (%d sums stored in all), want each row only its incident's type, the rest NULL", wrong, rows, stored)
+	}
 }
 
-// firstOf returns the count column of every type.
+// firstOf returns the count of every type, 0 where the row lacks it.
 func firstOf(cols map[string][4]string) []string {
 	var out []string
 	for _, c := range cols {
-		out = append(out, c[0])
+		out = append(out, "coalesce("+c[0]+", 0)")
 	}
 	return out
 }
@@ -575,12 +590,62 @@ func TestIncidentTileCellsMigrationAddsUp(t *testing.T) {
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.MigrateDown(ctx); err != nil { // back to 00018: 00017's table
-		t.Fatal(err)
+	for range 2 { // back to 00018: 00017's table
+		if err := db.MigrateDown(ctx); err != nil {
+			t.Fatal(err)
+		}
 	}
 	seedTileTimes(t, db.SQL(), 9, 300, 0.8, tileCentres...)
 	if err := db.Migrate(ctx); err != nil {
-		t.Fatalf("migrate up to 00019 over stored sums: %v", err)
+		t.Fatalf("migrate up to 00020 over stored sums: %v", err)
+	}
+	checkSumsRebuilt(t, db.SQL())
+	checkTilesMatch(t, db)
+}
+
+// Migration 00020 stores a type a row lacks as NULL. Rolled back, the
+// sums are whole again with zeros; upgraded over stored sums (with types
+// that fell back to zero after deletes), they equal a fresh count, no type
+// is kept as four zeros, and writes after it still add up.
+func TestIncidentTileCellsPresentTypesMigration(t *testing.T) {
+	ctx := context.Background()
+	db := openEmptyDB(t)
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ids := seedTileTimes(t, db.SQL(), 11, 300, 0.8, tileCentres...)
+	if _, err := db.SQL().Exec(`DELETE FROM incidents WHERE id = ANY($1)`, pq.Array(ids[:100])); err != nil {
+		t.Fatal(err)
+	}
+	zeroTypes := func() int {
+		t.Helper()
+		var conds []string
+		for _, c := range postgis.TileCellTypeColumns() {
+			conds = append(conds, fmt.Sprintf("(%s = 0 AND %s = 0 AND %s = 0 AND %s = 0)", c[0], c[1], c[2], c[3]))
+		}
+		var n int
+		if err := db.SQL().QueryRow(`SELECT count(*) FROM incident_tile_cells WHERE ` + strings.Join(conds, " OR ")).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if zeroTypes() == 0 {
+		t.Fatal("the deletes left no type at zero: the test does not reach the upgrade's case")
+	}
+	if err := db.MigrateDown(ctx); err != nil {
+		t.Fatalf("migrate down to 00019: %v", err)
+	}
+	checkSumsRebuilt(t, db.SQL())
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatalf("migrate up to 00020 over stored sums: %v", err)
+	}
+	checkSumsRebuilt(t, db.SQL())
+	if n := zeroTypes(); n != 0 {
+		t.Errorf("after the upgrade %d rows keep a type as four zeros, want them NULL", n)
+	}
+	seedTileTimes(t, db.SQL(), 12, 100, 0.8, tileCentres...)
+	if _, err := db.SQL().Exec(`UPDATE incidents SET event_type = 'Riots', fatalities = fatalities + 1 WHERE id = ANY($1)`, pq.Array(ids[100:150])); err != nil {
+		t.Fatal(err)
 	}
 	checkSumsRebuilt(t, db.SQL())
 	checkTilesMatch(t, db)
