@@ -31,8 +31,14 @@ import (
 // point zoom.
 var coldZooms = []int{0, 1, 2, 3, 4, 5, 6, 7, 8}
 
-// coldTarget is the goal of #17 for cold tiles on 1M incidents.
-const coldTarget = 50 * time.Millisecond
+// coldTarget is the goal of #17 for cold tiles: p99 under 50 ms on 1M
+// incidents, under 100 ms on 10M.
+func coldTarget(rows int) time.Duration {
+	if rows >= 10_000_000 {
+		return 100 * time.Millisecond
+	}
+	return 50 * time.Millisecond
+}
 
 // tileStatement is one way of rendering a tile: SQL and arguments.
 type tileStatement struct {
@@ -110,10 +116,11 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d.Microseco
 // pair runs a request both ways, the order alternating with i, and adds
 // the latencies; it counts a mismatch when the tiles' incident totals
 // differ.
-func (c *coldRun) pair(i int, point, server tileStatement) error {
+func (c *coldRun) pair(i int, label string, point, server tileStatement) error {
 	if c.sumsOnly {
 		d, _, err := runTile(c.db, server)
 		c.after = append(c.after, d)
+		c.noteSlowest(d, label)
 		return err
 	}
 	order := []int{0, 1}
@@ -135,6 +142,7 @@ func (c *coldRun) pair(i int, point, server tileStatement) error {
 			c.before = append(c.before, d)
 		} else {
 			c.after = append(c.after, d)
+			c.noteSlowest(d, label)
 		}
 	}
 	if n[0] != n[1] {
@@ -150,6 +158,16 @@ type coldRun struct {
 	// sumsOnly runs the server's statement alone (-cold-sums-only): on
 	// 10M incidents a low-zoom point scan takes seconds per request.
 	sumsOnly bool
+	// slowest is the server statement's slowest request, for the report:
+	// which tile and window a p99 comes from.
+	slowest      time.Duration
+	slowestLabel string
+}
+
+func (c *coldRun) noteSlowest(d time.Duration, label string) {
+	if d > c.slowest {
+		c.slowest, c.slowestLabel = d, label
+	}
 }
 
 // dataSpan is the first and last day of the public incidents.
@@ -287,7 +305,7 @@ func coldTilesSuite(cfg config, ds *dataset) (string, error) {
 	fmt.Fprintf(&b, "Per zoom: tiles = the world at z0, else the tile of the densest hotspot, of two other hotspots and one of the "+
 		"uniform background; each tile gets 3 windows of each kind (%s). *mismatch* counts requests whose tiles hold different "+
 		"incident totals (must be 0).\n\n", strings.Join(windowKinds, "; "))
-	b.WriteString("| zoom | requests | before p50 ms | before p99 ms | after p50 ms | after p99 ms | p99 before ÷ after | after p99 < 50 ms | mismatch |\n|---:|---:|---:|---:|---:|---:|---:|---|---:|\n")
+	fmt.Fprintf(&b, "| zoom | requests | before p50 ms | before p99 ms | after p50 ms | after p99 ms | p99 before ÷ after | after p99 < %d ms | mismatch | slowest after |\n|---:|---:|---:|---:|---:|---:|---:|---|---:|---|\n", coldTarget(cfg.rows).Milliseconds())
 	serial := 0
 	for _, z := range coldZooms {
 		var tiles []geo.Tile
@@ -309,8 +327,10 @@ func coldTilesSuite(cfg config, ds *dataset) (string, error) {
 			for _, k := range windowKinds {
 				for range 3 {
 					serial++
-					point, server := coldStatements(t, url.Values{"datetime": {coldWindow(k, serial, lo, hi, r)}})
-					if err := run.pair(serial, point, server); err != nil {
+					window := coldWindow(k, serial, lo, hi, r)
+					point, server := coldStatements(t, url.Values{"datetime": {window}})
+					label := fmt.Sprintf("%d/%d/%d, %s (`%s`)", t.Z, t.X, t.Y, k, window)
+					if err := run.pair(serial, label, point, server); err != nil {
 						return b.String(), fmt.Errorf("tile %d/%d/%d: %w", t.Z, t.X, t.Y, err)
 					}
 				}
@@ -318,11 +338,11 @@ func coldTilesSuite(cfg config, ds *dataset) (string, error) {
 		}
 		p99b, p99a := run.before.pct(0.99), run.after.pct(0.99)
 		met := "yes"
-		if p99a >= coldTarget {
+		if p99a >= coldTarget(cfg.rows) {
 			met = "**no**"
 		}
-		fmt.Fprintf(&b, "| %d | %d | %s | %s | %s | %s | %.1f | %s | %d |\n", z, len(run.after), ms(run.before.pct(0.5)), ms(p99b),
-			ms(run.after.pct(0.5)), ms(p99a), float64(p99b)/float64(max(p99a, 1)), met, run.mismatches)
+		fmt.Fprintf(&b, "| %d | %d | %s | %s | %s | %s | %.1f | %s | %d | %s ms: %s |\n", z, len(run.after), ms(run.before.pct(0.5)), ms(p99b),
+			ms(run.after.pct(0.5)), ms(p99a), float64(p99b)/float64(max(p99a, 1)), met, run.mismatches, ms(run.slowest), run.slowestLabel)
 		log.Printf("coldtiles z%d: before p99 %v, after p99 %v", z, p99b, p99a)
 	}
 
@@ -356,7 +376,7 @@ func coldTilesSuite(cfg config, ds *dataset) (string, error) {
 				for _, t := range tiles {
 					serial++
 					point, server := coldStatements(t, url.Values{"datetime": {win}})
-					if err := run.pair(serial, point, server); err != nil {
+					if err := run.pair(serial, fmt.Sprintf("%d/%d/%d %s", t.Z, t.X, t.Y, win), point, server); err != nil {
 						return b.String(), err
 					}
 				}
