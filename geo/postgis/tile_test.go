@@ -295,3 +295,81 @@ func TestIncidentTileEmpty(t *testing.T) {
 		}
 	}
 }
+
+// A tile over a window of time finds its incidents by place and time at
+// once (incidents_tile_time_idx, migration 00021): the point tile, the
+// point-scanned cluster tile and the sums' partial days. Without a window
+// a tile keeps the smaller index on place alone. Sequential scans are
+// switched off: on a test table they would win over any index.
+func TestIncidentTileTimeIndex(t *testing.T) {
+	db := openTestDB(t)
+	seedTilePoints(t, db, 21, 2000, 0.5, orb.Point{44.5, 40.2})
+	ctx := context.Background()
+	conn, err := db.SQL().Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `ANALYZE incidents; SET enable_seqscan = off`); err != nil {
+		t.Fatal(err)
+	}
+	plan := func(query string, args []any) string {
+		t.Helper()
+		rows, err := conn.QueryContext(ctx, "EXPLAIN "+query, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var b strings.Builder
+		for rows.Next() {
+			var line string
+			if err := rows.Scan(&line); err != nil {
+				t.Fatal(err)
+			}
+			b.WriteString(line + "\n")
+		}
+		return b.String()
+	}
+	x, y := func(z int) (int, int) {
+		px, py := pixel(z, 0, 0, 44.5, 40.2)
+		return int(px) / 4096, int(py) / 4096
+	}(10)
+	tile := geo.Tile{Z: 10, X: x, Y: y}
+	for _, c := range []struct {
+		name, datetime string
+		clusterBelow   int
+		want, not      string
+	}{
+		{"points over a month", "2023-03-01/2023-03-31", 8, "incidents_tile_time_idx", "incidents_geom_idx"},
+		{"clusters over a month", "2023-03-01/2023-03-31", 12, "incidents_tile_time_idx", "incidents_geom_idx"},
+		{"points of all time", "", 8, "incidents_geom_idx", "incidents_tile_time_idx"},
+	} {
+		v := url.Values{}
+		if c.datetime != "" {
+			v.Set("datetime", c.datetime)
+		}
+		q, err := geo.ParseIncidentTileQuery(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		query, args, err := postgis.IncidentTileSQL(tile, q, c.clusterBelow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := plan(query, args); !strings.Contains(p, c.want) || strings.Contains(p, c.not) {
+			t.Errorf("%s: plan uses %s? want it, and not %s:\n%s", c.name, c.want, c.not, p)
+		}
+	}
+	// The partial days of the sums' statement (zoom 4, level 10).
+	q, err := geo.ParseIncidentTileQuery(url.Values{"datetime": {"2023-03-01T12:00:00Z/2023-06-30T12:00:00Z"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	query, args, ok, err := postgis.IncidentTileCellsSQL(geo.Tile{Z: 4, X: x >> 6, Y: y >> 6}, q)
+	if err != nil || !ok {
+		t.Fatalf("cells statement: ok %v, %v", ok, err)
+	}
+	if p := plan(query, args); !strings.Contains(p, "incidents_tile_time_idx") {
+		t.Errorf("sums' partial days: plan does not use incidents_tile_time_idx:\n%s", p)
+	}
+}
