@@ -93,9 +93,6 @@ func IncidentTileSQL(t geo.Tile, q geo.IncidentQuery, clusterBelow int) (string,
 	}
 	f := newTileFrame(t)
 	w.conds = append(w.conds, "geom && "+f.envelopeSQL(w))
-	if q.Time != nil {
-		w.conds = append(w.conds, tileTimeIndexed)
-	}
 	px, py := f.pixelSQL(w)
 	if t.Z >= clusterBelow {
 		return fmt.Sprintf(`SELECT ST_AsMVT(f, 'incidents', %d, 'geom', 'id') FROM (
@@ -123,14 +120,6 @@ func IncidentTileSQL(t geo.Tile, q geo.IncidentQuery, clusterBelow int) (string,
 		) k WHERE x BETWEEN %d AND %d AND y BETWEEN %d AND %d
 	) c %s`, tileExtent, clusterCell, clusterCell, px, py, w.sql(), lo, hi, lo, hi, noParallel), w.args, nil
 }
-
-// tileTimeIndexed is the predicate of incidents_tile_time_idx (by place
-// and time, migration 00021), written exactly as there so the planner can
-// use it: a tile statement with a window adds it. It drops nothing a
-// tile shows (points beyond Web Mercator's 85.05° lie outside every tile).
-// Without a window the plain index on place is smaller and faster, and
-// the planner, costing both alike, might take the wider one.
-const tileTimeIndexed = "abs(ST_Y(geom)) <= 85.0511287798066"
 
 // noParallel ends a tile statement: see IncidentTileSQL. A HAVING clause
 // with a volatile function stays on the single output row, where WHERE

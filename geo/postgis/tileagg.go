@@ -333,7 +333,7 @@ func IncidentTileCellsSQL(t geo.Tile, q geo.IncidentQuery) (string, []any, bool,
 	if len(q.EventTypes) > 0 {
 		p.add("event_type = ANY(%s)", pq.Array(q.EventTypes))
 	}
-	p.conds = append(p.conds, "geom && "+newTileFrame(t).envelopeSQL(p), tileTimeIndexed)
+	p.conds = append(p.conds, "geom && "+newTileFrame(t).envelopeSQL(p))
 	p.conds = append(p.conds, fmt.Sprintf("(%s OR %s)", win.head.instantSQL(p), win.tail.instantSQL(p)))
 
 	world := float64(int64(1)<<t.Z) * tileExtent
