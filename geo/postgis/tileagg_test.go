@@ -590,11 +590,7 @@ func TestIncidentTileCellsMigrationAddsUp(t *testing.T) {
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	for range 2 { // back to 00018: 00017's table
-		if err := db.MigrateDown(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	migrateDownTo(t, db, 18) // 00017's table
 	seedTileTimes(t, db.SQL(), 9, 300, 0.8, tileCentres...)
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatalf("migrate up to 00020 over stored sums: %v", err)
@@ -632,9 +628,7 @@ func TestIncidentTileCellsPresentTypesMigration(t *testing.T) {
 	if zeroTypes() == 0 {
 		t.Fatal("the deletes left no type at zero: the test does not reach the upgrade's case")
 	}
-	if err := db.MigrateDown(ctx); err != nil {
-		t.Fatalf("migrate down to 00019: %v", err)
-	}
+	migrateDownTo(t, db, 19)
 	checkSumsRebuilt(t, db.SQL())
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatalf("migrate up to 00020 over stored sums: %v", err)
@@ -649,4 +643,21 @@ func TestIncidentTileCellsPresentTypesMigration(t *testing.T) {
 	}
 	checkSumsRebuilt(t, db.SQL())
 	checkTilesMatch(t, db)
+}
+
+// migrateDownTo rolls db back one migration at a time to version.
+func migrateDownTo(t *testing.T, db *postgis.DB, version int) {
+	t.Helper()
+	for {
+		var at int
+		if err := db.SQL().QueryRow(`SELECT max(version_id) FROM goose_db_version WHERE is_applied`).Scan(&at); err != nil {
+			t.Fatal(err)
+		}
+		if at <= version {
+			return
+		}
+		if err := db.MigrateDown(context.Background()); err != nil {
+			t.Fatalf("migrate down from %d: %v", at, err)
+		}
+	}
 }
