@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -85,9 +87,27 @@ func (r *report) write(total time.Duration) (string, error) {
 	if err := os.MkdirAll(r.cfg.out, 0o755); err != nil {
 		return "", err
 	}
-	path := filepath.Join(r.cfg.out, "bench-"+r.start.Format("20060102-1504")+".md")
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		return "", err
+	// Runs started in the same minute get -2, -3...: one must not
+	// overwrite the other's results.
+	base := filepath.Join(r.cfg.out, "bench-"+r.start.Format("20060102-1504"))
+	path := base + ".md"
+	for n := 2; ; n++ {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if errors.Is(err, fs.ErrExist) {
+			path = fmt.Sprintf("%s-%d.md", base, n)
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		_, err = f.WriteString(text)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return "", err
+		}
+		break
 	}
 	fmt.Print(text)
 	return path, nil
