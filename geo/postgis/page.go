@@ -34,7 +34,7 @@ type pageQuery struct {
 func (db *DB) stream(ctx context.Context, pq pageQuery, emit func([]byte) error) (geo.FeaturePage, error) {
 	back := pq.cursor != nil && pq.cursor.Back
 	query := pq.inner
-	var total int64
+	var total int
 	dest := append([]any{new(sql.RawBytes)}, pq.keys...)
 	if back {
 		// Numbered in the inner query's order and read back in reverse: the
@@ -43,18 +43,27 @@ func (db *DB) stream(ctx context.Context, pq pageQuery, emit func([]byte) error)
 		var pageRow int64
 		dest = append(dest, &pageRow, &total)
 	}
+	var on querier = db.db
+	if pq.on != nil {
+		on = pq.on
+	}
+	rows, err := on.QueryContext(ctx, query, pq.args...)
+	if err != nil {
+		return geo.FeaturePage{}, mapError(err)
+	}
+	defer rows.Close()
 	page := geo.FeaturePage{HasPrev: pq.cursor != nil && !back, HasNext: back}
-	n := 0
-	var emitErr error
-	err := db.eachRow(ctx, pq.on, query, pq.args, dest, func() (bool, error) {
-		n++
-		if back && n == 1 && total > int64(pq.limit) {
+	for n := 0; rows.Next(); n++ {
+		if err := rows.Scan(dest...); err != nil {
+			return page, mapError(err)
+		}
+		if back && n == 0 && total > pq.limit {
 			page.HasPrev = true // the extra row only says an earlier page exists
-			return true, nil
+			continue
 		}
 		if !back && page.Returned == pq.limit {
 			page.HasNext = true
-			return false, nil
+			break
 		}
 		if pq.mark != nil {
 			pq.mark()
@@ -69,15 +78,11 @@ func (db *DB) stream(ctx context.Context, pq pageQuery, emit func([]byte) error)
 			page.Last = pos
 		}
 		page.Returned++
-		if emitErr = emit(*dest[0].(*sql.RawBytes)); emitErr != nil {
-			return false, emitErr
+		if err := emit(*dest[0].(*sql.RawBytes)); err != nil {
+			return page, err
 		}
-		return true, nil
-	})
-	if emitErr != nil {
-		return page, emitErr
 	}
-	if err != nil {
+	if err := rows.Err(); err != nil {
 		return page, mapError(err)
 	}
 	if pq.mark != nil && page.Returned > 0 {
