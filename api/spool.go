@@ -91,10 +91,22 @@ func (s *spool) WriteString(p string) (int, error) {
 	return n, err
 }
 
-// WriteByte implements io.ByteWriter.
+// WriteByte implements io.ByteWriter, without the allocation a one-byte
+// slice passed on to Write costs (one per feature of a page).
 func (s *spool) WriteByte(c byte) error {
-	_, err := s.Write([]byte{c})
-	return err
+	if s.fw == nil && s.buffer(1) {
+		*s.mem = append(*s.mem, c)
+		s.size++
+		return nil
+	}
+	if err := s.spill(); err != nil {
+		return err
+	}
+	if err := s.fw.WriteByte(c); err != nil {
+		return fmt.Errorf("spool response: %w", err)
+	}
+	s.size++
+	return nil
 }
 
 // buffer reports whether n more bytes fit in memory, taking a buffer

@@ -107,3 +107,41 @@ func TestSpoolFileToClient(t *testing.T) {
 		t.Errorf("echo counted %d bytes written, want %d", size, len(body))
 	}
 }
+
+// WriteByte keeps the bytes in order in memory and after a move to a
+// file, and costs no allocation in memory (one per feature of a page
+// otherwise).
+func TestSpoolWriteByte(t *testing.T) {
+	var s spool
+	defer s.Close()
+	var want bytes.Buffer
+	write := func(p string, c byte) {
+		want.WriteString(p)
+		want.WriteByte(c)
+		if _, err := s.WriteString(p); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.WriteByte(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("[1", ',')
+	if allocs := testing.AllocsPerRun(100, func() { write("2", ',') }); allocs != 0 {
+		t.Errorf("WriteByte in memory: %.1f allocations per call, want 0", allocs)
+	}
+	write(strings.Repeat("x", spoolMemory), ',') // moves to a file
+	if s.file == nil {
+		t.Fatalf("a spool past %d bytes is still in memory", spoolMemory)
+	}
+	write("3", ']')
+	if s.Len() != int64(want.Len()) {
+		t.Errorf("Len %d, want %d", s.Len(), want.Len())
+	}
+	var got bytes.Buffer
+	if _, err := s.WriteTo(&got); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Bytes(), want.Bytes()) {
+		t.Errorf("read back %d bytes differing from the %d written", got.Len(), want.Len())
+	}
+}

@@ -42,10 +42,11 @@ func procTimes(pid int) (own, children time.Duration, ppid int, ok bool) {
 	return n(11) + n(12), n(13) + n(14), ppid, true
 }
 
-// serverCPU returns the CPU time used so far by the server process and
-// by its PostgreSQL.
-func serverCPU(pid int) (app, db time.Duration) {
+// serverCPU returns the CPU time used so far by the server process pid
+// and by the PostgreSQL that process dbPid started.
+func serverCPU(pid, dbPid int) (app, db time.Duration) {
 	app, _, _, _ = procTimes(pid)
+	pid = dbPid
 	entries, _ := os.ReadDir("/proc")
 	parent := map[int]int{}
 	for _, e := range entries {
@@ -72,17 +73,20 @@ func serverCPU(pid int) (app, db time.Duration) {
 
 // cpuMeter measures the server's CPU over an interval.
 type cpuMeter struct {
-	pid     int
-	app, db time.Duration
+	pid, dbPid int
+	app, db    time.Duration
 }
 
-func startCPU(pid int) cpuMeter {
-	app, db := serverCPU(pid)
-	return cpuMeter{pid: pid, app: app, db: db}
+// startCPU meters srv and the PostgreSQL it uses (srv.pg's when it is
+// attached to another server's).
+func startCPU(srv *server) cpuMeter {
+	pid, dbPid := srv.cmd.Process.Pid, srv.pgPid()
+	app, db := serverCPU(pid, dbPid)
+	return cpuMeter{pid: pid, dbPid: dbPid, app: app, db: db}
 }
 
 func (m cpuMeter) stop(client time.Duration) cpuUse {
-	app, db := serverCPU(m.pid)
+	app, db := serverCPU(m.pid, m.dbPid)
 	return cpuUse{app: app - m.app, db: db - m.db, client: client}
 }
 

@@ -106,6 +106,17 @@ type server struct {
 	url  string
 	log  string // its stderr
 	done chan struct{}
+	// pg is the server whose process runs the PostgreSQL this one uses,
+	// when it attached to another's (see startAttached); nil: its own.
+	pg *server
+}
+
+// pgPid is the process whose children are srv's PostgreSQL.
+func (s *server) pgPid() int {
+	if s.pg != nil {
+		return s.pg.cmd.Process.Pid
+	}
+	return s.cmd.Process.Pid
 }
 
 // running holds the servers started, so that an interrupt stops them
@@ -140,6 +151,24 @@ func init() {
 // request logging off (warn level) and no raster basemap (nothing leaves
 // the machine), and waits until it is ready.
 func startServer(binary, dir string) (*server, error) {
+	return startServerLog(binary, dir, "bench-server.log")
+}
+
+// startAttached starts binary on the data dir of main, whose PostgreSQL it
+// attaches to (incidentmap serve uses an embedded cluster another process
+// runs), so that two builds answer the same database side by side.
+func startAttached(binary string, main *server, dir string) (*server, error) {
+	s, err := startServerLog(binary, dir, "bench-server-base.log")
+	if err != nil {
+		return nil, err
+	}
+	s.pg = main
+	return s, nil
+}
+
+// startServerLog is startServer writing the server's stderr to logName
+// in dir.
+func startServerLog(binary, dir, logName string) (*server, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -152,7 +181,7 @@ func startServer(binary, dir string) (*server, error) {
 		"--big-pages-per-client", "1000")
 	// The server's warnings go to a file: requests that wrk leaves in
 	// flight when it stops are cancelled and logged as errors.
-	logPath := filepath.Join(dir, "bench-server.log")
+	logPath := filepath.Join(dir, logName)
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return nil, err

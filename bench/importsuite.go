@@ -203,7 +203,7 @@ func runImport(cfg config, srv *server, dir, path string) (importRun, error) {
 	cmd := exec.Command(cfg.binary, "import", path, "--data-dir", dir)
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	meter := startCPU(srv.cmd.Process.Pid)
+	meter := startCPU(srv)
 	start := time.Now()
 	err := cmd.Run()
 	run := importRun{wall: time.Since(start), out: stdout.String()}

@@ -152,6 +152,14 @@ func itemsSuite(cfg config, ds *dataset) (string, error) {
 	if err != nil {
 		return b.String(), err
 	}
+	var base *server
+	if cfg.baseBinary != "" {
+		if base, err = startAttached(cfg.baseBinary, ds.srv, ds.dir); err != nil {
+			return b.String(), fmt.Errorf("base binary: %w", err)
+		}
+		defer base.stop()
+	}
+	var vs strings.Builder // the base binary beside ours, when given
 	for _, sh := range shapes {
 		status, size, _, err := fetch(sh.url)
 		if err != nil {
@@ -160,15 +168,36 @@ func itemsSuite(cfg config, ds *dataset) (string, error) {
 		if status != http.StatusOK {
 			return b.String(), fmt.Errorf("GET %s: %d", sh.url, status)
 		}
-		var ours, limit, own side
+		var ours, limit, own, old side
 		var rss int64
-		for range cfg.rounds {
+		for r := range cfg.rounds {
+			measureBase := func() error {
+				o, _, err := measureHTTP(cfg, base, base.url+strings.TrimPrefix(sh.url, ds.srv.url))
+				if err != nil {
+					return fmt.Errorf("%s base: %w", sh.name, err)
+				}
+				old.add(o)
+				return nil
+			}
+			// The base binary goes first in even rounds and after ours in
+			// odd ones: with the same binary on both sides, the one measured
+			// first got 5-10% more req/s (run 2200).
+			if base != nil && r%2 == 0 {
+				if err := measureBase(); err != nil {
+					return b.String(), err
+				}
+			}
 			h, peak, err := measureHTTP(cfg, ds.srv, sh.url)
 			if err != nil {
 				return b.String(), err
 			}
 			ours.add(h)
 			rss = max(rss, peak)
+			if base != nil && r%2 == 1 {
+				if err := measureBase(); err != nil {
+					return b.String(), err
+				}
+			}
 			l, err := runPgbench(cfg, ds.srv, ds.dsn, sh.limit, h.duration)
 			if err != nil {
 				return b.String(), fmt.Errorf("%s limit: %w", sh.name, err)
@@ -187,6 +216,20 @@ func itemsSuite(cfg config, ds *dataset) (string, error) {
 			ratio(h.reqPerSec, l.reqPerSec), ratio(h.reqPerSec, o.reqPerSec), dur(h.p99), dur(l.p99), dur(o.p99),
 			perRequest(h.cpu.db, h.count), perRequest(l.cpu.db, l.count), perRequest(h.cpu.app, h.count),
 			ours.roundsText(), limit.roundsText(), own.roundsText(), joinNotes(notes(cfg, h, l), fmt.Sprintf("server peak RSS %d MiB", rss/1024)))
+		if base != nil {
+			ob := old.best
+			fmt.Fprintf(&vs, "| %s | %.0f / %.0f | %s / %s | %s / %s | %s / %s | %s; %s |\n", sh.name, ob.reqPerSec, h.reqPerSec,
+				ratio(ob.reqPerSec, l.reqPerSec), ratio(h.reqPerSec, l.reqPerSec),
+				perRequest(ob.cpu.app, ob.count), perRequest(h.cpu.app, h.count), perRequest(ob.cpu.db, ob.count), perRequest(h.cpu.db, h.count),
+				old.roundsText(), ours.roundsText())
+		}
+	}
+	if base != nil {
+		fmt.Fprintf(&b, "\nBase binary `%s` (before) beside `%s` (after), in the same rounds (base → ours → limit → own, ours → base → limit → own in alternate rounds), on the same database:\n\n", cfg.baseBinary, cfg.binary)
+		fmt.Fprintln(&b, "| shape | req/s before / after | ÷ limit before / after | server µs/req before / after | PG µs/req before / after | rounds before; after |")
+		fmt.Fprintln(&b, "|---|---|---|---|---|---|")
+		b.WriteString(vs.String())
+		fmt.Fprintf(&b, "\nLoad average at the end: %s.\n", loadAvg())
 	}
 	fmt.Fprintln(&b, "\nThe large window's bbox holds a little more than its first page (limit=10000). "+
 		"CPU per request is from /proc over each side's best round (PG: the server's PostgreSQL, postmaster and backends).")

@@ -132,7 +132,7 @@ func measureHTTP(cfg config, srv *server, target string, extra ...string) (measu
 	var peak atomic.Int64
 	stop := make(chan struct{})
 	go sampleRSS(srv.cmd.Process.Pid, &peak, stop)
-	meter := startCPU(srv.cmd.Process.Pid)
+	meter := startCPU(srv)
 	m, err := runWrk(cfg, target, d, extra...)
 	m.cpu = meter.stop(m.cpu.client)
 	close(stop)
@@ -214,7 +214,7 @@ func runPgbench(cfg config, srv *server, dsn, stmt string, d time.Duration, extr
 	cmd := exec.Command("pgbench", append(append(args, extra...), db)...)
 	cmd.Dir = dir
 	time.Sleep(200 * time.Millisecond) // the warm-up's backend is gone and counted
-	meter := startCPU(srv.cmd.Process.Pid)
+	meter := startCPU(srv)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return measurement{}, fmt.Errorf("pgbench: %w\n%s", err, out)

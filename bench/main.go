@@ -43,19 +43,22 @@ var allSuites = []string{"items", "tiles", "coldtiles", "map", "mapzoom", "growt
 var standaloneSuites = []string{"import"}
 
 type config struct {
-	rows     int
-	dir      string
-	gdir     string // base of the growth data dirs (GDIR-100k...); default dir
-	binary   string
-	duration time.Duration
-	conns    int
-	out      string
-	suites   []string
-	growth   []int
-	mapRuns  int
-	rounds   int
-	chromium string
-	lean     bool // the main data set has the growth sets' lean rows
+	rows   int
+	dir    string
+	gdir   string // base of the growth data dirs (GDIR-100k...); default dir
+	binary string
+	// baseBinary, when set, is a second build the items suite measures
+	// beside binary, interleaved on the same database (before/after).
+	baseBinary string
+	duration   time.Duration
+	conns      int
+	out        string
+	suites     []string
+	growth     []int
+	mapRuns    int
+	rounds     int
+	chromium   string
+	lean       bool // the main data set has the growth sets' lean rows
 	// coldSumsOnly measures cold tiles without the point-scan baseline
 	// and the write cost (for 10M incidents).
 	coldSumsOnly bool
@@ -72,6 +75,7 @@ func main() {
 	flag.BoolVar(&cfg.coldSumsOnly, "cold-sums-only", false, "coldtiles: time only the server's statements (no point-scan baseline, no write cost), for 10M incidents")
 	flag.StringVar(&cfg.gdir, "growth-dir", "", "base of the growth data dirs (GDIR-100k, GDIR-10m...); default -dir")
 	flag.StringVar(&cfg.binary, "bin", "bin/incidentmap", "incidentmap binary")
+	flag.StringVar(&cfg.baseBinary, "base-bin", "", "items: a second incidentmap binary (e.g. the build before a change) measured beside -bin in the same interleaved rounds, on the same database")
 	flag.DurationVar(&cfg.duration, "d", 5*time.Second, "duration of each load measurement")
 	flag.IntVar(&cfg.conns, "c", 16, "concurrent clients")
 	flag.StringVar(&cfg.out, "out", "bench/results", "directory for the results file")
