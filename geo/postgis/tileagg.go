@@ -157,17 +157,6 @@ func newTileWindow(w *geo.TimeInterval) tileWindow {
 	return tw
 }
 
-// coarserThanDays reports whether level reads any of the window's buckets
-// from a span coarser than days.
-func (tw tileWindow) coarserThanDays(level int) bool {
-	for _, b := range tw.buckets {
-		if storedSpan(level, b.unit) != 1 {
-			return true
-		}
-	}
-	return false
-}
-
 // spanRange is a range of days read from one stored span.
 type spanRange struct {
 	span int
@@ -263,13 +252,11 @@ func IncidentTileCellsSQL(t geo.Tile, q geo.IncidentQuery) (string, []any, bool,
 		statuses = geo.DefaultStatuses()
 	}
 	win := newTileWindow(q.Time)
-	if level >= 10 && !win.coarserThanDays(level) {
-		// At levels 10 and 12 a day's row holds 1.0-1.3 incidents: a
-		// window of days reads as many rows as the point scan, wider, in a
-		// bigger statement (a 7-day window at zoom 6 measured 2-3 times
-		// slower), so short windows there scan the points.
-		return "", nil, false, nil
-	}
+	// Windows of days read the sums at every level, 10 and 12 included,
+	// where a day's row holds 1.0-1.3 incidents: the rows are small since
+	// migration 00020, and their cost does not grow with the table as the
+	// point scan's does (on 10M incidents a month at a hotspot's zoom-5
+	// tile: 7 ms from the sums, 32 ms from the points).
 	w := &where{}
 	grid := 1 << (t.Z + 6)                         // cells per world side at this zoom
 	shift := level - (t.Z + 6)                     // stored cells per zoom cell: 2^shift per side
