@@ -377,23 +377,11 @@ ANALYZE pts`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows, err := db.QueryContext(ctx, "EXPLAIN SELECT p.id FROM pts p WHERE "+where, args...)
+	plan, err := pgtest.Explain(ctx, db, "SELECT p.id FROM pts p WHERE "+where, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rows.Close()
-	var plan strings.Builder
-	for rows.Next() {
-		var line string
-		if err := rows.Scan(&line); err != nil {
-			t.Fatal(err)
-		}
-		plan.WriteString(line + "\n")
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(plan.String(), "pts_geom") {
-		t.Errorf("got plan\n%s\nwant it to use index pts_geom", plan.String())
+	if !strings.Contains(plan, "pts_geom") {
+		t.Errorf("got plan\n%s\nwant it to use index pts_geom", plan)
 	}
 }

@@ -693,21 +693,12 @@ func TestIncidentTileCellsPartialDaysFromIndex(t *testing.T) {
 		if err != nil || !ok {
 			t.Fatalf("z%d: cells statement: ok %v, %v", tile.Z, ok, err)
 		}
-		rows, err := conn.QueryContext(ctx, "EXPLAIN "+query, args...)
+		plan, err := pgtest.Explain(ctx, conn, query, args...)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var plan strings.Builder
-		for rows.Next() {
-			var line string
-			if err := rows.Scan(&line); err != nil {
-				t.Fatal(err)
-			}
-			plan.WriteString(line + "\n")
-		}
-		rows.Close()
-		if n := strings.Count(plan.String(), "Index Only Scan using incidents_tile_days_idx"); n != 2 {
-			t.Errorf("z%d: %d index-only scans of incidents_tile_days_idx, want 2 (first and last day):\n%s", tile.Z, n, plan.String())
+		if n := strings.Count(plan, "Index Only Scan using incidents_tile_days_idx"); n != 2 {
+			t.Errorf("z%d: %d index-only scans of incidents_tile_days_idx, want 2 (first and last day):\n%s", tile.Z, n, plan)
 		}
 	}
 }

@@ -14,6 +14,7 @@ package pgtest
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -250,4 +251,31 @@ func stopOrphan(dataDir string) bool {
 func processExists(pid int) bool {
 	err := syscall.Kill(pid, 0)
 	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// Queryer runs a query: a *sql.DB, *sql.Conn or *sql.Tx.
+type Queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// Explain returns the plan PostgreSQL makes for query (EXPLAIN, not run),
+// one line per node, for tests that check which index a statement uses.
+func Explain(ctx context.Context, q Queryer, query string, args ...any) (string, error) {
+	rows, err := q.QueryContext(ctx, "EXPLAIN "+query, args...)
+	if err != nil {
+		return "", fmt.Errorf("explain: %w", err)
+	}
+	defer rows.Close()
+	var plan strings.Builder
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return "", fmt.Errorf("explain: %w", err)
+		}
+		plan.WriteString(line + "\n")
+	}
+	if err := rows.Err(); err != nil {
+		return "", fmt.Errorf("explain: %w", err)
+	}
+	return plan.String(), nil
 }
