@@ -76,16 +76,15 @@ DO $$
 DECLARE
     lvl int;
     col text;
-    cols text;    -- the copied columns: a type's sums, or NULL when all four are zero
-    present text; -- some type of the row is present
+    cols text;   -- the copied columns: a type's sums, or NULL when all four are zero
+    counts text; -- the count columns, NULL where the type is absent
 BEGIN
     SELECT string_agg(CASE WHEN attname ~ '^(n|su|sv|f)_'
-                           THEN format('CASE WHEN %1$I <> 0 OR %2$I <> 0 OR %3$I <> 0 OR %4$I <> 0 THEN %5$I END',
+                           THEN format('CASE WHEN %1$I <> 0 OR %2$I <> 0 OR %3$I <> 0 OR %4$I <> 0 THEN %5$I END AS %5$I',
                                        'n_' || sfx, 'su_' || sfx, 'sv_' || sfx, 'f_' || sfx, attname)
                            ELSE quote_ident(attname) END, ', ' ORDER BY attnum),
-           string_agg(format('%1$I <> 0 OR %2$I <> 0 OR %3$I <> 0 OR %4$I <> 0', 'n_' || sfx, 'su_' || sfx, 'sv_' || sfx, 'f_' || sfx),
-                      ' OR ' ORDER BY attnum) FILTER (WHERE attname ~ '^n_')
-    INTO cols, present
+           string_agg(quote_ident(attname), ', ' ORDER BY attnum) FILTER (WHERE attname ~ '^n_')
+    INTO cols, counts
     FROM pg_attribute CROSS JOIN LATERAL (SELECT substring(attname FROM '^[a-z]+_(.*)$') AS sfx) x
     WHERE attrelid = 'incident_tile_cells_00019'::regclass AND attnum > 0 AND NOT attisdropped;
     FOR col IN SELECT attname FROM pg_attribute
@@ -99,8 +98,8 @@ BEGIN
         EXECUTE format('COMMENT ON TABLE %I IS %L', 'incident_tile_cells_' || lvl,
             format('The rows of incident_tile_cells at grid level %s.', lvl));
         EXECUTE format('GRANT SELECT ON %I TO incidentmap_public, incidentmap_moderator', 'incident_tile_cells_' || lvl);
-        EXECUTE format('INSERT INTO %I SELECT %s FROM %I WHERE %s',
-            'incident_tile_cells_' || lvl, cols, 'incident_tile_cells_00019_' || lvl, present);
+        EXECUTE format('INSERT INTO %I SELECT * FROM (SELECT %s FROM %I) c WHERE num_nonnulls(%s) > 0',
+            'incident_tile_cells_' || lvl, cols, 'incident_tile_cells_00019_' || lvl, counts);
     END LOOP;
 END $$;
 DROP TABLE incident_tile_cells_00019;

@@ -118,7 +118,7 @@ func incidentFeatureSQL(props []string, crs geo.CRS) (string, error) {
 // incidentDefaultFeatureSQL is incidentFeatureJSON of every public
 // property, by CRS: the expression of nearly every list request, built once
 // instead of with two formatted strings per property on each request.
-var incidentDefaultFeatureSQL = func() (out [3]string) {
+var incidentDefaultFeatureSQL = func() (out [geo.EPSG3857 + 1]string) { // one per geo.CRS
 	for crs := range out {
 		var err error
 		if out[crs], err = incidentFeatureJSON(nil, geo.CRS(crs)); err != nil {

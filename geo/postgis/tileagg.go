@@ -239,9 +239,13 @@ func (r dayRange) instantSQL(w *where) string {
 // then IncidentTileSQL's point scan does. The tile is IncidentTileSQL's: the same cells, counts, types and
 // fatalities, each cluster at the mean of its incidents' Mercator
 // positions (equal up to floating-point rounding). The sums cover the
-// window's whole days, months and years; its partial first and last day
-// come from the points (index on occurred_at). Exported for the
-// benchmarks, which compare it with the point scan.
+// window's whole days at every level, even where a day's row holds about
+// one incident (levels 10 and 12): rows are small (migration 00020) and,
+// unlike the point scan, do not cost more as the table grows (10M: a month
+// at a hotspot's z5 tile, 7 ms against 32). The partial first and last day
+// come from the points, read from incidents_tile_days_idx (migration
+// 00021). Exported for the benchmarks, which compare it with the point
+// scan.
 func IncidentTileCellsSQL(t geo.Tile, q geo.IncidentQuery) (string, []any, bool, error) {
 	level, ok := tileCellLevel(t.Z)
 	if !ok || !tileCellsAnswer(q) {
@@ -252,11 +256,6 @@ func IncidentTileCellsSQL(t geo.Tile, q geo.IncidentQuery) (string, []any, bool,
 		statuses = geo.DefaultStatuses()
 	}
 	win := newTileWindow(q.Time)
-	// Windows of days read the sums at every level, 10 and 12 included,
-	// where a day's row holds 1.0-1.3 incidents: the rows are small since
-	// migration 00020, and their cost does not grow with the table as the
-	// point scan's does (on 10M incidents a month at a hotspot's zoom-5
-	// tile: 7 ms from the sums, 32 ms from the points).
 	w := &where{}
 	grid := 1 << (t.Z + 6)                         // cells per world side at this zoom
 	shift := level - (t.Z + 6)                     // stored cells per zoom cell: 2^shift per side
@@ -326,11 +325,11 @@ func IncidentTileCellsSQL(t geo.Tile, q geo.IncidentQuery) (string, []any, bool,
 	// would be a bitmap scan, which reads the table, one random page per
 	// incident (on 10M incidents 4,900 pages, 455 of a world tile's 600
 	// ms with a cold cache).
-	filters := strings.Join(p.conds, " AND ")
+	filters := p.sql()
 	head, tail := win.head.instantSQL(p), win.tail.instantSQL(p)
-	partialDays := fmt.Sprintf(`SELECT geom, event_type, fatalities FROM incidents WHERE %s AND %s
+	partialDays := fmt.Sprintf(`SELECT geom, event_type, fatalities FROM incidents %s AND %s
 						UNION ALL
-						SELECT geom, event_type, fatalities FROM incidents WHERE %s AND %s`, filters, head, filters, tail)
+						SELECT geom, event_type, fatalities FROM incidents %s AND %s`, filters, head, filters, tail)
 
 	world := float64(int64(1)<<t.Z) * tileExtent
 	worldArg, oxArg, oyArg := p.arg(world), p.arg(float64(t.X)*tileExtent), p.arg(float64(t.Y)*tileExtent)
