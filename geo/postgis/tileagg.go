@@ -12,12 +12,13 @@ import (
 	"github.com/incidentmap/incidentmap/geo"
 )
 
-// TileCellLevels are the grid levels of incident_tile_cells (migration
-// 00019; its triggers write the same list, one partition each): the world is 2^level cells per
-// side. A cluster tile at zoom z groups by the grid of level z+6 and reads
-// the coarsest stored level at least that fine, whose cells nest exactly
-// in its own; zooms with none (7) scan the points.
-var TileCellLevels = []int{6, 7, 8, 9, 10, 12}
+// TileCellLevels are the grid levels of incident_tile_cells (migrations
+// 00019 and 00022; its triggers write the same list, one partition each):
+// the world is 2^level cells per side. A cluster tile at zoom z groups by
+// the grid of level z+6 and reads the coarsest stored level at least that
+// fine, whose cells nest exactly in its own; a zoom with none would scan
+// the points.
+var TileCellLevels = []int{6, 7, 8, 9, 10, 12, 13}
 
 // tileCellLevel is the level cluster tiles of zoom z read, if any.
 func tileCellLevel(z int) (int, bool) {
@@ -164,7 +165,7 @@ type spanRange struct {
 }
 
 // spanRanges are the window's buckets as level reads them: each from its
-// stored span, touching ranges of one span joined (at levels 9-12 a
+// stored span, touching ranges of one span joined (at levels 9-13 a
 // dekad's days follow the edge's days), so the statement has one branch
 // per range it reads.
 func (tw tileWindow) spanRanges(level int) []spanRange {
@@ -240,7 +241,7 @@ func (r dayRange) instantSQL(w *where) string {
 // fatalities, each cluster at the mean of its incidents' Mercator
 // positions (equal up to floating-point rounding). The sums cover the
 // window's whole days at every level, even where a day's row holds about
-// one incident (levels 10 and 12): rows are small (migration 00020) and,
+// one incident (levels 10, 12 and 13): rows are small (migration 00020) and,
 // unlike the point scan, do not cost more as the table grows (10M: a month
 // at a hotspot's z5 tile, 7 ms against 32). The partial first and last day
 // come from the points, read from incidents_tile_days_idx (migration

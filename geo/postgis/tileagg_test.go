@@ -211,7 +211,7 @@ func TestIncidentTileCellsMatchPointScan(t *testing.T) {
 	for _, c := range []struct {
 		zoom int
 		sql  bool
-	}{{0, true}, {2, true}, {3, true}, {6, true}, {7, false}} {
+	}{{0, true}, {2, true}, {3, true}, {6, true}, {7, true}, {8, false}} {
 		_, _, ok, err := postgis.IncidentTileCellsSQL(geo.Tile{Z: c.zoom}, geo.IncidentQuery{})
 		if err != nil || ok != c.sql {
 			t.Errorf("zoom %d: from the sums %v (%v), want %v", c.zoom, ok, err, c.sql)
@@ -254,8 +254,15 @@ func tileCellValues() string {
 }
 
 // checkSumsRebuilt compares incident_tile_cells with the sums computed
-// afresh from incidents (what migration 00017 builds).
+// afresh from incidents (what migration 00017 builds), at every level of
+// postgis.TileCellLevels.
 func checkSumsRebuilt(t *testing.T, db *sql.DB) {
+	t.Helper()
+	checkSumsRebuiltAt(t, db, postgis.TileCellLevels)
+}
+
+// checkSumsRebuiltAt is checkSumsRebuilt for a schema that stores levels.
+func checkSumsRebuiltAt(t *testing.T, db *sql.DB, levels []int) {
 	t.Helper()
 	var diff int
 	var sample sql.NullString
@@ -273,7 +280,7 @@ func checkSumsRebuilt(t *testing.T, db *sql.DB) {
 				             (ST_X(geom) + 180) / 360 AS u,
 				             0.5 - ln(tan(radians(ST_Y(geom)) / 2 + pi() / 4)) / (2 * pi()) AS v, event_type, status, fatalities
 				      FROM incidents WHERE abs(ST_Y(geom)) <= 85.0511287798066) p
-				CROSS JOIN (VALUES (6), (7), (8), (9), (10), (12)) l(level) CROSS JOIN (VALUES (1), (2), (3), (4), (5), (6)) s(span)
+				CROSS JOIN unnest($1::int[]) l(level) CROSS JOIN (VALUES (1), (2), (3), (4), (5), (6)) s(span)
 				WHERE s.span <= 3 OR l.level <= 8 -- dekads, quarters and decades at levels 6 to 8 only
 			) x GROUP BY level, span, t, cx, cy, event_type, status),
 		kept AS (SELECT level, span, t, cx, cy, e.event_type, status, e.n, e.su, e.sv, e.fatalities
@@ -286,23 +293,19 @@ func checkSumsRebuilt(t *testing.T, db *sql.DB) {
 		             k.n IS DISTINCT FROM f.n OR k.fatalities IS DISTINCT FROM f.f
 		             OR abs(k.su - f.su) > 1e-9 OR abs(k.sv - f.sv) > 1e-9 AS differs
 		      FROM kept k FULL JOIN fresh f USING (level, span, t, cx, cy, event_type, status)) j
-		WHERE differs`).Scan(&diff, &sample)
+		WHERE differs`, pq.Array(levels)).Scan(&diff, &sample)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff != 0 {
 		t.Errorf("incident_tile_cells: %d rows differ from sums computed afresh, e.g. %s", diff, sample.String)
 	}
-	var levels []int64
-	if err := db.QueryRow(`SELECT array_agg(DISTINCT level ORDER BY level) FROM incident_tile_cells`).Scan(pq.Array(&levels)); err != nil {
+	var stored []int64
+	if err := db.QueryRow(`SELECT array_agg(DISTINCT level ORDER BY level) FROM incident_tile_cells`).Scan(pq.Array(&stored)); err != nil {
 		t.Fatal(err)
 	}
-	want := make([]int64, len(postgis.TileCellLevels))
-	for i, l := range postgis.TileCellLevels {
-		want[i] = int64(l)
-	}
-	if !slices.Equal(levels, want) {
-		t.Errorf("levels stored %v, want postgis.TileCellLevels %v", levels, want)
+	if !slices.Equal(stored, levels64(levels)) {
+		t.Errorf("levels stored %v, want %v", stored, levels)
 	}
 }
 
@@ -315,14 +318,14 @@ func TestIncidentTileCellsFallBack(t *testing.T) {
 		title = CASE WHEN id % 3 = 0 THEN 'Shelling of the bridge' ELSE title END, actor1 = 'Army'`); err != nil {
 		t.Fatal(err)
 	}
-	// Windows of days read the sums at every zoom, levels 10 and 12 (zooms
-	// 4-6) included (before migration 00020 they scanned the points).
+	// Windows of days read the sums at every zoom, levels 10, 12 and 13 (zooms
+	// 4-7) included (before migration 00020 they scanned the points).
 	for _, c := range []struct {
 		z        int
 		datetime string
 		sums     bool
 	}{{6, "2023-03-05/2023-03-11", true}, {6, "2023-03-05/2023-04-20", true}, {6, "2023-01-01/2023-12-31", true},
-		{4, "2023-03-05/2023-03-11", true}, {3, "2023-03-05/2023-03-11", true}, {2, "2023-03-05/2023-03-11", true}} {
+		{4, "2023-03-05/2023-03-11", true}, {3, "2023-03-05/2023-03-11", true}, {2, "2023-03-05/2023-03-11", true}, {7, "2023-03-05/2023-03-11", true}, {7, "2021-01-01/2023-12-31", true}} {
 		q, err := geo.ParseIncidentTileQuery(url.Values{"datetime": {c.datetime}})
 		if err != nil {
 			t.Fatal(err)
@@ -602,7 +605,9 @@ func TestIncidentTileCellsMigrationAddsUp(t *testing.T) {
 // Migration 00020 stores a type a row lacks as NULL. Rolled back, the
 // sums are whole again with zeros; upgraded over stored sums (with types
 // that fell back to zero after deletes), they equal a fresh count, no type
-// is kept as four zeros, and writes after it still add up.
+// is kept as four zeros, and writes after it still add up. The same
+// upgrade runs 00022 over stored incidents: level 13 is built from them,
+// then kept by the triggers.
 func TestIncidentTileCellsPresentTypesMigration(t *testing.T) {
 	ctx := context.Background()
 	db := openEmptyDB(t)
@@ -629,7 +634,7 @@ func TestIncidentTileCellsPresentTypesMigration(t *testing.T) {
 		t.Fatal("the deletes left no type at zero: the test does not reach the upgrade's case")
 	}
 	migrateDownTo(t, db, 19)
-	checkSumsRebuilt(t, db.SQL())
+	checkSumsRebuiltAt(t, db.SQL(), postgis.TileCellLevels[:len(postgis.TileCellLevels)-1]) // level 13 came with 00022
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatalf("migrate up to 00020 over stored sums: %v", err)
 	}
