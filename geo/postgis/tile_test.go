@@ -17,6 +17,7 @@ import (
 
 	"github.com/incidentmap/incidentmap/geo"
 	"github.com/incidentmap/incidentmap/geo/postgis"
+	"github.com/incidentmap/incidentmap/geo/postgis/pgtest"
 )
 
 // tilePoint is one synthetic incident.
@@ -293,5 +294,109 @@ func TestIncidentTileEmpty(t *testing.T) {
 		if err != nil || b != nil {
 			t.Errorf("empty tile %+v = %d bytes, %v; want nil, nil", tl, len(b), err)
 		}
+	}
+}
+
+// A point tile over a window of time finds its incidents by place and time
+// at once (incidents_point_tile_idx, migration 00023), and shows the same
+// incidents. No other statement may read that index: a GiST index's time
+// column does not narrow a search over a large area, so cluster tiles, the
+// sums' partial days and list pages keep their own indexes. Sequential
+// scans are off: on a test table they would win over any index.
+func TestIncidentPointTileIndex(t *testing.T) {
+	db := openTestDB(t)
+	seedTilePoints(t, db, 23, 3000, 0.5, orb.Point{44.5, 40.2})
+	ctx := context.Background()
+	conn, err := db.SQL().Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `UPDATE incidents SET occurred_at = '2020-01-01T00:00:00Z'::timestamptz + (id % 1500) * interval '1 day'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(ctx, `ANALYZE incidents; SET enable_seqscan = off`); err != nil {
+		t.Fatal(err)
+	}
+	const index = "incidents_point_tile_idx"
+	px, py := pixel(10, 0, 0, 44.5, 40.2)
+	tile := geo.Tile{Z: 10, X: int(px) / 4096, Y: int(py) / 4096}
+	month, err := geo.ParseIncidentTileQuery(url.Values{"datetime": {"2021-03-01/2021-03-31"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	allTime, err := geo.ParseIncidentTileQuery(url.Values{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	partialDays, err := geo.ParseIncidentTileQuery(url.Values{"datetime": {"2021-03-01T12:00:00Z/2021-06-30T12:00:00Z"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type statement struct {
+		query string
+		args  []any
+	}
+	tileSQL := func(tl geo.Tile, q geo.IncidentQuery, clusterBelow int) statement {
+		t.Helper()
+		query, args, err := postgis.IncidentTileSQL(tl, q, clusterBelow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return statement{query, args}
+	}
+	cells, cellArgs, ok, err := postgis.IncidentTileCellsSQL(geo.Tile{Z: 4, X: tile.X >> 6, Y: tile.Y >> 6}, partialDays)
+	if err != nil || !ok {
+		t.Fatalf("cells statement: ok %v, %v", ok, err)
+	}
+	month.BBox = &geo.BBox{MinLon: 44, MinLat: 39.8, MaxLon: 45, MaxLat: 40.6}
+	list, listArgs, err := postgis.IncidentCollectionSQL(geo.IncidentQuery{BBox: month.BBox, Time: month.Time, Limit: 100, Sort: geo.SortKey{Field: "occurred_at"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	month.BBox = nil
+	for _, c := range []struct {
+		name string
+		statement
+		uses bool
+	}{
+		{"points over a month", tileSQL(tile, month, 8), true},
+		{"points of all time", tileSQL(tile, allTime, 8), false},
+		{"clusters over a month from the points", tileSQL(tile, month, 12), false},
+		{"the sums' partial days", statement{cells, cellArgs}, false},
+		{"a list page over a month", statement{list, listArgs}, false},
+	} {
+		plan, err := pgtest.Explain(ctx, conn, c.query, c.args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(plan, index) != c.uses {
+			t.Errorf("%s: reads %s %v, want %v:\n%s", c.name, index, !c.uses, c.uses, plan)
+		}
+	}
+	// The index's predicate drops no incident the tile shows: the tile over
+	// the month holds the all-time tile's incidents of that month.
+	ids := func(q geo.IncidentQuery, inMonth bool) []string {
+		t.Helper()
+		b, err := db.IncidentTile(ctx, tile, q, 8)
+		if err != nil {
+			t.Fatal(err)
+		}
+		layers, err := mvt.Unmarshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, f := range layers[0].Features {
+			if day, _ := f.Properties["occurred_at"].(string); !inMonth || strings.HasPrefix(day, "2021-03-") {
+				out = append(out, fmt.Sprint(f.ID))
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	got, want := ids(month, false), ids(allTime, true)
+	if !slices.Equal(got, want) || len(want) == 0 {
+		t.Errorf("point tile over a month holds %d incidents, want the all-time tile's %d of that month", len(got), len(want))
 	}
 }
