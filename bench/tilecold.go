@@ -299,7 +299,7 @@ func coldTilesSuite(cfg config, ds *dataset) (string, error) {
 		"run as SQL on one connection, both ways per request in alternating order: **before** = the point scan "+
 		"(`postgis.IncidentTileSQL`), **after** = the server's statement now (`postgis.IncidentTileCellsSQL`: sums per cell "+
 		"at grid levels %v by UTC day, month and year, at levels 6-8 also dekad, quarter and decade, plus the partial "+
-		"edge days from the points; zoom 8 scans points). Latency = the statement's round trip, the tile handler's wait. Data: %d incidents from %s to %s; "+
+		"edge days from the points; zoom 8 scans points, by place and time over a window). Latency = the statement's round trip, the tile handler's wait. Data: %d incidents from %s to %s; "+
 		"`incident_tile_cells` holds %d rows, %d MB with its index (incidents: %d MB). Load average at the start: %s.\n\n",
 		postgis.TileCellLevels, ds.rows, lo.Format(time.DateOnly), hi.Format(time.DateOnly), cells, cellBytes>>20, tableBytes>>20, loadAvg())
 	fmt.Fprintf(&b, "Per zoom: tiles = the world at z0, else the tile of the densest hotspot, of two other hotspots and one of the "+
