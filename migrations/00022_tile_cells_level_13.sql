@@ -38,8 +38,9 @@ SELECT incident_tile_cells_sql_for(signed_rows, write_order,
 $f$;
 COMMENT ON FUNCTION incident_tile_cells_sql(text, text) IS 'The statement that adds signed incident rows (sign, occurred_at, geom, event_type, status, fatalities) to incident_tile_cells, keys written in write_order, absent types as NULL: the template of incident_tile_cells_apply()''s statements (migration 00022: levels 6 to 10, 12 and 13; first 00017).';
 
--- Level 13 is filled before the trigger writes to it, in one statement
--- under the same lock: no incident can be written in between.
+-- Under a share lock on incidents (writers wait until the migration
+-- commits), level 13 is filled from the incidents, then the triggers are
+-- regenerated to keep it: no write can fall in between.
 LOCK TABLE incidents IN SHARE MODE;
 CREATE TABLE incident_tile_cells_13 PARTITION OF incident_tile_cells FOR VALUES IN (13) WITH (fillfactor = 90);
 COMMENT ON TABLE incident_tile_cells_13 IS 'The rows of incident_tile_cells at grid level 13.';
