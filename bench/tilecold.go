@@ -298,7 +298,7 @@ func coldTilesSuite(cfg config, ds *dataset) (string, error) {
 	fmt.Fprintf(&b, "Cold incident tiles: each request has a `datetime` window no request had before (the tile cache cannot answer), "+
 		"run as SQL on one connection, both ways per request in alternating order: **before** = the point scan "+
 		"(`postgis.IncidentTileSQL`), **after** = the server's statement now (`postgis.IncidentTileCellsSQL`: sums per cell "+
-		"at grid levels %v by UTC day, month and year, at levels 6-8 also dekad, quarter and decade, plus the partial "+
+		"at grid levels %v by UTC day, month and year, at levels 6-9 also dekad, quarter and decade, plus the partial "+
 		"edge days from the points; zoom 8 scans points, by place and time over a window). Latency = the statement's round trip, the tile handler's wait. Data: %d incidents from %s to %s; "+
 		"`incident_tile_cells` holds %d rows, %d MB with its index (incidents: %d MB). Load average at the start: %s.\n\n",
 		postgis.TileCellLevels, ds.rows, lo.Format(time.DateOnly), hi.Format(time.DateOnly), cells, cellBytes>>20, tableBytes>>20, loadAvg())

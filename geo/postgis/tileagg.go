@@ -165,7 +165,7 @@ type spanRange struct {
 }
 
 // spanRanges are the window's buckets as level reads them: each from its
-// stored span, touching ranges of one span joined (at levels 9-13 a
+// stored span, touching ranges of one span joined (at levels 10-13 a
 // dekad's days follow the edge's days), so the statement has one branch
 // per range it reads.
 func (tw tileWindow) spanRanges(level int) []spanRange {
@@ -191,11 +191,15 @@ func (tw tileWindow) spanRanges(level int) []spanRange {
 }
 
 // tileCellSpans reports whether a level stores span: every level stores
-// days, months and years; the coarse levels 6 to 8 also dekads, quarters
-// and decades (migration 00019).
+// days, months and years; the coarse levels up to allSpansLevel also
+// dekads, quarters and decades.
 func tileCellSpans(level, span int) bool {
-	return span <= 3 || level <= 8
+	return span <= 3 || level <= allSpansLevel
 }
+
+// allSpansLevel is the finest level storing every span: 8 since migration
+// 00019, 9 since 00024.
+const allSpansLevel = 9
 
 // storedSpan is the span a level reads a unit's buckets from: the unit
 // itself, or the next finer unit it stores (its buckets nest, so the same

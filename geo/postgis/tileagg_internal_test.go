@@ -77,12 +77,12 @@ func TestTileWindowPartitions(t *testing.T) {
 	}
 }
 
-// A level reads each unit from the span it stores: levels 9 to 13 keep
+// A level reads each unit from the span it stores: levels 10 to 13 keep
 // no dekads, quarters or decades and read their days, months and years
 // instead.
 func TestStoredSpan(t *testing.T) {
 	want := map[int][6]int{6: {1, 4, 2, 5, 3, 6}, 7: {1, 4, 2, 5, 3, 6}, 8: {1, 4, 2, 5, 3, 6},
-		9: {1, 1, 2, 2, 3, 3}, 10: {1, 1, 2, 2, 3, 3}, 12: {1, 1, 2, 2, 3, 3}, 13: {1, 1, 2, 2, 3, 3}}
+		9: {1, 4, 2, 5, 3, 6}, 10: {1, 1, 2, 2, 3, 3}, 12: {1, 1, 2, 2, 3, 3}, 13: {1, 1, 2, 2, 3, 3}}
 	for _, level := range TileCellLevels {
 		var got [6]int
 		for i, u := range calendarUnits {
@@ -95,9 +95,9 @@ func TestStoredSpan(t *testing.T) {
 }
 
 // A level reads each day of a window once, and touching ranges of one
-// stored span as one: at levels 9-13 a window from mid-month to mid-month
+// stored span as one: at levels 10-13 a window from mid-month to mid-month
 // a year later is a range of days at each edge and one of months between
-// (days and dekads, months and quarters joined); levels 6-8 read 6 ranges.
+// (days and dekads, months and quarters joined); levels 6-9 read 6 ranges.
 func TestSpanRanges(t *testing.T) {
 	s, e := time.Date(2021, 3, 14, 0, 0, 0, 0, time.UTC), time.Date(2022, 3, 24, 23, 0, 0, 0, time.UTC)
 	tw := newTileWindow(&geo.TimeInterval{Start: &s, End: &e})
@@ -117,7 +117,7 @@ func TestSpanRanges(t *testing.T) {
 		if len(days) != 375 {
 			t.Errorf("level %d reads %d days, want 375", level, len(days))
 		}
-		if want := map[bool]int{true: 6, false: 3}[level <= 8]; len(ranges) != want {
+		if want := map[bool]int{true: 6, false: 3}[level <= 9]; len(ranges) != want {
 			t.Errorf("level %d reads %d ranges %v, want %d", level, len(ranges), ranges, want)
 		}
 	}

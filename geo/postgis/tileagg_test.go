@@ -258,11 +258,13 @@ func tileCellValues() string {
 // postgis.TileCellLevels.
 func checkSumsRebuilt(t *testing.T, db *sql.DB) {
 	t.Helper()
-	checkSumsRebuiltAt(t, db, postgis.TileCellLevels)
+	checkSumsRebuiltAt(t, db, postgis.TileCellLevels, 9)
 }
 
-// checkSumsRebuiltAt is checkSumsRebuilt for a schema that stores levels.
-func checkSumsRebuiltAt(t *testing.T, db *sql.DB, levels []int) {
+// checkSumsRebuiltAt is checkSumsRebuilt for a schema that stores levels,
+// every span up to level allSpans (8 before migration 00024), only days,
+// months and years finer.
+func checkSumsRebuiltAt(t *testing.T, db *sql.DB, levels []int, allSpans int) {
 	t.Helper()
 	var diff int
 	var sample sql.NullString
@@ -281,7 +283,7 @@ func checkSumsRebuiltAt(t *testing.T, db *sql.DB, levels []int) {
 				             0.5 - ln(tan(radians(ST_Y(geom)) / 2 + pi() / 4)) / (2 * pi()) AS v, event_type, status, fatalities
 				      FROM incidents WHERE abs(ST_Y(geom)) <= 85.0511287798066) p
 				CROSS JOIN unnest($1::int[]) l(level) CROSS JOIN (VALUES (1), (2), (3), (4), (5), (6)) s(span)
-				WHERE s.span <= 3 OR l.level <= 8 -- dekads, quarters and decades at levels 6 to 8 only
+				WHERE s.span <= 3 OR l.level <= $2 -- dekads, quarters and decades at the coarse levels only
 			) x GROUP BY level, span, t, cx, cy, event_type, status),
 		kept AS (SELECT level, span, t, cx, cy, e.event_type, status, e.n, e.su, e.sv, e.fatalities
 		         FROM incident_tile_cells CROSS JOIN LATERAL (VALUES `+tileCellValues()+`) e(event_type, n, su, sv, fatalities)
@@ -293,7 +295,7 @@ func checkSumsRebuiltAt(t *testing.T, db *sql.DB, levels []int) {
 		             k.n IS DISTINCT FROM f.n OR k.fatalities IS DISTINCT FROM f.f
 		             OR abs(k.su - f.su) > 1e-9 OR abs(k.sv - f.sv) > 1e-9 AS differs
 		      FROM kept k FULL JOIN fresh f USING (level, span, t, cx, cy, event_type, status)) j
-		WHERE differs`, pq.Array(levels)).Scan(&diff, &sample)
+		WHERE differs`, pq.Array(levels), allSpans).Scan(&diff, &sample)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -606,8 +608,9 @@ func TestIncidentTileCellsMigrationAddsUp(t *testing.T) {
 // sums are whole again with zeros; upgraded over stored sums (with types
 // that fell back to zero after deletes), they equal a fresh count, no type
 // is kept as four zeros, and writes after it still add up. The same
-// upgrade runs 00022 over stored incidents: level 13 is built from them,
-// then kept by the triggers.
+// upgrade runs 00022 over stored incidents (level 13 is built from them)
+// and 00024 over stored sums (level 9's dekads, quarters and decades added
+// up from its days, months and years); the triggers then keep both.
 func TestIncidentTileCellsPresentTypesMigration(t *testing.T) {
 	ctx := context.Background()
 	db := openEmptyDB(t)
@@ -634,7 +637,7 @@ func TestIncidentTileCellsPresentTypesMigration(t *testing.T) {
 		t.Fatal("the deletes left no type at zero: the test does not reach the upgrade's case")
 	}
 	migrateDownTo(t, db, 19)
-	checkSumsRebuiltAt(t, db.SQL(), postgis.TileCellLevels[:len(postgis.TileCellLevels)-1]) // level 13 came with 00022
+	checkSumsRebuiltAt(t, db.SQL(), postgis.TileCellLevels[:len(postgis.TileCellLevels)-1], 8) // level 13 came with 00022, level 9's other spans with 00024
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatalf("migrate up to 00020 over stored sums: %v", err)
 	}
