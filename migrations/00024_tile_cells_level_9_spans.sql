@@ -9,7 +9,9 @@ SET LOCAL statement_timeout = 0;
 -- hotspot's zoom-3 tile read 18,800 rows from 3,970 pages (148 ms with a
 -- cold cache), 10,300 of them months at the edges.
 
-CREATE OR REPLACE FUNCTION incident_tile_cells_sql(signed_rows text, write_order text) RETURNS text
+ALTER FUNCTION incident_tile_cells_sql(text, text) RENAME TO incident_tile_cells_sql_00022;
+COMMENT ON FUNCTION incident_tile_cells_sql_00022(text, text) IS 'Migration 00022''s incident_tile_cells_sql (levels 6 to 10, 12 and 13), kept for rolling back migration 00024.';
+CREATE FUNCTION incident_tile_cells_sql(signed_rows text, write_order text) RETURNS text
     LANGUAGE sql IMMUTABLE AS $f$
 SELECT incident_tile_cells_sql_for(signed_rows, write_order,
     '(6, 1), (6, 2), (6, 3), (6, 4), (6, 5), (6, 6), (7, 1), (7, 2), (7, 3), (7, 4), (7, 5), (7, 6), '
@@ -49,13 +51,8 @@ ANALYZE incident_tile_cells_9;
 -- +goose Down
 -- +goose StatementBegin
 SET LOCAL statement_timeout = 0;
-CREATE OR REPLACE FUNCTION incident_tile_cells_sql(signed_rows text, write_order text) RETURNS text
-    LANGUAGE sql IMMUTABLE AS $f$
-SELECT incident_tile_cells_sql_for(signed_rows, write_order,
-    '(6, 1), (6, 2), (6, 3), (6, 4), (6, 5), (6, 6), (7, 1), (7, 2), (7, 3), (7, 4), (7, 5), (7, 6), '
-    '(8, 1), (8, 2), (8, 3), (8, 4), (8, 5), (8, 6), (9, 1), (9, 2), (9, 3), (10, 1), (10, 2), (10, 3), '
-    '(12, 1), (12, 2), (12, 3), (13, 1), (13, 2), (13, 3)')
-$f$;
+DROP FUNCTION incident_tile_cells_sql(text, text);
+ALTER FUNCTION incident_tile_cells_sql_00022(text, text) RENAME TO incident_tile_cells_sql;
 COMMENT ON FUNCTION incident_tile_cells_sql(text, text) IS 'The statement that adds signed incident rows (sign, occurred_at, geom, event_type, status, fatalities) to incident_tile_cells, keys written in write_order, absent types as NULL: the template of incident_tile_cells_apply()''s statements (migration 00022: levels 6 to 10, 12 and 13; first 00017).';
 COMMENT ON COLUMN incident_tile_cells.span IS 'Time bucket: 1 a UTC day, 2 a UTC month, 3 a UTC year; at levels 6 to 8 also 4 a dekad (days 1-10, 11-20, 21 to the month''s end) 5 a quarter and 6 a decade (years 2020-2029...).';
 SELECT incident_tile_cells_make_apply();
