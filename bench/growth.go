@@ -225,7 +225,7 @@ func writeGrowth(b *strings.Builder, rows []growthRow) {
 			p50(func(r growthRow) measurement { return r.byID }))
 	}
 	for _, r := range rows {
-		fmt.Fprintf(b, "\n#### %d incidents: EXPLAIN (ANALYZE, BUFFERS) of the items query (`postgis.IncidentCollectionSQL`, ~100 window)\n\n```\n%s\n```\n", r.rows, r.explain)
+		fmt.Fprintf(b, "\n#### %d incidents: EXPLAIN (ANALYZE, BUFFERS) of the items query (`postgis.IncidentPageSQL`, ~100 window)\n\n```\n%s\n```\n", r.rows, r.explain)
 		fmt.Fprintf(b, "\n<details><summary>%d incidents: EXPLAIN (ANALYZE, BUFFERS) of the z %d tile statement (`postgis.IncidentTileSQL` with `datetime=%s`, as the cold requests)</summary>\n\n```\n%s\n```\n\n</details>\n",
 			r.rows, growthZoom, coldDatetime, r.explainTile)
 	}

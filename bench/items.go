@@ -18,16 +18,16 @@ func itemsURL(srv *server, bbox [4]float64) string {
 	return srv.url + "/api/collections/incidents/items?limit=10000&bbox=" + bboxParam(bbox)
 }
 
-// itemsSQL is the statement producing the same page as itemsURL in one go
-// (postgis.IncidentCollectionSQL), with its arguments written in.
+// itemsSQL is the statement the server runs for the page of itemsURL
+// (postgis.IncidentPageSQL), with its arguments written in.
 func itemsSQL(bbox [4]float64) (string, error) {
 	own, _, err := itemsStatements(url.Values{"bbox": {bboxParam(bbox)}, "limit": {"10000"}}, false)
 	return own, err
 }
 
-// itemsStatements returns, for an items query, the server's own
-// single-statement form of its first page (postgis.IncidentCollectionSQL)
-// and the physical limit (postgis.IncidentLimitSQL: same columns and rows,
+// itemsStatements returns, for an items query, the statement the server
+// runs for its first page (postgis.IncidentPageSQL: the columns, from
+// which the server writes the features) and the physical limit (postgis.IncidentLimitSQL: same columns and rows,
 // ST_AsGeoJSON of the records, no count), arguments written in. cut: the
 // page is cut by its limit, so the limit must sort to return the same rows.
 func itemsStatements(query url.Values, cut bool) (own, limit string, err error) {
@@ -35,7 +35,7 @@ func itemsStatements(query url.Values, cut bool) (own, limit string, err error) 
 	if err != nil {
 		return "", "", err
 	}
-	stmt, args, err := postgis.IncidentCollectionSQL(q)
+	stmt, args, err := postgis.IncidentPageSQL(q)
 	if err != nil {
 		return "", "", err
 	}
@@ -142,8 +142,9 @@ func itemsSuite(cfg config, ds *dataset) (string, error) {
 	fmt.Fprintln(&b, "- **limit**: `pgbench` running the simplest single statement that returns the same body: "+
 		"`string_agg(ST_AsGeoJSON(t.*))` over the same public columns and rows (`postgis.IncidentLimitSQL`), "+
 		"no count, sorted only when the page is cut by its limit (large bbox, first page).")
-	fmt.Fprintln(&b, "- **own**: `pgbench` running the server's own single statement for the same page "+
-		"(`postgis.IncidentCollectionSQL`; by id: the statement `IncidentFeature` runs).")
+	fmt.Fprintln(&b, "- **own**: `pgbench` running the statement the server runs for the same page "+
+		"(`postgis.IncidentPageSQL`: the columns of the features, which the server writes as GeoJSON; by id: the statement `IncidentFeature` runs). "+
+		"÷ own is what the server's work on top of PostgreSQL's (JSON, HTTP) leaves of the statement's rate.")
 	fmt.Fprintf(&b, "- Interleaved: %d rounds, each ours → limit → own for one shape; best round per side (all rounds' req/s in the last column). "+
 		"pgbench uses the simple protocol (planning included; the server prepares only the by-id statement).\n\n", cfg.rounds)
 	fmt.Fprintln(&b, "| shape | features | bytes | ours req/s | limit req/s | own req/s | ÷ limit | ÷ own | p99 ours / limit / own | PG CPU µs/req ours / limit | server µs/req | rounds ours; limit; own | notes |")

@@ -120,7 +120,7 @@ func (db *DB) streamIncidentRecords(ctx context.Context, on querier, q geo.Incid
 			return err
 		}
 		return emit(inc)
-	})
+	}, nil)
 }
 
 // CSVLayout is a two-pass CSV layout: it sees every incident of an export

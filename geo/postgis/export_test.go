@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"slices"
@@ -234,9 +235,11 @@ func TestExportCSVFiltersAndPages(t *testing.T) {
 	featureIDs := func(q geo.IncidentQuery) []string {
 		var ids []string
 		_, err := db.StreamIncidents(context.Background(), q, func(f []byte) error {
-			var id int64
-			fmt.Sscanf(string(f[strings.Index(string(f), `"id"`):]), `"id" : %d`, &id)
-			ids = append(ids, fmt.Sprint(id))
+			var feature struct{ ID int64 }
+			if err := json.Unmarshal(f, &feature); err != nil {
+				return err
+			}
+			ids = append(ids, fmt.Sprint(feature.ID))
 			return nil
 		})
 		if err != nil {

@@ -227,19 +227,20 @@ func incidentFilter(q geo.IncidentQuery) (*where, error) {
 // in order, as rows arrive from PostgreSQL: memory does not grow with the
 // page size. The bytes passed to emit are only valid during the call.
 func (db *DB) StreamIncidents(ctx context.Context, q geo.IncidentQuery, emit func([]byte) error) (geo.FeaturePage, error) {
-	feature, err := incidentFeatureSQL(retractedListProperties(q), q.CRS)
+	layout, err := incidentFeatureLayout(retractedListProperties(q), q.CRS)
 	if err != nil {
 		return geo.FeaturePage{}, err
 	}
+	row := layout.newRow()
 	// occurred_at comes as text, parsed only for the page's first and last
 	// rows (see pageQuery.mark).
 	var (
-		id, fatalities         int64
+		fatalities             int64
 		occurredAt             string
 		lastID, lastFatalities int64
 		lastOccurredAt         string
 	)
-	mark := func() { lastID, lastOccurredAt, lastFatalities = id, occurredAt, fatalities }
+	mark := func() { lastID, lastOccurredAt, lastFatalities = row.id, occurredAt, fatalities }
 	position := func() geo.Cursor {
 		at, err := pq.ParseTimestamp(nil, lastOccurredAt)
 		if err != nil { // PostgreSQL's own output: not expected
@@ -247,23 +248,61 @@ func (db *DB) StreamIncidents(ctx context.Context, q geo.IncidentQuery, emit fun
 		}
 		return incidentPosition(q.Sort, lastID, at, lastFatalities)
 	}
-	return db.streamIncidentPage(ctx, nil, q, q.Limit, feature+" AS feature, id, occurred_at::text AS occurred_at_text, fatalities",
-		[]any{&id, &occurredAt, &fatalities}, position, mark, emit)
+	return db.streamIncidentPage(ctx, nil, q, q.Limit, layout.columns+incidentPageKeys,
+		append(row.dest(), &occurredAt, &fatalities), position, mark, emit, row.feature)
+}
+
+// incidentPageKeys follow a feature's columns in a list page: the paging
+// position's columns besides id.
+const incidentPageKeys = ", occurred_at::text AS occurred_at_text, fatalities"
+
+// IncidentPageSQL returns the statement the server runs for the first
+// page of q (its columns; the features are written in Go, featurerow.go),
+// with its arguments: bench/ measures it beside the true limit
+// (IncidentLimitSQL) to separate the cost of the statement from that of
+// the server's own work.
+func IncidentPageSQL(q geo.IncidentQuery) (string, []any, error) {
+	layout, err := incidentFeatureLayout(retractedListProperties(q), q.CRS)
+	if err != nil {
+		return "", nil, err
+	}
+	return incidentPageSQL(q, q.Limit, layout.columns+incidentPageKeys)
 }
 
 // streamIncidentPage streams one keyset page of q (limit rows) selecting
 // columns: the emitted text first, then the scan destinations keys, from
-// which position reads a row's paging position. on runs the query (nil:
-// the pool).
+// which position reads a row's paging position; or, with build, only the
+// scan destinations keys, from which build makes the emitted text. on
+// runs the query (nil: the pool).
 func (db *DB) streamIncidentPage(ctx context.Context, on querier, q geo.IncidentQuery, limit int, columns string, keys []any,
-	position func() geo.Cursor, mark func(), emit func([]byte) error) (geo.FeaturePage, error) {
-	sortCol, err := incidentSortColumn(q.Sort)
+	position func() geo.Cursor, mark func(), emit func([]byte) error, build func() []byte) (geo.FeaturePage, error) {
+	query, args, err := incidentPageSQL(q, limit, columns)
 	if err != nil {
 		return geo.FeaturePage{}, err
 	}
+	return db.stream(ctx, pageQuery{
+		inner:    query,
+		args:     args,
+		limit:    limit,
+		cursor:   q.Cursor,
+		keys:     keys,
+		position: position,
+		mark:     mark,
+		on:       on,
+		build:    build,
+	}, emit)
+}
+
+// incidentPageSQL is the statement of one keyset page of q: limit+1 rows
+// of columns, in the direction of travel.
+func incidentPageSQL(q geo.IncidentQuery, limit int, columns string) (string, []any, error) {
+	sortCol, err := incidentSortColumn(q.Sort)
+	if err != nil {
+		return "", nil, err
+	}
 	w, err := incidentFilter(q)
 	if err != nil {
-		return geo.FeaturePage{}, err
+		return "", nil, err
 	}
 	desc := q.Sort.Desc
 	back := q.Cursor != nil && q.Cursor.Back
@@ -276,17 +315,8 @@ func (db *DB) streamIncidentPage(ctx context.Context, on querier, q geo.Incident
 		w.add(fmt.Sprintf("(%s, id) %s (%%s, %%s)", sortCol, op), cursorValue(*q.Cursor), q.Cursor.ID)
 	}
 	limitArg := w.arg(limit + 1)
-	return db.stream(ctx, pageQuery{
-		inner: fmt.Sprintf(`SELECT %s FROM incidents %s ORDER BY %s LIMIT %s`,
-			columns, w.sql(), incidentOrderSQL(sortCol, desc != back), limitArg),
-		args:     w.args,
-		limit:    limit,
-		cursor:   q.Cursor,
-		keys:     keys,
-		position: position,
-		mark:     mark,
-		on:       on,
-	}, emit)
+	return fmt.Sprintf(`SELECT %s FROM incidents %s ORDER BY %s LIMIT %s`,
+		columns, w.sql(), incidentOrderSQL(sortCol, desc != back), limitArg), w.args, nil
 }
 
 // incidentPosition is a row's keyset position under sort.
@@ -462,28 +492,3 @@ func encodeSourceRecord(rec map[string]string) ([]byte, error) {
 	return b, nil
 }
 
-// IncidentCollectionSQL returns one SQL statement that produces the first
-// page of q as a whole FeatureCollection text, with its arguments: the
-// server's own work for the page in a single statement, which bench/
-// measures beside the true limit (IncidentLimitSQL) to separate the cost
-// of the statement from that of the HTTP path.
-func IncidentCollectionSQL(q geo.IncidentQuery) (string, []any, error) {
-	feature, err := incidentFeatureJSON(q.Properties, q.CRS)
-	if err != nil {
-		return "", nil, err
-	}
-	sortCol, err := incidentSortColumn(q.Sort)
-	if err != nil {
-		return "", nil, err
-	}
-	w, err := incidentFilter(q)
-	if err != nil {
-		return "", nil, err
-	}
-	limit := w.arg(q.Limit)
-	query := fmt.Sprintf(`SELECT json_build_object('type', 'FeatureCollection',
-		'features', coalesce(json_agg(f.feature), '[]'), 'numberReturned', count(*))::text
-		FROM (SELECT %s AS feature FROM incidents %s ORDER BY %s LIMIT %s) f`,
-		feature, w.sql(), incidentOrderSQL(sortCol, q.Sort.Desc), limit)
-	return query, w.args, nil
-}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 
 	"github.com/incidentmap/incidentmap/geo"
 )
@@ -25,6 +26,9 @@ type pageQuery struct {
 	// every row (parsing a timestamp per row cost 4% of a page's server CPU).
 	mark func()
 	keys []any // scan destinations after the feature text
+	// build, when set, makes each row's emitted text from keys (which
+	// are then every column; featurerow.go) instead of the first column.
+	build func() []byte
 	// on runs the query: a transaction (an export's snapshot), or nil
 	// for the pool.
 	on querier
@@ -42,7 +46,12 @@ func (db *DB) stream(ctx context.Context, pq pageQuery, emit func([]byte) error)
 	back := pq.cursor != nil && pq.cursor.Back
 	query := pq.inner
 	var total int
-	dest := append([]any{new(sql.RawBytes)}, pq.keys...)
+	first := new(sql.RawBytes)
+	dest := append([]any{first}, pq.keys...)
+	text := func() []byte { return *first }
+	if pq.build != nil {
+		dest, text = slices.Clone(pq.keys), pq.build
+	}
 	if back {
 		// Numbered in the inner query's order and read back in reverse: the
 		// display order, whatever the inner columns are named.
@@ -85,7 +94,7 @@ func (db *DB) stream(ctx context.Context, pq pageQuery, emit func([]byte) error)
 			page.Last = pos
 		}
 		page.Returned++
-		if err := emit(*dest[0].(*sql.RawBytes)); err != nil {
+		if err := emit(text()); err != nil {
 			return page, err
 		}
 	}

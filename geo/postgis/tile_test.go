@@ -350,7 +350,7 @@ func TestIncidentPointTileIndex(t *testing.T) {
 		t.Fatalf("cells statement: ok %v, %v", ok, err)
 	}
 	month.BBox = &geo.BBox{MinLon: 44, MinLat: 39.8, MaxLon: 45, MaxLat: 40.6}
-	list, listArgs, err := postgis.IncidentCollectionSQL(geo.IncidentQuery{BBox: month.BBox, Time: month.Time, Limit: 100, Sort: geo.SortKey{Field: "occurred_at"}})
+	list, listArgs, err := postgis.IncidentPageSQL(geo.IncidentQuery{BBox: month.BBox, Time: month.Time, Limit: 100, Sort: geo.SortKey{Field: "occurred_at"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -106,11 +106,17 @@ func (w *where) addIncidentText(text string) {
 // crs: WGS 84 as stored (lon, lat), with its axes swapped (EPSG:4326 is
 // lat, lon), or projected to Web Mercator metres (centimetres kept).
 func geometryJSON(col string, crs geo.CRS, decimals int) string {
+	return geometryText(col, crs, decimals) + "::json"
+}
+
+// geometryText is geometryJSON as the text ST_AsGeoJSON returns, for
+// features written in Go (featurerow.go): no cast, which would parse it.
+func geometryText(col string, crs geo.CRS, decimals int) string {
 	switch crs {
 	case geo.EPSG4326:
-		return fmt.Sprintf("ST_AsGeoJSON(ST_FlipCoordinates(%s), %d)::json", col, decimals)
+		return fmt.Sprintf("ST_AsGeoJSON(ST_FlipCoordinates(%s), %d)", col, decimals)
 	case geo.EPSG3857:
-		return fmt.Sprintf("ST_AsGeoJSON(ST_Transform(%s, 3857), 2)::json", col)
+		return fmt.Sprintf("ST_AsGeoJSON(ST_Transform(%s, 3857), 2)", col)
 	}
-	return fmt.Sprintf("ST_AsGeoJSON(%s, %d)::json", col, decimals)
+	return fmt.Sprintf("ST_AsGeoJSON(%s, %d)", col, decimals)
 }
