@@ -491,4 +491,3 @@ func encodeSourceRecord(rec map[string]string) ([]byte, error) {
 	}
 	return b, nil
 }
-
