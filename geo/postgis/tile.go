@@ -1,11 +1,16 @@
 package postgis
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 	"sync"
+
+	"github.com/lib/pq"
 
 	"github.com/incidentmap/incidentmap/geo"
 )
@@ -92,17 +97,15 @@ func IncidentTileSQL(t geo.Tile, q geo.IncidentQuery, clusterBelow int) (string,
 		return "", nil, err
 	}
 	f := newTileFrame(t)
+	if t.Z >= clusterBelow && t.Z <= tileKeyMaxZoom {
+		return pointTileByKeySQL(t, f, w), w.args, nil
+	}
 	w.conds = append(w.conds, "geom && "+f.envelopeSQL(w))
 	px, py := f.pixelSQL(w)
 	if t.Z >= clusterBelow {
-		if q.Time != nil {
-			w.conds = append(w.conds, pointTileIndexed)
-		}
 		return fmt.Sprintf(`SELECT ST_AsMVT(f, 'incidents', %d, 'geom', 'id') FROM (
-			SELECT id, ST_MakePoint(round(%s), round(%s)) AS geom,
-			       title, event_type, status, fatalities, geo_precision, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS occurred_at
-			FROM incidents %s
-		) f %s`, tileExtent, px, py, w.sql(), noParallel), w.args, nil
+			SELECT %s FROM incidents %s
+		) f %s`, tileExtent, pointTileColumns(px, py), w.sql(), noParallel), w.args, nil
 	}
 	// Aggregated in two hashable steps: per cell and event type, then per
 	// cell (mode() would force a sort of every point). The OFFSET 0 fence
@@ -124,12 +127,104 @@ func IncidentTileSQL(t geo.Tile, q geo.IncidentQuery, clusterBelow int) (string,
 	) c %s`, tileExtent, clusterCell, clusterCell, px, py, w.sql(), lo, hi, lo, hi, noParallel), w.args, nil
 }
 
-// pointTileIndexed is the predicate of incidents_point_tile_idx (by place
-// and time, migration 00023), written exactly as there: a point tile over
-// a window adds it, so that the planner may read that index, and nothing
-// else does. It drops nothing a tile shows: tiles end at Web Mercator's
-// 85.0511°. Without a window the index on place alone is smaller.
+// pointTileColumns are the columns of a point tile's features, at pixel
+// coordinates px, py. A date, not to_char: the same text in the tile for a
+// tenth of the statement's time on 28,000 points.
+func pointTileColumns(px, py string) string {
+	return fmt.Sprintf(`id, ST_MakePoint(round(%s), round(%s)) AS geom, title, event_type, status, fatalities, geo_precision,
+		(occurred_at AT TIME ZONE 'UTC')::date AS occurred_at`, px, py)
+}
+
+// pointTileIndexed is the predicate of incidents_tile_key_idx (migration
+// 00025), written exactly as there. It drops nothing a tile shows: tiles
+// end at Web Mercator's 85.0511°.
 const pointTileIndexed = "abs(ST_Y(geom)) < 85.06"
+
+// tileKeyLevel is the grid level of im_tile_key (migration 00025): the
+// Morton code of a point's cell among 2^24 × 2^24 Web Mercator cells, so
+// that the points of any tile up to zoom 24 are one range of keys.
+const tileKeyLevel = 24
+
+// tileKeyRange is the range of im_tile_key of the points in tile t
+// (t.Z <= tileKeyLevel).
+func tileKeyRange(t geo.Tile) (lo, hi int64) {
+	shift := 2 * uint(tileKeyLevel-t.Z)
+	prefix := spreadBits(uint64(t.X)) | spreadBits(uint64(t.Y))<<1
+	return int64(prefix << shift), int64((prefix+1)<<shift - 1)
+}
+
+// spreadBits moves bit i of v (i < 32) to bit 2i, as im_tile_key does.
+func spreadBits(v uint64) uint64 {
+	v = (v | v<<16) & 0x0000FFFF0000FFFF
+	v = (v | v<<8) & 0x00FF00FF00FF00FF
+	v = (v | v<<4) & 0x0F0F0F0F0F0F0F0F
+	v = (v | v<<2) & 0x3333333333333333
+	return (v | v<<1) & 0x5555555555555555
+}
+
+// tileKeyRingLevels is how much finer than a tile the cells of its
+// buffer are: the buffer is tileBuffer/tileExtent = 1/64 of a tile wide,
+// one cell of zoom z+6, so that the ring of those cells around the tile is
+// exactly the buffer.
+const tileKeyRingLevels = 6
+
+// tileKeyMaxZoom is the last zoom whose buffer cells im_tile_key holds.
+const tileKeyMaxZoom = tileKeyLevel - tileKeyRingLevels
+
+// tileKeyCover returns the key ranges (lo[i] to hi[i], ascending,
+// adjacent ranges merged) of tile t and its buffer: the tile's own range
+// and the ring of cells of zoom t.Z+6 around it, less those outside the
+// world (tiles do not wrap, as their envelope does not).
+func tileKeyCover(t geo.Tile) (lo, hi []int64) {
+	lo0, hi0 := tileKeyRange(t)
+	type span struct{ lo, hi int64 }
+	spans := []span{{lo0, hi0}}
+	z := t.Z + tileKeyRingLevels
+	side := 1 << tileKeyRingLevels
+	n := 1 << z
+	x0, y0 := t.X*side, t.Y*side
+	for dy := -1; dy <= side; dy++ {
+		for dx := -1; dx <= side; dx++ {
+			if dx >= 0 && dx < side && dy >= 0 && dy < side {
+				continue // inside the tile
+			}
+			x, y := x0+dx, y0+dy
+			if x < 0 || y < 0 || x >= n || y >= n {
+				continue
+			}
+			l, h := tileKeyRange(geo.Tile{Z: z, X: x, Y: y})
+			spans = append(spans, span{l, h})
+		}
+	}
+	slices.SortFunc(spans, func(a, b span) int { return cmp.Compare(a.lo, b.lo) })
+	for _, s := range spans {
+		if k := len(lo) - 1; k >= 0 && hi[k]+1 == s.lo {
+			hi[k] = s.hi
+			continue
+		}
+		lo, hi = append(lo, s.lo), append(hi, s.hi)
+	}
+	return lo, hi
+}
+
+// pointTileByKeySQL is the point tile statement for t (frame f, filters
+// w; t.Z <= tileKeyMaxZoom): the points of the tile and of its buffer by
+// their key ranges (tileKeyCover), from incidents_tile_key_idx alone, which
+// holds every column a point tile shows. An index-only scan reads the
+// points of a tile from a few neighbouring index pages instead of a table
+// page per point: the densest zoom-8 tile of 10M incidents read 6,183
+// table pages, and now 600-odd index pages.
+func pointTileByKeySQL(t geo.Tile, f tileFrame, w *where) string {
+	px, py := f.pixelSQL(w)
+	lo, hi := tileKeyCover(t)
+	return fmt.Sprintf(`SELECT ST_AsMVT(f, 'incidents', %d, 'geom', 'id') FROM (
+			SELECT %s
+			FROM unnest(%s::bigint[], %s::bigint[]) AS r(lo, hi)
+			JOIN incidents ON im_tile_key(geom) BETWEEN r.lo AND r.hi
+			%s
+		) f %s`, tileExtent, pointTileColumns(px, py), w.arg(pq.Array(lo)), w.arg(pq.Array(hi)),
+		"WHERE "+strings.Join(append(w.conds, pointTileIndexed), " AND "), noParallel)
+}
 
 // noParallel ends a tile statement: see IncidentTileSQL. A HAVING clause
 // with a volatile function stays on the single output row, where WHERE

@@ -297,12 +297,11 @@ func TestIncidentTileEmpty(t *testing.T) {
 	}
 }
 
-// A point tile over a window of time finds its incidents by place and time
-// at once (incidents_point_tile_idx, migration 00023), and shows the same
-// incidents. No other statement may read that index: a GiST index's time
-// column does not narrow a search over a large area, so cluster tiles, the
-// sums' partial days and list pages keep their own indexes. Sequential
-// scans are off: on a test table they would win over any index.
+// Point tiles, over a window or all of time, read their incidents from
+// incidents_tile_key_idx alone (migration 00025): an index-only scan, no
+// table page per point. Cluster tiles, the sums' partial days and list
+// pages keep their own indexes. Sequential scans are off: on a test table
+// they would win over any index.
 func TestIncidentPointTileIndex(t *testing.T) {
 	db := openTestDB(t)
 	seedTilePoints(t, db, 23, 3000, 0.5, orb.Point{44.5, 40.2})
@@ -315,10 +314,13 @@ func TestIncidentPointTileIndex(t *testing.T) {
 	if _, err := conn.ExecContext(ctx, `UPDATE incidents SET occurred_at = '2020-01-01T00:00:00Z'::timestamptz + (id % 1500) * interval '1 day'`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := conn.ExecContext(ctx, `ANALYZE incidents; SET enable_seqscan = off`); err != nil {
+	if _, err := conn.ExecContext(ctx, `VACUUM ANALYZE incidents`); err != nil {
 		t.Fatal(err)
 	}
-	const index = "incidents_point_tile_idx"
+	if _, err := conn.ExecContext(ctx, `SET enable_seqscan = off`); err != nil {
+		t.Fatal(err)
+	}
+	const index = "Index Only Scan using incidents_tile_key_idx"
 	px, py := pixel(10, 0, 0, 44.5, 40.2)
 	tile := geo.Tile{Z: 10, X: int(px) / 4096, Y: int(py) / 4096}
 	month, err := geo.ParseIncidentTileQuery(url.Values{"datetime": {"2021-03-01/2021-03-31"}})
@@ -361,7 +363,8 @@ func TestIncidentPointTileIndex(t *testing.T) {
 		uses bool
 	}{
 		{"points over a month", tileSQL(tile, month, 8), true},
-		{"points of all time", tileSQL(tile, allTime, 8), false},
+		{"points of all time", tileSQL(tile, allTime, 8), true},
+		{"points of all time at zoom 18", tileSQL(geo.Tile{Z: 18, X: int(px) << 8 / 4096, Y: int(py) << 8 / 4096}, allTime, 8), true},
 		{"clusters over a month from the points", tileSQL(tile, month, 12), false},
 		{"the sums' partial days", statement{cells, cellArgs}, false},
 		{"a list page over a month", statement{list, listArgs}, false},
@@ -374,8 +377,8 @@ func TestIncidentPointTileIndex(t *testing.T) {
 			t.Errorf("%s: reads %s %v, want %v:\n%s", c.name, index, !c.uses, c.uses, plan)
 		}
 	}
-	// The index's predicate drops no incident the tile shows: the tile over
-	// the month holds the all-time tile's incidents of that month.
+	// A window filters the index's time column: the tile over the month
+	// holds the all-time tile's incidents of that month.
 	ids := func(q geo.IncidentQuery, inMonth bool) []string {
 		t.Helper()
 		b, err := db.IncidentTile(ctx, tile, q, 8)
