@@ -13,19 +13,30 @@ SET LOCAL statement_timeout = 0;
 -- Mercator cells (the tiles of zoom 24), so the points of any tile up to
 -- zoom 24 are one range of keys, and its buffer (a ring of cells of zoom
 -- z+6) a few more (geo/postgis tileKeyCover computes the same code).
--- SQL-standard bodies: the PostGIS functions are bound when created, so
--- the index rebuilds under any search_path (pg_restore's is empty).
-CREATE FUNCTION im_tile_key_step(v bigint, s integer, m bigint) RETURNS bigint
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    RETURN (v | (v << s)) & m;
--- im_tile_key_spread moves bit i of v (i < 32) to bit 2i.
-CREATE FUNCTION im_tile_key_spread(v bigint) RETURNS bigint
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    RETURN im_tile_key_step(im_tile_key_step(im_tile_key_step(im_tile_key_step(im_tile_key_step(
-        v, 16, 281470681808895), 8, 71777214294589695), 4, 1085102592571150095), 2, 3689348814741910323), 1, 6148914691236517205);
+-- im_tile_key is an SQL-standard body, so the PostGIS functions are bound
+-- when it is created and the index rebuilds under any search_path
+-- (pg_restore's is empty); the bits are interleaved in PL/pgSQL, which
+-- names nothing outside itself: as nested SQL functions, which PostgreSQL
+-- calls without inlining when an argument is used twice, building the
+-- index on 10M incidents went about seven times slower (its progress after
+-- 40 s, against 38 s for all of it this way).
 CREATE FUNCTION im_tile_key_cell(x bigint, y bigint) RETURNS bigint
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    RETURN im_tile_key_spread(x) | (im_tile_key_spread(y) << 1);
+    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $f$
+BEGIN
+    -- Bit i of x goes to bit 2i, of y to bit 2i + 1.
+    x := (x | (x << 16)) & 281470681808895;      -- 0x0000FFFF0000FFFF
+    x := (x | (x << 8)) & 71777214294589695;     -- 0x00FF00FF00FF00FF
+    x := (x | (x << 4)) & 1085102592571150095;   -- 0x0F0F0F0F0F0F0F0F
+    x := (x | (x << 2)) & 3689348814741910323;   -- 0x3333333333333333
+    x := (x | (x << 1)) & 6148914691236517205;   -- 0x5555555555555555
+    y := (y | (y << 16)) & 281470681808895;
+    y := (y | (y << 8)) & 71777214294589695;
+    y := (y | (y << 4)) & 1085102592571150095;
+    y := (y | (y << 2)) & 3689348814741910323;
+    y := (y | (y << 1)) & 6148914691236517205;
+    RETURN x | (y << 1);
+END
+$f$;
 -- Latitudes past ±89.9° (no tile shows them) are clamped so the logarithm
 -- stays finite.
 CREATE FUNCTION im_tile_key(g geometry) RETURNS bigint
@@ -55,6 +66,4 @@ COMMENT ON INDEX incidents_point_tile_idx IS 'Incidents by place and time for po
 DROP INDEX incidents_tile_key_idx;
 DROP FUNCTION im_tile_key(geometry);
 DROP FUNCTION im_tile_key_cell(bigint, bigint);
-DROP FUNCTION im_tile_key_spread(bigint);
-DROP FUNCTION im_tile_key_step(bigint, integer, bigint);
 -- +goose StatementEnd
