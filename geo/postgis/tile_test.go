@@ -331,6 +331,10 @@ func TestIncidentPointTileIndex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	byActor, err := geo.ParseIncidentTileQuery(url.Values{"actor": {"army"}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	partialDays, err := geo.ParseIncidentTileQuery(url.Values{"datetime": {"2021-03-01T12:00:00Z/2021-06-30T12:00:00Z"}})
 	if err != nil {
 		t.Fatal(err)
@@ -365,6 +369,7 @@ func TestIncidentPointTileIndex(t *testing.T) {
 		{"points over a month", tileSQL(tile, month, 8), true},
 		{"points of all time", tileSQL(tile, allTime, 8), true},
 		{"points of all time at zoom 18", tileSQL(geo.Tile{Z: 18, X: int(px) << 8 / 4096, Y: int(py) << 8 / 4096}, allTime, 8), true},
+		{"points by an actor (not in the index)", tileSQL(tile, byActor, 8), false},
 		{"clusters over a month from the points", tileSQL(tile, month, 12), false},
 		{"the sums' partial days", statement{cells, cellArgs}, false},
 		{"a list page over a month", statement{list, listArgs}, false},

@@ -4,9 +4,12 @@ import (
 	"database/sql"
 	"math"
 	"math/rand/v2"
+	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/incidentmap/incidentmap/geo"
+	"github.com/incidentmap/incidentmap/geo/cql2"
 	"github.com/incidentmap/incidentmap/geo/postgis/pgtest"
 )
 
@@ -80,5 +83,60 @@ func TestTileKeyCover(t *testing.T) {
 		if got := count(c.tile); got != c.want {
 			t.Errorf("%+v: cover of %d cells, want %d", c.tile, got, c.want)
 		}
+	}
+}
+
+// Every filter of an incidents query is either applied by
+// pointTileByKeySQL to the columns its index holds, or sends the tile to
+// the statement that reads the table. A new field fails here until it is
+// put in one list or the other (a filter on a column the index lacks would
+// fail every such tile).
+func TestTileKeyFilters(t *testing.T) {
+	keyed := []string{"Time", "Statuses", "EventTypes"}
+	notFilters := []string{"Derived", "Sort", "Limit", "LimitClamped", "Properties", "Cursor", "Format", "CRS", "WithinKm"}
+	table := []string{"BBox", "SubEventTypes", "Countries", "GeoChecks", "Actor", "Text", "NearBorderKm", "NearPlace",
+		"MinSources", "Filter", "UpdatedSince"}
+	typ := reflect.TypeFor[geo.IncidentQuery]()
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		var q geo.IncidentQuery
+		v := reflect.ValueOf(&q).Elem().Field(i)
+		switch {
+		case slices.Contains(keyed, f.Name), slices.Contains(notFilters, f.Name):
+			setNonZero(t, v)
+			if !tileKeyFilters(q) {
+				t.Errorf("%s set: tileKeyFilters false, want true", f.Name)
+			}
+		case slices.Contains(table, f.Name):
+			setNonZero(t, v)
+			if tileKeyFilters(q) {
+				t.Errorf("%s set: tileKeyFilters true, want false (the index does not hold its column)", f.Name)
+			}
+		default:
+			t.Errorf("IncidentQuery.%s is new: add it to tileKeyFilters' lists", f.Name)
+		}
+	}
+}
+
+// setNonZero gives v some non-zero value of its type.
+func setNonZero(t *testing.T, v reflect.Value) {
+	t.Helper()
+	switch v.Kind() {
+	case reflect.Pointer:
+		v.Set(reflect.New(v.Type().Elem()))
+	case reflect.Slice:
+		v.Set(reflect.MakeSlice(v.Type(), 1, 1))
+	case reflect.String:
+		v.SetString("x")
+	case reflect.Int, reflect.Int64:
+		v.SetInt(1)
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Interface:
+		v.Set(reflect.ValueOf(&cql2.BoolLit{Value: true}))
+	case reflect.Struct:
+		v.Field(0).Set(reflect.ValueOf("x").Convert(v.Field(0).Type()))
+	default:
+		t.Fatalf("cannot set a %s", v.Type())
 	}
 }
