@@ -61,7 +61,10 @@ func openShaped(cfg config, dir string, n int, shape rowShape) (*dataset, error)
 	if ds.dsn, err = localpg.RunningDSN(filepath.Join(dir, "postgres"), "incidentmap"); err != nil {
 		return fail(err)
 	}
-	if ds.db, err = sql.Open("postgres", ds.dsn); err != nil {
+	// JIT off, as in the server's sessions (geo/postgis/conn.go): the
+	// statements the bench times directly are the server's, and with JIT
+	// a point tile's pessimistic cost estimate cost 100 ms of compiling.
+	if ds.db, err = sql.Open("postgres", ds.dsn+" jit=off"); err != nil {
 		return fail(err)
 	}
 	ds.db.SetMaxOpenConns(4)
