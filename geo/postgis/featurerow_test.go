@@ -19,11 +19,7 @@ import (
 // gives its expression: a column whose type a migration changes fails
 // here instead of being written as the wrong JSON.
 func TestIncidentPropertyKindsMatchColumnTypes(t *testing.T) {
-	db, err := sql.Open("postgres", pgtest.NewDB(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := OpenOwner(t)
 	if got, want := slices.Sorted(maps.Keys(incidentPropertyKind)), slices.Sorted(maps.Keys(incidentPropertySQL)); !slices.Equal(got, want) {
 		t.Fatalf("incidentPropertyKind lists %v, incidentPropertySQL %v; want the same properties", got, want)
 	}

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/incidentmap/incidentmap/geo"
-	"github.com/incidentmap/incidentmap/geo/postgis/pgtest"
 )
 
 // incidentColumnsNotProperties are the columns of incidents the public
@@ -33,11 +32,7 @@ var sqlIdentRE = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_]*`)
 // is a grant nobody decided on. Either fails here, naming the column.
 func TestIncidentPropertiesMatchPublicGrants(t *testing.T) {
 	ctx := context.Background()
-	db, err := sql.Open("postgres", pgtest.NewDB(t))
-	if err != nil {
-		t.Fatalf("open test database: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := OpenOwner(t)
 
 	columns := queryStrings(t, db, `SELECT column_name FROM information_schema.columns
 		WHERE table_schema = 'public' AND table_name = 'incidents'`)

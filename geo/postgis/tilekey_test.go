@@ -1,7 +1,6 @@
 package postgis
 
 import (
-	"database/sql"
 	"math"
 	"math/rand/v2"
 	"reflect"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/incidentmap/incidentmap/geo"
 	"github.com/incidentmap/incidentmap/geo/cql2"
-	"github.com/incidentmap/incidentmap/geo/postgis/pgtest"
 )
 
 // im_tile_key (migration 00025) puts every point in the key range of the
@@ -18,11 +16,7 @@ import (
 // points, points on tile edges and corners, the antimeridian and the
 // Mercator limits.
 func TestTileKeyMatchesTiles(t *testing.T) {
-	db, err := sql.Open("postgres", pgtest.NewDB(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := OpenOwner(t)
 	r := rand.New(rand.NewPCG(3, 4))
 	type point struct{ lon, lat float64 }
 	pts := []point{{-180, 0}, {180, 0}, {0, 0}, {-180, 85.0511}, {179.999999, -85.0511}, {47.03, 39.4}}

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/incidentmap/incidentmap/geo"
-	"github.com/incidentmap/incidentmap/geo/postgis/pgtest"
+	"github.com/incidentmap/incidentmap/geo/postgis"
 )
 
 // The incident vocabulary is written twice, in geo (what the API accepts)
@@ -44,15 +44,7 @@ func TestIncidentStatusesMatchSchema(t *testing.T) {
 }
 
 // openOwner opens a fresh migrated database as its owner.
-func openOwner(t *testing.T) *sql.DB {
-	t.Helper()
-	db, err := sql.Open("postgres", pgtest.NewDB(t))
-	if err != nil {
-		t.Fatalf("open test database: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
+func openOwner(t *testing.T) *sql.DB { return postgis.OpenOwner(t) }
 
 // checkValueRE matches one text literal of a CHECK constraint as
 // pg_get_constraintdef prints it: 'Riots'::text (a quote doubled).
