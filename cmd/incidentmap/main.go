@@ -48,6 +48,7 @@ func commands() []command {
 		{"layer", "import, list or delete GeoJSON map layers: layer import|list|delete", runLayer},
 		{"places", "gazetteer: places load|alias|search|reenrich (GeoNames places, aliases, incident enrichment)", runPlaces},
 		{"borders", "countries and land borders: borders load (Natural Earth via world-atlas)", runBorders},
+		{"tiles", "stored tile sums: tiles cluster (in key order, after a large import of history)", runTiles},
 		{"backup", "write a consistent backup of the database: backup FILE (and FILE.sha256)", runBackup}, {"restore", "restore a backup into an empty database: restore FILE [--force]", runRestore}, {"version", "print the version, commit and schema versions", runVersion},
 	}
 }

@@ -144,6 +144,10 @@ func TestPlacesAndBordersCommands(t *testing.T) {
 	if out := run("demo", "load"); out != "demo data: 0 incidents added, 6 already present\n" {
 		t.Errorf("demo load again: %q", out)
 	}
+	// The demo's tile sums, put in key order level by level.
+	if out := run("tiles", "cluster"); !regexp.MustCompile(`^(level (6|7|8|9|10|12|13): clustered in \S+\n){7}tile sums clustered in \S+\n$`).MatchString(out) {
+		t.Errorf("tiles cluster: %q", out)
+	}
 	if out := run("places", "search", "Cebrayıl"); !strings.Contains(strings.Split(out, "\n")[1], "Jebrail") {
 		t.Errorf("search for the Azerbaijani spelling:\n%s", out)
 	}

@@ -1,6 +1,8 @@
 package postgis
 
 import (
+	"context"
+	"database/sql"
 	"fmt"
 	"reflect"
 	"slices"
@@ -429,4 +431,38 @@ func TileCellTypeColumns() map[string][4]string {
 		m[et] = [4]string{c.n, c.su, c.sv, c.f}
 	}
 	return m
+}
+
+// ClusterTileSums rewrites each level's partition of incident_tile_cells
+// in the order of its primary key (level, span, day, cell), then updates
+// its statistics, calling done after each. After a bulk load of history
+// the rows of one span and day lie on as many table pages as there are
+// cells: a zoom-3 window's five quarters on 10M incidents read 13,645
+// rows from as many pages, and the tile took 74-105 ms cold; clustered,
+// every zoom stayed under 75 ms (docs/scaling.md). CLUSTER locks each
+// partition for its rewrite (8-50 s per level on 10M), so tiles of that
+// level wait meanwhile: run it in a quiet moment.
+func (db *DB) ClusterTileSums(ctx context.Context, done func(level int, took time.Duration)) error {
+	ctx = withLongStatements(ctx)
+	for _, level := range TileCellLevels {
+		start := time.Now()
+		// The partition's name comes from TileCellLevels, never from input.
+		part := pq.QuoteIdentifier(fmt.Sprintf("incident_tile_cells_%d", level))
+		pkey := pq.QuoteIdentifier(fmt.Sprintf("incident_tile_cells_%d_pkey", level))
+		err := db.inTx(ctx, func(tx *sql.Tx) error {
+			for _, stmt := range []string{`SET LOCAL statement_timeout = 0`, `CLUSTER ` + part + ` USING ` + pkey, `ANALYZE ` + part} {
+				if _, err := tx.ExecContext(ctx, stmt); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("cluster the tile sums of level %d: %w", level, mapError(err))
+		}
+		if done != nil {
+			done(level, time.Since(start))
+		}
+	}
+	return nil
 }

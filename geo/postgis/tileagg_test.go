@@ -710,3 +710,37 @@ func TestIncidentTileCellsPartialDaysFromIndex(t *testing.T) {
 		}
 	}
 }
+
+// ClusterTileSums rewrites every level's partition in key order and
+// changes no sum: each partition is marked clustered on its primary key,
+// and the sums still equal a fresh count.
+func TestClusterTileSums(t *testing.T) {
+	db := openTestDB(t)
+	seedTilePoints(t, db, 31, 500, 0.5, orb.Point{44.5, 40.2}, orb.Point{-70, -30})
+	var levels []int
+	if err := db.ClusterTileSums(context.Background(), func(level int, took time.Duration) { levels = append(levels, level) }); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(levels, postgis.TileCellLevels) {
+		t.Errorf("clustered levels %v, want %v", levels, postgis.TileCellLevels)
+	}
+	var clustered []string
+	rows, err := db.SQL().Query(`SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
+		JOIN pg_class x ON x.oid = i.indexrelid
+		WHERE i.indisclustered AND x.relname = c.relname || '_pkey' AND c.relname LIKE 'incident\_tile\_cells\_%' ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		clustered = append(clustered, name)
+	}
+	rows.Close()
+	if len(clustered) != len(postgis.TileCellLevels) {
+		t.Errorf("partitions clustered on their primary key: %v, want one per level %v", clustered, postgis.TileCellLevels)
+	}
+	checkSumsRebuilt(t, db.SQL())
+}
