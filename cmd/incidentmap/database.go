@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -229,6 +230,20 @@ func stopCluster(c *localpg.Cluster, logger *slog.Logger) {
 
 // openMigrated opens the database of cfg and brings its schema up to date,
 // so a fresh embedded database works.
+// openForNoArgs parses the flags of an action that takes no arguments
+// (name for its usage error), then opens the migrated database.
+func openForNoArgs(ctx context.Context, env *environment, fs *flag.FlagSet, cfg *dbConfig, name string, args []string) (*database, error) {
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	if len(pos) != 0 {
+		fs.Usage()
+		return nil, fmt.Errorf("%w: %s takes no arguments", errUsage, name)
+	}
+	return openMigrated(ctx, env, *cfg)
+}
+
 func openMigrated(ctx context.Context, env *environment, cfg dbConfig) (*database, error) {
 	logger, err := newLogger(env.stderr, cfg.LogLevel)
 	if err != nil {

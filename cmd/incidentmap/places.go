@@ -149,15 +149,7 @@ func runPlacesReEnrich(ctx context.Context, env *environment, args []string) err
 		"Recomputes every incident's country, nearest place and border distance from the\n"+
 		"gazetteer and borders: after loading them, or after a bulk import run with\n"+
 		"incidentmap.enrich = 'off'.", &cfg)
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 0 {
-		fs.Usage()
-		return fmt.Errorf("%w: places reenrich takes no arguments", errUsage)
-	}
-	db, err := openMigrated(ctx, env, cfg)
+	db, err := openForNoArgs(ctx, env, fs, &cfg, "places reenrich", args)
 	if err != nil {
 		return err
 	}

@@ -22,15 +22,7 @@ func runTilesCluster(ctx context.Context, env *environment, args []string) error
 		"neighbouring pages: after a large import of history, whose sums lie scattered.\n"+
 		"Each level's tiles wait while its partition is rewritten (8-50 s per level,\n"+
 		"3 minutes in all, with 10M incidents): run it in a quiet moment.", &cfg)
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 0 {
-		fs.Usage()
-		return fmt.Errorf("%w: tiles cluster takes no arguments", errUsage)
-	}
-	db, err := openMigrated(ctx, env, cfg)
+	db, err := openForNoArgs(ctx, env, fs, &cfg, "tiles cluster", args)
 	if err != nil {
 		return err
 	}
